@@ -1,0 +1,31 @@
+//! The `Backend` trait: what every EVM implementation provides to evmdiff.
+
+use crate::case::Case;
+use crate::outcome::Outcome;
+use crate::profile::Profile;
+
+/// Why a backend produced no outcome for a case.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackendError {
+    /// The backend cannot honour this fork, profile or transaction feature (for example `evm`
+    /// has no Osaka). Such a case is skipped for that backend, never counted as a divergence.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// The backend failed internally (a database error, an impossible state). Reported as a
+    /// finding of its own.
+    #[error("backend failure: {0}")]
+    Failed(String),
+}
+
+/// One EVM implementation, configured by a [`Profile`] per execution.
+///
+/// The fork comes from `profile.base_fork`, not from `case.fork`: the runner decides which
+/// profile a case runs under (mainnet at the case's fork when replaying ethereum/tests).
+pub trait Backend: Send {
+    /// Short name used on the command line (`revm`, `evm`).
+    fn name(&self) -> &'static str;
+    /// The implementation's version (the crate version it was built with).
+    fn version(&self) -> &'static str;
+    /// Executes the case's transaction against its pre-state and normalizes the result.
+    fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError>;
+}

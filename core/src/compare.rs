@@ -1,0 +1,110 @@
+//! Comparison of two outcomes, field by field, into a list of differences.
+//!
+//! Nothing here knows any backend: quirks are normalized in the adapters, so a difference
+//! found here is a difference in behaviour.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use alloy_primitives::Address;
+use serde::Serialize;
+
+use crate::outcome::Outcome;
+use crate::state::Account;
+
+/// One field on which two outcomes differ.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Difference {
+    /// The field: `status`, `gas_used`, `refund`, `output`, `logs`, `state[0x..].balance`, ...
+    pub field: String,
+    /// Left backend's value, rendered.
+    pub left: String,
+    /// Right backend's value, rendered.
+    pub right: String,
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} vs {}", self.field, self.left, self.right)
+    }
+}
+
+fn diff<T: PartialEq + fmt::Debug>(out: &mut Vec<Difference>, field: impl Into<String>, a: &T, b: &T) {
+    if a != b {
+        out.push(Difference { field: field.into(), left: format!("{a:?}"), right: format!("{b:?}") });
+    }
+}
+
+/// Every difference between `a` and `b`. Empty means the outcomes agree. The roots are derived
+/// from the state and logs, so they are only reported when nothing more precise differs.
+pub fn compare(a: &Outcome, b: &Outcome) -> Vec<Difference> {
+    let mut out = Vec::new();
+    if a.status != b.status {
+        out.push(Difference { field: "status".into(), left: a.status.to_string(), right: b.status.to_string() });
+    }
+    diff(&mut out, "gas_used", &a.gas_used, &b.gas_used);
+    diff(&mut out, "refund", &a.refund, &b.refund);
+    diff(&mut out, "output", &a.output, &b.output);
+    if a.logs != b.logs {
+        diff(&mut out, "logs", &a.logs, &b.logs);
+    }
+    let addresses: BTreeSet<&Address> = a.post.keys().chain(b.post.keys()).collect();
+    for addr in addresses {
+        match (a.post.get(addr), b.post.get(addr)) {
+            (Some(x), Some(y)) => account_diff(&mut out, addr, x, y),
+            (x, y) => out.push(Difference {
+                field: format!("state[{addr}]"),
+                left: if x.is_some() { "exists".into() } else { "absent".into() },
+                right: if y.is_some() { "exists".into() } else { "absent".into() },
+            }),
+        }
+    }
+    if out.is_empty() {
+        diff(&mut out, "state_root", &a.state_root, &b.state_root);
+        diff(&mut out, "logs_hash", &a.logs_hash, &b.logs_hash);
+    }
+    out
+}
+
+fn account_diff(out: &mut Vec<Difference>, addr: &Address, a: &Account, b: &Account) {
+    diff(out, format!("state[{addr}].balance"), &a.balance, &b.balance);
+    diff(out, format!("state[{addr}].nonce"), &a.nonce, &b.nonce);
+    diff(out, format!("state[{addr}].code"), &a.code, &b.code);
+    let slots: BTreeSet<_> = a.storage.keys().chain(b.storage.keys()).collect();
+    for slot in slots {
+        let zero = Default::default();
+        diff(out, format!("state[{addr}].storage[{slot:#x}]"), a.storage.get(slot).unwrap_or(&zero), b.storage.get(slot).unwrap_or(&zero));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::{HaltClass, Status};
+    use crate::state::State;
+    use alloy_primitives::{Bytes, U256};
+
+    fn outcome(status: Status, gas: u64, post: State) -> Outcome {
+        Outcome::new(status, gas, 0, Bytes::new(), vec![], post, String::new())
+    }
+
+    #[test]
+    fn equal_outcomes_have_no_difference_and_details_are_ignored() {
+        let mut a = outcome(Status::Halt(HaltClass::InvalidOpcode), 100, State::new());
+        let b = a.clone();
+        a.detail = "NotActivated".into();
+        assert!(compare(&a, &b).is_empty());
+    }
+
+    #[test]
+    fn differences_name_the_field() {
+        let mut post = State::new();
+        let addr = Address::with_last_byte(1);
+        post.insert(addr, Account { balance: U256::from(5), ..Default::default() });
+        let a = outcome(Status::Success, 100, post.clone());
+        post.get_mut(&addr).unwrap().storage.insert(U256::from(1), U256::from(2));
+        let b = outcome(Status::Revert, 90, post);
+        let fields: Vec<_> = compare(&a, &b).into_iter().map(|d| d.field).collect();
+        assert_eq!(fields, vec!["status".to_string(), "gas_used".into(), format!("state[{addr}].storage[0x1]")]);
+    }
+}

@@ -1,0 +1,25 @@
+//! # evmdiff-core
+//!
+//! The backend-independent half of evmdiff: what a profile is ([`profile`]), what a case is and
+//! how it is read from and written to the ethereum/tests state-test format ([`case`],
+//! [`statetest`]), what a backend returns ([`outcome`], [`state`]), the [`backend::Backend`]
+//! trait every EVM implements, and how two outcomes are compared ([`compare`]).
+
+pub mod backend;
+pub mod case;
+pub mod compare;
+pub mod expect;
+pub mod fork;
+pub mod opcode;
+pub mod outcome;
+pub mod precompile;
+pub mod profile;
+pub mod state;
+pub mod statetest;
+
+pub use backend::{Backend, BackendError};
+pub use case::Case;
+pub use fork::Fork;
+pub use outcome::{HaltClass, Outcome, Status};
+pub use profile::{Behaviour, Profile};
+pub use state::{Account, State};

@@ -1,0 +1,110 @@
+//! The normalized result of executing a case on one backend.
+//!
+//! Every adapter translates its implementation's result into an [`Outcome`]; two outcomes are
+//! then compared field by field. Backend-specific words (revm's `NotActivated`, evm's
+//! `InvalidOpcode(0x5c)`) survive only in [`Outcome::detail`], which is shown but not compared.
+
+use std::fmt;
+
+use alloy_primitives::{B256, Bytes, Log};
+use serde::{Deserialize, Serialize};
+
+use crate::state::{State, logs_hash, state_root};
+
+/// How the transaction ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// The top frame returned or stopped normally.
+    Success,
+    /// The top frame reverted (REVERT, or a profile's revert-refund).
+    Revert,
+    /// The top frame halted exceptionally, consuming all gas.
+    Halt(HaltClass),
+    /// The transaction was refused before execution (invalid, or a profile's `reject`).
+    Rejected,
+}
+
+/// Canonical classes of exceptional halt, so backends that name them differently agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HaltClass {
+    /// Out of gas, including memory expansion and precompile gas.
+    OutOfGas,
+    /// Undefined, not-yet-activated, designated-invalid (0xfe) or profile-invalid opcode.
+    InvalidOpcode,
+    /// Stack underflow.
+    StackUnderflow,
+    /// Stack overflow (over 1024 items).
+    StackOverflow,
+    /// JUMP/JUMPI to a non-JUMPDEST.
+    InvalidJump,
+    /// A state change under STATICCALL.
+    StaticViolation,
+    /// RETURNDATACOPY beyond the return data.
+    ReturnDataOutOfBounds,
+    /// A precompile's input was invalid (L1 failure, or a profile's `halt`).
+    PrecompileFailure,
+    /// CREATE/CREATE2 to an address that already has code or nonce.
+    CreateCollision,
+    /// Deployed code over the size limit, or init code over its limit.
+    CodeSizeLimit,
+    /// Deployed code starting with 0xEF (EIP-3541).
+    InvalidCodePrefix,
+    /// Call depth over 1024 at the top level (does not normally reach the top frame).
+    CallTooDeep,
+    /// Nonce overflow on CREATE.
+    NonceOverflow,
+    /// Anything else; the backend's words are in [`Outcome::detail`].
+    Other,
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Status::Success => f.write_str("success"),
+            Status::Revert => f.write_str("revert"),
+            Status::Halt(c) => write!(f, "halt({})", serde_json::to_value(c).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()),
+            Status::Rejected => f.write_str("rejected"),
+        }
+    }
+}
+
+/// A backend's normalized result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// How the transaction ended.
+    pub status: Status,
+    /// Gas charged to the sender (after refund; 0 when rejected).
+    pub gas_used: u64,
+    /// Refund applied (already subtracted from `gas_used`).
+    pub refund: u64,
+    /// Return data of the top frame (revert data on revert; empty on halt).
+    pub output: Bytes,
+    /// Logs of the transaction (empty unless it succeeded).
+    pub logs: Vec<Log>,
+    /// The post-state: every account that exists after the transaction, EIP-161 cleaned.
+    pub post: State,
+    /// Root of `post`.
+    pub state_root: B256,
+    /// keccak256(rlp(logs)).
+    pub logs_hash: B256,
+    /// The backend's own description of the result (halt reason, rejection error). Shown in
+    /// reports, never compared.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+impl Outcome {
+    /// Builds an outcome and computes its roots.
+    pub fn new(status: Status, gas_used: u64, refund: u64, output: Bytes, logs: Vec<Log>, post: State, detail: String) -> Outcome {
+        let state_root = state_root(&post);
+        let logs_hash = logs_hash(&logs);
+        Outcome { status, gas_used, refund, output, logs, post, state_root, logs_hash, detail }
+    }
+
+    /// The outcome of a refused transaction: the state is the pre-state.
+    pub fn rejected(pre: &State, detail: String) -> Outcome {
+        Outcome::new(Status::Rejected, 0, 0, Bytes::new(), Vec::new(), pre.clone(), detail)
+    }
+}

@@ -1,0 +1,89 @@
+//! The precompiled contracts of each fork, by address.
+
+use alloy_primitives::Address;
+
+use crate::fork::Fork;
+
+/// One precompile: its address, name and the fork that introduced it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Precompile {
+    /// The precompile's address.
+    pub address: Address,
+    /// Conventional name.
+    pub name: &'static str,
+    /// The fork that introduced it.
+    pub introduced: Fork,
+}
+
+const fn addr(n: u16) -> Address {
+    let mut b = [0u8; 20];
+    b[18] = (n >> 8) as u8;
+    b[19] = n as u8;
+    Address::new(b)
+}
+
+/// Every mainnet precompile up to Osaka, in address order.
+pub const PRECOMPILES: &[Precompile] = &[
+    Precompile { address: addr(0x01), name: "ecrecover", introduced: Fork::Frontier },
+    Precompile { address: addr(0x02), name: "sha256", introduced: Fork::Frontier },
+    Precompile { address: addr(0x03), name: "ripemd160", introduced: Fork::Frontier },
+    Precompile { address: addr(0x04), name: "identity", introduced: Fork::Frontier },
+    Precompile { address: addr(0x05), name: "modexp", introduced: Fork::Byzantium },
+    Precompile { address: addr(0x06), name: "bn254_add", introduced: Fork::Byzantium },
+    Precompile { address: addr(0x07), name: "bn254_mul", introduced: Fork::Byzantium },
+    Precompile { address: addr(0x08), name: "bn254_pairing", introduced: Fork::Byzantium },
+    Precompile { address: addr(0x09), name: "blake2f", introduced: Fork::Istanbul },
+    Precompile { address: addr(0x0a), name: "point_evaluation", introduced: Fork::Cancun },
+    Precompile { address: addr(0x0b), name: "bls12_g1add", introduced: Fork::Prague },
+    Precompile { address: addr(0x0c), name: "bls12_g1msm", introduced: Fork::Prague },
+    Precompile { address: addr(0x0d), name: "bls12_g2add", introduced: Fork::Prague },
+    Precompile { address: addr(0x0e), name: "bls12_g2msm", introduced: Fork::Prague },
+    Precompile { address: addr(0x0f), name: "bls12_pairing", introduced: Fork::Prague },
+    Precompile { address: addr(0x10), name: "bls12_map_fp_to_g1", introduced: Fork::Prague },
+    Precompile { address: addr(0x11), name: "bls12_map_fp2_to_g2", introduced: Fork::Prague },
+    Precompile { address: addr(0x100), name: "p256verify", introduced: Fork::Osaka },
+];
+
+/// The address of the modexp precompile, which profiles may cap.
+pub const MODEXP: Address = addr(0x05);
+
+impl Precompile {
+    /// The precompile at `address`, whatever the fork.
+    pub fn at(address: Address) -> Option<&'static Precompile> {
+        PRECOMPILES.iter().find(|p| p.address == address)
+    }
+
+    /// Looks a precompile up by name (`sha256`) or address (`0x02`, or 20 bytes hex).
+    pub fn lookup(key: &str) -> Option<&'static Precompile> {
+        let k = key.trim().to_ascii_lowercase();
+        if let Some(hex) = k.strip_prefix("0x") {
+            let n = u16::from_str_radix(hex.trim_start_matches('0'), 16)
+                .ok()
+                .or_else(|| (hex.chars().all(|c| c == '0') && !hex.is_empty()).then_some(0))?;
+            return PRECOMPILES.iter().find(|p| p.address == addr(n));
+        }
+        PRECOMPILES.iter().find(|p| p.name == k)
+    }
+
+    /// The precompiles active in `fork`.
+    pub fn active_in(fork: Fork) -> impl Iterator<Item = &'static Precompile> {
+        PRECOMPILES.iter().filter(move |p| fork.includes(p.introduced))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_by_name_and_address() {
+        assert_eq!(Precompile::lookup("0x02").unwrap().name, "sha256");
+        assert_eq!(Precompile::lookup("0x0000000000000000000000000000000000000100").unwrap().name, "p256verify");
+        assert_eq!(Precompile::lookup("blake2f").unwrap().address, addr(9));
+        assert!(Precompile::lookup("0x12").is_none());
+        assert_eq!(Precompile::active_in(Fork::Shanghai).count(), 9);
+        assert_eq!(Precompile::active_in(Fork::Cancun).count(), 10);
+        assert_eq!(Precompile::active_in(Fork::Prague).count(), 17);
+        assert_eq!(Precompile::active_in(Fork::Osaka).count(), 18);
+    }
+}

@@ -1,0 +1,76 @@
+//! World state as evmdiff compares it: accounts with balance, nonce, code and storage, and the
+//! roots that ethereum/tests expects (`hash` and `logs`), computed with alloy-trie/alloy-rlp.
+
+use std::collections::BTreeMap;
+
+use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, Log, U256, keccak256};
+use alloy_trie::TrieAccount;
+use alloy_trie::root::{state_root_unhashed, storage_root_unhashed};
+use serde::{Deserialize, Serialize};
+
+/// One account. Zero-valued storage slots are never kept, so two equal states compare equal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// Balance in wei.
+    pub balance: U256,
+    /// Nonce.
+    pub nonce: u64,
+    /// Code.
+    pub code: Bytes,
+    /// Non-zero storage slots.
+    pub storage: BTreeMap<U256, U256>,
+}
+
+impl Account {
+    /// EIP-161 emptiness: no code, zero nonce, zero balance.
+    pub fn is_empty(&self) -> bool {
+        self.code.is_empty() && self.nonce == 0 && self.balance.is_zero()
+    }
+
+    /// The account's leaf in the state trie.
+    pub fn trie_account(&self) -> TrieAccount {
+        TrieAccount {
+            nonce: self.nonce,
+            balance: self.balance,
+            storage_root: storage_root_unhashed(
+                self.storage
+                    .iter()
+                    .filter(|(_, v)| !v.is_zero())
+                    .map(|(k, v)| (B256::from(*k), *v)),
+            ),
+            code_hash: if self.code.is_empty() { KECCAK256_EMPTY } else { keccak256(&self.code) },
+        }
+    }
+}
+
+/// A world state: every existing account by address.
+pub type State = BTreeMap<Address, Account>;
+
+/// The state-trie root over every account in `state` (the `hash` of a state test).
+pub fn state_root(state: &State) -> B256 {
+    state_root_unhashed(state.iter().map(|(a, acc)| (*a, acc.trie_account())))
+}
+
+/// keccak256 of the RLP list of logs (the `logs` of a state test).
+pub fn logs_hash(logs: &[Log]) -> B256 {
+    let mut buf = Vec::new();
+    alloy_rlp::encode_list(logs, &mut buf);
+    keccak256(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::b256;
+
+    #[test]
+    fn empty_roots_are_the_well_known_constants() {
+        assert_eq!(state_root(&State::new()), alloy_trie::EMPTY_ROOT_HASH);
+        assert_eq!(
+            logs_hash(&[]),
+            b256!("1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347")
+        );
+        let acc = Account::default();
+        assert_eq!(acc.trie_account().storage_root, alloy_trie::EMPTY_ROOT_HASH);
+    }
+}

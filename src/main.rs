@@ -1,0 +1,2 @@
+//! evmdiff command line (being written).
+fn main() {}
