@@ -1,2 +1,192 @@
-//! evmdiff command line (being written).
-fn main() {}
+//! The `evmdiff` command line.
+//!
+//! Exit codes: 0 all agree / all pass, 1 a divergence or a failed check, 2 bad input (the
+//! message names the file and the problem).
+
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand, ValueEnum};
+use evmdiff_core::Fork;
+
+use commands::replay::ReplayArgs;
+use commands::run::RunArgs;
+
+/// Profile-aware differential fuzzer for EVM implementations.
+///
+/// Runs the same transactions on several EVMs (revm and rust-ethereum `evm` in process),
+/// each configured with the same EVM profile (EIP-7530), and reports any difference in status,
+/// gas, output, logs or state.
+#[derive(Debug, Parser)]
+#[command(name = "evmdiff", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the built-in profiles, or show one profile's rules.
+    Profiles {
+        #[command(subcommand)]
+        action: Option<ProfilesAction>,
+    },
+    /// Execute state-test cases on every backend and print outcomes side by side.
+    ///
+    /// Exit code 0 when all backends agree on every case, 1 on any divergence, 2 on bad input.
+    Run {
+        /// State-test JSON files (or folders of them); a fuzzer finding is one.
+        #[arg(required = true)]
+        cases: Vec<PathBuf>,
+        /// Profile to run every case under: a built-in name or a .toml file. Without it, a
+        /// finding runs under the profile it records and any other case under mainnet at its
+        /// own fork.
+        #[arg(long, short)]
+        profile: Option<String>,
+        /// Comma-separated backends; a name may repeat.
+        #[arg(long, short, default_value_t = evmdiff::backends::default_list())]
+        backends: String,
+        /// Output format: a table per case, or one JSON object per case.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Replay ethereum/tests state tests: check every backend against the files' expected
+    /// state roots and logs, compare the backends, print pass rates.
+    ///
+    /// Ends with the line `N passed, M failed, K skipped` (cases); exit code 1 if any failed.
+    Replay {
+        /// State-test files or folders (walked recursively for *.json).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Comma-separated backends.
+        #[arg(long, short, default_value_t = evmdiff::backends::default_list())]
+        backends: String,
+        /// Only replay cases of this fork (e.g. Cancun).
+        #[arg(long)]
+        fork: Option<String>,
+        /// Write every failure (file, case, backend, reason; tab-separated) to this file.
+        #[arg(long)]
+        failures: Option<PathBuf>,
+        /// Worker threads (default: the number of cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+    },
+    /// Benchmark: executions per second of each backend on the same state-test cases
+    /// (mainnet profile at each case's fork), rounds interleaved, medians reported.
+    Bench {
+        /// State-test files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Comma-separated backends.
+        #[arg(long, short, default_value_t = evmdiff::backends::default_list())]
+        backends: String,
+        /// Only cases of this fork.
+        #[arg(long)]
+        fork: Option<String>,
+        /// Timed rounds (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ProfilesAction {
+    /// Print the rule table of a built-in profile or a profile file.
+    Show {
+        /// A built-in name (see `evmdiff profiles`) or a path to a .toml file.
+        profile: String,
+    },
+}
+
+/// How `run` prints results.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OutputFormat {
+    /// Side-by-side table.
+    Text,
+    /// One JSON object per case, one per line.
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("evmdiff: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode> {
+    let failed = |b: bool| {
+        if b {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    };
+    match cli.command {
+        Command::Profiles { action: None } => {
+            print!("{}", commands::profiles::list());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Profiles {
+            action: Some(ProfilesAction::Show { profile }),
+        } => {
+            print!("{}", commands::profiles::show(&profile)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run {
+            cases,
+            profile,
+            backends,
+            format,
+        } => {
+            let diverged = commands::run::run(&RunArgs {
+                paths: cases,
+                profile,
+                backends,
+                format,
+            })?;
+            Ok(failed(diverged))
+        }
+        Command::Replay {
+            paths,
+            backends,
+            fork,
+            failures,
+            jobs,
+        } => {
+            let fork = fork.map(|f| f.parse::<Fork>()).transpose()?;
+            let jobs =
+                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let failed_cases = commands::replay::replay(&ReplayArgs {
+                paths,
+                backends,
+                fork,
+                failures,
+                jobs,
+            })?;
+            Ok(failed(failed_cases > 0))
+        }
+        Command::Bench {
+            paths,
+            backends,
+            fork,
+            rounds,
+        } => {
+            let fork = fork.map(|f| f.parse::<Fork>()).transpose()?;
+            commands::bench::bench(&commands::bench::BenchArgs {
+                paths,
+                backends,
+                fork,
+                rounds,
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -29,9 +29,29 @@ impl fmt::Display for Difference {
     }
 }
 
-fn diff<T: PartialEq + fmt::Debug>(out: &mut Vec<Difference>, field: impl Into<String>, a: &T, b: &T) {
+/// Two backends that disagree, and on what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Divergence {
+    /// The reference backend of the pair (the first in the list that produced an outcome).
+    pub left: String,
+    /// The other backend.
+    pub right: String,
+    /// The differing fields.
+    pub differences: Vec<Difference>,
+}
+
+fn diff<T: PartialEq + fmt::Debug>(
+    out: &mut Vec<Difference>,
+    field: impl Into<String>,
+    a: &T,
+    b: &T,
+) {
     if a != b {
-        out.push(Difference { field: field.into(), left: format!("{a:?}"), right: format!("{b:?}") });
+        out.push(Difference {
+            field: field.into(),
+            left: format!("{a:?}"),
+            right: format!("{b:?}"),
+        });
     }
 }
 
@@ -40,7 +60,11 @@ fn diff<T: PartialEq + fmt::Debug>(out: &mut Vec<Difference>, field: impl Into<S
 pub fn compare(a: &Outcome, b: &Outcome) -> Vec<Difference> {
     let mut out = Vec::new();
     if a.status != b.status {
-        out.push(Difference { field: "status".into(), left: a.status.to_string(), right: b.status.to_string() });
+        out.push(Difference {
+            field: "status".into(),
+            left: a.status.to_string(),
+            right: b.status.to_string(),
+        });
     }
     diff(&mut out, "gas_used", &a.gas_used, &b.gas_used);
     diff(&mut out, "refund", &a.refund, &b.refund);
@@ -54,8 +78,16 @@ pub fn compare(a: &Outcome, b: &Outcome) -> Vec<Difference> {
             (Some(x), Some(y)) => account_diff(&mut out, addr, x, y),
             (x, y) => out.push(Difference {
                 field: format!("state[{addr}]"),
-                left: if x.is_some() { "exists".into() } else { "absent".into() },
-                right: if y.is_some() { "exists".into() } else { "absent".into() },
+                left: if x.is_some() {
+                    "exists".into()
+                } else {
+                    "absent".into()
+                },
+                right: if y.is_some() {
+                    "exists".into()
+                } else {
+                    "absent".into()
+                },
             }),
         }
     }
@@ -67,13 +99,23 @@ pub fn compare(a: &Outcome, b: &Outcome) -> Vec<Difference> {
 }
 
 fn account_diff(out: &mut Vec<Difference>, addr: &Address, a: &Account, b: &Account) {
-    diff(out, format!("state[{addr}].balance"), &a.balance, &b.balance);
+    diff(
+        out,
+        format!("state[{addr}].balance"),
+        &a.balance,
+        &b.balance,
+    );
     diff(out, format!("state[{addr}].nonce"), &a.nonce, &b.nonce);
     diff(out, format!("state[{addr}].code"), &a.code, &b.code);
     let slots: BTreeSet<_> = a.storage.keys().chain(b.storage.keys()).collect();
     for slot in slots {
         let zero = Default::default();
-        diff(out, format!("state[{addr}].storage[{slot:#x}]"), a.storage.get(slot).unwrap_or(&zero), b.storage.get(slot).unwrap_or(&zero));
+        diff(
+            out,
+            format!("state[{addr}].storage[{slot:#x}]"),
+            a.storage.get(slot).unwrap_or(&zero),
+            b.storage.get(slot).unwrap_or(&zero),
+        );
     }
 }
 
@@ -100,11 +142,27 @@ mod tests {
     fn differences_name_the_field() {
         let mut post = State::new();
         let addr = Address::with_last_byte(1);
-        post.insert(addr, Account { balance: U256::from(5), ..Default::default() });
+        post.insert(
+            addr,
+            Account {
+                balance: U256::from(5),
+                ..Default::default()
+            },
+        );
         let a = outcome(Status::Success, 100, post.clone());
-        post.get_mut(&addr).unwrap().storage.insert(U256::from(1), U256::from(2));
+        post.get_mut(&addr)
+            .unwrap()
+            .storage
+            .insert(U256::from(1), U256::from(2));
         let b = outcome(Status::Revert, 90, post);
         let fields: Vec<_> = compare(&a, &b).into_iter().map(|d| d.field).collect();
-        assert_eq!(fields, vec!["status".to_string(), "gas_used".into(), format!("state[{addr}].storage[0x1]")]);
+        assert_eq!(
+            fields,
+            vec![
+                "status".to_string(),
+                "gas_used".into(),
+                format!("state[{addr}].storage[0x1]")
+            ]
+        );
     }
 }

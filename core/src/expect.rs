@@ -22,7 +22,9 @@ pub enum Check {
 /// checked, as revm's own runner does not: for rejected typed transactions on pre-Berlin forks
 /// the filler touched the coinbase, which no backend reproduces (see `docs/backends.md`).
 pub fn check(case: &Case, outcome: &Outcome) -> Check {
-    let Some(x) = &case.expect else { return Check::NoExpectation };
+    let Some(x) = &case.expect else {
+        return Check::NoExpectation;
+    };
     if let Some(ex) = &x.exception {
         return if outcome.status == Status::Rejected {
             Check::Pass
@@ -39,10 +41,16 @@ pub fn check(case: &Case, outcome: &Outcome) -> Check {
         return Check::Fail(format!("output {} != expected {}", outcome.output, out));
     }
     if outcome.logs_hash != x.logs {
-        return Check::Fail(format!("logs hash {} != expected {}", outcome.logs_hash, x.logs));
+        return Check::Fail(format!(
+            "logs hash {} != expected {}",
+            outcome.logs_hash, x.logs
+        ));
     }
     if outcome.state_root != x.hash {
-        return Check::Fail(format!("state root {} != expected {}", outcome.state_root, x.hash));
+        return Check::Fail(format!(
+            "state root {} != expected {}",
+            outcome.state_root, x.hash
+        ));
     }
     Check::Pass
 }
@@ -66,13 +74,24 @@ pub fn skip_reason(path: &Path) -> Option<&'static str> {
         "InitCollisionParis",
         "test_init_collision_create_opcode",
     ];
-    if collision.contains(&stem) || path.to_string_lossy().contains("paris/eip7610_create_collision") {
+    if collision.contains(&stem)
+        || path
+            .to_string_lossy()
+            .contains("paris/eip7610_create_collision")
+    {
         return Some("pre-existing storage at a CREATE address (EIP-7610; skipped by revme too)");
     }
     if stem.starts_with("ValueOverflow") {
         return Some("value overflows 256 bits in the transaction (skipped by revme too)");
     }
-    if ["Call50000_sha256", "static_Call50000_sha256", "loopMul", "CALLBlake2f_MaxRounds"].contains(&stem) {
+    if [
+        "Call50000_sha256",
+        "static_Call50000_sha256",
+        "loopMul",
+        "CALLBlake2f_MaxRounds",
+    ]
+    .contains(&stem)
+    {
         return Some("very slow (skipped by revme too)");
     }
     None

@@ -98,7 +98,9 @@ impl fmt::Display for Fork {
 
 /// A fork name that evmdiff does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown fork `{0}` (known: Frontier, Homestead, EIP150, EIP158, Byzantium, Constantinople, ConstantinopleFix, Istanbul, Berlin, London, Paris, Shanghai, Cancun, Prague, Osaka)")]
+#[error(
+    "unknown fork `{0}` (known: Frontier, Homestead, EIP150, EIP158, Byzantium, Constantinople, ConstantinopleFix, Istanbul, Berlin, London, Paris, Shanghai, Cancun, Prague, Osaka)"
+)]
 pub struct UnknownFork(pub String);
 
 impl FromStr for Fork {

@@ -108,7 +108,10 @@ impl Opcode {
             0x80..=0x8f => Some(format!("DUP{}", b - 0x7f)),
             0x90..=0x9f => Some(format!("SWAP{}", b - 0x8f)),
             0xa0..=0xa4 => Some(format!("LOG{}", b - 0xa0)),
-            _ => NAMED.iter().find(|(op, _, _)| *op == b).map(|(_, n, _)| n.to_string()),
+            _ => NAMED
+                .iter()
+                .find(|(op, _, _)| *op == b)
+                .map(|(_, n, _)| n.to_string()),
         }
     }
 
@@ -156,7 +159,12 @@ impl Opcode {
                     .filter(|n| *n <= 4)
                     .map(|n| Opcode(0xa0 + n))
             })
-            .or_else(|| NAMED.iter().find(|(_, n, _)| *n == upper).map(|(b, _, _)| Opcode(*b)))
+            .or_else(|| {
+                NAMED
+                    .iter()
+                    .find(|(_, n, _)| *n == upper)
+                    .map(|(b, _, _)| Opcode(*b))
+            })
     }
 
     /// Number of immediate bytes that follow the opcode in code (PUSH1..PUSH32).

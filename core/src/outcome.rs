@@ -64,7 +64,14 @@ impl fmt::Display for Status {
         match self {
             Status::Success => f.write_str("success"),
             Status::Revert => f.write_str("revert"),
-            Status::Halt(c) => write!(f, "halt({})", serde_json::to_value(c).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()),
+            Status::Halt(c) => write!(
+                f,
+                "halt({})",
+                serde_json::to_value(c)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default()
+            ),
             Status::Rejected => f.write_str("rejected"),
         }
     }
@@ -97,14 +104,40 @@ pub struct Outcome {
 
 impl Outcome {
     /// Builds an outcome and computes its roots.
-    pub fn new(status: Status, gas_used: u64, refund: u64, output: Bytes, logs: Vec<Log>, post: State, detail: String) -> Outcome {
+    pub fn new(
+        status: Status,
+        gas_used: u64,
+        refund: u64,
+        output: Bytes,
+        logs: Vec<Log>,
+        post: State,
+        detail: String,
+    ) -> Outcome {
         let state_root = state_root(&post);
         let logs_hash = logs_hash(&logs);
-        Outcome { status, gas_used, refund, output, logs, post, state_root, logs_hash, detail }
+        Outcome {
+            status,
+            gas_used,
+            refund,
+            output,
+            logs,
+            post,
+            state_root,
+            logs_hash,
+            detail,
+        }
     }
 
     /// The outcome of a refused transaction: the state is the pre-state.
     pub fn rejected(pre: &State, detail: String) -> Outcome {
-        Outcome::new(Status::Rejected, 0, 0, Bytes::new(), Vec::new(), pre.clone(), detail)
+        Outcome::new(
+            Status::Rejected,
+            0,
+            0,
+            Bytes::new(),
+            Vec::new(),
+            pre.clone(),
+            detail,
+        )
     }
 }

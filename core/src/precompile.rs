@@ -24,24 +24,96 @@ const fn addr(n: u16) -> Address {
 
 /// Every mainnet precompile up to Osaka, in address order.
 pub const PRECOMPILES: &[Precompile] = &[
-    Precompile { address: addr(0x01), name: "ecrecover", introduced: Fork::Frontier },
-    Precompile { address: addr(0x02), name: "sha256", introduced: Fork::Frontier },
-    Precompile { address: addr(0x03), name: "ripemd160", introduced: Fork::Frontier },
-    Precompile { address: addr(0x04), name: "identity", introduced: Fork::Frontier },
-    Precompile { address: addr(0x05), name: "modexp", introduced: Fork::Byzantium },
-    Precompile { address: addr(0x06), name: "bn254_add", introduced: Fork::Byzantium },
-    Precompile { address: addr(0x07), name: "bn254_mul", introduced: Fork::Byzantium },
-    Precompile { address: addr(0x08), name: "bn254_pairing", introduced: Fork::Byzantium },
-    Precompile { address: addr(0x09), name: "blake2f", introduced: Fork::Istanbul },
-    Precompile { address: addr(0x0a), name: "point_evaluation", introduced: Fork::Cancun },
-    Precompile { address: addr(0x0b), name: "bls12_g1add", introduced: Fork::Prague },
-    Precompile { address: addr(0x0c), name: "bls12_g1msm", introduced: Fork::Prague },
-    Precompile { address: addr(0x0d), name: "bls12_g2add", introduced: Fork::Prague },
-    Precompile { address: addr(0x0e), name: "bls12_g2msm", introduced: Fork::Prague },
-    Precompile { address: addr(0x0f), name: "bls12_pairing", introduced: Fork::Prague },
-    Precompile { address: addr(0x10), name: "bls12_map_fp_to_g1", introduced: Fork::Prague },
-    Precompile { address: addr(0x11), name: "bls12_map_fp2_to_g2", introduced: Fork::Prague },
-    Precompile { address: addr(0x100), name: "p256verify", introduced: Fork::Osaka },
+    Precompile {
+        address: addr(0x01),
+        name: "ecrecover",
+        introduced: Fork::Frontier,
+    },
+    Precompile {
+        address: addr(0x02),
+        name: "sha256",
+        introduced: Fork::Frontier,
+    },
+    Precompile {
+        address: addr(0x03),
+        name: "ripemd160",
+        introduced: Fork::Frontier,
+    },
+    Precompile {
+        address: addr(0x04),
+        name: "identity",
+        introduced: Fork::Frontier,
+    },
+    Precompile {
+        address: addr(0x05),
+        name: "modexp",
+        introduced: Fork::Byzantium,
+    },
+    Precompile {
+        address: addr(0x06),
+        name: "bn254_add",
+        introduced: Fork::Byzantium,
+    },
+    Precompile {
+        address: addr(0x07),
+        name: "bn254_mul",
+        introduced: Fork::Byzantium,
+    },
+    Precompile {
+        address: addr(0x08),
+        name: "bn254_pairing",
+        introduced: Fork::Byzantium,
+    },
+    Precompile {
+        address: addr(0x09),
+        name: "blake2f",
+        introduced: Fork::Istanbul,
+    },
+    Precompile {
+        address: addr(0x0a),
+        name: "point_evaluation",
+        introduced: Fork::Cancun,
+    },
+    Precompile {
+        address: addr(0x0b),
+        name: "bls12_g1add",
+        introduced: Fork::Prague,
+    },
+    Precompile {
+        address: addr(0x0c),
+        name: "bls12_g1msm",
+        introduced: Fork::Prague,
+    },
+    Precompile {
+        address: addr(0x0d),
+        name: "bls12_g2add",
+        introduced: Fork::Prague,
+    },
+    Precompile {
+        address: addr(0x0e),
+        name: "bls12_g2msm",
+        introduced: Fork::Prague,
+    },
+    Precompile {
+        address: addr(0x0f),
+        name: "bls12_pairing",
+        introduced: Fork::Prague,
+    },
+    Precompile {
+        address: addr(0x10),
+        name: "bls12_map_fp_to_g1",
+        introduced: Fork::Prague,
+    },
+    Precompile {
+        address: addr(0x11),
+        name: "bls12_map_fp2_to_g2",
+        introduced: Fork::Prague,
+    },
+    Precompile {
+        address: addr(0x100),
+        name: "p256verify",
+        introduced: Fork::Osaka,
+    },
 ];
 
 /// The address of the modexp precompile, which profiles may cap.
@@ -67,7 +139,9 @@ impl Precompile {
 
     /// The precompiles active in `fork`.
     pub fn active_in(fork: Fork) -> impl Iterator<Item = &'static Precompile> {
-        PRECOMPILES.iter().filter(move |p| fork.includes(p.introduced))
+        PRECOMPILES
+            .iter()
+            .filter(move |p| fork.includes(p.introduced))
     }
 }
 
@@ -78,7 +152,12 @@ mod tests {
     #[test]
     fn lookup_by_name_and_address() {
         assert_eq!(Precompile::lookup("0x02").unwrap().name, "sha256");
-        assert_eq!(Precompile::lookup("0x0000000000000000000000000000000000000100").unwrap().name, "p256verify");
+        assert_eq!(
+            Precompile::lookup("0x0000000000000000000000000000000000000100")
+                .unwrap()
+                .name,
+            "p256verify"
+        );
         assert_eq!(Precompile::lookup("blake2f").unwrap().address, addr(9));
         assert!(Precompile::lookup("0x12").is_none());
         assert_eq!(Precompile::active_in(Fork::Shanghai).count(), 9);

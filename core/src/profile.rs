@@ -99,35 +99,50 @@ impl Profile {
         if !path.exists() && !name_or_path.ends_with(".toml") {
             return Err(ProfileError::unknown(name_or_path));
         }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ProfileError::io(name_or_path, &e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| ProfileError::io(name_or_path, &e))?;
         Profile::from_toml(&text, name_or_path)
     }
 
     /// The behaviour of `op` under this profile.
     pub fn opcode(&self, op: u8) -> Behaviour {
-        self.opcodes.get(&op).copied().unwrap_or(Behaviour::Supported)
+        self.opcodes
+            .get(&op)
+            .copied()
+            .unwrap_or(Behaviour::Supported)
     }
 
     /// The behaviour of the precompile at `address`; `None` if the base fork has none there.
     pub fn precompile(&self, address: &Address) -> Option<Behaviour> {
         Precompile::at(*address)
             .filter(|p| self.base_fork.includes(p.introduced))
-            .map(|_| self.precompiles.get(address).copied().unwrap_or(Behaviour::Supported))
+            .map(|_| {
+                self.precompiles
+                    .get(address)
+                    .copied()
+                    .unwrap_or(Behaviour::Supported)
+            })
     }
 
     /// True when the profile is plain mainnet at its base fork (no rule, no limit), so that
     /// ethereum/tests expectations for that fork apply unchanged.
     pub fn is_mainnet(&self) -> bool {
         self.opcodes.values().all(|b| *b == Behaviour::Supported)
-            && self.precompiles.values().all(|b| *b == Behaviour::Supported)
+            && self
+                .precompiles
+                .values()
+                .all(|b| *b == Behaviour::Supported)
             && self.limits == Limits::default()
     }
 
     /// The precompiles of the base fork with their behaviour, in address order.
     pub fn precompile_table(&self) -> Vec<(&'static Precompile, Behaviour)> {
         Precompile::active_in(self.base_fork)
-            .map(|p| (p, self.precompile(&p.address).unwrap_or(Behaviour::Supported)))
+            .map(|p| {
+                (
+                    p,
+                    self.precompile(&p.address).unwrap_or(Behaviour::Supported),
+                )
+            })
             .collect()
     }
 }

@@ -38,7 +38,11 @@ impl Account {
                     .filter(|(_, v)| !v.is_zero())
                     .map(|(k, v)| (B256::from(*k), *v)),
             ),
-            code_hash: if self.code.is_empty() { KECCAK256_EMPTY } else { keccak256(&self.code) },
+            code_hash: if self.code.is_empty() {
+                KECCAK256_EMPTY
+            } else {
+                keccak256(&self.code)
+            },
         }
     }
 }

@@ -46,7 +46,10 @@ pub struct TestFile {
 /// Reads a state-test file.
 pub fn read_file(path: &Path) -> Result<TestFile, CaseError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| CaseError { file: file.clone(), reason: e.to_string() })?;
+    let text = std::fs::read_to_string(path).map_err(|e| CaseError {
+        file: file.clone(),
+        reason: e.to_string(),
+    })?;
     parse(&text, &file)
 }
 
@@ -54,14 +57,21 @@ pub fn read_file(path: &Path) -> Result<TestFile, CaseError> {
 pub fn parse(text: &str, file: &str) -> Result<TestFile, CaseError> {
     let root: Value = serde_json::from_str(text).map_err(|e| CaseError {
         file: format!("{file}:{}:{}", e.line(), e.column()),
-        reason: format!("invalid JSON: {e}").replace(&format!(" at line {} column {}", e.line(), e.column()), ""),
+        reason: format!("invalid JSON: {e}")
+            .replace(&format!(" at line {} column {}", e.line(), e.column()), ""),
     })?;
     let Value::Object(tests) = root else {
-        return Err(CaseError { file: file.to_string(), reason: "expected an object of tests at the top level".into() });
+        return Err(CaseError {
+            file: file.to_string(),
+            reason: "expected an object of tests at the top level".into(),
+        });
     };
     let mut out = TestFile::default();
     for (name, test) in &tests {
-        let r = Reader { file, path: name.clone() };
+        let r = Reader {
+            file,
+            path: name.clone(),
+        };
         r.test(name, test, &mut out)?;
     }
     Ok(out)
@@ -74,11 +84,17 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn at(&self, key: &str) -> Reader<'_> {
-        Reader { file: self.file, path: format!("{}.{key}", self.path) }
+        Reader {
+            file: self.file,
+            path: format!("{}.{key}", self.path),
+        }
     }
 
     fn err(&self, reason: impl std::fmt::Display) -> CaseError {
-        CaseError { file: self.file.to_string(), reason: format!("{}: {reason}", self.path) }
+        CaseError {
+            file: self.file.to_string(),
+            reason: format!("{}: {reason}", self.path),
+        }
     }
 
     fn obj<'v>(&self, v: &'v Value) -> Result<&'v Map<String, Value>, CaseError> {
@@ -86,13 +102,19 @@ impl Reader<'_> {
     }
 
     fn field<'v>(&self, m: &'v Map<String, Value>, key: &str) -> Result<&'v Value, CaseError> {
-        m.get(key).ok_or_else(|| self.err(format!("missing `{key}`")))
+        m.get(key)
+            .ok_or_else(|| self.err(format!("missing `{key}`")))
     }
 
     fn u256(&self, v: &Value) -> Result<U256, CaseError> {
         match v {
-            Value::String(s) => parse_u256(s).ok_or_else(|| self.err(format!("`{s}` is not a 256-bit number"))),
-            Value::Number(n) => n.as_u64().map(U256::from).ok_or_else(|| self.err(format!("`{n}` is not a non-negative integer"))),
+            Value::String(s) => {
+                parse_u256(s).ok_or_else(|| self.err(format!("`{s}` is not a 256-bit number")))
+            }
+            Value::Number(n) => n
+                .as_u64()
+                .map(U256::from)
+                .ok_or_else(|| self.err(format!("`{n}` is not a non-negative integer"))),
             _ => Err(self.err("expected a number")),
         }
     }
@@ -103,14 +125,21 @@ impl Reader<'_> {
     }
 
     fn parse_str<T: FromStr>(&self, v: &Value, what: &str) -> Result<T, CaseError> {
-        let s = v.as_str().ok_or_else(|| self.err(format!("expected {what} as a hex string")))?;
-        s.parse().map_err(|_| self.err(format!("`{s}` is not {what}")))
+        let s = v
+            .as_str()
+            .ok_or_else(|| self.err(format!("expected {what} as a hex string")))?;
+        s.parse()
+            .map_err(|_| self.err(format!("`{s}` is not {what}")))
     }
 
     fn bytes(&self, v: &Value) -> Result<Bytes, CaseError> {
-        let s = v.as_str().ok_or_else(|| self.err("expected hex bytes as a string"))?;
+        let s = v
+            .as_str()
+            .ok_or_else(|| self.err("expected hex bytes as a string"))?;
         let s = s.strip_prefix(":raw ").unwrap_or(s);
-        hex::decode(s).map(Bytes::from).map_err(|e| self.err(format!("bad hex bytes: {e}")))
+        hex::decode(s)
+            .map(Bytes::from)
+            .map_err(|e| self.err(format!("bad hex bytes: {e}")))
     }
 
     fn opt<'v>(m: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
@@ -123,12 +152,22 @@ impl Reader<'_> {
         let pre = self.at("pre").state(self.field(t, "pre")?)?;
         let txr = self.at("transaction");
         let tx = txr.obj(self.field(t, "transaction")?)?;
-        let data = txr.at("data").list(txr.field(tx, "data")?, |r, v| r.bytes(v))?;
-        let gas = txr.at("gasLimit").list(txr.field(tx, "gasLimit")?, |r, v| r.u256(v))?;
-        let value = txr.at("value").list(txr.field(tx, "value")?, |r, v| r.u256(v))?;
+        let data = txr
+            .at("data")
+            .list(txr.field(tx, "data")?, |r, v| r.bytes(v))?;
+        let gas = txr
+            .at("gasLimit")
+            .list(txr.field(tx, "gasLimit")?, |r, v| r.u256(v))?;
+        let value = txr
+            .at("value")
+            .list(txr.field(tx, "value")?, |r, v| r.u256(v))?;
         let access_lists = match Self::opt(tx, "accessLists") {
             Some(v) => Some(txr.at("accessLists").list(v, |r, v| {
-                if v.is_null() { Ok(None) } else { r.access_list(v).map(Some) }
+                if v.is_null() {
+                    Ok(None)
+                } else {
+                    r.access_list(v).map(Some)
+                }
             })?),
             None => None,
         };
@@ -136,15 +175,22 @@ impl Reader<'_> {
             Some(v) => Some(self.at("out").bytes(v)?),
             None => None,
         };
-        let meta = Self::opt(t, "_info").and_then(|i| i.get("evmdiff")).cloned();
+        let meta = Self::opt(t, "_info")
+            .and_then(|i| i.get("evmdiff"))
+            .cloned();
         let post = self.at("post");
         for (fork_key, entries) in post.obj(self.field(t, "post")?)? {
             let pr = post.at(fork_key);
             let Ok(fork) = fork_key.parse::<Fork>() else {
-                out.skipped.push(Skipped { name: format!("{name}/{fork_key}"), reason: format!("fork `{fork_key}` is not supported by evmdiff") });
+                out.skipped.push(Skipped {
+                    name: format!("{name}/{fork_key}"),
+                    reason: format!("fork `{fork_key}` is not supported by evmdiff"),
+                });
                 continue;
             };
-            let entries = entries.as_array().ok_or_else(|| pr.err("expected a list of post entries"))?;
+            let entries = entries
+                .as_array()
+                .ok_or_else(|| pr.err("expected a list of post entries"))?;
             for (i, e) in entries.iter().enumerate() {
                 let er = pr.at(&i.to_string());
                 let e = er.obj(e)?;
@@ -152,14 +198,32 @@ impl Reader<'_> {
                 let idx = ir.obj(er.field(e, "indexes")?)?;
                 let index = |k: &str, len: usize| -> Result<usize, CaseError> {
                     let n = ir.u64(ir.field(idx, k)?)? as usize;
-                    if n >= len { Err(ir.err(format!("`{k}` index {n} is out of range ({len} entries)"))) } else { Ok(n) }
+                    if n >= len {
+                        Err(ir.err(format!("`{k}` index {n} is out of range ({len} entries)")))
+                    } else {
+                        Ok(n)
+                    }
                 };
-                let (d, g, v) = (index("data", data.len())?, index("gas", gas.len())?, index("value", value.len())?);
-                let transaction = txr.transaction(tx, data[d].clone(), gas[g], value[v], access_lists.as_ref().and_then(|a| a.get(d).cloned().flatten()))?;
+                let (d, g, v) = (
+                    index("data", data.len())?,
+                    index("gas", gas.len())?,
+                    index("value", value.len())?,
+                );
+                let transaction = txr.transaction(
+                    tx,
+                    data[d].clone(),
+                    gas[g],
+                    value[v],
+                    access_lists
+                        .as_ref()
+                        .and_then(|a| a.get(d).cloned().flatten()),
+                )?;
                 let expect = Expectation {
                     hash: er.parse_str(er.field(e, "hash")?, "a 32-byte hash")?,
                     logs: er.parse_str(er.field(e, "logs")?, "a 32-byte hash")?,
-                    exception: Self::opt(e, "expectException").and_then(|x| x.as_str()).map(String::from),
+                    exception: Self::opt(e, "expectException")
+                        .and_then(|x| x.as_str())
+                        .map(String::from),
                     out: out_bytes.clone(),
                 };
                 out.cases.push(Case {
@@ -176,25 +240,43 @@ impl Reader<'_> {
         Ok(())
     }
 
-    fn list<T>(&self, v: &Value, f: impl Fn(&Reader<'_>, &Value) -> Result<T, CaseError>) -> Result<Vec<T>, CaseError> {
+    fn list<T>(
+        &self,
+        v: &Value,
+        f: impl Fn(&Reader<'_>, &Value) -> Result<T, CaseError>,
+    ) -> Result<Vec<T>, CaseError> {
         let a = v.as_array().ok_or_else(|| self.err("expected a list"))?;
-        a.iter().enumerate().map(|(i, x)| f(&self.at(&i.to_string()), x)).collect()
+        a.iter()
+            .enumerate()
+            .map(|(i, x)| f(&self.at(&i.to_string()), x))
+            .collect()
     }
 
     fn env(&self, v: &Value) -> Result<BlockEnv, CaseError> {
         let m = self.obj(v)?;
         let u = |k: &str| -> Result<U256, CaseError> { self.at(k).u256(self.field(m, k)?) };
-        let ou = |k: &str| -> Result<Option<U256>, CaseError> { Self::opt(m, k).map(|v| self.at(k).u256(v)).transpose() };
+        let ou = |k: &str| -> Result<Option<U256>, CaseError> {
+            Self::opt(m, k).map(|v| self.at(k).u256(v)).transpose()
+        };
         Ok(BlockEnv {
-            coinbase: self.at("currentCoinbase").parse_str(self.field(m, "currentCoinbase")?, "an address")?,
+            coinbase: self
+                .at("currentCoinbase")
+                .parse_str(self.field(m, "currentCoinbase")?, "an address")?,
             gas_limit: u("currentGasLimit")?,
             number: u("currentNumber")?,
             timestamp: u("currentTimestamp")?,
             difficulty: ou("currentDifficulty")?.unwrap_or_default(),
             base_fee: ou("currentBaseFee")?,
-            random: Self::opt(m, "currentRandom").map(|v| self.at("currentRandom").b256_lenient(v)).transpose()?,
-            excess_blob_gas: Self::opt(m, "currentExcessBlobGas").map(|v| self.at("currentExcessBlobGas").u64(v)).transpose()?,
-            chain_id: Self::opt(m, "currentChainID").map(|v| self.at("currentChainID").u64(v)).transpose()?.unwrap_or(1),
+            random: Self::opt(m, "currentRandom")
+                .map(|v| self.at("currentRandom").b256_lenient(v))
+                .transpose()?,
+            excess_blob_gas: Self::opt(m, "currentExcessBlobGas")
+                .map(|v| self.at("currentExcessBlobGas").u64(v))
+                .transpose()?,
+            chain_id: Self::opt(m, "currentChainID")
+                .map(|v| self.at("currentChainID").u64(v))
+                .transpose()?
+                .unwrap_or(1),
         })
     }
 
@@ -223,7 +305,10 @@ impl Reader<'_> {
             let account = Account {
                 balance: r.at("balance").u256(r.field(m, "balance")?)?,
                 nonce: r.at("nonce").u64(r.field(m, "nonce")?)?,
-                code: Self::opt(m, "code").map(|c| r.at("code").bytes(c)).transpose()?.unwrap_or_default(),
+                code: Self::opt(m, "code")
+                    .map(|c| r.at("code").bytes(c))
+                    .transpose()?
+                    .unwrap_or_default(),
                 storage,
             };
             state.insert(address, account);
@@ -235,23 +320,44 @@ impl Reader<'_> {
         serde_json::from_value(v.clone()).map_err(|e| self.err(format!("bad access list: {e}")))
     }
 
-    fn transaction(&self, m: &Map<String, Value>, data: Bytes, gas_limit: U256, value: U256, access_list: Option<Vec<AccessListItem>>) -> Result<Transaction, CaseError> {
-        let ou = |k: &str| -> Result<Option<U256>, CaseError> { Self::opt(m, k).map(|v| self.at(k).u256(v)).transpose() };
-        let secret_key: B256 = self.at("secretKey").parse_str(self.field(m, "secretKey")?, "a 32-byte key")?;
+    fn transaction(
+        &self,
+        m: &Map<String, Value>,
+        data: Bytes,
+        gas_limit: U256,
+        value: U256,
+        access_list: Option<Vec<AccessListItem>>,
+    ) -> Result<Transaction, CaseError> {
+        let ou = |k: &str| -> Result<Option<U256>, CaseError> {
+            Self::opt(m, k).map(|v| self.at(k).u256(v)).transpose()
+        };
+        let secret_key: B256 = self
+            .at("secretKey")
+            .parse_str(self.field(m, "secretKey")?, "a 32-byte key")?;
         let sender = match Self::opt(m, "sender") {
             Some(s) => self.at("sender").parse_str(s, "an address")?,
-            None => sender_of(&secret_key).ok_or_else(|| self.at("secretKey").err("not a valid secp256k1 key"))?,
+            None => sender_of(&secret_key)
+                .ok_or_else(|| self.at("secretKey").err("not a valid secp256k1 key"))?,
         };
         let to = match self.field(m, "to")?.as_str() {
             Some("") | None => None,
-            Some(s) => Some(s.parse().map_err(|_| self.at("to").err(format!("`{s}` is not an address")))?),
+            Some(s) => Some(
+                s.parse()
+                    .map_err(|_| self.at("to").err(format!("`{s}` is not an address")))?,
+            ),
         };
         let authorization_list = match Self::opt(m, "authorizationList") {
-            Some(v) => Some(serde_json::from_value::<Vec<Authorization>>(v.clone()).map_err(|e| self.at("authorizationList").err(e))?),
+            Some(v) => Some(
+                serde_json::from_value::<Vec<Authorization>>(v.clone())
+                    .map_err(|e| self.at("authorizationList").err(e))?,
+            ),
             None => None,
         };
         let blob_versioned_hashes = match Self::opt(m, "blobVersionedHashes") {
-            Some(v) => Some(self.at("blobVersionedHashes").list(v, |r, x| r.parse_str(x, "a 32-byte hash"))?),
+            Some(v) => Some(
+                self.at("blobVersionedHashes")
+                    .list(v, |r, x| r.parse_str(x, "a 32-byte hash"))?,
+            ),
             None => None,
         };
         Ok(Transaction {
@@ -270,7 +376,10 @@ impl Reader<'_> {
             max_fee_per_blob_gas: ou("maxFeePerBlobGas")?,
             blob_versioned_hashes,
             authorization_list,
-            tx_type: Self::opt(m, "type").map(|v| self.at("type").u64(v)).transpose()?.map(|t| t as u8),
+            tx_type: Self::opt(m, "type")
+                .map(|v| self.at("type").u64(v))
+                .transpose()?
+                .map(|t| t as u8),
         })
     }
 }
@@ -314,14 +423,22 @@ pub fn write_case(case: &Case, test_name: &str, comment: &str) -> Value {
     if let Some(r) = e.random {
         env.insert("currentRandom".into(), json!(r));
     }
-    opt_num(&mut env, "currentExcessBlobGas", e.excess_blob_gas.map(U256::from));
+    opt_num(
+        &mut env,
+        "currentExcessBlobGas",
+        e.excess_blob_gas.map(U256::from),
+    );
     if e.chain_id != 1 {
         env.insert("currentChainID".into(), num(U256::from(e.chain_id)));
     }
 
     let mut pre = Map::new();
     for (addr, acc) in &case.pre {
-        let storage: Map<String, Value> = acc.storage.iter().map(|(k, v)| (format!("{k:#x}"), num(*v))).collect();
+        let storage: Map<String, Value> = acc
+            .storage
+            .iter()
+            .map(|(k, v)| (format!("{k:#x}"), num(*v)))
+            .collect();
         pre.insert(
             format!("{addr:#x}"),
             json!({ "balance": num(acc.balance), "code": acc.code, "nonce": num(U256::from(acc.nonce)), "storage": storage }),
@@ -370,7 +487,10 @@ pub fn write_case(case: &Case, test_name: &str, comment: &str) -> Value {
     test.insert("env".into(), Value::Object(env));
     test.insert("pre".into(), Value::Object(pre));
     test.insert("transaction".into(), Value::Object(tx));
-    test.insert("post".into(), json!({ case.fork.name(): [Value::Object(entry)] }));
+    test.insert(
+        "post".into(),
+        json!({ case.fork.name(): [Value::Object(entry)] }),
+    );
     json!({ test_name: Value::Object(test) })
 }
 
@@ -380,8 +500,15 @@ mod tests {
 
     #[test]
     fn sender_is_derived_from_the_well_known_test_key() {
-        let key: B256 = "0x45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8".parse().unwrap();
-        assert_eq!(sender_of(&key).unwrap(), "0xa94f5374fce5edbc8e2a8697c15331677e6ebf0b".parse::<Address>().unwrap());
+        let key: B256 = "0x45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            sender_of(&key).unwrap(),
+            "0xa94f5374fce5edbc8e2a8697c15331677e6ebf0b"
+                .parse::<Address>()
+                .unwrap()
+        );
     }
 
     #[test]

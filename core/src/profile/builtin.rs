@@ -5,15 +5,36 @@ use super::Profile;
 /// (name, TOML text) of every built-in profile. A test checks that this list and the
 /// `profiles/` folder agree, so a new file cannot be forgotten here.
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("mainnet-shanghai", include_str!("../../../profiles/mainnet-shanghai.toml")),
-    ("mainnet-cancun", include_str!("../../../profiles/mainnet-cancun.toml")),
-    ("mainnet-prague", include_str!("../../../profiles/mainnet-prague.toml")),
-    ("mainnet-osaka", include_str!("../../../profiles/mainnet-osaka.toml")),
-    ("eip7530-a", include_str!("../../../profiles/eip7530-a.toml")),
-    ("eip7530-b", include_str!("../../../profiles/eip7530-b.toml")),
+    (
+        "mainnet-shanghai",
+        include_str!("../../../profiles/mainnet-shanghai.toml"),
+    ),
+    (
+        "mainnet-cancun",
+        include_str!("../../../profiles/mainnet-cancun.toml"),
+    ),
+    (
+        "mainnet-prague",
+        include_str!("../../../profiles/mainnet-prague.toml"),
+    ),
+    (
+        "mainnet-osaka",
+        include_str!("../../../profiles/mainnet-osaka.toml"),
+    ),
+    (
+        "eip7530-a",
+        include_str!("../../../profiles/eip7530-a.toml"),
+    ),
+    (
+        "eip7530-b",
+        include_str!("../../../profiles/eip7530-b.toml"),
+    ),
     ("scroll", include_str!("../../../profiles/scroll.toml")),
     ("linea", include_str!("../../../profiles/linea.toml")),
-    ("polygon-zkevm", include_str!("../../../profiles/polygon-zkevm.toml")),
+    (
+        "polygon-zkevm",
+        include_str!("../../../profiles/polygon-zkevm.toml"),
+    ),
     ("taiko", include_str!("../../../profiles/taiko.toml")),
 ];
 
@@ -47,7 +68,14 @@ mod tests {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../profiles");
         let mut files: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
-            .filter_map(|e| e.ok()?.file_name().into_string().ok()?.strip_suffix(".toml").map(String::from))
+            .filter_map(|e| {
+                e.ok()?
+                    .file_name()
+                    .into_string()
+                    .ok()?
+                    .strip_suffix(".toml")
+                    .map(String::from)
+            })
             .collect();
         files.sort();
         let mut names: Vec<String> = builtin_names().into_iter().map(String::from).collect();

@@ -44,7 +44,10 @@ impl ProfileError {
     }
 
     pub(super) fn io(file: &str, e: &std::io::Error) -> Self {
-        ProfileError::Io { file: file.to_string(), reason: e.to_string() }
+        ProfileError::Io {
+            file: file.to_string(),
+            reason: e.to_string(),
+        }
     }
 }
 
@@ -87,12 +90,24 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn err(&self, span: Range<usize>, reason: impl Into<String>) -> ProfileError {
-        let line = self.text[..span.start.min(self.text.len())].matches('\n').count() + 1;
-        ProfileError::At { file: self.origin.to_string(), line, reason: reason.into() }
+        let line = self.text[..span.start.min(self.text.len())]
+            .matches('\n')
+            .count()
+            + 1;
+        ProfileError::At {
+            file: self.origin.to_string(),
+            line,
+            reason: reason.into(),
+        }
     }
 
     /// Reads a rule: either a keyword string or `{ behaviour = "...", value = "0x.." }`.
-    fn rule(&self, v: &Spanned<Value>, subject: Subject, what: &str) -> Result<Behaviour, ProfileError> {
+    fn rule(
+        &self,
+        v: &Spanned<Value>,
+        subject: Subject,
+        what: &str,
+    ) -> Result<Behaviour, ProfileError> {
         let span = v.span();
         let (keyword, value) = match v.get_ref() {
             Value::String(s) => (s.as_str(), None),
@@ -109,8 +124,15 @@ impl Ctx<'_> {
         };
         let behaviour = self.keyword(keyword, value, span.clone(), what)?;
         if !behaviour.applies_to(subject) {
-            let kind = if subject == Subject::Opcode { "an opcode" } else { "a precompile" };
-            return Err(self.err(span, format!("{what}: behaviour `{keyword}` does not apply to {kind}")));
+            let kind = if subject == Subject::Opcode {
+                "an opcode"
+            } else {
+                "a precompile"
+            };
+            return Err(self.err(
+                span,
+                format!("{what}: behaviour `{keyword}` does not apply to {kind}"),
+            ));
         }
         if value.is_some() && !matches!(behaviour, Behaviour::Constant(_)) {
             return Err(self.err(span, format!("{what}: `value` is only for `constant`")));
@@ -118,7 +140,13 @@ impl Ctx<'_> {
         Ok(behaviour)
     }
 
-    fn keyword(&self, keyword: &str, value: Option<&Value>, span: Range<usize>, what: &str) -> Result<Behaviour, ProfileError> {
+    fn keyword(
+        &self,
+        keyword: &str,
+        value: Option<&Value>,
+        span: Range<usize>,
+        what: &str,
+    ) -> Result<Behaviour, ProfileError> {
         Ok(match keyword {
             "supported" => Behaviour::Supported,
             "invalid" => Behaviour::Invalid,
@@ -129,13 +157,33 @@ impl Ctx<'_> {
             "constant" => {
                 let v = match value {
                     Some(Value::Integer(i)) if *i >= 0 => U256::from(*i as u64),
-                    Some(Value::String(s)) => s.parse::<U256>().map_err(|_| self.err(span.clone(), format!("{what}: `value` `{s}` is not a 256-bit number")))?,
-                    Some(_) => return Err(self.err(span, format!("{what}: `value` must be a non-negative integer or a \"0x..\" string"))),
-                    None => return Err(self.err(span, format!("{what}: `constant` needs a `value`"))),
+                    Some(Value::String(s)) => s.parse::<U256>().map_err(|_| {
+                        self.err(
+                            span.clone(),
+                            format!("{what}: `value` `{s}` is not a 256-bit number"),
+                        )
+                    })?,
+                    Some(_) => return Err(self.err(
+                        span,
+                        format!(
+                            "{what}: `value` must be a non-negative integer or a \"0x..\" string"
+                        ),
+                    )),
+                    None => {
+                        return Err(self.err(span, format!("{what}: `constant` needs a `value`")));
+                    }
                 };
                 Behaviour::Constant(v)
             }
-            other => return Err(self.err(span, format!("{what}: unknown behaviour `{other}` (known: {})", Behaviour::KEYWORDS))),
+            other => {
+                return Err(self.err(
+                    span,
+                    format!(
+                        "{what}: unknown behaviour `{other}` (known: {})",
+                        Behaviour::KEYWORDS
+                    ),
+                ));
+            }
         })
     }
 }
@@ -164,7 +212,10 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
             return Err(cx.err(key.span(), format!("opcode {op} does not exist in base fork {base_fork}: a rule for it has nothing to change")));
         }
         if let Some(prev) = opcode_keys.insert(op.0, name.clone()) {
-            return Err(cx.err(key.span(), format!("duplicate rule for opcode {op} (also given as `{prev}`)")));
+            return Err(cx.err(
+                key.span(),
+                format!("duplicate rule for opcode {op} (also given as `{prev}`)"),
+            ));
         }
         let behaviour = cx.rule(value, Subject::Opcode, &format!("opcode {op}"))?;
         if matches!(behaviour, Behaviour::Constant(_)) && constant_shape(op).is_none() {
@@ -180,12 +231,29 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
         let pc = Precompile::lookup(name)
             .ok_or_else(|| cx.err(key.span(), format!("unknown precompile `{name}` (use a name such as `sha256` or an address such as \"0x02\")")))?;
         if !base_fork.includes(pc.introduced) {
-            return Err(cx.err(key.span(), format!("precompile {} ({}) does not exist in base fork {base_fork}", pc.name, short(&pc.address))));
+            return Err(cx.err(
+                key.span(),
+                format!(
+                    "precompile {} ({}) does not exist in base fork {base_fork}",
+                    pc.name,
+                    short(&pc.address)
+                ),
+            ));
         }
         if let Some(prev) = precompile_keys.insert(pc.address, name.clone()) {
-            return Err(cx.err(key.span(), format!("duplicate rule for precompile {} (also given as `{prev}`)", pc.name)));
+            return Err(cx.err(
+                key.span(),
+                format!(
+                    "duplicate rule for precompile {} (also given as `{prev}`)",
+                    pc.name
+                ),
+            ));
         }
-        let behaviour = cx.rule(value, Subject::Precompile, &format!("precompile {}", pc.name))?;
+        let behaviour = cx.rule(
+            value,
+            Subject::Precompile,
+            &format!("precompile {}", pc.name),
+        )?;
         precompiles.insert(pc.address, behaviour);
     }
 
@@ -193,14 +261,26 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
     if let Some(cap) = &raw.limits.modexp {
         let span = cap.span();
         if !base_fork.includes(Precompile::at(MODEXP).expect("modexp is listed").introduced) {
-            return Err(cx.err(span, format!("limits.modexp: base fork {base_fork} has no modexp")));
+            return Err(cx.err(
+                span,
+                format!("limits.modexp: base fork {base_fork} has no modexp"),
+            ));
         }
         let raw_cap = cap.get_ref();
         let behaviour = cx.keyword(&raw_cap.behaviour, None, span.clone(), "limits.modexp")?;
-        if !matches!(behaviour, Behaviour::RevertRefund | Behaviour::Halt | Behaviour::Reject) {
-            return Err(cx.err(span, "limits.modexp: behaviour over the cap must be revert-refund, halt or reject"));
+        if !matches!(
+            behaviour,
+            Behaviour::RevertRefund | Behaviour::Halt | Behaviour::Reject
+        ) {
+            return Err(cx.err(
+                span,
+                "limits.modexp: behaviour over the cap must be revert-refund, halt or reject",
+            ));
         }
-        limits.modexp = Some(LengthCap { max_len: raw_cap.max_len, behaviour });
+        limits.modexp = Some(LengthCap {
+            max_len: raw_cap.max_len,
+            behaviour,
+        });
     }
 
     Ok(Profile {
@@ -224,7 +304,11 @@ fn in_file_order<K, V>(map: &BTreeMap<Spanned<K>, V>) -> Vec<(&Spanned<K>, &V)> 
 
 /// `0x02` rather than forty hex digits.
 pub(crate) fn short(a: &Address) -> String {
-    let n = a.as_slice().iter().skip_while(|b| **b == 0).fold(0u64, |acc, b| acc << 8 | *b as u64);
+    let n = a
+        .as_slice()
+        .iter()
+        .skip_while(|b| **b == 0)
+        .fold(0u64, |acc, b| acc << 8 | *b as u64);
     format!("0x{n:02x}")
 }
 
@@ -243,25 +327,78 @@ mod tests {
         let p = parse(&format!("{HEAD}[opcodes]\nDIFFICULTY = {{ behaviour = \"constant\", value = 0 }}\nSELFDESTRUCT = \"invalid\"\n[precompiles]\nsha256 = \"revert-refund\"\n\"0x03\" = \"halt\"\n[limits.modexp]\nmax_len = 1024\nbehaviour = \"revert-refund\"\n"), "p.toml").unwrap();
         assert_eq!(p.opcode(0x44), Behaviour::Constant(U256::ZERO));
         assert_eq!(p.opcode(0xff), Behaviour::Invalid);
-        assert_eq!(p.precompile(&Address::with_last_byte(2)), Some(Behaviour::RevertRefund));
-        assert_eq!(p.precompile(&Address::with_last_byte(3)), Some(Behaviour::Halt));
-        assert_eq!(p.limits.modexp, Some(LengthCap { max_len: 1024, behaviour: Behaviour::RevertRefund }));
+        assert_eq!(
+            p.precompile(&Address::with_last_byte(2)),
+            Some(Behaviour::RevertRefund)
+        );
+        assert_eq!(
+            p.precompile(&Address::with_last_byte(3)),
+            Some(Behaviour::Halt)
+        );
+        assert_eq!(
+            p.limits.modexp,
+            Some(LengthCap {
+                max_len: 1024,
+                behaviour: Behaviour::RevertRefund
+            })
+        );
         assert!(!p.is_mainnet());
     }
 
     #[test]
     fn errors_name_file_line_and_reason() {
-        assert_eq!(err("name = \"t\"\nbase_fork = \"Shanghai\"\n[opcodes\n"), "p.toml:3: unclosed table, expected `]`");
-        assert_eq!(err(&format!("{HEAD}[opcodes]\nFOO = \"invalid\"\n")), "p.toml:4: unknown opcode `FOO`");
-        assert_eq!(err(&format!("{HEAD}[opcodes]\nTLOAD = \"invalid\"\n")), "p.toml:4: opcode TLOAD does not exist in base fork Shanghai: a rule for it has nothing to change");
-        assert_eq!(err(&format!("{HEAD}[opcodes]\nADD = \"explode\"\n")), "p.toml:4: opcode ADD: unknown behaviour `explode` (known: supported, constant, invalid, revert-refund, halt, absent, reject)");
-        assert_eq!(err(&format!("{HEAD}[precompiles]\n\"0x0a\" = \"halt\"\n")), "p.toml:4: precompile point_evaluation (0x0a) does not exist in base fork Shanghai");
-        assert_eq!(err(&format!("{HEAD}[precompiles]\n\"0x99\" = \"halt\"\n")), "p.toml:4: unknown precompile `0x99` (use a name such as `sha256` or an address such as \"0x02\")");
-        assert_eq!(err(&format!("{HEAD}[precompiles]\nsha256 = \"halt\"\n\"0x02\" = \"absent\"\n")), "p.toml:5: duplicate rule for precompile sha256 (also given as `sha256`)");
-        assert_eq!(err(&format!("{HEAD}[opcodes]\nDIFFICULTY = \"invalid\"\nPREVRANDAO = \"invalid\"\n")), "p.toml:5: duplicate rule for opcode PREVRANDAO (also given as `DIFFICULTY`)");
-        assert_eq!(err("name = \"t\"\nbase_fork = \"Venus\"\n"), "p.toml:2: unknown fork `Venus` (known: Frontier, Homestead, EIP150, EIP158, Byzantium, Constantinople, ConstantinopleFix, Istanbul, Berlin, London, Paris, Shanghai, Cancun, Prague, Osaka)");
-        assert_eq!(err(&format!("{HEAD}[opcodes]\nADD = \"halt\"\n")), "p.toml:4: opcode ADD: behaviour `halt` does not apply to an opcode");
-        assert_eq!(err(&format!("{HEAD}[opcodes]\nADD = {{ behaviour = \"constant\", value = 1 }}\n")), "p.toml:4: opcode ADD: `constant` applies only to environment and block opcodes with a fixed gas cost");
-        assert!(err(&format!("{HEAD}colour = 1\n")).starts_with("p.toml:3: unknown field `colour`"));
+        assert_eq!(
+            err("name = \"t\"\nbase_fork = \"Shanghai\"\n[opcodes\n"),
+            "p.toml:3: unclosed table, expected `]`"
+        );
+        assert_eq!(
+            err(&format!("{HEAD}[opcodes]\nFOO = \"invalid\"\n")),
+            "p.toml:4: unknown opcode `FOO`"
+        );
+        assert_eq!(
+            err(&format!("{HEAD}[opcodes]\nTLOAD = \"invalid\"\n")),
+            "p.toml:4: opcode TLOAD does not exist in base fork Shanghai: a rule for it has nothing to change"
+        );
+        assert_eq!(
+            err(&format!("{HEAD}[opcodes]\nADD = \"explode\"\n")),
+            "p.toml:4: opcode ADD: unknown behaviour `explode` (known: supported, constant, invalid, revert-refund, halt, absent, reject)"
+        );
+        assert_eq!(
+            err(&format!("{HEAD}[precompiles]\n\"0x0a\" = \"halt\"\n")),
+            "p.toml:4: precompile point_evaluation (0x0a) does not exist in base fork Shanghai"
+        );
+        assert_eq!(
+            err(&format!("{HEAD}[precompiles]\n\"0x99\" = \"halt\"\n")),
+            "p.toml:4: unknown precompile `0x99` (use a name such as `sha256` or an address such as \"0x02\")"
+        );
+        assert_eq!(
+            err(&format!(
+                "{HEAD}[precompiles]\nsha256 = \"halt\"\n\"0x02\" = \"absent\"\n"
+            )),
+            "p.toml:5: duplicate rule for precompile sha256 (also given as `sha256`)"
+        );
+        assert_eq!(
+            err(&format!(
+                "{HEAD}[opcodes]\nDIFFICULTY = \"invalid\"\nPREVRANDAO = \"invalid\"\n"
+            )),
+            "p.toml:5: duplicate rule for opcode PREVRANDAO (also given as `DIFFICULTY`)"
+        );
+        assert_eq!(
+            err("name = \"t\"\nbase_fork = \"Venus\"\n"),
+            "p.toml:2: unknown fork `Venus` (known: Frontier, Homestead, EIP150, EIP158, Byzantium, Constantinople, ConstantinopleFix, Istanbul, Berlin, London, Paris, Shanghai, Cancun, Prague, Osaka)"
+        );
+        assert_eq!(
+            err(&format!("{HEAD}[opcodes]\nADD = \"halt\"\n")),
+            "p.toml:4: opcode ADD: behaviour `halt` does not apply to an opcode"
+        );
+        assert_eq!(
+            err(&format!(
+                "{HEAD}[opcodes]\nADD = {{ behaviour = \"constant\", value = 1 }}\n"
+            )),
+            "p.toml:4: opcode ADD: `constant` applies only to environment and block opcodes with a fixed gas cost"
+        );
+        assert!(
+            err(&format!("{HEAD}colour = 1\n")).starts_with("p.toml:3: unknown field `colour`")
+        );
     }
 }

@@ -1,0 +1,72 @@
+//! `evmdiff profiles` and `evmdiff profiles show NAME|FILE`.
+
+use std::fmt::Write as _;
+
+use anyhow::Result;
+use evmdiff_core::opcode::Opcode;
+use evmdiff_core::profile::{BUILTIN, builtin};
+use evmdiff_core::{Behaviour, Profile};
+
+/// Lists the built-in profiles, one per line.
+pub fn list() -> String {
+    let mut s = String::new();
+    for (name, _) in BUILTIN {
+        let p = builtin(name).expect("listed built-ins load");
+        let _ = writeln!(
+            s,
+            "{name:<18} {:<18} {}",
+            format!("base {}", p.base_fork),
+            p.description
+        );
+    }
+    s.push_str("\nShow one with `evmdiff profiles show NAME`, or pass a .toml file anywhere a profile is taken.\n");
+    s
+}
+
+/// The rule table of a profile.
+pub fn show(name_or_path: &str) -> Result<String> {
+    let p = Profile::load(name_or_path)?;
+    let mut s = String::new();
+    let _ = writeln!(s, "profile    {}", p.name);
+    let _ = writeln!(s, "           {}", p.description);
+    let _ = writeln!(s, "base fork  {}", p.base_fork);
+    if let Some(d) = &p.as_of {
+        let _ = writeln!(s, "as of      {d}");
+    }
+    for src in &p.sources {
+        let _ = writeln!(s, "source     {src}");
+    }
+    s.push_str("\nopcodes (everything not listed: as in the base fork)\n");
+    if p.opcodes.is_empty() {
+        s.push_str("  (no rules)\n");
+    }
+    for (op, b) in &p.opcodes {
+        let _ = writeln!(s, "  0x{op:02x} {:<14} {b}", Opcode(*op).to_string());
+    }
+    s.push_str("\nprecompiles\n");
+    for (pc, b) in p.precompile_table() {
+        let marker = if b == Behaviour::Supported {
+            ""
+        } else {
+            "  <- rule"
+        };
+        let _ = writeln!(
+            s,
+            "  {:#06x} {:<20} {b}{marker}",
+            pc.address.as_slice()[18] as u16 * 256 + pc.address.as_slice()[19] as u16,
+            pc.name
+        );
+    }
+    s.push_str("\nlimits\n");
+    match p.limits.modexp {
+        Some(cap) => {
+            let _ = writeln!(
+                s,
+                "  modexp: base/exponent/modulus length <= {} bytes, otherwise {}",
+                cap.max_len, cap.behaviour
+            );
+        }
+        None => s.push_str("  (none)\n"),
+    }
+    Ok(s)
+}

@@ -1,0 +1,253 @@
+//! `evmdiff replay`: run state-test files on every backend, check each against the file's
+//! expectations (state root, logs hash, expected exception), compare the backends with each
+//! other, and report pass rates.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::{Result, anyhow};
+use evmdiff_core::expect::{Check, skip_reason};
+use evmdiff_core::{BackendError, Fork, Profile};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use evmdiff::execute::{Verdict, run_case};
+use evmdiff::write::atomic_write;
+use evmdiff::{backends, inputs};
+
+/// Options of `evmdiff replay`.
+#[derive(Debug)]
+pub struct ReplayArgs {
+    /// Files or folders.
+    pub paths: Vec<PathBuf>,
+    /// Comma-separated backends.
+    pub backends: String,
+    /// Only this fork's cases.
+    pub fork: Option<Fork>,
+    /// Where to write the list of failures.
+    pub failures: Option<PathBuf>,
+    /// Worker threads.
+    pub jobs: usize,
+}
+
+/// Per-backend counts.
+#[derive(Debug, Default, Clone)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+    unsupported: usize,
+}
+
+/// One failing (case, backend) or (case, pair).
+#[derive(Debug, Clone)]
+struct Failure {
+    file: String,
+    case: String,
+    who: String,
+    reason: String,
+}
+
+/// Everything one file contributed.
+#[derive(Debug, Default)]
+struct FileResult {
+    tallies: Vec<Tally>,
+    passed: usize,
+    failed: usize,
+    skipped: usize,
+    failures: Vec<Failure>,
+}
+
+fn replay_file(
+    path: &Path,
+    names: &[&'static str],
+    backends: &mut [Box<dyn evmdiff_core::Backend>],
+    fork: Option<Fork>,
+) -> Result<FileResult> {
+    let file = path.display().to_string();
+    let mut r = FileResult {
+        tallies: vec![Tally::default(); names.len()],
+        ..Default::default()
+    };
+    if skip_reason(path).is_some() {
+        r.skipped = count_post_entries(path, fork)?;
+        return Ok(r);
+    }
+    let loaded = inputs::load(path)?;
+    let cases: Vec<_> = loaded
+        .cases
+        .iter()
+        .filter(|c| fork.is_none_or(|f| c.fork == f))
+        .collect();
+    for case in cases {
+        let profile = Profile::mainnet(case.fork);
+        let run = run_case(backends, case, &profile);
+        let mut ok = true;
+        let mut any_ran = false;
+        for (i, e) in run.executions.iter().enumerate() {
+            let t = &mut r.tallies[i];
+            let fail = |reason: String| Failure {
+                file: file.clone(),
+                case: case.name.clone(),
+                who: e.backend.to_string(),
+                reason,
+            };
+            match (&e.result, &e.check) {
+                (Err(BackendError::Unsupported(_)), _) => t.unsupported += 1,
+                (Err(err), _) => {
+                    t.failed += 1;
+                    ok = false;
+                    any_ran = true;
+                    r.failures.push(fail(err.to_string()));
+                }
+                (Ok(_), Check::Fail(reason)) => {
+                    t.failed += 1;
+                    ok = false;
+                    any_ran = true;
+                    r.failures.push(fail(reason.clone()));
+                }
+                (Ok(_), _) => {
+                    t.passed += 1;
+                    any_ran = true;
+                }
+            }
+        }
+        if run.verdict == Verdict::Diverge {
+            ok = false;
+            for d in &run.divergences {
+                let first = d
+                    .differences
+                    .first()
+                    .map(|x| x.to_string())
+                    .unwrap_or_default();
+                r.failures.push(Failure {
+                    file: file.clone(),
+                    case: case.name.clone(),
+                    who: format!("{} vs {}", d.left, d.right),
+                    reason: format!("divergence: {first}"),
+                });
+            }
+        }
+        if !any_ran {
+            r.skipped += 1;
+        } else if ok {
+            r.passed += 1;
+        } else {
+            r.failed += 1;
+        }
+    }
+    Ok(r)
+}
+
+/// The number of cases in a file that is skipped without being parsed into cases (skipped
+/// files may hold values evmdiff cannot represent, such as a value over 2^256).
+fn count_post_entries(path: &Path, fork: Option<Fork>) -> Result<usize> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| anyhow!("{}: invalid JSON: {e}", path.display()))?;
+    let tests = v.as_object().into_iter().flat_map(|m| m.values());
+    let posts = tests.filter_map(|t| t.get("post")?.as_object());
+    Ok(posts
+        .flat_map(|p| p.iter())
+        .filter(|(k, _)| fork.is_none_or(|f| k.parse::<Fork>().ok() == Some(f)))
+        .map(|(_, v)| v.as_array().map_or(0, Vec::len))
+        .sum())
+}
+
+/// Replays the files and prints the report; returns the number of failed cases.
+pub fn replay(args: &ReplayArgs) -> Result<usize> {
+    let files = inputs::json_files(&args.paths)?;
+    let names: Vec<&'static str> = backends::instantiate(&args.backends)?
+        .iter()
+        .map(|b| b.name())
+        .collect();
+    let versions: Vec<&'static str> = backends::instantiate(&args.backends)?
+        .iter()
+        .map(|b| b.version())
+        .collect();
+    let results: Vec<Mutex<Option<Result<FileResult>>>> =
+        files.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let bar = ProgressBar::with_draw_target(Some(files.len() as u64), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} files {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let jobs = args.jobs.max(1);
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| {
+                let mut backends = backends::instantiate(&args.backends).expect("validated above");
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = files.get(i) else { break };
+                    let r = replay_file(path, &names, &mut backends, args.fork);
+                    *results[i]
+                        .lock()
+                        .expect("no poisoning: replay_file catches backend panics") = Some(r);
+                    bar.inc(1);
+                }
+            });
+        }
+    });
+    bar.finish_and_clear();
+
+    let mut tallies = vec![Tally::default(); names.len()];
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    let mut failures = Vec::new();
+    for r in results {
+        let r = r
+            .into_inner()
+            .expect("no poisoning")
+            .ok_or_else(|| anyhow!("a file was not processed"))??;
+        for (t, x) in tallies.iter_mut().zip(&r.tallies) {
+            t.passed += x.passed;
+            t.failed += x.failed;
+            t.unsupported += x.unsupported;
+        }
+        passed += r.passed;
+        failed += r.failed;
+        skipped += r.skipped;
+        failures.extend(r.failures);
+    }
+
+    println!(
+        "{:<8} {:<8} {:>8} {:>8} {:>12} {:>10}",
+        "backend", "version", "passed", "failed", "unsupported", "pass rate"
+    );
+    for ((name, version), t) in names.iter().zip(&versions).zip(&tallies) {
+        let ran = t.passed + t.failed;
+        let rate = if ran == 0 {
+            0.0
+        } else {
+            100.0 * t.passed as f64 / ran as f64
+        };
+        println!(
+            "{name:<8} {version:<8} {:>8} {:>8} {:>12} {:>9.2}%",
+            t.passed, t.failed, t.unsupported, rate
+        );
+    }
+    if !failures.is_empty() {
+        println!(
+            "\nfailures ({}; first 20 shown{}):",
+            failures.len(),
+            if args.failures.is_some() {
+                ", all in the --failures file"
+            } else {
+                ""
+            }
+        );
+        for f in failures.iter().take(20) {
+            println!("  {} {} [{}]: {}", f.file, f.case, f.who, f.reason);
+        }
+    }
+    if let Some(path) = &args.failures {
+        let text: String = failures
+            .iter()
+            .map(|f| format!("{}\t{}\t{}\t{}\n", f.file, f.case, f.who, f.reason))
+            .collect();
+        atomic_write(path, text.as_bytes())?;
+    }
+    println!("{passed} passed, {failed} failed, {skipped} skipped");
+    Ok(failed)
+}

@@ -1,0 +1,52 @@
+//! `evmdiff run`: every case on every backend, side by side, with a verdict.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use evmdiff_core::Profile;
+
+use crate::OutputFormat;
+use evmdiff::execute::{Verdict, run_case};
+use evmdiff::{backends, inputs, report};
+
+/// Options of `evmdiff run`.
+#[derive(Debug)]
+pub struct RunArgs {
+    /// State-test files or folders.
+    pub paths: Vec<PathBuf>,
+    /// Profile for every case (else per case: recorded or mainnet).
+    pub profile: Option<String>,
+    /// Comma-separated backends.
+    pub backends: String,
+    /// Text table or JSON lines.
+    pub format: OutputFormat,
+}
+
+/// Runs the cases; returns true when some backends diverged.
+pub fn run(args: &RunArgs) -> Result<bool> {
+    let given = args.profile.as_deref().map(Profile::load).transpose()?;
+    let mut backends = backends::instantiate(&args.backends)?;
+    let files = inputs::json_files(&args.paths)?;
+    let mut diverged = false;
+    for file in files {
+        let loaded = inputs::load(&file)?;
+        for skipped in &loaded.skipped {
+            eprintln!(
+                "{}: skipped {}: {}",
+                file.display(),
+                skipped.name,
+                skipped.reason
+            );
+        }
+        for case in &loaded.cases {
+            let profile = inputs::profile_for(case, given.as_ref())?;
+            let run = run_case(&mut backends, case, &profile);
+            diverged |= run.verdict == Verdict::Diverge;
+            match args.format {
+                OutputFormat::Text => println!("{}", report::text(case, &profile, &run)),
+                OutputFormat::Json => println!("{}", report::json(case, &profile, &run)),
+            }
+        }
+    }
+    Ok(diverged)
+}

@@ -1,0 +1,116 @@
+//! Running one case on several backends and judging the results.
+
+use evmdiff_core::compare::{Divergence, compare};
+use evmdiff_core::expect::{Check, check};
+use evmdiff_core::{Backend, BackendError, Case, Outcome, Profile};
+use serde::Serialize;
+
+/// One backend's result on one case.
+#[derive(Debug, Clone)]
+pub struct Execution {
+    /// Backend name.
+    pub backend: &'static str,
+    /// Backend version.
+    pub version: &'static str,
+    /// The outcome, or why there is none.
+    pub result: Result<Outcome, BackendError>,
+    /// The outcome against the case's expectation (only when the profile is mainnet at the
+    /// case's own fork; otherwise the expectation does not apply).
+    pub check: Check,
+}
+
+/// Whether the backends agree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Every backend that produced an outcome agrees (and at least two did).
+    Agree,
+    /// At least two backends disagree.
+    Diverge,
+    /// Fewer than two backends produced an outcome.
+    Incomparable,
+}
+
+/// Everything about one case run.
+#[derive(Debug, Clone)]
+pub struct CaseRun {
+    /// One entry per backend, in the given order.
+    pub executions: Vec<Execution>,
+    /// Each backend that disagrees with the first backend that produced an outcome.
+    pub divergences: Vec<Divergence>,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// True when `case`'s ethereum/tests expectation applies under `profile`.
+pub fn expectation_applies(case: &Case, profile: &Profile) -> bool {
+    profile.is_mainnet() && profile.base_fork == case.fork
+}
+
+/// Runs `case` on every backend under `profile`, checks expectations and compares outcomes.
+/// A backend that panics becomes a `Failed` result, not a dead run.
+pub fn run_case(backends: &mut [Box<dyn Backend>], case: &Case, profile: &Profile) -> CaseRun {
+    let applies = expectation_applies(case, profile);
+    let executions: Vec<Execution> = backends
+        .iter_mut()
+        .map(|b| {
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| b.execute(case, profile)))
+                    .unwrap_or_else(|p| {
+                        Err(BackendError::Failed(format!(
+                            "panic: {}",
+                            panic_message(&p)
+                        )))
+                    });
+            let check = match (&result, applies) {
+                (Ok(o), true) => check(case, o),
+                _ => Check::NoExpectation,
+            };
+            Execution {
+                backend: b.name(),
+                version: b.version(),
+                result,
+                check,
+            }
+        })
+        .collect();
+    let mut divergences = Vec::new();
+    let mut outcomes = executions
+        .iter()
+        .filter_map(|e| e.result.as_ref().ok().map(|o| (e.backend, o)));
+    let reference = outcomes.next();
+    let mut compared = 0;
+    if let Some((ref_name, ref_outcome)) = reference {
+        for (name, outcome) in outcomes {
+            compared += 1;
+            let differences = compare(ref_outcome, outcome);
+            if !differences.is_empty() {
+                divergences.push(Divergence {
+                    left: ref_name.to_string(),
+                    right: name.to_string(),
+                    differences,
+                });
+            }
+        }
+    }
+    let verdict = if !divergences.is_empty() {
+        Verdict::Diverge
+    } else if compared == 0 {
+        Verdict::Incomparable
+    } else {
+        Verdict::Agree
+    };
+    CaseRun {
+        executions,
+        divergences,
+        verdict,
+    }
+}
+
+/// The text of a panic payload.
+pub fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".into())
+}

@@ -1,0 +1,61 @@
+//! Finding state-test files and loading their cases, with errors that name the file.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use evmdiff_core::statetest::{TestFile, read_file};
+use evmdiff_core::{Case, Profile};
+
+/// Every `.json` file under `paths` (files as given, folders walked recursively), sorted
+/// within each folder so runs are deterministic.
+pub fn json_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out).with_context(|| format!("{}: cannot read folder", p.display()))?;
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            bail!("{}: no such file or folder", p.display());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    for e in entries {
+        if e.is_dir() {
+            walk(&e, out)?;
+        } else if e.extension().is_some_and(|x| x == "json") {
+            out.push(e);
+        }
+    }
+    Ok(())
+}
+
+/// Loads one file's cases.
+pub fn load(path: &Path) -> Result<TestFile> {
+    Ok(read_file(path)?)
+}
+
+/// The profile a case runs under: the one given on the command line; else the one a finding
+/// records in `_info.evmdiff.profile`; else mainnet at the case's own fork.
+pub fn profile_for(case: &Case, given: Option<&Profile>) -> Result<Profile> {
+    if let Some(p) = given {
+        return Ok(p.clone());
+    }
+    if let Some(name) = case
+        .meta
+        .as_ref()
+        .and_then(|m| m.get("profile"))
+        .and_then(|v| v.as_str())
+    {
+        return Profile::load(name)
+            .map_err(|e| anyhow::anyhow!("{}: recorded profile: {e}", case.name));
+    }
+    Ok(Profile::mainnet(case.fork))
+}

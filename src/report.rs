@@ -1,0 +1,151 @@
+//! Rendering case runs for people (a side-by-side table) and for tools (one JSON object).
+
+use std::fmt::Write as _;
+
+use evmdiff_core::expect::Check;
+use evmdiff_core::{Case, Outcome, Profile};
+use serde_json::{Value, json};
+
+use evmdiff_triage::signature::signature;
+
+use crate::execute::{CaseRun, Verdict};
+
+/// Shortens long hex for the table: first 10 and last 4 characters.
+fn short(s: String) -> String {
+    if s.len() > 22 {
+        format!("{}…{}", &s[..12], &s[s.len() - 4..])
+    } else {
+        s
+    }
+}
+
+fn rows(o: &Outcome) -> Vec<String> {
+    vec![
+        o.status.to_string(),
+        o.gas_used.to_string(),
+        o.refund.to_string(),
+        short(o.output.to_string()),
+        format!("{} {}", o.logs.len(), short(o.logs_hash.to_string())),
+        o.post.len().to_string(),
+        short(o.state_root.to_string()),
+        o.detail.clone(),
+    ]
+}
+
+const FIELDS: [&str; 8] = [
+    "status",
+    "gas used",
+    "refund",
+    "output",
+    "logs",
+    "accounts",
+    "state root",
+    "detail",
+];
+
+fn check_text(c: &Check) -> String {
+    match c {
+        Check::Pass => "pass".into(),
+        Check::Fail(r) => format!("FAIL: {r}"),
+        Check::NoExpectation => "-".into(),
+    }
+}
+
+/// The side-by-side table of one case.
+pub fn text(case: &Case, profile: &Profile, run: &CaseRun) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "case {}  (profile {}, fork {})",
+        case.name, profile.name, profile.base_fork
+    );
+    let cols: Vec<Vec<String>> = run
+        .executions
+        .iter()
+        .map(|e| {
+            let mut col = vec![format!("{} {}", e.backend, e.version)];
+            match &e.result {
+                Ok(o) => col.extend(rows(o)),
+                Err(err) => {
+                    col.push(err.to_string());
+                    col.extend(std::iter::repeat_n(String::new(), FIELDS.len() - 1));
+                }
+            }
+            col.push(check_text(&e.check));
+            col
+        })
+        .collect();
+    let labels: Vec<&str> = std::iter::once("")
+        .chain(FIELDS)
+        .chain(std::iter::once("expected"))
+        .collect();
+    let widths: Vec<usize> = cols
+        .iter()
+        .map(|c| {
+            c.iter()
+                .map(|x| x.chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(8)
+        })
+        .collect();
+    for (i, label) in labels.iter().enumerate() {
+        let _ = write!(s, "  {label:<11}");
+        for (c, w) in cols.iter().zip(&widths) {
+            let _ = write!(s, "  {:<w$}", c[i], w = *w);
+        }
+        s.push('\n');
+    }
+    match run.verdict {
+        Verdict::Agree => s.push_str("verdict: agree\n"),
+        Verdict::Incomparable => {
+            s.push_str("verdict: incomparable (fewer than two backends produced an outcome)\n")
+        }
+        Verdict::Diverge => {
+            s.push_str("verdict: DIVERGENCE\n");
+            for d in &run.divergences {
+                let _ = writeln!(
+                    s,
+                    "  {} vs {} (signature {}):",
+                    d.left,
+                    d.right,
+                    signature(d, &profile.name).id()
+                );
+                for diff in &d.differences {
+                    let _ = writeln!(s, "    {diff}");
+                }
+            }
+        }
+    }
+    s
+}
+
+/// One JSON object describing the run.
+pub fn json(case: &Case, profile: &Profile, run: &CaseRun) -> Value {
+    let executions: Vec<Value> = run
+        .executions
+        .iter()
+        .map(|e| {
+            let mut v = json!({ "backend": e.backend, "version": e.version });
+            match &e.result {
+                Ok(o) => v["outcome"] = serde_json::to_value(o).unwrap_or(Value::Null),
+                Err(err) => v["error"] = json!(err.to_string()),
+            }
+            v["expected"] = match &e.check {
+                Check::Pass => json!("pass"),
+                Check::Fail(r) => json!({ "fail": r }),
+                Check::NoExpectation => Value::Null,
+            };
+            v
+        })
+        .collect();
+    json!({
+        "case": case.name,
+        "profile": profile.name,
+        "fork": profile.base_fork,
+        "verdict": run.verdict,
+        "executions": executions,
+        "divergences": run.divergences,
+        "signatures": run.divergences.iter().map(|d| signature(d, &profile.name).to_string()).collect::<Vec<_>>(),
+    })
+}

@@ -1,0 +1,105 @@
+//! The `evmdiff` command as a user runs it: exit codes and one-line errors naming the problem.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn evmdiff(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_evmdiff"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn fixture(rel: &str) -> String {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/ethereum-tests/GeneralStateTests")
+        .join(rel);
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn profiles_lists_every_builtin() {
+    let o = evmdiff(&["profiles"]);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    for name in evmdiff_core::profile::builtin_names() {
+        assert!(out.contains(name), "{name} missing from:\n{out}");
+    }
+}
+
+#[test]
+fn profiles_show_prints_the_rules() {
+    let o = evmdiff(&["profiles", "show", "eip7530-b"]);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("base fork  Shanghai"), "{out}");
+    assert!(out.contains("sha256               revert-refund"), "{out}");
+    assert!(out.contains("0x44 PREVRANDAO     constant 0x0"), "{out}");
+}
+
+#[test]
+fn a_bad_profile_file_is_refused_with_file_line_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        "name = \"bad\"\nbase_fork = \"Shanghai\"\n[opcodes]\nTLOAD = \"invalid\"\n",
+    )
+    .unwrap();
+    let o = evmdiff(&["profiles", "show", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o).trim(),
+        format!(
+            "evmdiff: {}:4: opcode TLOAD does not exist in base fork Shanghai: a rule for it has nothing to change",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn unknown_names_exit_2_with_one_line() {
+    let case = fixture("stExample/add11.json");
+    for (args, needle) in [
+        (
+            vec!["run", case.as_str(), "--profile", "nope"],
+            "unknown profile `nope`",
+        ),
+        (
+            vec!["run", case.as_str(), "--backends", "geth"],
+            "unknown backend `geth` (available: revm, evm)",
+        ),
+        (
+            vec!["replay", case.as_str(), "--fork", "Venus"],
+            "unknown fork `Venus`",
+        ),
+        (
+            vec!["run", "/no/such/file.json"],
+            "/no/such/file.json: no such file or folder",
+        ),
+    ] {
+        let o = evmdiff(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let e = stderr(&o);
+        assert_eq!(e.lines().count(), 1, "{e}");
+        assert!(e.contains(needle), "{args:?}: {e}");
+    }
+}
+
+#[test]
+fn malformed_json_names_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.json");
+    std::fs::write(&path, "{\n  \"t\": {\n").unwrap();
+    let o = evmdiff(&["run", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with(&format!("evmdiff: {}:3:0: invalid JSON", path.display())),
+        "{}",
+        stderr(&o)
+    );
+}
