@@ -87,15 +87,16 @@ pub struct Transaction {
 }
 
 impl Transaction {
-    /// The EIP-2718 type: explicit, or inferred from the fields present (as revm infers it).
+    /// The EIP-2718 type: explicit, or inferred from the fields present, in the order revm's
+    /// state-test runner infers it (blob fee, then authorizations, then fee cap, then access list).
     pub fn effective_type(&self) -> u8 {
         if let Some(t) = self.tx_type {
             return t;
         }
-        if self.authorization_list.is_some() {
-            4
-        } else if self.max_fee_per_blob_gas.is_some() || self.blob_versioned_hashes.is_some() {
+        if self.max_fee_per_blob_gas.is_some() {
             3
+        } else if self.authorization_list.is_some() {
+            4
         } else if self.max_fee_per_gas.is_some() {
             2
         } else if self.access_list.is_some() {

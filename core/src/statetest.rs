@@ -371,8 +371,8 @@ impl Reader<'_> {
             gas_price: ou("gasPrice")?,
             max_fee_per_gas: ou("maxFeePerGas")?,
             max_priority_fee_per_gas: ou("maxPriorityFeePerGas")?,
-            // A tx whose file has `accessLists` is typed even when this index has none.
-            access_list: access_list.or_else(|| Self::opt(m, "accessLists").map(|_| Vec::new())),
+            // A null entry for this data index means no access list (an untyped tx), as revm reads it.
+            access_list,
             max_fee_per_blob_gas: ou("maxFeePerBlobGas")?,
             blob_versioned_hashes,
             authorization_list,
