@@ -1,0 +1,666 @@
+//! From fuzzer bytes to a [`Case`] under a [`Profile`].
+//!
+//! Each contract is built by a [`Builder`] that models the stack depth, so every instruction
+//! has its operands; operands come typed (offsets small, addresses real); control flow is
+//! forward conditional blocks and loops with a constant trip count, so every program
+//! terminates by construction; results are stored, logged or returned so a wrong value
+//! reaches the compared state.
+
+use alloy_primitives::{Address, B256, Bytes, U256, address};
+use arbitrary::{Arbitrary, Result, Unstructured};
+use evmdiff_core::case::{AccessListItem, BlockEnv, Case, Transaction};
+use evmdiff_core::opcode::Opcode;
+use evmdiff_core::precompile::Precompile;
+use evmdiff_core::{Account, Behaviour, Fork, Profile, State};
+
+use crate::config::{Class, GeneratorConfig};
+use crate::operands::{Kind, value};
+use crate::precompile_input;
+use crate::program::{Instr, Label, Program};
+use crate::table::{Entry, TABLE};
+
+/// The sender of every generated transaction (the ethereum/tests key).
+pub const SENDER: Address = address!("a94f5374fce5edbc8e2a8697c15331677e6ebf0b");
+/// Its private key.
+pub const SENDER_KEY: B256 = B256::new(alloy_primitives::hex!(
+    "45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8"
+));
+/// The block's coinbase.
+pub const COINBASE: Address = address!("2adc25665018aa1fe0e6bc666dac8fc2697ff9ba");
+/// An address that never has an account.
+pub const NOBODY: Address = address!("000000000000000000000000000000000000dead");
+/// The block number of generated cases (BLOCKHASH looks back from it).
+const BLOCK_NUMBER: u64 = 1000;
+/// Largest transaction gas limit (the EIP-7825 cap from Osaka).
+const MAX_TX_GAS: u64 = 16_777_216;
+
+/// The address of generated contract `i`.
+pub fn contract_address(i: usize) -> Address {
+    let mut b = [0u8; 20];
+    b[16] = 0xc0;
+    b[17] = 0xde;
+    b[19] = i as u8 + 1;
+    Address::new(b)
+}
+
+/// A generated case and the configuration it was generated with.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The case (fork = the profile's base fork).
+    pub case: Case,
+    /// The swarm configuration drawn for it.
+    pub config: GeneratorConfig,
+}
+
+/// Generates a case under `profile` from `u`. The same bytes always give the same case.
+pub fn generate(u: &mut Unstructured<'_>, profile: &Profile) -> Result<Generated> {
+    let config = GeneratorConfig::arbitrary(u)?;
+    generate_with(u, profile, config)
+}
+
+/// Generates with a given configuration.
+pub fn generate_with(
+    u: &mut Unstructured<'_>,
+    profile: &Profile,
+    config: GeneratorConfig,
+) -> Result<Generated> {
+    let fork = profile.base_fork;
+    let world = World::new(profile, &config);
+    let mut pre = State::new();
+    pre.insert(
+        SENDER,
+        Account {
+            balance: U256::from(10u128.pow(21)),
+            ..Default::default()
+        },
+    );
+    for i in 0..config.contracts {
+        let mut b = Builder::new(u, &world, &config, 0);
+        let code = b.contract()?;
+        let mut storage = std::collections::BTreeMap::new();
+        for slot in 0..u.int_in_range(0..=3)? {
+            storage.insert(U256::from(slot), U256::from(u.int_in_range(1u64..=3)?));
+        }
+        let balance = U256::from(*u.choose(&[0u64, 1, 1_000_000_000])?);
+        pre.insert(
+            contract_address(i),
+            Account {
+                balance,
+                nonce: 1,
+                code,
+                storage,
+            },
+        );
+    }
+    let tx = transaction(u, &world, &config)?;
+    let env = BlockEnv {
+        coinbase: COINBASE,
+        gas_limit: U256::from(30_000_000u64),
+        number: U256::from(BLOCK_NUMBER),
+        timestamp: U256::from(1_700_000_000u64),
+        difficulty: if fork >= Fork::Paris {
+            U256::ZERO
+        } else {
+            U256::from(0x20000)
+        },
+        base_fee: (fork >= Fork::London).then(|| U256::from(7)),
+        random: (fork >= Fork::Paris).then(|| B256::repeat_byte(0x5a)),
+        excess_blob_gas: (fork >= Fork::Cancun).then_some(0),
+        chain_id: 1,
+    };
+    let case = Case {
+        name: "generated".into(),
+        fork,
+        env,
+        pre,
+        tx,
+        expect: None,
+        meta: None,
+    };
+    Ok(Generated { case, config })
+}
+
+/// What the builders may refer to.
+struct World<'p> {
+    profile: &'p Profile,
+    fork: Fork,
+    contracts: Vec<Address>,
+    precompiles: Vec<Address>,
+    /// Opcodes the profile changes, to be touched on purpose.
+    changed_ops: Vec<u8>,
+    /// Entries usable by class, gated by the fork (plus a rare not-yet-active opcode).
+    entries: Vec<Entry>,
+}
+
+impl<'p> World<'p> {
+    fn new(profile: &'p Profile, config: &GeneratorConfig) -> Self {
+        let fork = profile.base_fork;
+        // Precompiles of the base fork, plus the next fork's first one (absent here).
+        let mut precompiles: Vec<Address> =
+            Precompile::active_in(fork).map(|p| p.address).collect();
+        if let Some(next) = evmdiff_core::precompile::PRECOMPILES
+            .iter()
+            .find(|p| !fork.includes(p.introduced))
+        {
+            precompiles.push(next.address);
+        }
+        let changed_ops = profile
+            .opcodes
+            .iter()
+            .filter(|(_, b)| **b != Behaviour::Supported)
+            .map(|(op, _)| *op)
+            .collect();
+        let entries = TABLE
+            .iter()
+            .filter(|e| config.has(e.class) && Opcode(e.op).exists_in(fork))
+            .copied()
+            .collect();
+        World {
+            profile,
+            fork,
+            contracts: (0..config.contracts).map(contract_address).collect(),
+            precompiles,
+            changed_ops,
+            entries,
+        }
+    }
+
+    /// Precompiles whose behaviour the profile changes, weighted up when chosen.
+    fn changed_precompiles(&self) -> Vec<Address> {
+        self.precompiles
+            .iter()
+            .copied()
+            .filter(|a| {
+                self.profile
+                    .precompile(a)
+                    .is_some_and(|b| b != Behaviour::Supported)
+            })
+            .collect()
+    }
+}
+
+/// Builds one contract's (or init code's) program.
+struct Builder<'a, 'u, 'p> {
+    u: &'a mut Unstructured<'u>,
+    world: &'a World<'p>,
+    config: &'a GeneratorConfig,
+    prog: Program,
+    depth: usize,
+    /// Items below this depth belong to an enclosing block and must not be consumed.
+    floor: usize,
+    labels: u32,
+    slot: u64,
+    nesting: usize,
+    /// Init-code nesting: CREATE inside init code is allowed once.
+    create_level: usize,
+}
+
+const MAX_DEPTH: usize = 48;
+
+impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
+    fn new(
+        u: &'a mut Unstructured<'u>,
+        world: &'a World<'p>,
+        config: &'a GeneratorConfig,
+        create_level: usize,
+    ) -> Self {
+        let prog = Program {
+            push0: world.fork >= Fork::Shanghai,
+            ..Default::default()
+        };
+        Builder {
+            u,
+            world,
+            config,
+            prog,
+            depth: 0,
+            floor: 0,
+            labels: 0,
+            slot: 0x100,
+            nesting: 0,
+            create_level,
+        }
+    }
+
+    /// A whole contract: actions, then the stack made observable, then RETURN or STOP.
+    fn contract(&mut self) -> Result<Bytes> {
+        let n = self.u.int_in_range(1..=self.config.max_actions)?;
+        for _ in 0..n {
+            if self.u.is_empty() {
+                break;
+            }
+            self.action()?;
+        }
+        self.finish()?;
+        Ok(self.prog.assemble())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        while self.depth > self.floor {
+            self.observe()?;
+        }
+        if self.u.ratio(1, 2)? {
+            let len = *self.u.choose(&[0u64, 32, 64])?;
+            self.push_value(U256::from(len));
+            self.push_value(U256::ZERO);
+            self.raw_op(0xf3, 2, 0);
+        } else {
+            self.raw_op(0x00, 0, 0);
+        }
+        Ok(())
+    }
+
+    fn label(&mut self) -> Label {
+        self.labels += 1;
+        Label(self.labels)
+    }
+
+    fn push_value(&mut self, v: U256) {
+        self.prog.value(v);
+        self.depth += 1;
+    }
+
+    fn raw_op(&mut self, op: u8, inputs: usize, outputs: usize) {
+        self.prog.op(op);
+        self.depth = self.depth - inputs + outputs;
+    }
+
+    fn address(&mut self) -> Result<Address> {
+        Ok(match self.u.int_in_range(0..=9)? {
+            0..=3 => *self.u.choose(&self.world.contracts)?,
+            4 | 5 => *self.u.choose(&self.world.precompiles)?,
+            6 => SENDER,
+            7 => COINBASE,
+            _ => NOBODY,
+        })
+    }
+
+    /// Pushes one operand of `kind`: sometimes an existing stack value (data flow), mostly a
+    /// fresh typed value.
+    fn operand(&mut self, kind: Kind) -> Result<()> {
+        if kind == Kind::Value && self.depth > 0 && self.depth < 1024 && self.u.ratio(1, 3)? {
+            let n = self.u.int_in_range(1..=self.depth.min(16))?;
+            self.raw_op(0x7f + n as u8, 0, 1); // DUPn
+            return Ok(());
+        }
+        let v = match kind {
+            Kind::Address => {
+                if self.u.ratio(1, 8)? {
+                    let op = *self.u.choose(&[0x30u8, 0x33, 0x32, 0x41])?; // ADDRESS CALLER ORIGIN COINBASE
+                    self.raw_op(op, 0, 1);
+                    return Ok(());
+                }
+                U256::from_be_slice(self.address()?.as_slice())
+            }
+            k => value(self.u, k, BLOCK_NUMBER)?,
+        };
+        self.push_value(v);
+        Ok(())
+    }
+
+    /// Pushes operands for `kinds` (first = top of stack) then emits `op`.
+    fn emit(&mut self, op: u8, kinds: &[Kind], outputs: usize) -> Result<()> {
+        for k in kinds.iter().rev() {
+            self.operand(*k)?;
+        }
+        self.raw_op(op, kinds.len(), outputs);
+        Ok(())
+    }
+
+    /// Stores the top value in a fresh storage slot (or logs it), so it reaches the state.
+    fn observe(&mut self) -> Result<()> {
+        if self.u.ratio(1, 4)? {
+            // LOG1 with the value as topic: topic, then offset/length.
+            let len = *self.u.choose(&[0u64, 32])?;
+            self.push_value(U256::from(len));
+            self.push_value(U256::ZERO);
+            self.raw_op(0xa1, 3, 0);
+        } else {
+            self.push_value(U256::from(self.slot));
+            self.slot += 1;
+            self.raw_op(0x55, 2, 0);
+        }
+        Ok(())
+    }
+
+    fn action(&mut self) -> Result<()> {
+        if self.depth >= MAX_DEPTH {
+            return self.observe();
+        }
+        // Touch what the profile changes on purpose, about one action in ten.
+        if !self.world.changed_ops.is_empty() && self.u.ratio(1, 10)? {
+            let op = *self.u.choose(&self.world.changed_ops)?;
+            return self.changed_opcode(op);
+        }
+        let mut choices: Vec<u8> = vec![0, 0, 0, 0]; // table entries
+        let c = self.config;
+        if c.has(Class::Control) && self.nesting < 3 {
+            choices.extend([1, 2]);
+        }
+        if c.has(Class::Stack) && self.depth > self.floor {
+            choices.push(3);
+        }
+        if c.has(Class::Calls) {
+            choices.extend([4, 4]);
+        }
+        if c.has(Class::Precompiles) {
+            choices.extend([5, 5]);
+        }
+        if c.has(Class::Creates) && self.create_level < 2 {
+            choices.push(6);
+        }
+        if c.has(Class::Selfdestruct) {
+            choices.push(7);
+        }
+        if c.has(Class::Terminators) && self.nesting > 0 {
+            choices.push(8);
+        }
+        if self.depth > self.floor {
+            choices.push(9);
+        }
+        match *self.u.choose(&choices)? {
+            0 => self.table_op(),
+            1 => self.if_block(),
+            2 => self.loop_block(),
+            3 => self.stack_op(),
+            4 => self.call(None),
+            5 => {
+                let changed = self.world.changed_precompiles();
+                let addr = if !changed.is_empty() && self.u.ratio(1, 2)? {
+                    *self.u.choose(&changed)?
+                } else {
+                    *self.u.choose(&self.world.precompiles)?
+                };
+                self.call(Some(addr))
+            }
+            6 => self.create(),
+            7 => self.emit(0xff, &[Kind::Address], 0),
+            8 => self.terminator(),
+            _ => self.observe(),
+        }
+    }
+
+    fn table_op(&mut self) -> Result<()> {
+        if self.world.entries.is_empty() {
+            return self.observe_or_nothing();
+        }
+        let e = *self.u.choose(&self.world.entries)?;
+        self.emit(e.op, e.inputs, e.outputs)?;
+        if e.outputs > 0 && self.u.ratio(1, 3)? {
+            self.observe()?;
+        }
+        Ok(())
+    }
+
+    fn observe_or_nothing(&mut self) -> Result<()> {
+        if self.depth > self.floor {
+            self.observe()
+        } else {
+            Ok(())
+        }
+    }
+
+    /// An opcode the profile changes: its table operands if it has an entry, else plain.
+    fn changed_opcode(&mut self, op: u8) -> Result<()> {
+        match TABLE.iter().find(|e| e.op == op) {
+            Some(e) => self.emit(op, e.inputs, e.outputs),
+            None if op == 0xff => self.emit(0xff, &[Kind::Address], 0),
+            None => {
+                self.prog.op(op);
+                Ok(())
+            }
+        }
+    }
+
+    fn stack_op(&mut self) -> Result<()> {
+        let avail = self.depth - self.floor;
+        match self.u.int_in_range(0..=2)? {
+            0 => self.raw_op(0x50, 1, 0),
+            1 if self.depth < 1024 => {
+                let n = self.u.int_in_range(1..=self.depth.min(16))?;
+                self.raw_op(0x7f + n as u8, 0, 1);
+            }
+            _ if avail >= 2 => {
+                let n = self.u.int_in_range(1..=(avail - 1).min(16))?;
+                self.raw_op(0x8f + n as u8, 0, 0);
+            }
+            _ => self.raw_op(0x50, 1, 0),
+        }
+        Ok(())
+    }
+
+    /// Runs `body` with everything below the current depth protected, then pops back to it.
+    fn block(&mut self) -> Result<()> {
+        let (floor, depth) = (self.floor, self.depth);
+        self.floor = depth;
+        self.nesting += 1;
+        for _ in 0..self.u.int_in_range(1..=6)? {
+            self.action()?;
+        }
+        while self.depth > self.floor {
+            self.raw_op(0x50, 1, 0);
+        }
+        self.nesting -= 1;
+        self.floor = floor;
+        debug_assert_eq!(self.depth, depth);
+        Ok(())
+    }
+
+    /// `if (cond) skip { block }` with a forward JUMPI.
+    fn if_block(&mut self) -> Result<()> {
+        let skip = self.label();
+        self.operand(Kind::Value)?;
+        self.prog.push(Instr::PushLabel(skip));
+        self.depth += 1;
+        self.raw_op(0x57, 2, 0);
+        self.block()?;
+        self.prog.push(Instr::Mark(skip));
+        Ok(())
+    }
+
+    /// A loop with a constant trip count (1..=8) kept on the stack below the body.
+    fn loop_block(&mut self) -> Result<()> {
+        let top = self.label();
+        let n = self.u.int_in_range(1u64..=8)?;
+        self.push_value(U256::from(n));
+        self.prog.push(Instr::Mark(top));
+        self.block()?;
+        // counter - 1; jump back while non-zero; pop the counter.
+        self.push_value(U256::from(1));
+        self.raw_op(0x90, 0, 0); // SWAP1
+        self.raw_op(0x03, 2, 1); // SUB
+        self.raw_op(0x80, 0, 1); // DUP1
+        self.prog.push(Instr::PushLabel(top));
+        self.depth += 1;
+        self.raw_op(0x57, 2, 0); // JUMPI
+        self.raw_op(0x50, 1, 0); // POP
+        Ok(())
+    }
+
+    /// A call of some kind to `target` (a precompile with a typed input) or to any account.
+    fn call(&mut self, target: Option<Address>) -> Result<()> {
+        let fork = self.world.fork;
+        let mut kinds = vec![0xf1u8, 0xf2];
+        if fork >= Fork::Homestead {
+            kinds.push(0xf4);
+        }
+        if fork >= Fork::Byzantium {
+            kinds.extend([0xfa, 0xfa]);
+        }
+        let op = *self.u.choose(&kinds)?;
+        let (in_len, addr) = match target {
+            Some(addr) => {
+                let input = precompile_input::input(self.u, addr)?;
+                self.store_bytes(&input, 0);
+                (input.len() as u64, U256::from_be_slice(addr.as_slice()))
+            }
+            None => {
+                let a = self.address()?;
+                (
+                    *self.u.choose(&[0u64, 4, 32, 64])?,
+                    U256::from_be_slice(a.as_slice()),
+                )
+            }
+        };
+        let out_len = *self.u.choose(&[0u64, 32, 64])?;
+        // Stack, pushed in reverse: gas, addr, [value], in_off, in_len, out_off, out_len.
+        self.push_value(U256::from(out_len));
+        self.push_value(U256::ZERO);
+        self.push_value(U256::from(in_len));
+        self.push_value(U256::ZERO);
+        if op == 0xf1 || op == 0xf2 {
+            let v = *self.u.choose(&[0u64, 0, 0, 1, 1000])?;
+            self.push_value(U256::from(v));
+        }
+        self.push_value(addr);
+        if self.u.ratio(1, 2)? {
+            self.raw_op(0x5a, 0, 1); // GAS: all of it
+        } else {
+            let g = *self.u.choose(&[0u64, 100, 2300, 10_000, 65_535, 200_000])?;
+            self.push_value(U256::from(g));
+        }
+        let inputs = if op == 0xf1 || op == 0xf2 { 7 } else { 6 };
+        self.raw_op(op, inputs, 1);
+        self.observe()?;
+        // What came back: its size, and its first word through memory.
+        if self.u.ratio(1, 2)? {
+            self.raw_op(0x3d, 0, 1);
+            self.observe()?;
+        }
+        if out_len > 0 && self.u.ratio(1, 2)? {
+            self.push_value(U256::ZERO);
+            self.raw_op(0x51, 1, 1);
+            self.observe()?;
+        }
+        Ok(())
+    }
+
+    /// Writes `bytes` into memory at `at` with MSTOREs (zero-padded to whole words).
+    fn store_bytes(&mut self, bytes: &[u8], at: u64) {
+        for (i, chunk) in bytes.chunks(32).enumerate() {
+            let mut w = [0u8; 32];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.push_value(U256::from_be_bytes(w));
+            self.push_value(U256::from(at + 32 * i as u64));
+            self.raw_op(0x52, 2, 0);
+        }
+    }
+
+    /// CREATE or CREATE2 of generated init code, which returns generated runtime code.
+    fn create(&mut self) -> Result<()> {
+        let init = {
+            let mut b = Builder::new(self.u, self.world, self.config, self.create_level + 1);
+            let runtime = {
+                let mut r = Builder::new(b.u, b.world, b.config, 2);
+                for _ in 0..r.u.int_in_range(0..=4)? {
+                    r.action()?;
+                }
+                r.finish()?;
+                r.prog.assemble()
+            };
+            for _ in 0..b.u.int_in_range(0..=3)? {
+                b.action()?;
+            }
+            while b.depth > 0 {
+                b.observe()?;
+            }
+            b.store_bytes(&runtime, 0);
+            b.push_value(U256::from(runtime.len()));
+            b.push_value(U256::ZERO);
+            let end = if b.u.ratio(1, 8)? { 0xfd } else { 0xf3 };
+            b.raw_op(end, 2, 0);
+            b.prog.assemble()
+        };
+        const AT: u64 = 0x400;
+        self.store_bytes(&init, AT);
+        let create2 = self.world.fork >= Fork::Constantinople && self.u.ratio(1, 2)?;
+        if create2 {
+            let salt = value(self.u, Kind::Small, 0)?;
+            self.push_value(salt);
+        }
+        self.push_value(U256::from(init.len()));
+        self.push_value(U256::from(AT));
+        let endowment = *self.u.choose(&[0u64, 0, 1])?;
+        self.push_value(U256::from(endowment));
+        self.raw_op(
+            if create2 { 0xf5 } else { 0xf0 },
+            if create2 { 4 } else { 3 },
+            1,
+        );
+        // Sometimes STATICCALL the new contract (address 0 if the creation failed): push the
+        // four zero memory arguments, DUP5 the address above them, then GAS.
+        if self.u.ratio(1, 2)? {
+            for _ in 0..4 {
+                self.push_value(U256::ZERO);
+            }
+            self.raw_op(0x84, 0, 1); // DUP5
+            self.raw_op(0x5a, 0, 1); // GAS
+            self.raw_op(0xfa, 6, 1); // STATICCALL
+            self.observe()?;
+        }
+        self.observe()
+    }
+
+    fn terminator(&mut self) -> Result<()> {
+        match self.u.int_in_range(0..=3)? {
+            0 => self.emit(0xf3, &[Kind::Offset, Kind::Length], 0),
+            1 => self.emit(0xfd, &[Kind::Offset, Kind::Length], 0),
+            2 => self.emit(0x00, &[], 0),
+            _ => self.emit(0xfe, &[], 0),
+        }
+    }
+}
+
+/// The transaction: usually a call of contract 0, sometimes a creation or a call straight to
+/// a precompile; a typed transaction where the fork allows.
+fn transaction(
+    u: &mut Unstructured<'_>,
+    world: &World<'_>,
+    config: &GeneratorConfig,
+) -> Result<Transaction> {
+    let fork = world.fork;
+    let len = u.int_in_range(0..=64)?.min(u.len());
+    let mut data: Vec<u8> = u.bytes(len).unwrap_or_default().to_vec();
+    let to = if config.allow_create_tx && u.ratio(1, 2)? {
+        let mut b = Builder::new(u, world, config, 1);
+        data = b.contract()?.to_vec();
+        None
+    } else if config.allow_precompile_tx && u.ratio(1, 2)? {
+        let target = *u.choose(&world.precompiles)?;
+        data = precompile_input::input(u, target)?;
+        Some(target)
+    } else {
+        Some(contract_address(0))
+    };
+    let gas_limit = U256::from(
+        (*u.choose(&[100_000u64, 300_000, 1_000_000, 1_000_000, 3_000_000])?).min(MAX_TX_GAS),
+    );
+    let value = U256::from(*u.choose(&[0u64, 0, 0, 1, 1_000_000])?);
+    let typed = fork >= Fork::London && u.ratio(1, 2)?;
+    let access_list = if fork >= Fork::Berlin && u.ratio(1, 4)? {
+        Some(vec![AccessListItem {
+            address: contract_address(0),
+            storage_keys: vec![B256::ZERO],
+        }])
+    } else {
+        None
+    };
+    let blob = fork >= Fork::Cancun && to.is_some() && u.ratio(1, 8)?;
+    Ok(Transaction {
+        sender: SENDER,
+        secret_key: SENDER_KEY,
+        to,
+        nonce: U256::ZERO,
+        data: data.into(),
+        gas_limit,
+        value,
+        gas_price: (!typed && !blob).then(|| U256::from(10)),
+        max_fee_per_gas: (typed || blob).then(|| U256::from(10)),
+        max_priority_fee_per_gas: (typed || blob).then(|| U256::from(1)),
+        access_list,
+        max_fee_per_blob_gas: blob.then(|| U256::from(1)),
+        blob_versioned_hashes: blob.then(|| vec![precompile_input::kzg_versioned_hash()]),
+        authorization_list: None,
+        tx_type: None,
+    })
+}
