@@ -3,8 +3,11 @@
 //! The campaign wiring shared by the `evmdiff` command and the fuzz targets: choosing backends,
 //! running one case on all of them, and judging the results.
 
+pub mod allowlist;
 pub mod backends;
+pub mod campaign;
 pub mod execute;
+pub mod finding;
 pub mod inputs;
 pub mod report;
 pub mod write;

@@ -74,6 +74,43 @@ enum Command {
         #[arg(long, short)]
         jobs: Option<usize>,
     },
+    /// Fuzz: generate programs within a profile, run them on every backend, keep every
+    /// divergence, crash and slow case as a replayable finding in --out.
+    ///
+    /// Same seed, same cases. Rerunning with the same --out, seed, profile and backends resumes
+    /// after the last checkpoint. Exit code 1 if new findings were written.
+    Fuzz {
+        /// Profile: a built-in name or a .toml file.
+        #[arg(long, short, default_value = "mainnet-cancun")]
+        profile: String,
+        /// Comma-separated backends; a name may repeat (revm,revm checks self-consistency).
+        #[arg(long, short, default_value_t = evmdiff::backends::default_list())]
+        backends: String,
+        /// Worker threads (default: the number of cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Campaign seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Stop after this many cases.
+        #[arg(long)]
+        runs: Option<u64>,
+        /// Stop after this long (30s, 5m, 2h).
+        #[arg(long, value_parser = commands::fuzz::parse_duration)]
+        time: Option<std::time::Duration>,
+        /// Output folder for findings and the checkpoint.
+        #[arg(long, default_value = "findings")]
+        out: PathBuf,
+        /// Allowlist of known signatures (TOML, each with a reason).
+        #[arg(long)]
+        allow: Option<PathBuf>,
+        /// Write the final statistics as JSON to this file.
+        #[arg(long)]
+        stats_json: Option<PathBuf>,
+        /// A case slower than this becomes a `slow` finding.
+        #[arg(long, value_parser = commands::fuzz::parse_duration, default_value = "10s")]
+        case_budget: std::time::Duration,
+    },
     /// Benchmark: executions per second of each backend on the same state-test cases
     /// (mainnet profile at each case's fork), rounds interleaved, medians reported.
     Bench {
@@ -172,6 +209,34 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 jobs,
             })?;
             Ok(failed(failed_cases > 0))
+        }
+        Command::Fuzz {
+            profile,
+            backends,
+            jobs,
+            seed,
+            runs,
+            time,
+            out,
+            allow,
+            stats_json,
+            case_budget,
+        } => {
+            let jobs =
+                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let stats = commands::fuzz::fuzz(&commands::fuzz::FuzzArgs {
+                profile,
+                backends,
+                jobs,
+                seed,
+                runs,
+                time,
+                out,
+                allow,
+                stats_json,
+                case_budget,
+            })?;
+            Ok(failed(stats.findings_written > 0))
         }
         Command::Bench {
             paths,

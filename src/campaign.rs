@@ -1,0 +1,376 @@
+//! The fuzzing campaign engine behind `evmdiff fuzz`: N worker threads, each with its own
+//! backend instances, generating case `i` from `(seed, i)` alone — so a campaign's cases and
+//! verdicts do not depend on the number of workers — and keeping every new divergence, crash
+//! or slow case as a finding.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use arbitrary::Unstructured;
+use evmdiff_core::{BackendError, Profile};
+use evmdiff_triage::signature::signature;
+use serde::{Deserialize, Serialize};
+
+use crate::allowlist::Allowlist;
+use crate::execute::run_case;
+use crate::finding::{self, Kind, Provenance};
+use crate::write::atomic_write;
+
+/// Bytes of generator input per case.
+pub const INPUT_LEN: usize = 4096;
+
+/// The generator input of case `index` in a campaign seeded with `seed` (SplitMix64).
+pub fn input_bytes(seed: u64, index: u64) -> Vec<u8> {
+    let mut state = seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut out = Vec::with_capacity(INPUT_LEN);
+    while out.len() < INPUT_LEN {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        out.extend_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+    }
+    out
+}
+
+/// What a campaign runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The profile, and the argument it was loaded from (recorded in findings).
+    pub profile: Profile,
+    /// The `--profile` argument.
+    pub profile_arg: String,
+    /// Comma-separated backends.
+    pub backends: String,
+    /// Worker threads.
+    pub jobs: usize,
+    /// Campaign seed.
+    pub seed: u64,
+    /// Stop after this many cases (counted from the first case of this run).
+    pub runs: Option<u64>,
+    /// Stop after this long.
+    pub time: Option<Duration>,
+    /// Where findings and the checkpoint go.
+    pub out: PathBuf,
+    /// Known signatures to fuzz past.
+    pub allow: Allowlist,
+    /// A case slower than this becomes a `slow` finding.
+    pub case_budget: Duration,
+}
+
+/// The checkpoint in `OUT/campaign.json`: where to resume.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// Seed of the campaign.
+    pub seed: u64,
+    /// Profile argument.
+    pub profile: String,
+    /// Backends.
+    pub backends: String,
+    /// Every case below this index has been run.
+    pub next_index: u64,
+}
+
+/// Counters of a campaign, also written with `--stats-json`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stats {
+    /// Cases run.
+    pub cases: u64,
+    /// Cases on which some backends diverged (allowed ones included).
+    pub divergent_cases: u64,
+    /// Divergent cases whose every divergence is allowlisted.
+    pub allowed_cases: u64,
+    /// Cases that crashed a backend.
+    pub crashes: u64,
+    /// Cases over the time budget.
+    pub slow: u64,
+    /// Cases at least one backend did not support.
+    pub unsupported: u64,
+    /// Cases that were not generated (the generator ran out of input).
+    pub generator_errors: u64,
+    /// Findings written in this run.
+    pub findings_written: u64,
+    /// Occurrences per signature (`id: rendered`).
+    pub signatures: BTreeMap<String, u64>,
+    /// Seconds elapsed.
+    pub seconds: f64,
+    /// Cases per second.
+    pub cases_per_second: f64,
+    /// First case index of this run (after resuming).
+    pub first_index: u64,
+}
+
+/// Shared state of the workers.
+struct Shared {
+    config: Config,
+    next: AtomicU64,
+    stop: AtomicBool,
+    end_index: Option<u64>,
+    deadline: Option<Instant>,
+    stats: Mutex<Stats>,
+    seen: Mutex<HashSet<String>>,
+    /// The index each worker is running (u64::MAX when idle), for the checkpoint.
+    current: Vec<AtomicU64>,
+    names: Vec<String>,
+}
+
+fn checkpoint_path(out: &Path) -> PathBuf {
+    out.join("campaign.json")
+}
+
+/// Signature ids of findings already in `out` (from file names `<kind>-<id>.json`).
+fn existing_findings(out: &Path) -> HashSet<String> {
+    std::fs::read_dir(out)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|n| {
+            n.strip_suffix(".json")
+                .and_then(|s| s.split_once('-'))
+                .map(|(_, id)| id.to_string())
+        })
+        .collect()
+}
+
+/// Runs a campaign until `runs`, `time`, or `stop` is set; `progress` is called about four
+/// times a second with the current stats.
+pub fn run(
+    config: Config,
+    stop: Arc<AtomicBool>,
+    mut progress: impl FnMut(&Stats),
+) -> Result<Stats> {
+    std::fs::create_dir_all(&config.out)
+        .with_context(|| format!("{}: cannot create the output folder", config.out.display()))?;
+    let first = match std::fs::read_to_string(checkpoint_path(&config.out)) {
+        Ok(text) => {
+            let cp: Checkpoint = serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "{}: corrupt checkpoint",
+                    checkpoint_path(&config.out).display()
+                )
+            })?;
+            if cp.seed == config.seed
+                && cp.profile == config.profile_arg
+                && cp.backends == config.backends
+            {
+                cp.next_index
+            } else {
+                0
+            }
+        }
+        Err(_) => 0,
+    };
+    let names: Vec<String> = crate::backends::instantiate(&config.backends)?
+        .iter()
+        .map(|b| format!("{} {}", b.name(), b.version()))
+        .collect();
+    let shared = Arc::new(Shared {
+        end_index: config.runs.map(|r| first + r),
+        deadline: config.time.map(|t| Instant::now() + t),
+        next: AtomicU64::new(first),
+        stop: AtomicBool::new(false),
+        stats: Mutex::new(Stats {
+            first_index: first,
+            ..Default::default()
+        }),
+        seen: Mutex::new(existing_findings(&config.out)),
+        current: (0..config.jobs.max(1))
+            .map(|_| AtomicU64::new(u64::MAX))
+            .collect(),
+        names,
+        config,
+    });
+    let start = Instant::now();
+    let handles: Vec<_> = (0..shared.current.len())
+        .map(|w| {
+            let s = Arc::clone(&shared);
+            std::thread::spawn(move || worker(&s, w))
+        })
+        .collect();
+    let mut last_checkpoint = Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_millis(250));
+        if stop.load(Ordering::Relaxed) {
+            shared.stop.store(true, Ordering::Relaxed);
+        }
+        let snapshot = snapshot(&shared, start);
+        progress(&snapshot);
+        if last_checkpoint.elapsed() > Duration::from_secs(2) {
+            write_checkpoint(&shared)?;
+            last_checkpoint = Instant::now();
+        }
+        if handles.iter().all(|h| h.is_finished()) {
+            break;
+        }
+    }
+    for h in handles {
+        let _ = h.join();
+    }
+    write_checkpoint(&shared)?;
+    Ok(snapshot(&shared, start))
+}
+
+fn snapshot(shared: &Shared, start: Instant) -> Stats {
+    let mut s = shared.stats.lock().expect("stats lock").clone();
+    s.seconds = start.elapsed().as_secs_f64();
+    s.cases_per_second = s.cases as f64 / s.seconds.max(1e-9);
+    s
+}
+
+fn write_checkpoint(shared: &Shared) -> Result<()> {
+    let next = shared.next.load(Ordering::SeqCst);
+    let running = shared
+        .current
+        .iter()
+        .map(|c| c.load(Ordering::SeqCst))
+        .min()
+        .unwrap_or(u64::MAX);
+    let cp = Checkpoint {
+        seed: shared.config.seed,
+        profile: shared.config.profile_arg.clone(),
+        backends: shared.config.backends.clone(),
+        next_index: next.min(running).min(shared.end_index.unwrap_or(u64::MAX)),
+    };
+    atomic_write(
+        &checkpoint_path(&shared.config.out),
+        serde_json::to_string_pretty(&cp)?.as_bytes(),
+    )
+}
+
+fn worker(shared: &Shared, w: usize) {
+    let Ok(mut backends) = crate::backends::instantiate(&shared.config.backends) else {
+        return;
+    };
+    let cfg = &shared.config;
+    loop {
+        if shared.stop.load(Ordering::Relaxed)
+            || shared.deadline.is_some_and(|d| Instant::now() >= d)
+        {
+            break;
+        }
+        let i = shared.next.fetch_add(1, Ordering::SeqCst);
+        if shared.end_index.is_some_and(|e| i >= e) {
+            break;
+        }
+        shared.current[w].store(i, Ordering::SeqCst);
+        let input = input_bytes(cfg.seed, i);
+        let Ok(generated) =
+            evmdiff_generator::generate(&mut Unstructured::new(&input), &cfg.profile)
+        else {
+            shared.stats.lock().expect("stats lock").generator_errors += 1;
+            continue;
+        };
+        let case = generated.case;
+        let t = Instant::now();
+        let run = run_case(&mut backends, &case, &cfg.profile);
+        let took = t.elapsed();
+
+        let prov = || Provenance {
+            profile: cfg.profile_arg.clone(),
+            seed: cfg.seed,
+            index: i,
+            input: finding::input_hex(&input),
+            backends: shared.names.clone(),
+        };
+        let reference = run.executions.iter().find_map(|e| e.result.as_ref().ok());
+        let mut new_findings: Vec<(
+            Kind,
+            String,
+            String,
+            Vec<evmdiff_core::compare::Divergence>,
+            String,
+        )> = Vec::new();
+        let mut sigs = Vec::new();
+        let mut crashed = false;
+        let mut unsupported = false;
+        for e in &run.executions {
+            match &e.result {
+                Err(BackendError::Failed(msg)) => {
+                    crashed = true;
+                    let first_line = msg
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .split(" at ")
+                        .next()
+                        .unwrap_or("")
+                        .to_string();
+                    let text = format!("crash {} {}: {}", e.backend, cfg.profile.name, first_line);
+                    let id = alloy_primitives::hex::encode(
+                        &alloy_primitives::keccak256(text.as_bytes())[..8],
+                    );
+                    new_findings.push((Kind::Crash, id, text, Vec::new(), msg.clone()));
+                }
+                Err(BackendError::Unsupported(_)) => unsupported = true,
+                Ok(_) => {}
+            }
+        }
+        let mut all_allowed = !run.divergences.is_empty();
+        for d in &run.divergences {
+            let sig = signature(d, &cfg.profile.name);
+            if cfg.allow.reason(&sig).is_none() {
+                all_allowed = false;
+                new_findings.push((
+                    Kind::Divergence,
+                    sig.id(),
+                    sig.to_string(),
+                    vec![d.clone()],
+                    String::new(),
+                ));
+            }
+            sigs.push(sig);
+        }
+        if took > cfg.case_budget {
+            let text = format!("slow {} case over {:?}", cfg.profile.name, cfg.case_budget);
+            new_findings.push((
+                Kind::Slow,
+                format!("{i:016x}"),
+                text,
+                Vec::new(),
+                format!("took {took:?}"),
+            ));
+        }
+        let mut written = 0;
+        for (kind, id, text, divs, detail) in new_findings {
+            let fresh = shared.seen.lock().expect("seen lock").insert(id.clone());
+            if fresh {
+                match finding::write(
+                    &cfg.out,
+                    kind,
+                    &id,
+                    &case,
+                    reference,
+                    &prov(),
+                    &text,
+                    &divs,
+                    &detail,
+                ) {
+                    Ok(_) => written += 1,
+                    Err(e) => eprintln!("evmdiff: cannot write finding {id}: {e:#}"),
+                }
+            }
+        }
+        let mut st = shared.stats.lock().expect("stats lock");
+        st.cases += 1;
+        st.findings_written += written;
+        st.crashes += crashed as u64;
+        st.unsupported += unsupported as u64;
+        st.slow += (took > cfg.case_budget) as u64;
+        if !run.divergences.is_empty() {
+            st.divergent_cases += 1;
+            st.allowed_cases += all_allowed as u64;
+        }
+        for sig in sigs {
+            *st.signatures
+                .entry(format!("{}: {sig}", sig.id()))
+                .or_default() += 1;
+        }
+        drop(st);
+        shared.current[w].store(u64::MAX, Ordering::SeqCst);
+    }
+    shared.current[w].store(u64::MAX, Ordering::SeqCst);
+}

@@ -1,0 +1,103 @@
+//! Findings: a divergent, crashing or slow case, saved as a replayable state test with
+//! everything needed to reproduce it in `_info.evmdiff` (profile, seed, case index, generator
+//! bytes, backend names and versions, divergences, signature). Written atomically.
+
+use std::path::{Path, PathBuf};
+
+use alloy_primitives::hex;
+use anyhow::Result;
+use evmdiff_core::case::Expectation;
+use evmdiff_core::compare::Divergence;
+use evmdiff_core::statetest::write_case;
+use evmdiff_core::{Case, Outcome, Status};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::write::atomic_write;
+
+/// What kind of problem a finding records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// Backends disagree.
+    Divergence,
+    /// A backend panicked or failed internally.
+    Crash,
+    /// A case took longer than the time budget.
+    Slow,
+}
+
+impl Kind {
+    /// File-name prefix.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Divergence => "divergence",
+            Kind::Crash => "crash",
+            Kind::Slow => "slow",
+        }
+    }
+}
+
+/// Everything a finding file records besides the case.
+#[derive(Debug, Clone, Serialize)]
+pub struct Provenance {
+    /// The profile argument the campaign was given (built-in name or file).
+    pub profile: String,
+    /// Campaign seed.
+    pub seed: u64,
+    /// Case index within the campaign.
+    pub index: u64,
+    /// The generator's input bytes, hex.
+    pub input: String,
+    /// `name version` of each backend.
+    pub backends: Vec<String>,
+}
+
+/// Writes a finding as `DIR/<kind>-<id>.json` and returns its path. The post expectation is the
+/// reference (first) backend's outcome, so other clients' runners can replay the file.
+pub fn write(
+    dir: &Path,
+    kind: Kind,
+    id: &str,
+    case: &Case,
+    reference: Option<&Outcome>,
+    prov: &Provenance,
+    signature: &str,
+    divergences: &[Divergence],
+    detail: &str,
+) -> Result<PathBuf> {
+    let mut case = case.clone();
+    case.expect = reference.map(|o| Expectation {
+        hash: o.state_root,
+        logs: o.logs_hash,
+        exception: (o.status == Status::Rejected).then(|| {
+            format!(
+                "evmdiff: rejected by {}",
+                prov.backends.first().cloned().unwrap_or_default()
+            )
+        }),
+        out: None,
+    });
+    case.meta = Some(json!({
+        "profile": prov.profile,
+        "seed": prov.seed,
+        "index": prov.index,
+        "input": prov.input,
+        "backends": prov.backends,
+        "kind": kind,
+        "signature": signature,
+        "divergences": divergences,
+        "detail": detail,
+    }));
+    let name = format!("{}-{id}", kind.name());
+    let comment = format!("evmdiff {} finding {id}: {signature}", kind.name());
+    let json = write_case(&case, &name, &comment);
+    let path = dir.join(format!("{name}.json"));
+    atomic_write(&path, serde_json::to_string_pretty(&json)?.as_bytes())?;
+    Ok(path)
+}
+
+/// Hex of generator input bytes.
+pub fn input_hex(bytes: &[u8]) -> String {
+    hex::encode(bytes)
+}
