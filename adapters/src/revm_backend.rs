@@ -2,13 +2,15 @@
 //!
 //! Each case runs as one transaction on a fresh in-memory database holding its pre-state,
 //! without committing; the post-state is the pre-state with the journal's touched accounts
-//! applied (see [`normalize`]). Profiles are applied through revm's extension points, never by
-//! patching revm (see [`profile`]).
+//! applied (see `normalize.rs`). Profiles are applied through revm's extension points, never by
+//! patching revm (see `profile.rs`).
 //!
 //! The EVM itself is built once per thread and reused: only the database, block, transaction
-//! and, when the fork or the opcode rules change, the instruction table are replaced. That
-//! halves the per-case cost. It lives in a thread-local because revm's EVM shares its memory
-//! buffer through an `Rc`, so it is not `Send`, while a [`Backend`] must be.
+//! and, when the fork or the opcode rules change, the instruction table are replaced. On
+//! ethereum/tests cases that is about 1.5× faster than building an EVM per case (a third of
+//! the remaining time is the state root of the outcome). The EVM lives in a thread-local
+//! because revm shares its memory buffer through an `Rc`, so it is not `Send`, while a
+//! [`Backend`] must be.
 
 mod env;
 mod normalize;

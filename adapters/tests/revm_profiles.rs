@@ -686,6 +686,87 @@ fn refund_is_what_was_deducted_from_the_gas_spent() {
     );
 }
 
+// ------------------------------------------------------------------------ normalization
+
+#[test]
+fn halt_reasons_are_normalized() {
+    let shanghai = Profile::mainnet(Fork::Shanghai);
+    let halt = |code: &[u8], gas: u64| {
+        let o = run(
+            &case_to(Fork::Shanghai, CONTRACT, code, &[], &[], gas),
+            &shanghai,
+        );
+        assert_eq!(o.gas_used, gas, "a halt consumes all gas: {}", o.detail);
+        assert!(o.output.is_empty() && o.logs.is_empty());
+        (o.status, o.detail)
+    };
+    let invalid = Status::Halt(HaltClass::InvalidOpcode);
+    // TLOAD before Cancun (revm: NotActivated), 0xFE (InvalidFEOpcode), 0x0c (OpcodeNotFound).
+    for (code, revm_word) in [
+        (0x5c, "NotActivated"),
+        (0xfe, "InvalidFEOpcode"),
+        (0x0c, "OpcodeNotFound"),
+    ] {
+        let (status, detail) = halt(&[code], TX_GAS);
+        assert_eq!(status, invalid);
+        assert!(detail.contains(revm_word), "{detail}");
+    }
+    assert_eq!(
+        halt(&[0x56], TX_GAS).0,
+        Status::Halt(HaltClass::StackUnderflow)
+    );
+    assert_eq!(
+        halt(&[0x60, 0x03, 0x56], TX_GAS).0,
+        Status::Halt(HaltClass::InvalidJump)
+    );
+    // RETURNDATACOPY(0, 0, 1) with no return data.
+    let rdc = [0x60, 0x01, 0x60, 0x00, 0x60, 0x00, 0x3e];
+    assert_eq!(
+        halt(&rdc, TX_GAS).0,
+        Status::Halt(HaltClass::ReturnDataOutOfBounds)
+    );
+    // Plain out of gas (PUSH1 PUSH1 ADD needs 9), and memory expansion out of gas.
+    assert_eq!(
+        halt(&[0x60, 0x00, 0x60, 0x00, 0x01], INTRINSIC + 8).0,
+        Status::Halt(HaltClass::OutOfGas)
+    );
+    let mload_far = [0x63, 0xff, 0xff, 0xff, 0xff, 0x51];
+    assert_eq!(
+        halt(&mload_far, TX_GAS).0,
+        Status::Halt(HaltClass::OutOfGas)
+    );
+}
+
+#[test]
+fn create_transactions_return_the_deployed_code() {
+    // Init code: MSTORE8(0, byte) RETURN(0, 1).
+    let init = |byte: u8| vec![0x60, byte, 0x60, 0x00, 0x53, 0x60, 0x01, 0x60, 0x00, 0xf3];
+    let mut c = case(Fork::Shanghai, &[]);
+    c.tx.to = None;
+    c.tx.data = Bytes::from(init(0x00));
+    let o = run(&c, &Profile::mainnet(Fork::Shanghai));
+    assert_eq!(
+        (o.status, o.output.clone()),
+        (Status::Success, Bytes::from(vec![0x00])),
+        "{}",
+        o.detail
+    );
+    // The new account (nonce 1 from EIP-161, code 0x00) is at the sender's nonce-0 address.
+    let created = SENDER.create(0);
+    assert_eq!(o.post[&created].code, Bytes::from(vec![0x00]));
+    assert_eq!(o.post[&created].nonce, 1);
+    // Deploying code that starts with 0xEF (EIP-3541).
+    c.tx.data = Bytes::from(init(0xef));
+    let o = run(&c, &Profile::mainnet(Fork::Shanghai));
+    assert_eq!(
+        o.status,
+        Status::Halt(HaltClass::InvalidCodePrefix),
+        "{}",
+        o.detail
+    );
+    assert!(!o.post.contains_key(&created));
+}
+
 // ---------------------------------------------------------------------- limits of revm
 
 #[test]

@@ -134,15 +134,18 @@ fn current_opcode(ctx: &mut InstructionContext<'_, Ctx, EthInterpreter>) -> u8 {
 fn op_constant(mut ctx: InstructionContext<'_, Ctx, EthInterpreter>) -> InstructionExecResult {
     let op = current_opcode(&mut ctx);
     let Some(&(_, inputs, value)) = ctx.host.chain.constants.iter().find(|c| c.0 == op) else {
-        // The table and the chain data are installed from the same profile; a mismatch would
-        // be an adapter bug, reported as the most visible failure rather than a wrong value.
-        return Err(InstructionResult::FatalExternalError);
+        // The table and the chain data are installed from the same profile, so this is an
+        // adapter bug: fail the execution (a backend failure) rather than push a wrong value.
+        ctx.host.error = Err(ContextError::Custom(format!(
+            "adapter bug: no constant for opcode 0x{op:02x}"
+        )));
+        return Err(InstructionResult::OpcodeNotFound);
     };
     let stack = &mut ctx.interpreter.stack;
     if stack.len() < inputs {
         return Err(InstructionResult::StackUnderflow);
     }
-    if inputs == 1 {
+    for _ in 0..inputs {
         let _ = stack.popn::<1>();
     }
     if !stack.push(value) {
