@@ -241,7 +241,8 @@ impl ProfilePrecompiles {
             return Some((b, "precompile rule"));
         }
         let cap = self.modexp_cap?;
-        if *address != MODEXP {
+        // The cap is about the precompile: before Byzantium 0x05 is an ordinary account.
+        if *address != MODEXP || !self.inner.contains(&MODEXP) {
             return None;
         }
         let input = inputs.input.as_bytes(ctx);
