@@ -1,0 +1,362 @@
+//! Profile rules inside revm: replacement instructions for opcode rules and a precompile
+//! provider wrapping revm's own for precompile rules.
+//!
+//! revm instructions are plain `fn` pointers that cannot capture anything, so there is one
+//! function per behaviour and the per-execution data they need (constant values, the "rejected"
+//! note) lives in the context's `chain` field, [`ProfileChain`], which every instruction reaches
+//! through its host. The precompile provider is owned by the EVM and holds its rules itself.
+//!
+//! A plain mainnet profile installs nothing: the instruction table is revm's own and the
+//! precompile provider delegates after a single `bool` test.
+
+use evmdiff_core::opcode::Opcode;
+use evmdiff_core::precompile::MODEXP;
+use evmdiff_core::profile::{LengthCap, constant_shape};
+use evmdiff_core::{BackendError, Behaviour, Profile};
+use revm::context::{Cfg, ContextError, LocalContextTr};
+use revm::context_interface::{ContextTr, JournalTr};
+use revm::handler::instructions::EthInstructions;
+use revm::handler::{EthPrecompiles, PrecompileProvider, precompile_output_to_interpreter_result};
+use revm::interpreter::interpreter::EthInterpreter;
+use revm::interpreter::interpreter_types::Jumps;
+use revm::interpreter::{
+    CallInputs, Instruction, InstructionContext, InstructionExecResult, InstructionResult,
+    InterpreterResult,
+};
+use revm::precompile::{PrecompileHalt, PrecompileOutput, PrecompileStatus};
+use revm::primitives::hardfork::SpecId;
+use revm::primitives::{Address, AddressSet, Bytes, U256};
+
+use super::Ctx;
+
+/// Per-execution profile data that instructions read and write through the context.
+#[derive(Debug, Default)]
+pub(crate) struct ProfileChain {
+    /// `(opcode, inputs popped, value pushed)` of every `constant` rule.
+    constants: Vec<(u8, usize, U256)>,
+    /// Set when a `reject` rule fired: the transaction is refused, whatever else happened.
+    pub(crate) rejected: Option<String>,
+}
+
+impl ProfileChain {
+    /// Loads the constant rules of `profile` and clears the rejection note.
+    pub(crate) fn reset(&mut self, profile: &Profile) {
+        self.rejected = None;
+        self.constants.clear();
+        for (&op, b) in &profile.opcodes {
+            if let Behaviour::Constant(v) = b
+                && let Some((inputs, _)) = constant_shape(Opcode(op))
+            {
+                self.constants.push((op, inputs, *v));
+            }
+        }
+    }
+}
+
+/// Checks that every rule of `profile` is one this adapter can apply, before anything runs.
+pub(crate) fn check(profile: &Profile) -> Result<(), BackendError> {
+    for (&op, b) in &profile.opcodes {
+        let ok = match b {
+            Behaviour::Constant(_) => constant_shape(Opcode(op)).is_some(),
+            Behaviour::Halt | Behaviour::Absent => false,
+            _ => true,
+        };
+        if !ok {
+            return Err(BackendError::Unsupported(format!(
+                "opcode rule `{b}` for 0x{op:02x}"
+            )));
+        }
+    }
+    for (addr, b) in &profile.precompiles {
+        if matches!(b, Behaviour::Constant(_) | Behaviour::Invalid) {
+            return Err(BackendError::Unsupported(format!(
+                "precompile rule `{b}` for {addr}"
+            )));
+        }
+    }
+    if let Some(cap) = &profile.limits.modexp
+        && !matches!(
+            cap.behaviour,
+            Behaviour::RevertRefund | Behaviour::Halt | Behaviour::Reject
+        )
+    {
+        return Err(BackendError::Unsupported(format!(
+            "modexp cap behaviour `{}`",
+            cap.behaviour
+        )));
+    }
+    Ok(())
+}
+
+/// An instruction of this adapter's EVM.
+type OpFn = fn(InstructionContext<'_, Ctx, EthInterpreter>) -> InstructionExecResult;
+
+/// revm's instruction table for `spec` with the opcode rules of `profile` installed.
+///
+/// `invalid`, `revert-refund` and `reject` get a static gas of 0, so that they take effect
+/// before any gas check, as an undefined opcode does; `constant` charges the original opcode's
+/// static gas from [`constant_shape`], exactly like the opcode it replaces.
+pub(crate) fn instructions(
+    spec: SpecId,
+    profile: &Profile,
+) -> EthInstructions<EthInterpreter, Ctx> {
+    let mut table = EthInstructions::new_mainnet_with_spec(spec);
+    for (&op, b) in &profile.opcodes {
+        let (f, gas): (OpFn, u64) = match b {
+            Behaviour::Supported | Behaviour::Halt | Behaviour::Absent => continue,
+            Behaviour::Constant(_) => match constant_shape(Opcode(op)) {
+                Some((_, gas)) => (op_constant, gas),
+                None => continue,
+            },
+            Behaviour::Invalid => (op_invalid, 0),
+            Behaviour::RevertRefund => (op_revert_refund, 0),
+            Behaviour::Reject => (op_reject, 0),
+        };
+        table.insert_instruction(
+            op,
+            Instruction::new(f),
+            u16::try_from(gas).unwrap_or(u16::MAX),
+        );
+    }
+    table
+}
+
+/// The opcode being executed: the interpreter has already stepped past it.
+fn current_opcode(ctx: &mut InstructionContext<'_, Ctx, EthInterpreter>) -> u8 {
+    let bytecode = &mut ctx.interpreter.bytecode;
+    bytecode.relative_jump(-1);
+    let op = bytecode.opcode();
+    bytecode.relative_jump(1);
+    op
+}
+
+/// `constant`: the static gas was charged by the table; pops the inputs, pushes the value.
+fn op_constant(mut ctx: InstructionContext<'_, Ctx, EthInterpreter>) -> InstructionExecResult {
+    let op = current_opcode(&mut ctx);
+    let Some(&(_, inputs, value)) = ctx.host.chain.constants.iter().find(|c| c.0 == op) else {
+        // The table and the chain data are installed from the same profile, so this is an
+        // adapter bug: fail the execution (a backend failure) rather than push a wrong value.
+        ctx.host.error = Err(ContextError::Custom(format!(
+            "adapter bug: no constant for opcode 0x{op:02x}"
+        )));
+        return Err(InstructionResult::OpcodeNotFound);
+    };
+    let stack = &mut ctx.interpreter.stack;
+    if stack.len() < inputs {
+        return Err(InstructionResult::StackUnderflow);
+    }
+    for _ in 0..inputs {
+        let _ = stack.popn::<1>();
+    }
+    if !stack.push(value) {
+        return Err(InstructionResult::StackOverflow);
+    }
+    Ok(())
+}
+
+/// `invalid`: the same result as an undefined opcode (exceptional halt, all gas consumed).
+fn op_invalid(_: InstructionContext<'_, Ctx, EthInterpreter>) -> InstructionExecResult {
+    Err(InstructionResult::OpcodeNotFound)
+}
+
+/// `revert-refund`: the frame reverts with empty data and keeps its unused gas.
+fn op_revert_refund(_: InstructionContext<'_, Ctx, EthInterpreter>) -> InstructionExecResult {
+    Err(InstructionResult::Revert)
+}
+
+/// `reject`: notes the rejection and aborts the transaction. A context error makes revm's
+/// handler return `EVMError::Custom` as soon as this frame returns, whatever its depth.
+fn op_reject(mut ctx: InstructionContext<'_, Ctx, EthInterpreter>) -> InstructionExecResult {
+    let op = current_opcode(&mut ctx);
+    let why = format!(
+        "profile rejects opcode {}",
+        Opcode(op).name().unwrap_or_else(|| format!("0x{op:02x}"))
+    );
+    ctx.host.error = Err(ContextError::Custom(why.clone()));
+    ctx.host.chain.rejected = Some(why);
+    Err(InstructionResult::OpcodeNotFound)
+}
+
+/// revm's precompiles with a profile's precompile rules and modexp cap applied.
+#[derive(Debug)]
+pub(crate) struct ProfilePrecompiles {
+    inner: EthPrecompiles,
+    /// Rules other than `supported`, for precompiles active in the base fork.
+    rules: Vec<(Address, Behaviour)>,
+    modexp_cap: Option<LengthCap>,
+    /// `true` when there is any rule or cap: the only test paid on the mainnet path.
+    active: bool,
+    /// revm's precompile addresses minus the `absent` ones: those are cold (EIP-2929).
+    warm: AddressSet,
+    /// The warm set must be recomputed and handed to the journal.
+    dirty: bool,
+}
+
+impl ProfilePrecompiles {
+    /// revm's precompiles of `spec`, without rules.
+    pub(crate) fn new(spec: SpecId) -> Self {
+        let inner = EthPrecompiles::new(spec);
+        let warm = inner.warm_addresses().clone();
+        ProfilePrecompiles {
+            inner,
+            rules: Vec::new(),
+            modexp_cap: None,
+            active: false,
+            warm,
+            dirty: true,
+        }
+    }
+
+    /// Installs the precompile rules of `profile`.
+    pub(crate) fn configure(&mut self, profile: &Profile) {
+        let rules: Vec<(Address, Behaviour)> = profile
+            .precompiles
+            .keys()
+            .filter_map(|a| {
+                profile
+                    .precompile(a)
+                    .filter(|b| *b != Behaviour::Supported)
+                    .map(|b| (*a, b))
+            })
+            .collect();
+        if rules != self.rules {
+            self.rules = rules;
+            self.dirty = true;
+        }
+        self.modexp_cap = profile.limits.modexp;
+        self.active = !self.rules.is_empty() || self.modexp_cap.is_some();
+    }
+
+    fn rule(&self, address: &Address) -> Option<Behaviour> {
+        self.rules
+            .iter()
+            .find(|(a, _)| a == address)
+            .map(|(_, b)| *b)
+    }
+
+    /// What happens to this call under the profile, if anything other than the precompile.
+    fn override_for(&self, ctx: &Ctx, inputs: &CallInputs) -> Option<(Behaviour, &'static str)> {
+        let address = &inputs.bytecode_address;
+        if let Some(b) = self.rule(address) {
+            return Some((b, "precompile rule"));
+        }
+        let cap = self.modexp_cap?;
+        // The cap is about the precompile: before Byzantium 0x05 is an ordinary account.
+        if *address != MODEXP || !self.inner.contains(&MODEXP) {
+            return None;
+        }
+        let input = inputs.input.as_bytes(ctx);
+        modexp_exceeds(&input, cap.max_len).then_some((cap.behaviour, "modexp length cap"))
+    }
+}
+
+/// True when one of modexp's three length fields (the first three 32-byte big-endian words of
+/// the input, zero-padded) exceeds `max_len`.
+pub(crate) fn modexp_exceeds(input: &[u8], max_len: u64) -> bool {
+    (0..3).any(|i| {
+        let mut word = [0u8; 32];
+        let start = (i * 32).min(input.len());
+        let end = (start + 32).min(input.len());
+        word[..end - start].copy_from_slice(&input[start..end]);
+        U256::from_be_bytes(word) > U256::from(max_len)
+    })
+}
+
+impl PrecompileProvider<Ctx> for ProfilePrecompiles {
+    type Output = InterpreterResult;
+
+    fn set_spec(&mut self, spec: <<Ctx as ContextTr>::Cfg as Cfg>::Spec) -> bool {
+        let changed = <EthPrecompiles as PrecompileProvider<Ctx>>::set_spec(&mut self.inner, spec);
+        if !(changed || self.dirty) {
+            return false;
+        }
+        self.warm.clone_from(self.inner.warm_addresses());
+        for (a, b) in &self.rules {
+            if *b == Behaviour::Absent {
+                self.warm.remove(a);
+            }
+        }
+        self.dirty = false;
+        // Tells the journal to take the new warm set.
+        true
+    }
+
+    fn run(
+        &mut self,
+        ctx: &mut Ctx,
+        inputs: &CallInputs,
+    ) -> Result<Option<InterpreterResult>, String> {
+        if self.active
+            && let Some((behaviour, why)) = self.override_for(ctx, inputs)
+        {
+            let status = match behaviour {
+                Behaviour::Supported => None,
+                // An ordinary empty account: revm runs its (empty) code.
+                Behaviour::Absent => return Ok(None),
+                Behaviour::RevertRefund => Some(PrecompileStatus::Revert),
+                Behaviour::Halt => Some(PrecompileStatus::Halt(PrecompileHalt::other_static(
+                    "halted by the profile",
+                ))),
+                Behaviour::Reject | Behaviour::Constant(_) | Behaviour::Invalid => {
+                    let msg = format!(
+                        "profile rejects the call to precompile {} ({why})",
+                        inputs.bytecode_address
+                    );
+                    ctx.chain.rejected = Some(msg.clone());
+                    return Err(msg);
+                }
+            };
+            if let Some(status) = status {
+                if matches!(status, PrecompileStatus::Halt(_)) && ctx.journal().depth() == 1 {
+                    // As revm does for a failing precompile called by the transaction itself,
+                    // so the halt's detail says why.
+                    ctx.local_mut()
+                        .set_precompile_error_context(format!("{why}: halt"));
+                }
+                // No gas used: revert returns all of it; halt consumes all of it in the
+                // conversion, exactly as an L1 precompile failure does.
+                let output = PrecompileOutput {
+                    status,
+                    gas_used: 0,
+                    gas_refunded: 0,
+                    state_gas_used: 0,
+                    state_gas_spilled: 0,
+                    reservoir: inputs.reservoir,
+                    bytes: Bytes::new(),
+                };
+                return Ok(Some(precompile_output_to_interpreter_result(
+                    output,
+                    inputs.gas_limit,
+                )));
+            }
+        }
+        <EthPrecompiles as PrecompileProvider<Ctx>>::run(&mut self.inner, ctx, inputs)
+    }
+
+    fn warm_addresses(&self) -> &AddressSet {
+        &self.warm
+    }
+
+    fn contains(&self, address: &Address) -> bool {
+        self.warm.contains(address)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modexp_lengths_are_read_zero_padded() {
+        let mut input = vec![0u8; 96];
+        input[31] = 4;
+        input[63] = 5;
+        input[95] = 6;
+        assert!(!modexp_exceeds(&input, 6));
+        assert!(modexp_exceeds(&input, 5));
+        // A truncated modulus length reads as its high bytes: 0x01 followed by zeros.
+        let short = &[[0u8; 64].as_slice(), &[1u8]].concat();
+        assert!(modexp_exceeds(short, u64::MAX));
+        assert!(!modexp_exceeds(&[], 0));
+    }
+}
