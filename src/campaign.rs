@@ -94,6 +94,8 @@ pub struct Stats {
     pub generator_errors: u64,
     /// Findings written in this run.
     pub findings_written: u64,
+    /// Top-level status of the reference backend's outcome, by status.
+    pub statuses: BTreeMap<String, u64>,
     /// Occurrences per signature (`id: rendered`).
     pub signatures: BTreeMap<String, u64>,
     /// Seconds elapsed.
@@ -363,6 +365,9 @@ fn worker(shared: &Shared, w: usize) {
         if !run.divergences.is_empty() {
             st.divergent_cases += 1;
             st.allowed_cases += all_allowed as u64;
+        }
+        if let Some(o) = reference {
+            *st.statuses.entry(o.status.to_string()).or_default() += 1;
         }
         for sig in sigs {
             *st.signatures

@@ -116,6 +116,12 @@ pub fn fuzz(args: &FuzzArgs) -> Result<Stats> {
         stats.seconds,
         args.out.display()
     );
+    let statuses: Vec<String> = stats
+        .statuses
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    println!("outcomes: {}", statuses.join(", "));
     for (sig, n) in &stats.signatures {
         println!("  {n:>8}  {sig}");
     }
