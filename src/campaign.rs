@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::allowlist::Allowlist;
 use crate::execute::run_case;
-use crate::finding::{self, Kind, Provenance};
+use crate::finding::{self, Finding, Kind, Provenance};
 use crate::write::atomic_write;
 
 /// Bytes of generator input per case.
@@ -279,13 +279,17 @@ fn worker(shared: &Shared, w: usize) {
             backends: shared.names.clone(),
         };
         let reference = run.executions.iter().find_map(|e| e.result.as_ref().ok());
-        let mut new_findings: Vec<(
-            Kind,
-            String,
-            String,
-            Vec<evmdiff_core::compare::Divergence>,
-            String,
-        )> = Vec::new();
+        let mut new_findings: Vec<Finding<'_>> = Vec::new();
+        let finding = |kind, id, signature, divergences, detail| Finding {
+            kind,
+            id,
+            case: &case,
+            reference,
+            provenance: prov(),
+            signature,
+            divergences,
+            detail,
+        };
         let mut sigs = Vec::new();
         let mut crashed = false;
         let mut unsupported = false;
@@ -305,7 +309,7 @@ fn worker(shared: &Shared, w: usize) {
                     let id = alloy_primitives::hex::encode(
                         &alloy_primitives::keccak256(text.as_bytes())[..8],
                     );
-                    new_findings.push((Kind::Crash, id, text, Vec::new(), msg.clone()));
+                    new_findings.push(finding(Kind::Crash, id, text, Vec::new(), msg.clone()));
                 }
                 Err(BackendError::Unsupported(_)) => unsupported = true,
                 Ok(_) => {}
@@ -316,7 +320,7 @@ fn worker(shared: &Shared, w: usize) {
             let sig = signature(d, &cfg.profile.name);
             if cfg.allow.reason(&sig).is_none() {
                 all_allowed = false;
-                new_findings.push((
+                new_findings.push(finding(
                     Kind::Divergence,
                     sig.id(),
                     sig.to_string(),
@@ -328,7 +332,7 @@ fn worker(shared: &Shared, w: usize) {
         }
         if took > cfg.case_budget {
             let text = format!("slow {} case over {:?}", cfg.profile.name, cfg.case_budget);
-            new_findings.push((
+            new_findings.push(finding(
                 Kind::Slow,
                 format!("{i:016x}"),
                 text,
@@ -337,22 +341,12 @@ fn worker(shared: &Shared, w: usize) {
             ));
         }
         let mut written = 0;
-        for (kind, id, text, divs, detail) in new_findings {
-            let fresh = shared.seen.lock().expect("seen lock").insert(id.clone());
+        for f in new_findings {
+            let fresh = shared.seen.lock().expect("seen lock").insert(f.id.clone());
             if fresh {
-                match finding::write(
-                    &cfg.out,
-                    kind,
-                    &id,
-                    &case,
-                    reference,
-                    &prov(),
-                    &text,
-                    &divs,
-                    &detail,
-                ) {
+                match f.write(&cfg.out) {
                     Ok(_) => written += 1,
-                    Err(e) => eprintln!("evmdiff: cannot write finding {id}: {e:#}"),
+                    Err(e) => eprintln!("evmdiff: cannot write finding {}: {e:#}", f.id),
                 }
             }
         }

@@ -1,6 +1,6 @@
 //! Running one case on several backends and judging the results.
 
-use evmdiff_core::compare::{Divergence, compare};
+use evmdiff_core::compare::{Divergence, compare, halt_class_difference};
 use evmdiff_core::expect::{Check, check};
 use evmdiff_core::{Backend, BackendError, Case, Outcome, Profile};
 use serde::Serialize;
@@ -38,6 +38,9 @@ pub struct CaseRun {
     pub executions: Vec<Execution>,
     /// Each backend that disagrees with the first backend that produced an outcome.
     pub divergences: Vec<Divergence>,
+    /// Backends that halted with different halt classes (not visible in state; see
+    /// [`halt_class_difference`]): reported, but not a divergence.
+    pub notes: Vec<Divergence>,
     /// The verdict.
     pub verdict: Verdict,
 }
@@ -75,6 +78,7 @@ pub fn run_case(backends: &mut [Box<dyn Backend>], case: &Case, profile: &Profil
         })
         .collect();
     let mut divergences = Vec::new();
+    let mut notes = Vec::new();
     let mut outcomes = executions
         .iter()
         .filter_map(|e| e.result.as_ref().ok().map(|o| (e.backend, o)));
@@ -83,6 +87,13 @@ pub fn run_case(backends: &mut [Box<dyn Backend>], case: &Case, profile: &Profil
     if let Some((ref_name, ref_outcome)) = reference {
         for (name, outcome) in outcomes {
             compared += 1;
+            if let Some(d) = halt_class_difference(ref_outcome, outcome) {
+                notes.push(Divergence {
+                    left: ref_name.to_string(),
+                    right: name.to_string(),
+                    differences: vec![d],
+                });
+            }
             let differences = compare(ref_outcome, outcome);
             if !differences.is_empty() {
                 divergences.push(Divergence {
@@ -103,6 +114,7 @@ pub fn run_case(backends: &mut [Box<dyn Backend>], case: &Case, profile: &Profil
     CaseRun {
         executions,
         divergences,
+        notes,
         verdict,
     }
 }

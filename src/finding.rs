@@ -53,48 +53,67 @@ pub struct Provenance {
     pub backends: Vec<String>,
 }
 
-/// Writes a finding as `DIR/<kind>-<id>.json` and returns its path. The post expectation is the
-/// reference (first) backend's outcome, so other clients' runners can replay the file.
-pub fn write(
-    dir: &Path,
-    kind: Kind,
-    id: &str,
-    case: &Case,
-    reference: Option<&Outcome>,
-    prov: &Provenance,
-    signature: &str,
-    divergences: &[Divergence],
-    detail: &str,
-) -> Result<PathBuf> {
-    let mut case = case.clone();
-    case.expect = reference.map(|o| Expectation {
-        hash: o.state_root,
-        logs: o.logs_hash,
-        exception: (o.status == Status::Rejected).then(|| {
-            format!(
-                "evmdiff: rejected by {}",
-                prov.backends.first().cloned().unwrap_or_default()
-            )
-        }),
-        out: None,
-    });
-    case.meta = Some(json!({
-        "profile": prov.profile,
-        "seed": prov.seed,
-        "index": prov.index,
-        "input": prov.input,
-        "backends": prov.backends,
-        "kind": kind,
-        "signature": signature,
-        "divergences": divergences,
-        "detail": detail,
-    }));
-    let name = format!("{}-{id}", kind.name());
-    let comment = format!("evmdiff {} finding {id}: {signature}", kind.name());
-    let json = write_case(&case, &name, &comment);
-    let path = dir.join(format!("{name}.json"));
-    atomic_write(&path, serde_json::to_string_pretty(&json)?.as_bytes())?;
-    Ok(path)
+/// One finding, ready to be written.
+#[derive(Debug, Clone)]
+pub struct Finding<'a> {
+    /// What kind of problem.
+    pub kind: Kind,
+    /// Its id: the signature id (divergence, crash) or the case index (slow).
+    pub id: String,
+    /// The case.
+    pub case: &'a Case,
+    /// The reference (first) backend's outcome, which fills the post expectation.
+    pub reference: Option<&'a Outcome>,
+    /// How to regenerate it.
+    pub provenance: Provenance,
+    /// The rendered signature.
+    pub signature: String,
+    /// The divergences (empty for crashes and slow cases).
+    pub divergences: Vec<Divergence>,
+    /// Free text (a panic message, a duration).
+    pub detail: String,
+}
+
+impl Finding<'_> {
+    /// Writes the finding as `DIR/<kind>-<id>.json` and returns its path. The post expectation
+    /// is the reference backend's outcome, so other clients' runners can replay the file.
+    pub fn write(&self, dir: &Path) -> Result<PathBuf> {
+        let prov = &self.provenance;
+        let mut case = self.case.clone();
+        case.expect = self.reference.map(|o| Expectation {
+            hash: o.state_root,
+            logs: o.logs_hash,
+            exception: (o.status == Status::Rejected).then(|| {
+                format!(
+                    "evmdiff: rejected by {}",
+                    prov.backends.first().cloned().unwrap_or_default()
+                )
+            }),
+            out: None,
+        });
+        case.meta = Some(json!({
+            "profile": prov.profile,
+            "seed": prov.seed,
+            "index": prov.index,
+            "input": prov.input,
+            "backends": prov.backends,
+            "kind": self.kind,
+            "signature": self.signature,
+            "divergences": self.divergences,
+            "detail": self.detail,
+        }));
+        let name = format!("{}-{}", self.kind.name(), self.id);
+        let comment = format!(
+            "evmdiff {} finding {}: {}",
+            self.kind.name(),
+            self.id,
+            self.signature
+        );
+        let json = write_case(&case, &name, &comment);
+        let path = dir.join(format!("{name}.json"));
+        atomic_write(&path, serde_json::to_string_pretty(&json)?.as_bytes())?;
+        Ok(path)
+    }
 }
 
 /// Hex of generator input bytes.

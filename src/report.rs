@@ -117,6 +117,15 @@ pub fn text(case: &Case, profile: &Profile, run: &CaseRun) -> String {
             }
         }
     }
+    for n in &run.notes {
+        for diff in &n.differences {
+            let _ = writeln!(
+                s,
+                "note: {} vs {}: {diff} (not visible in state)",
+                n.left, n.right
+            );
+        }
+    }
     s
 }
 
@@ -146,6 +155,7 @@ pub fn json(case: &Case, profile: &Profile, run: &CaseRun) -> Value {
         "verdict": run.verdict,
         "executions": executions,
         "divergences": run.divergences,
+        "notes": run.notes,
         "signatures": run.divergences.iter().map(|d| signature(d, &profile.name).to_string()).collect::<Vec<_>>(),
     })
 }

@@ -9,7 +9,7 @@ use std::fmt;
 use alloy_primitives::Address;
 use serde::Serialize;
 
-use crate::outcome::Outcome;
+use crate::outcome::{Outcome, Status};
 use crate::state::Account;
 
 /// One field on which two outcomes differ.
@@ -55,11 +55,17 @@ fn diff<T: PartialEq + fmt::Debug>(
     }
 }
 
-/// Every difference between `a` and `b`. Empty means the outcomes agree. The roots are derived
-/// from the state and logs, so they are only reported when nothing more precise differs.
+/// Every observable difference between `a` and `b`. Empty means the outcomes agree. The roots
+/// are derived from the state and logs, so they are only reported when nothing more precise
+/// differs.
+///
+/// Two exceptional halts of different [`HaltClass`](crate::HaltClass) count as the same status
+/// here: every exceptional halt consumes all gas and undoes all state, so the class cannot be
+/// observed in the state, the logs or by a caller. The class is compared separately by
+/// [`halt_class_difference`].
 pub fn compare(a: &Outcome, b: &Outcome) -> Vec<Difference> {
     let mut out = Vec::new();
-    if a.status != b.status {
+    if !a.status.same_kind(&b.status) {
         out.push(Difference {
             field: "status".into(),
             left: a.status.to_string(),
@@ -98,6 +104,20 @@ pub fn compare(a: &Outcome, b: &Outcome) -> Vec<Difference> {
     out
 }
 
+/// The halt classes of two outcomes that both halted exceptionally, when they differ: a
+/// difference in how two implementations name an error, invisible in state but visible to a
+/// prover that proves a specific error path.
+pub fn halt_class_difference(a: &Outcome, b: &Outcome) -> Option<Difference> {
+    match (a.status, b.status) {
+        (Status::Halt(x), Status::Halt(y)) if x != y => Some(Difference {
+            field: "halt_class".into(),
+            left: a.status.to_string(),
+            right: b.status.to_string(),
+        }),
+        _ => None,
+    }
+}
+
 fn account_diff(out: &mut Vec<Difference>, addr: &Address, a: &Account, b: &Account) {
     diff(
         out,
@@ -122,7 +142,7 @@ fn account_diff(out: &mut Vec<Difference>, addr: &Address, a: &Account, b: &Acco
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::{HaltClass, Status};
+    use crate::outcome::HaltClass;
     use crate::state::State;
     use alloy_primitives::{Bytes, U256};
 
@@ -136,6 +156,21 @@ mod tests {
         let b = a.clone();
         a.detail = "NotActivated".into();
         assert!(compare(&a, &b).is_empty());
+    }
+
+    #[test]
+    fn halt_classes_are_compared_apart_from_the_status() {
+        let a = outcome(Status::Halt(HaltClass::StackOverflow), 100, State::new());
+        let b = outcome(Status::Halt(HaltClass::StackUnderflow), 100, State::new());
+        assert!(compare(&a, &b).is_empty());
+        let d = halt_class_difference(&a, &b).unwrap();
+        assert_eq!(
+            d.to_string(),
+            "halt_class: halt(stack-overflow) vs halt(stack-underflow)"
+        );
+        let c = outcome(Status::Revert, 100, State::new());
+        assert_eq!(compare(&a, &c)[0].field, "status");
+        assert!(halt_class_difference(&a, &c).is_none());
     }
 
     #[test]

@@ -59,6 +59,14 @@ pub enum HaltClass {
     Other,
 }
 
+impl Status {
+    /// True when both are the same kind of ending (success, revert, halt of any class,
+    /// rejected).
+    pub fn same_kind(&self, other: &Status) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+    }
+}
+
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -54,6 +54,7 @@ struct FileResult {
     passed: usize,
     failed: usize,
     skipped: usize,
+    notes: usize,
     failures: Vec<Failure>,
 }
 
@@ -126,6 +127,20 @@ fn replay_file(
                     reason: format!("divergence: {first}"),
                 });
             }
+        }
+        for n in &run.notes {
+            r.notes += 1;
+            let first = n
+                .differences
+                .first()
+                .map(|x| x.to_string())
+                .unwrap_or_default();
+            r.failures.push(Failure {
+                file: file.clone(),
+                case: case.name.clone(),
+                who: format!("{} vs {} (note)", n.left, n.right),
+                reason: first,
+            });
         }
         if !any_ran {
             r.skipped += 1;
@@ -227,6 +242,27 @@ pub fn replay(args: &ReplayArgs) -> Result<usize> {
             t.passed, t.failed, t.unsupported, rate
         );
     }
+    let (notes, failures): (Vec<Failure>, Vec<Failure>) = failures
+        .into_iter()
+        .partition(|f| f.who.ends_with("(note)"));
+    if !notes.is_empty() {
+        println!(
+            "\n{} halt-class notes: both backends halted exceptionally (same state, same gas) but name the error differently{}",
+            notes.len(),
+            if args.failures.is_some() {
+                "; listed in the --failures file"
+            } else {
+                ""
+            }
+        );
+        let mut kinds: std::collections::BTreeMap<&str, usize> = Default::default();
+        for n in &notes {
+            *kinds.entry(n.reason.as_str()).or_default() += 1;
+        }
+        for (k, v) in kinds {
+            println!("  {v:>6}  {k}");
+        }
+    }
     if !failures.is_empty() {
         println!(
             "\nfailures ({}; first 20 shown{}):",
@@ -244,6 +280,7 @@ pub fn replay(args: &ReplayArgs) -> Result<usize> {
     if let Some(path) = &args.failures {
         let text: String = failures
             .iter()
+            .chain(&notes)
             .map(|f| format!("{}\t{}\t{}\t{}\n", f.file, f.case, f.who, f.reason))
             .collect();
         atomic_write(path, text.as_bytes())?;
