@@ -51,10 +51,6 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
     if cases.is_empty() {
         bail!("no case that every backend supports");
     }
-    let gas: u64 = cases
-        .iter()
-        .map(|(c, p)| backends[0].execute(c, p).map(|o| o.gas_used).unwrap_or(0))
-        .sum();
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); backends.len()];
     for _ in 0..args.rounds.max(1) {
         for (i, b) in backends.iter_mut().enumerate() {
@@ -66,9 +62,8 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         }
     }
     println!(
-        "{} cases ({} gas in all), {} rounds, medians:",
+        "{} cases, {} rounds, medians:",
         cases.len(),
-        gas,
         args.rounds.max(1)
     );
     println!(
