@@ -78,7 +78,8 @@ enum Command {
     /// divergence, crash and slow case as a replayable finding in --out.
     ///
     /// Same seed, same cases. Rerunning with the same --out, seed, profile and backends resumes
-    /// after the last checkpoint. Exit code 1 if new findings were written.
+    /// after the last checkpoint. Exit code 0 when the campaign completes (1 with
+    /// --fail-on-findings if it wrote new findings), 2 on bad input.
     Fuzz {
         /// Profile: a built-in name or a .toml file.
         #[arg(long, short, default_value = "mainnet-cancun")]
@@ -107,6 +108,9 @@ enum Command {
         /// Write the final statistics as JSON to this file.
         #[arg(long)]
         stats_json: Option<PathBuf>,
+        /// Exit with code 1 if the campaign wrote any new finding (for CI gates).
+        #[arg(long)]
+        fail_on_findings: bool,
         /// A case slower than this becomes a `slow` finding.
         #[arg(long, value_parser = commands::fuzz::parse_duration, default_value = "10s")]
         case_budget: std::time::Duration,
@@ -211,6 +215,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(failed(failed_cases > 0))
         }
         Command::Fuzz {
+            fail_on_findings,
             profile,
             backends,
             jobs,
@@ -236,7 +241,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 stats_json,
                 case_budget,
             })?;
-            Ok(failed(stats.findings_written > 0))
+            Ok(failed(fail_on_findings && stats.findings_written > 0))
         }
         Command::Bench {
             paths,
