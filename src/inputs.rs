@@ -12,7 +12,10 @@ pub fn json_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            walk(p, &mut out).with_context(|| format!("{}: cannot read folder", p.display()))?;
+            out.extend(
+                evmdiff_core::statetest::json_files(p)
+                    .with_context(|| format!("{}: cannot read folder", p.display()))?,
+            );
         } else if p.is_file() {
             out.push(p.clone());
         } else {
@@ -20,21 +23,6 @@ pub fn json_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         }
     }
     Ok(out)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    entries.sort();
-    for e in entries {
-        if e.is_dir() {
-            walk(&e, out)?;
-        } else if e.extension().is_some_and(|x| x == "json") {
-            out.push(e);
-        }
-    }
-    Ok(())
 }
 
 /// Loads one file's cases.

@@ -45,25 +45,16 @@ fn case(fork: Fork, to: Address, code: &[u8], data: &[u8]) -> Case {
             chain_id: 1,
         },
         pre,
-        tx: Transaction {
-            sender: SENDER,
-            secret_key: "0x45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8"
+        tx: Transaction::legacy(
+            SENDER,
+            "0x45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8"
                 .parse()
                 .unwrap(),
-            to: Some(to),
-            nonce: U256::ZERO,
-            data: Bytes::copy_from_slice(data),
-            gas_limit: U256::from(GAS_LIMIT),
-            value: U256::ZERO,
-            gas_price: Some(U256::from(10)),
-            max_fee_per_gas: None,
-            max_priority_fee_per_gas: None,
-            access_list: None,
-            max_fee_per_blob_gas: None,
-            blob_versioned_hashes: None,
-            authorization_list: None,
-            tx_type: None,
-        },
+            Some(to),
+            Bytes::copy_from_slice(data),
+            GAS_LIMIT,
+            10,
+        ),
         expect: None,
         meta: None,
     }

@@ -13,27 +13,48 @@ use evmdiff_core::statetest::read_file;
 /// (file, the field the divergence must show; None when the backends now agree).
 const KNOWN: &[(&str, Option<&str>)] = &[
     // evm 1.1.1: CODECOPY does not grow MSIZE (docs/findings.md #1).
-    ("codecopy_msize.json", Some("state[0x00000000000000000000000000000000C0DE0001].storage[0x0]")),
+    (
+        "codecopy_msize.json",
+        Some("state[0x00000000000000000000000000000000C0DE0001].storage[0x0]"),
+    ),
 ];
 
 #[test]
 fn every_regression_replays_with_its_known_verdict() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/regressions");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
-    assert_eq!(files.len(), KNOWN.len(), "every regression file needs an entry in KNOWN");
+    assert_eq!(
+        files.len(),
+        KNOWN.len(),
+        "every regression file needs an entry in KNOWN"
+    );
     let mut backends = evmdiff::backends::instantiate("revm,evm").unwrap();
     for path in files {
         let name = path.file_name().unwrap().to_str().unwrap();
-        let (_, field) = KNOWN.iter().find(|(f, _)| *f == name).unwrap_or_else(|| panic!("{name} not in KNOWN"));
+        let (_, field) = KNOWN
+            .iter()
+            .find(|(f, _)| *f == name)
+            .unwrap_or_else(|| panic!("{name} not in KNOWN"));
         for case in read_file(&path).unwrap().cases {
             let profile = Profile::mainnet(case.fork);
             let run = run_case(&mut backends, &case, &profile);
-            assert_eq!(run.executions[0].check, Check::Pass, "{name}: revm must match the expectation");
+            assert_eq!(
+                run.executions[0].check,
+                Check::Pass,
+                "{name}: revm must match the expectation"
+            );
             match field {
                 Some(f) => {
                     assert_eq!(run.verdict, Verdict::Diverge, "{name}");
-                    assert!(run.divergences[0].differences.iter().any(|d| d.field == *f), "{name}: {:?}", run.divergences);
+                    assert!(
+                        run.divergences[0].differences.iter().any(|d| d.field == *f),
+                        "{name}: {:?}",
+                        run.divergences
+                    );
                 }
                 None => assert_eq!(run.verdict, Verdict::Agree, "{name}"),
             }

@@ -9,14 +9,14 @@
 //! `EVMDIFF_FIXTURES_VERBOSE=1` also prints every failure with its reason.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use evmdiff_adapters::evm_backend::EvmBackend;
 use evmdiff_core::expect::{Check, check, skip_reason};
-use evmdiff_core::statetest::read_file;
+use evmdiff_core::statetest::{json_files, read_file};
 use evmdiff_core::{Backend, BackendError, Case, Profile};
 
 const FIXTURES: &str = concat!(
@@ -72,21 +72,6 @@ struct Tally {
     no_expectation: usize,
 }
 
-fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|e| e.expect("directory entry").path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            json_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "json") {
-            out.push(p);
-        }
-    }
-}
-
 /// The known gap that explains `name` failing with `why`, if any.
 fn known_gap(name: &str, why: &str) -> Option<&'static Gap> {
     KNOWN_GAPS
@@ -123,7 +108,7 @@ fn replay(jobs: &Mutex<Receiver<(Arc<str>, Case)>>) -> Tally {
 fn evm_replays_ethereum_state_tests() {
     let start = Instant::now();
     let mut files = Vec::new();
-    json_files(Path::new(FIXTURES), &mut files);
+    files.extend(json_files(Path::new(FIXTURES)).expect("fixtures folder"));
     assert!(
         files.len() > 2000,
         "expected the ethereum/tests fixtures at {FIXTURES}, found {} files",

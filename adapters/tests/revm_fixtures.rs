@@ -12,12 +12,13 @@
 //! thread busy alone. Set `EVMDIFF_FIXTURE_FILTER=substring` to replay only matching paths.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
 use evmdiff_adapters::revm_backend::RevmBackend;
 use evmdiff_core::expect::{Check, check, skip_reason};
+use evmdiff_core::statetest::json_files;
 use evmdiff_core::{Backend, BackendError, Case, Fork, Profile, statetest};
 
 const FIXTURES: &str = concat!(
@@ -33,19 +34,6 @@ struct Tally {
     counts: Counts,
     failures: Vec<String>,
     unsupported: BTreeMap<String, usize>,
-}
-
-fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let entries =
-        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
-    for entry in entries {
-        let path = entry.expect("directory entry").path();
-        if path.is_dir() {
-            json_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "json") {
-            out.push(path);
-        }
-    }
 }
 
 fn run_case(backend: &mut RevmBackend, path: &Path, case: &Case, tally: &mut Tally) {
@@ -85,7 +73,7 @@ fn revm_reproduces_every_general_state_test() {
     assert!(root.is_dir(), "fixtures not found at {}", root.display());
     let filter = std::env::var("EVMDIFF_FIXTURE_FILTER").ok();
     let mut files = Vec::new();
-    json_files(root, &mut files);
+    files.extend(json_files(root).expect("fixtures folder"));
     files.sort();
     if filter.is_none() {
         assert!(

@@ -87,6 +87,35 @@ pub struct Transaction {
 }
 
 impl Transaction {
+    /// A legacy (type 0) transaction with no value and no typed fields: what hand-written tests
+    /// and most generated cases need. Set the other fields on the result.
+    pub fn legacy(
+        sender: Address,
+        secret_key: B256,
+        to: Option<Address>,
+        data: Bytes,
+        gas_limit: u64,
+        gas_price: u64,
+    ) -> Transaction {
+        Transaction {
+            sender,
+            secret_key,
+            to,
+            nonce: U256::ZERO,
+            data,
+            gas_limit: U256::from(gas_limit),
+            value: U256::ZERO,
+            gas_price: Some(U256::from(gas_price)),
+            max_fee_per_gas: None,
+            max_priority_fee_per_gas: None,
+            access_list: None,
+            max_fee_per_blob_gas: None,
+            blob_versioned_hashes: None,
+            authorization_list: None,
+            tx_type: None,
+        }
+    }
+
     /// The EIP-2718 type: explicit, or inferred from the fields present, in the order revm's
     /// state-test runner infers it (blob fee, then authorizations, then fee cap, then access list).
     pub fn effective_type(&self) -> u8 {

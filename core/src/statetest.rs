@@ -43,6 +43,28 @@ pub struct TestFile {
     pub skipped: Vec<Skipped>,
 }
 
+/// Every `.json` file under `dir`, recursively, in sorted order (so runs are deterministic).
+pub fn json_files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    walk(dir, &mut out)?;
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    for e in entries {
+        if e.is_dir() {
+            walk(&e, out)?;
+        } else if e.extension().is_some_and(|x| x == "json") {
+            out.push(e);
+        }
+    }
+    Ok(())
+}
+
 /// Reads a state-test file.
 pub fn read_file(path: &Path) -> Result<TestFile, CaseError> {
     let file = path.display().to_string();

@@ -3,26 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use evmdiff_core::statetest::{parse, read_file, write_case};
+use evmdiff_core::statetest::{json_files, parse, read_file, write_case};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/fixtures/ethereum-tests/GeneralStateTests")
-}
-
-fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for e in entries {
-        if e.is_dir() {
-            json_files(&e, out);
-        } else if e.extension().is_some_and(|x| x == "json") {
-            out.push(e);
-        }
-    }
 }
 
 #[test]
@@ -38,7 +23,7 @@ fn every_case_round_trips_through_the_writer() {
         "stCreateTest",
         "stTransactionTest",
     ] {
-        json_files(&fixtures().join(dir), &mut files);
+        files.extend(json_files(&fixtures().join(dir)).unwrap());
     }
     let mut n = 0;
     for file in &files {
@@ -61,7 +46,7 @@ fn every_case_round_trips_through_the_writer() {
 #[test]
 fn every_fixture_file_parses() {
     let mut files = Vec::new();
-    json_files(&fixtures(), &mut files);
+    files.extend(json_files(&fixtures()).unwrap());
     assert_eq!(files.len(), 2704);
     let (mut cases, mut skipped_files) = (0, 0);
     for file in &files {
