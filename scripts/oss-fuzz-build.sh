@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# OSS-Fuzz / ClusterFuzzLite build script: builds the cargo-fuzz targets and copies each, with
+# its dictionary and zipped seed corpus, to $OUT. OSS-Fuzz runs it with its own nightly
+# toolchain and AddressSanitizer; locally (stable) pass SANITIZER_FLAG="-s none".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${OUT:?set OUT to the output folder}"
+cargo fuzz build -O --debug-assertions ${SANITIZER_FLAG:-}
+for f in fuzz/fuzz_targets/*.rs; do
+  t=$(basename "${f%.*}")
+  cp "fuzz/target/x86_64-unknown-linux-gnu/release/$t" "$OUT/"
+  [ -f "corpus/$t.dict" ] && cp "corpus/$t.dict" "$OUT/$t.dict"
+  if [ -d "corpus/seeds/$t" ]; then
+    (cd "corpus/seeds/$t" && zip -qr "$OUT/${t}_seed_corpus.zip" .)
+  fi
+done
