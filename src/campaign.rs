@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use arbitrary::Unstructured;
-use evmdiff_core::{BackendError, Profile};
+use evmdiff_core::{BackendError, Case, Profile};
+use evmdiff_triage::Signature;
 use evmdiff_triage::signature::signature;
 use serde::{Deserialize, Serialize};
 
 use crate::allowlist::Allowlist;
-use crate::execute::run_case;
+use crate::execute::{CaseRun, run_case};
 use crate::finding::{self, Finding, Kind, Provenance};
 use crate::write::atomic_write;
 
@@ -243,15 +244,87 @@ fn write_checkpoint(shared: &Shared) -> Result<()> {
     )
 }
 
+/// Generates case `index` of a campaign; `None` if the generator could not build one.
+pub fn generate_case(profile: &Profile, seed: u64, index: u64) -> Option<(Vec<u8>, Case)> {
+    let input = input_bytes(seed, index);
+    let generated = evmdiff_generator::generate(&mut Unstructured::new(&input), profile).ok()?;
+    Some((input, generated.case))
+}
+
+/// What one case produced: the findings it would write (before deduplication) and its
+/// signatures, for the statistics.
+#[derive(Debug)]
+pub struct Judgement<'a> {
+    /// Candidate findings: divergences not allowlisted, crashes, a slow case.
+    pub findings: Vec<Finding<'a>>,
+    /// Every divergence's signature, allowed or not.
+    pub signatures: Vec<Signature>,
+    /// A backend crashed.
+    pub crashed: bool,
+    /// A backend did not support the case.
+    pub unsupported: bool,
+    /// The case was over the time budget.
+    pub slow: bool,
+    /// There were divergences and every one is allowlisted.
+    pub all_allowed: bool,
+}
+
+/// Classifies one run: the per-case work of a campaign after execution, shared by the workers
+/// and by `evmdiff bench --generated` (which measures it).
+pub fn judge<'a>(cfg: &Config, names: &[String], index: u64, input: &[u8], case: &'a Case, run: &'a CaseRun, took: Duration) -> Judgement<'a> {
+    let reference = run.executions.iter().find_map(|e| e.result.as_ref().ok());
+    let finding = |kind, id, signature, divergences, detail| Finding {
+        kind,
+        id,
+        case,
+        reference,
+        provenance: Provenance {
+            profile: cfg.profile_arg.clone(),
+            seed: cfg.seed,
+            index,
+            input: finding::input_hex(input),
+            backends: names.to_vec(),
+        },
+        signature,
+        divergences,
+        detail,
+    };
+    let mut j = Judgement { findings: Vec::new(), signatures: Vec::new(), crashed: false, unsupported: false, slow: took > cfg.case_budget, all_allowed: !run.divergences.is_empty() };
+    for e in &run.executions {
+        match &e.result {
+            Err(BackendError::Failed(msg)) => {
+                j.crashed = true;
+                let first_line = msg.lines().next().unwrap_or("").split(" at ").next().unwrap_or("").to_string();
+                let text = format!("crash {} {}: {}", e.backend, cfg.profile.name, first_line);
+                let id = alloy_primitives::hex::encode(&alloy_primitives::keccak256(text.as_bytes())[..8]);
+                j.findings.push(finding(Kind::Crash, id, text, Vec::new(), msg.clone()));
+            }
+            Err(BackendError::Unsupported(_)) => j.unsupported = true,
+            Ok(_) => {}
+        }
+    }
+    for d in &run.divergences {
+        let sig = signature(d, &cfg.profile.name);
+        if cfg.allow.reason(&sig).is_none() {
+            j.all_allowed = false;
+            j.findings.push(finding(Kind::Divergence, sig.id(), sig.to_string(), vec![d.clone()], String::new()));
+        }
+        j.signatures.push(sig);
+    }
+    if j.slow {
+        let text = format!("slow {} case over {:?}", cfg.profile.name, cfg.case_budget);
+        j.findings.push(finding(Kind::Slow, format!("{index:016x}"), text, Vec::new(), format!("took {took:?}")));
+    }
+    j
+}
+
 fn worker(shared: &Shared, w: usize) {
     let Ok(mut backends) = crate::backends::instantiate(&shared.config.backends) else {
         return;
     };
     let cfg = &shared.config;
     loop {
-        if shared.stop.load(Ordering::Relaxed)
-            || shared.deadline.is_some_and(|d| Instant::now() >= d)
-        {
+        if shared.stop.load(Ordering::Relaxed) || shared.deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
         let i = shared.next.fetch_add(1, Ordering::SeqCst);
@@ -259,89 +332,17 @@ fn worker(shared: &Shared, w: usize) {
             break;
         }
         shared.current[w].store(i, Ordering::SeqCst);
-        let input = input_bytes(cfg.seed, i);
-        let Ok(generated) =
-            evmdiff_generator::generate(&mut Unstructured::new(&input), &cfg.profile)
-        else {
+        let Some((input, case)) = generate_case(&cfg.profile, cfg.seed, i) else {
             shared.stats.lock().expect("stats lock").generator_errors += 1;
             continue;
         };
-        let case = generated.case;
         let t = Instant::now();
         let run = run_case(&mut backends, &case, &cfg.profile);
         let took = t.elapsed();
-
-        let prov = || Provenance {
-            profile: cfg.profile_arg.clone(),
-            seed: cfg.seed,
-            index: i,
-            input: finding::input_hex(&input),
-            backends: shared.names.clone(),
-        };
+        let j = judge(cfg, &shared.names, i, &input, &case, &run, took);
         let reference = run.executions.iter().find_map(|e| e.result.as_ref().ok());
-        let mut new_findings: Vec<Finding<'_>> = Vec::new();
-        let finding = |kind, id, signature, divergences, detail| Finding {
-            kind,
-            id,
-            case: &case,
-            reference,
-            provenance: prov(),
-            signature,
-            divergences,
-            detail,
-        };
-        let mut sigs = Vec::new();
-        let mut crashed = false;
-        let mut unsupported = false;
-        for e in &run.executions {
-            match &e.result {
-                Err(BackendError::Failed(msg)) => {
-                    crashed = true;
-                    let first_line = msg
-                        .lines()
-                        .next()
-                        .unwrap_or("")
-                        .split(" at ")
-                        .next()
-                        .unwrap_or("")
-                        .to_string();
-                    let text = format!("crash {} {}: {}", e.backend, cfg.profile.name, first_line);
-                    let id = alloy_primitives::hex::encode(
-                        &alloy_primitives::keccak256(text.as_bytes())[..8],
-                    );
-                    new_findings.push(finding(Kind::Crash, id, text, Vec::new(), msg.clone()));
-                }
-                Err(BackendError::Unsupported(_)) => unsupported = true,
-                Ok(_) => {}
-            }
-        }
-        let mut all_allowed = !run.divergences.is_empty();
-        for d in &run.divergences {
-            let sig = signature(d, &cfg.profile.name);
-            if cfg.allow.reason(&sig).is_none() {
-                all_allowed = false;
-                new_findings.push(finding(
-                    Kind::Divergence,
-                    sig.id(),
-                    sig.to_string(),
-                    vec![d.clone()],
-                    String::new(),
-                ));
-            }
-            sigs.push(sig);
-        }
-        if took > cfg.case_budget {
-            let text = format!("slow {} case over {:?}", cfg.profile.name, cfg.case_budget);
-            new_findings.push(finding(
-                Kind::Slow,
-                format!("{i:016x}"),
-                text,
-                Vec::new(),
-                format!("took {took:?}"),
-            ));
-        }
         let mut written = 0;
-        for f in new_findings {
+        for f in &j.findings {
             let fresh = shared.seen.lock().expect("seen lock").insert(f.id.clone());
             if fresh {
                 match f.write(&cfg.out) {
@@ -353,17 +354,17 @@ fn worker(shared: &Shared, w: usize) {
         let mut st = shared.stats.lock().expect("stats lock");
         st.cases += 1;
         st.findings_written += written;
-        st.crashes += crashed as u64;
-        st.unsupported += unsupported as u64;
-        st.slow += (took > cfg.case_budget) as u64;
+        st.crashes += j.crashed as u64;
+        st.unsupported += j.unsupported as u64;
+        st.slow += j.slow as u64;
         if !run.divergences.is_empty() {
             st.divergent_cases += 1;
-            st.allowed_cases += all_allowed as u64;
+            st.allowed_cases += j.all_allowed as u64;
         }
         if let Some(o) = reference {
             *st.statuses.entry(o.status.to_string()).or_default() += 1;
         }
-        for sig in sigs {
+        for sig in j.signatures {
             *st.signatures
                 .entry(format!("{}: {sig}", sig.id()))
                 .or_default() += 1;

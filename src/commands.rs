@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod fuzz;
+pub mod generate;
 pub mod profiles;
 pub mod replay;
 pub mod run;

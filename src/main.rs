@@ -115,11 +115,31 @@ enum Command {
         #[arg(long, value_parser = commands::fuzz::parse_duration, default_value = "10s")]
         case_budget: std::time::Duration,
     },
+    /// Write generated cases as state tests (the cases `evmdiff fuzz` would run for this seed).
+    ///
+    /// No backend runs: the `post` section is absent, so replay them with `evmdiff run`.
+    Generate {
+        /// Profile: a built-in name or a .toml file.
+        #[arg(long, short, default_value = "mainnet-cancun")]
+        profile: String,
+        /// Campaign seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// First case index.
+        #[arg(long, default_value_t = 0)]
+        index: u64,
+        /// Number of cases.
+        #[arg(long, default_value_t = 1)]
+        count: u64,
+        /// Output folder (one file per case); stdout when absent.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Benchmark: executions per second of each backend on the same state-test cases
     /// (mainnet profile at each case's fork), rounds interleaved, medians reported.
     Bench {
-        /// State-test files or folders.
-        #[arg(required = true)]
+        /// State-test files or folders (none with --generated).
+        #[arg(required_unless_present = "generated")]
         paths: Vec<PathBuf>,
         /// Comma-separated backends.
         #[arg(long, short, default_value_t = evmdiff::backends::default_list())]
@@ -130,6 +150,16 @@ enum Command {
         /// Timed rounds (the median is reported).
         #[arg(long, default_value_t = 5)]
         rounds: usize,
+        /// Benchmark N generated cases (as `evmdiff fuzz` makes them) instead of files, and
+        /// also time generation alone and the whole fuzzing pipeline on the same cases.
+        #[arg(long)]
+        generated: Option<u64>,
+        /// Profile for --generated.
+        #[arg(long, short, default_value = "mainnet-cancun")]
+        profile: String,
+        /// Seed for --generated.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
     },
 }
 
@@ -243,11 +273,30 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             })?;
             Ok(failed(fail_on_findings && stats.findings_written > 0))
         }
+        Command::Generate {
+            profile,
+            seed,
+            index,
+            count,
+            out,
+        } => {
+            commands::generate::generate(&commands::generate::GenerateArgs {
+                profile,
+                seed,
+                index,
+                count,
+                out,
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench {
             paths,
             backends,
             fork,
             rounds,
+            generated,
+            profile,
+            seed,
         } => {
             let fork = fork.map(|f| f.parse::<Fork>()).transpose()?;
             commands::bench::bench(&commands::bench::BenchArgs {
@@ -255,6 +304,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 backends,
                 fork,
                 rounds,
+                generated,
+                profile,
+                seed,
             })?;
             Ok(ExitCode::SUCCESS)
         }

@@ -7,7 +7,8 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use evmdiff_core::{Case, Fork, Profile};
 
-use evmdiff::{backends, inputs};
+use evmdiff::execute::run_case;
+use evmdiff::{backends, campaign, inputs};
 
 /// Options of `evmdiff bench`.
 #[derive(Debug)]
@@ -20,6 +21,44 @@ pub struct BenchArgs {
     pub fork: Option<Fork>,
     /// Number of timed rounds.
     pub rounds: usize,
+    /// Instead of files: this many cases generated as `evmdiff fuzz` generates them.
+    pub generated: Option<u64>,
+    /// Profile for generated cases.
+    pub profile: String,
+    /// Seed for generated cases.
+    pub seed: u64,
+}
+
+/// Times generation alone, then the whole per-case work of a fuzzing campaign (generate, run
+/// every backend, compare, judge; not the finding files or the shared counters), over the same
+/// `n` cases. Returns both rates in cases per second.
+fn pipeline(args: &BenchArgs, backends: &mut [Box<dyn evmdiff_core::Backend>], n: u64) -> Result<(f64, f64)> {
+    let profile = Profile::load(&args.profile)?;
+    let start = Instant::now();
+    for i in 0..n {
+        std::hint::black_box(campaign::generate_case(&profile, args.seed, i));
+    }
+    let gen_rate = n as f64 / start.elapsed().as_secs_f64();
+    let cfg = campaign::Config {
+        profile: profile.clone(),
+        profile_arg: args.profile.clone(),
+        backends: args.backends.clone(),
+        jobs: 1,
+        seed: args.seed,
+        runs: None,
+        time: None,
+        out: PathBuf::new(),
+        allow: Default::default(),
+        case_budget: std::time::Duration::from_secs(3600),
+    };
+    let names: Vec<String> = backends.iter().map(|b| format!("{} {}", b.name(), b.version())).collect();
+    let start = Instant::now();
+    for i in 0..n {
+        let Some((input, case)) = campaign::generate_case(&profile, args.seed, i) else { continue };
+        let run = run_case(backends, &case, &profile);
+        std::hint::black_box(campaign::judge(&cfg, &names, i, &input, &case, &run, start.elapsed()).signatures.len());
+    }
+    Ok((gen_rate, n as f64 / start.elapsed().as_secs_f64()))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -31,6 +70,14 @@ fn median(mut v: Vec<f64>) -> f64 {
 pub fn bench(args: &BenchArgs) -> Result<()> {
     let mut backends = backends::instantiate(&args.backends)?;
     let mut cases: Vec<(Case, Profile)> = Vec::new();
+    if let Some(n) = args.generated {
+        let profile = Profile::load(&args.profile)?;
+        for i in 0..n {
+            if let Some((_, case)) = campaign::generate_case(&profile, args.seed, i) {
+                cases.push((case, profile.clone()));
+            }
+        }
+    }
     for file in inputs::json_files(&args.paths)? {
         if evmdiff_core::expect::skip_reason(&file).is_some() {
             continue;
@@ -52,7 +99,13 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         bail!("no case that every backend supports");
     }
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); backends.len()];
+    let (mut gen_rates, mut pipeline_rates) = (Vec::new(), Vec::new());
     for _ in 0..args.rounds.max(1) {
+        if let Some(n) = args.generated {
+            let (g, p) = pipeline(args, &mut backends, n)?;
+            gen_rates.push(g);
+            pipeline_rates.push(p);
+        }
         for (i, b) in backends.iter_mut().enumerate() {
             let start = Instant::now();
             for (case, profile) in &cases {
@@ -79,6 +132,20 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             m,
             1e6 / m,
             m / medians[0]
+        );
+    }
+    if args.generated.is_some() {
+        // All backends back to back, each at its bare rate: the ceiling for a campaign.
+        let combined = 1.0 / medians.iter().map(|m| 1.0 / m).sum::<f64>();
+        let (generation, fuzzing) = (median(gen_rates), median(pipeline_rates));
+        println!("{:<17} {:>12.0} {:>12.1}", "generation alone", generation, 1e6 / generation);
+        println!("{:<17} {:>12.0} {:>12.1}", "bare, combined", combined, 1e6 / combined);
+        println!(
+            "{:<17} {:>12.0} {:>12.1} {:>9.0}% of bare combined",
+            "fuzzing pipeline",
+            fuzzing,
+            1e6 / fuzzing,
+            100.0 * fuzzing / combined
         );
     }
     Ok(())
