@@ -3,7 +3,7 @@
 //! verdicts do not depend on the number of workers — and keeping every new divergence, crash
 //! or slow case as a finding.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -115,7 +115,8 @@ struct Shared {
     end_index: Option<u64>,
     deadline: Option<Instant>,
     stats: Mutex<Stats>,
-    seen: Mutex<HashSet<String>>,
+    /// Findings written so far: id -> (seed, case index) of the file on disk.
+    seen: Mutex<HashMap<String, (u64, u64)>>,
     /// The index each worker is running (u64::MAX when idle), for the checkpoint.
     current: Vec<AtomicU64>,
     names: Vec<String>,
@@ -125,18 +126,34 @@ fn checkpoint_path(out: &Path) -> PathBuf {
     out.join("campaign.json")
 }
 
-/// Signature ids of findings already in `out` (from file names `<kind>-<id>.json`).
-fn existing_findings(out: &Path) -> HashSet<String> {
-    std::fs::read_dir(out)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter_map(|n| {
-            n.strip_suffix(".json")
-                .and_then(|s| s.split_once('-'))
-                .map(|(_, id)| id.to_string())
-        })
-        .collect()
+/// Findings already in `out` (files `<kind>-<id>.json`), with the seed and case index each
+/// records, so a resumed campaign neither rewrites nor recounts them.
+fn existing_findings(out: &Path) -> HashMap<String, (u64, u64)> {
+    let mut found = HashMap::new();
+    for entry in std::fs::read_dir(out).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some((_, id)) = name.strip_suffix(".json").and_then(|s| s.split_once('-')) else {
+            continue;
+        };
+        let meta = std::fs::read_to_string(entry.path())
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+        let info = meta.as_ref().and_then(|v| {
+            v.as_object()?
+                .values()
+                .next()?
+                .get("_info")?
+                .get("evmdiff")
+                .cloned()
+        });
+        let field = |k: &str| {
+            info.as_ref()
+                .and_then(|i| i.get(k)?.as_u64())
+                .unwrap_or(u64::MAX)
+        };
+        found.insert(id.to_string(), (field("seed"), field("index")));
+    }
+    found
 }
 
 /// Runs a campaign until `runs`, `time`, or `stop` is set; `progress` is called about four
@@ -271,7 +288,15 @@ pub struct Judgement<'a> {
 
 /// Classifies one run: the per-case work of a campaign after execution, shared by the workers
 /// and by `evmdiff bench --generated` (which measures it).
-pub fn judge<'a>(cfg: &Config, names: &[String], index: u64, input: &[u8], case: &'a Case, run: &'a CaseRun, took: Duration) -> Judgement<'a> {
+pub fn judge<'a>(
+    cfg: &Config,
+    names: &[String],
+    index: u64,
+    input: &[u8],
+    case: &'a Case,
+    run: &'a CaseRun,
+    took: Duration,
+) -> Judgement<'a> {
     let reference = run.executions.iter().find_map(|e| e.result.as_ref().ok());
     let finding = |kind, id, signature, divergences, detail| Finding {
         kind,
@@ -289,15 +314,32 @@ pub fn judge<'a>(cfg: &Config, names: &[String], index: u64, input: &[u8], case:
         divergences,
         detail,
     };
-    let mut j = Judgement { findings: Vec::new(), signatures: Vec::new(), crashed: false, unsupported: false, slow: took > cfg.case_budget, all_allowed: !run.divergences.is_empty() };
+    let mut j = Judgement {
+        findings: Vec::new(),
+        signatures: Vec::new(),
+        crashed: false,
+        unsupported: false,
+        slow: took > cfg.case_budget,
+        all_allowed: !run.divergences.is_empty(),
+    };
     for e in &run.executions {
         match &e.result {
             Err(BackendError::Failed(msg)) => {
                 j.crashed = true;
-                let first_line = msg.lines().next().unwrap_or("").split(" at ").next().unwrap_or("").to_string();
+                let first_line = msg
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .split(" at ")
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
                 let text = format!("crash {} {}: {}", e.backend, cfg.profile.name, first_line);
-                let id = alloy_primitives::hex::encode(&alloy_primitives::keccak256(text.as_bytes())[..8]);
-                j.findings.push(finding(Kind::Crash, id, text, Vec::new(), msg.clone()));
+                let id = alloy_primitives::hex::encode(
+                    &alloy_primitives::keccak256(text.as_bytes())[..8],
+                );
+                j.findings
+                    .push(finding(Kind::Crash, id, text, Vec::new(), msg.clone()));
             }
             Err(BackendError::Unsupported(_)) => j.unsupported = true,
             Ok(_) => {}
@@ -307,13 +349,25 @@ pub fn judge<'a>(cfg: &Config, names: &[String], index: u64, input: &[u8], case:
         let sig = signature(d, &cfg.profile.name);
         if cfg.allow.reason(&sig).is_none() {
             j.all_allowed = false;
-            j.findings.push(finding(Kind::Divergence, sig.id(), sig.to_string(), vec![d.clone()], String::new()));
+            j.findings.push(finding(
+                Kind::Divergence,
+                sig.id(),
+                sig.to_string(),
+                vec![d.clone()],
+                String::new(),
+            ));
         }
         j.signatures.push(sig);
     }
     if j.slow {
         let text = format!("slow {} case over {:?}", cfg.profile.name, cfg.case_budget);
-        j.findings.push(finding(Kind::Slow, format!("{index:016x}"), text, Vec::new(), format!("took {took:?}")));
+        j.findings.push(finding(
+            Kind::Slow,
+            format!("{index:016x}"),
+            text,
+            Vec::new(),
+            format!("took {took:?}"),
+        ));
     }
     j
 }
@@ -324,7 +378,9 @@ fn worker(shared: &Shared, w: usize) {
     };
     let cfg = &shared.config;
     loop {
-        if shared.stop.load(Ordering::Relaxed) || shared.deadline.is_some_and(|d| Instant::now() >= d) {
+        if shared.stop.load(Ordering::Relaxed)
+            || shared.deadline.is_some_and(|d| Instant::now() >= d)
+        {
             break;
         }
         let i = shared.next.fetch_add(1, Ordering::SeqCst);
@@ -343,10 +399,17 @@ fn worker(shared: &Shared, w: usize) {
         let reference = run.executions.iter().find_map(|e| e.result.as_ref().ok());
         let mut written = 0;
         for f in &j.findings {
-            let fresh = shared.seen.lock().expect("seen lock").insert(f.id.clone());
-            if fresh {
+            // One file per id, holding the lowest case index that hit it, so the files do not
+            // depend on which worker got there first.
+            let mut seen = shared.seen.lock().expect("seen lock");
+            let previous = seen.get(&f.id).copied();
+            let replace = previous.is_some_and(|(seed, index)| seed == cfg.seed && i < index);
+            if previous.is_none() || replace {
                 match f.write(&cfg.out) {
-                    Ok(_) => written += 1,
+                    Ok(_) => {
+                        seen.insert(f.id.clone(), (cfg.seed, i));
+                        written += previous.is_none() as u64;
+                    }
                     Err(e) => eprintln!("evmdiff: cannot write finding {}: {e:#}", f.id),
                 }
             }

@@ -51,7 +51,8 @@ fn valid_signatures() -> &'static [[u8; 128]] {
     TABLE.get_or_init(|| {
         (0u8..32)
             .filter_map(|i| {
-                let key = k256::ecdsa::SigningKey::from_slice(keccak256([i, 0xec]).as_slice()).ok()?;
+                let key =
+                    k256::ecdsa::SigningKey::from_slice(keccak256([i, 0xec]).as_slice()).ok()?;
                 let msg = keccak256([i, 0x5a]);
                 let (sig, recid) = key.sign_prehash_recoverable(msg.as_slice()).ok()?;
                 let mut out = [0u8; 128];

@@ -32,7 +32,11 @@ pub struct BenchArgs {
 /// Times generation alone, then the whole per-case work of a fuzzing campaign (generate, run
 /// every backend, compare, judge; not the finding files or the shared counters), over the same
 /// `n` cases. Returns both rates in cases per second.
-fn pipeline(args: &BenchArgs, backends: &mut [Box<dyn evmdiff_core::Backend>], n: u64) -> Result<(f64, f64)> {
+fn pipeline(
+    args: &BenchArgs,
+    backends: &mut [Box<dyn evmdiff_core::Backend>],
+    n: u64,
+) -> Result<(f64, f64)> {
     let profile = Profile::load(&args.profile)?;
     let start = Instant::now();
     for i in 0..n {
@@ -51,12 +55,21 @@ fn pipeline(args: &BenchArgs, backends: &mut [Box<dyn evmdiff_core::Backend>], n
         allow: Default::default(),
         case_budget: std::time::Duration::from_secs(3600),
     };
-    let names: Vec<String> = backends.iter().map(|b| format!("{} {}", b.name(), b.version())).collect();
+    let names: Vec<String> = backends
+        .iter()
+        .map(|b| format!("{} {}", b.name(), b.version()))
+        .collect();
     let start = Instant::now();
     for i in 0..n {
-        let Some((input, case)) = campaign::generate_case(&profile, args.seed, i) else { continue };
+        let Some((input, case)) = campaign::generate_case(&profile, args.seed, i) else {
+            continue;
+        };
         let run = run_case(backends, &case, &profile);
-        std::hint::black_box(campaign::judge(&cfg, &names, i, &input, &case, &run, start.elapsed()).signatures.len());
+        std::hint::black_box(
+            campaign::judge(&cfg, &names, i, &input, &case, &run, start.elapsed())
+                .signatures
+                .len(),
+        );
     }
     Ok((gen_rate, n as f64 / start.elapsed().as_secs_f64()))
 }
@@ -138,8 +151,18 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         // All backends back to back, each at its bare rate: the ceiling for a campaign.
         let combined = 1.0 / medians.iter().map(|m| 1.0 / m).sum::<f64>();
         let (generation, fuzzing) = (median(gen_rates), median(pipeline_rates));
-        println!("{:<17} {:>12.0} {:>12.1}", "generation alone", generation, 1e6 / generation);
-        println!("{:<17} {:>12.0} {:>12.1}", "bare, combined", combined, 1e6 / combined);
+        println!(
+            "{:<17} {:>12.0} {:>12.1}",
+            "generation alone",
+            generation,
+            1e6 / generation
+        );
+        println!(
+            "{:<17} {:>12.0} {:>12.1}",
+            "bare, combined",
+            combined,
+            1e6 / combined
+        );
         println!(
             "{:<17} {:>12.0} {:>12.1} {:>9.0}% of bare combined",
             "fuzzing pipeline",

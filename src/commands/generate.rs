@@ -34,7 +34,9 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
             eprintln!("evmdiff: case {i}: the generator could not build a case");
             continue;
         };
-        case.meta = Some(json!({ "profile": args.profile, "seed": args.seed, "index": i, "input": evmdiff::finding::input_hex(&input) }));
+        case.meta = Some(
+            json!({ "profile": args.profile, "seed": args.seed, "index": i, "input": evmdiff::finding::input_hex(&input) }),
+        );
         let name = format!("generated-{}-{}", args.seed, i);
         let text = serde_json::to_string_pretty(&write_case(&case, &name, "evmdiff generate"))?;
         match &args.out {
