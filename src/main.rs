@@ -36,7 +36,8 @@ enum Command {
     },
     /// Execute state-test cases on every backend and print outcomes side by side.
     ///
-    /// Exit code 0 when all backends agree on every case, 1 on any divergence, 2 on bad input.
+    /// Exit code 0 when all backends agree on every case, 1 on any divergence or backend
+    /// failure, 2 on bad input.
     Run {
         /// State-test JSON files (or folders of them); a fuzzer finding is one.
         #[arg(required = true)]

@@ -103,3 +103,45 @@ fn malformed_json_names_file_line_and_column() {
         stderr(&o)
     );
 }
+
+#[test]
+fn run_exit_codes_follow_the_verdict() {
+    // Both backends agree with each other and with the file.
+    let o = evmdiff(&["run", &fixture("stExample/add11.json")]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("verdict: agree"));
+    // The known evm bug of docs/findings.md.
+    let regression =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus/regressions/codecopy_msize.json");
+    let o = evmdiff(&["run", regression.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("verdict: DIVERGENCE"));
+    // evm stops with a fatal error on a CREATE of 2^88 bytes (docs/backends.md): a failure.
+    let o = evmdiff(&[
+        "run",
+        &fixture("stSystemOperationsTest/createNameRegistratorOOG_MemExpansionOOV.json"),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("backend failure"));
+}
+
+#[test]
+fn run_json_prints_one_object_per_case() {
+    let o = evmdiff(&["run", "--format", "json", &fixture("stExample/add11.json")]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!lines.is_empty());
+    for v in lines {
+        assert_eq!(v["verdict"], "agree");
+        assert_eq!(v["executions"].as_array().unwrap().len(), 2);
+        assert_eq!(v["executions"][0]["expected"], "pass");
+    }
+}

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use evmdiff_core::Profile;
+use evmdiff_core::{BackendError, Profile};
 
 use crate::OutputFormat;
 use evmdiff::execute::{Verdict, run_case};
@@ -22,7 +22,7 @@ pub struct RunArgs {
     pub format: OutputFormat,
 }
 
-/// Runs the cases; returns true when some backends diverged.
+/// Runs the cases; returns true when some backends diverged or one failed internally.
 pub fn run(args: &RunArgs) -> Result<bool> {
     let given = args.profile.as_deref().map(Profile::load).transpose()?;
     let mut backends = backends::instantiate(&args.backends)?;
@@ -41,7 +41,12 @@ pub fn run(args: &RunArgs) -> Result<bool> {
         for case in &loaded.cases {
             let profile = inputs::profile_for(case, given.as_ref())?;
             let run = run_case(&mut backends, case, &profile);
-            diverged |= run.verdict == Verdict::Diverge;
+            // A backend that failed internally is as much a problem as a divergence.
+            diverged |= run.verdict == Verdict::Diverge
+                || run
+                    .executions
+                    .iter()
+                    .any(|e| matches!(e.result, Err(BackendError::Failed(_))));
             match args.format {
                 OutputFormat::Text => println!("{}", report::text(case, &profile, &run)),
                 OutputFormat::Json => println!("{}", report::json(case, &profile, &run)),
