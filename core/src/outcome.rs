@@ -59,6 +59,28 @@ pub enum HaltClass {
     Other,
 }
 
+impl HaltClass {
+    /// The kebab-case name, as serialized.
+    pub fn name(self) -> &'static str {
+        match self {
+            HaltClass::OutOfGas => "out-of-gas",
+            HaltClass::InvalidOpcode => "invalid-opcode",
+            HaltClass::StackUnderflow => "stack-underflow",
+            HaltClass::StackOverflow => "stack-overflow",
+            HaltClass::InvalidJump => "invalid-jump",
+            HaltClass::StaticViolation => "static-violation",
+            HaltClass::ReturnDataOutOfBounds => "return-data-out-of-bounds",
+            HaltClass::PrecompileFailure => "precompile-failure",
+            HaltClass::CreateCollision => "create-collision",
+            HaltClass::CodeSizeLimit => "code-size-limit",
+            HaltClass::InvalidCodePrefix => "invalid-code-prefix",
+            HaltClass::CallTooDeep => "call-too-deep",
+            HaltClass::NonceOverflow => "nonce-overflow",
+            HaltClass::Other => "other",
+        }
+    }
+}
+
 impl Status {
     /// True when both are the same kind of ending (success, revert, halt of any class,
     /// rejected).
@@ -72,14 +94,7 @@ impl fmt::Display for Status {
         match self {
             Status::Success => f.write_str("success"),
             Status::Revert => f.write_str("revert"),
-            Status::Halt(c) => write!(
-                f,
-                "halt({})",
-                serde_json::to_value(c)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default()
-            ),
+            Status::Halt(c) => write!(f, "halt({})", c.name()),
             Status::Rejected => f.write_str("rejected"),
         }
     }
@@ -147,5 +162,33 @@ impl Outcome {
             pre.clone(),
             detail,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn halt_class_names_are_their_serialized_form() {
+        for c in [
+            HaltClass::OutOfGas,
+            HaltClass::InvalidOpcode,
+            HaltClass::StackUnderflow,
+            HaltClass::StackOverflow,
+            HaltClass::InvalidJump,
+            HaltClass::StaticViolation,
+            HaltClass::ReturnDataOutOfBounds,
+            HaltClass::PrecompileFailure,
+            HaltClass::CreateCollision,
+            HaltClass::CodeSizeLimit,
+            HaltClass::InvalidCodePrefix,
+            HaltClass::CallTooDeep,
+            HaltClass::NonceOverflow,
+            HaltClass::Other,
+        ] {
+            assert_eq!(serde_json::to_value(c).unwrap(), c.name());
+        }
+        assert_eq!(Status::Halt(HaltClass::OutOfGas).to_string(), "halt(out-of-gas)");
     }
 }
