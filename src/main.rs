@@ -114,6 +114,11 @@ enum Command {
         /// A case slower than this becomes a `slow` finding.
         #[arg(long, value_parser = commands::fuzz::parse_duration, default_value = "10s")]
         case_budget: std::time::Duration,
+        /// After the campaign, rerun its cases observed on the first backend and report which
+        /// allowed opcodes and precompiles they executed, the early-halt share and the status
+        /// mix (also in --stats-json, under "coverage").
+        #[arg(long)]
+        coverage: bool,
     },
     /// Benchmark: executions per second of each backend on the same state-test cases
     /// (mainnet profile at each case's fork), rounds interleaved, medians reported.
@@ -226,6 +231,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             allow,
             stats_json,
             case_budget,
+            coverage,
         } => {
             let jobs =
                 jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -240,6 +246,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 allow,
                 stats_json,
                 case_budget,
+                coverage,
             })?;
             Ok(failed(fail_on_findings && stats.findings_written > 0))
         }
