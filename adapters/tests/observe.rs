@@ -162,13 +162,6 @@ fn staticcall_all_gas(to: u8) -> Vec<u8> {
     vec![0x5f, 0x5f, 0x5f, 0x5f, 0x60, to, 0x5a, 0xfa, 0x50]
 }
 
-fn backends() -> [Box<dyn Backend>; 2] {
-    [
-        Box::new(RevmBackend::default()),
-        Box::new(EvmBackend::default()),
-    ]
-}
-
 fn observe(backend: &mut dyn Backend, case: &Case, profile: &Profile) -> (Status, Vec<Event>) {
     let mut events = Events::default();
     let outcome = backend
@@ -178,7 +171,17 @@ fn observe(backend: &mut dyn Backend, case: &Case, profile: &Profile) -> (Status
 }
 
 #[test]
-fn steps_of_a_nested_call_and_two_precompile_calls() {
+fn revm_reports_the_steps_of_a_nested_call_and_two_precompile_calls() {
+    nested_call_and_two_precompile_calls(&mut RevmBackend::default());
+}
+
+#[test]
+fn evm_reports_the_steps_of_a_nested_call_and_two_precompile_calls() {
+    nested_call_and_two_precompile_calls(&mut EvmBackend::default());
+}
+
+/// Both backends must report exactly these events, gas included.
+fn nested_call_and_two_precompile_calls(b: &mut dyn Backend) {
     use Event::{Precompile as P, Step as S};
     // The target CALLs the callee with 0xffff gas, then STATICCALLs identity with all gas.
     let mut code = vec![
@@ -243,20 +246,27 @@ fn steps_of_a_nested_call_and_two_precompile_calls() {
         S(1, 26, 0x00, top_stop),
     ]);
     let profile = Profile::mainnet(Fork::Cancun);
-    for mut b in backends() {
-        let (status, events) = observe(b.as_mut(), &c, &profile);
-        assert_eq!(status, Status::Success, "{}", b.name());
-        assert_eq!(events, expected, "{}", b.name());
-        // The plain path is untouched by the observer that ran before it.
-        assert_eq!(
-            b.execute(&c, &profile).unwrap(),
-            b.execute_observed(&c, &profile, &mut ()).unwrap()
-        );
-    }
+    let (status, events) = observe(b, &c, &profile);
+    assert_eq!(status, Status::Success, "{}", b.name());
+    assert_eq!(events, expected, "{}", b.name());
+    // The plain path is untouched by the observer that ran before it.
+    assert_eq!(
+        b.execute(&c, &profile).unwrap(),
+        b.execute_observed(&c, &profile, &mut ()).unwrap()
+    );
 }
 
 #[test]
-fn precompile_calls_follow_the_profile() {
+fn revm_reports_precompile_calls_as_the_profile_has_them() {
+    precompile_calls_follow_the_profile(&mut RevmBackend::default());
+}
+
+#[test]
+fn evm_reports_precompile_calls_as_the_profile_has_them() {
+    precompile_calls_follow_the_profile(&mut EvmBackend::default());
+}
+
+fn precompile_calls_follow_the_profile(b: &mut dyn Backend) {
     // STATICCALL sha256, then point evaluation (which fails on empty input, halting the call).
     let mut code = staticcall_all_gas(0x02);
     code.extend(staticcall_all_gas(0x0a));
@@ -276,22 +286,30 @@ fn precompile_calls_follow_the_profile() {
         "t.toml",
     )
     .unwrap();
-    for mut b in backends() {
-        let (_, events) = observe(b.as_mut(), &c, &Profile::mainnet(Fork::Cancun));
-        assert_eq!(precompiles(&events), [0x02, 0x0a], "{}", b.name());
-        // A revert-refund precompile is still called; an absent one is an empty account.
-        let (_, events) = observe(b.as_mut(), &c, &ruled);
-        assert_eq!(precompiles(&events), [0x02], "{}", b.name());
-        let steps = events
-            .iter()
-            .filter(|e| matches!(e, Event::Step(..)))
-            .count();
-        assert_eq!(steps, 17, "{}: every step still observed", b.name());
+    let (_, events) = observe(b, &c, &Profile::mainnet(Fork::Cancun));
+    assert_eq!(precompiles(&events), [0x02, 0x0a], "{}", b.name());
+    // A revert-refund precompile is still called; an absent one is an empty account.
+    let (_, events) = observe(b, &c, &ruled);
+    assert_eq!(precompiles(&events), [0x02], "{}", b.name());
+    let steps = events
+        .iter()
+        .filter(|e| matches!(e, Event::Step(..)))
+        .count();
+    assert_eq!(steps, 17, "{}: every step still observed", b.name());
 
-        // A transaction sent straight to a precompile: no step, one call.
-        let direct = case(Address::with_last_byte(0x04), Vec::new(), Vec::new());
-        let (status, events) = observe(b.as_mut(), &direct, &Profile::mainnet(Fork::Cancun));
-        assert_eq!(status, Status::Success);
-        assert_eq!(events, [Event::Precompile(0x04)], "{}", b.name());
-    }
+    // A rejected call reached the precompile too, though the transaction is refused.
+    let rejecting = Profile::from_toml(
+        "name = \"r\"\nbase_fork = \"Cancun\"\n[precompiles]\nsha256 = \"reject\"\n",
+        "r.toml",
+    )
+    .unwrap();
+    let (status, events) = observe(b, &c, &rejecting);
+    assert_eq!(status, Status::Rejected, "{}", b.name());
+    assert_eq!(precompiles(&events), [0x02], "{}", b.name());
+
+    // A transaction sent straight to a precompile: no step, one call.
+    let direct = case(Address::with_last_byte(0x04), Vec::new(), Vec::new());
+    let (status, events) = observe(b, &direct, &Profile::mainnet(Fork::Cancun));
+    assert_eq!(status, Status::Success);
+    assert_eq!(events, [Event::Precompile(0x04)], "{}", b.name());
 }
