@@ -6,6 +6,7 @@
 pub mod allowlist;
 pub mod backends;
 pub mod campaign;
+pub mod coverage;
 pub mod execute;
 pub mod finding;
 pub mod inputs;

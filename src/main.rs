@@ -115,6 +115,11 @@ enum Command {
         /// A case slower than this becomes a `slow` finding.
         #[arg(long, value_parser = commands::fuzz::parse_duration, default_value = "10s")]
         case_budget: std::time::Duration,
+        /// After the campaign, rerun its cases observed on the first backend and report which
+        /// allowed opcodes and precompiles they executed, the early-halt share and the status
+        /// mix (also in --stats-json, under "coverage").
+        #[arg(long)]
+        coverage: bool,
     },
     /// Write generated cases as state tests (the cases `evmdiff fuzz` would run for this seed).
     ///
@@ -257,6 +262,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             allow,
             stats_json,
             case_budget,
+            coverage,
         } => {
             let jobs =
                 jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -271,6 +277,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 allow,
                 stats_json,
                 case_budget,
+                coverage,
             })?;
             Ok(failed(fail_on_findings && stats.findings_written > 0))
         }

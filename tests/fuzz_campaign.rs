@@ -50,9 +50,9 @@ fn same_seed_same_findings_whatever_the_number_of_workers() {
         let o = evmdiff(&[
             "fuzz",
             "--runs",
-            "3000",
+            "1000",
             "--seed",
-            "1",
+            "2",
             "--jobs",
             jobs,
             "--out",
@@ -69,12 +69,12 @@ fn same_seed_same_findings_whatever_the_number_of_workers() {
             s["cases"].clone(),
         ));
     }
-    assert_eq!(runs[0].3, 3000);
+    assert_eq!(runs[0].3, 1000);
     assert_eq!(runs[0], runs[1]);
-    // revm and evm differ on the known CODECOPY/MSIZE bug within these cases (docs/findings.md).
+    // revm and evm differ on the known CODECOPY/MSIZE bug at case 602 (docs/findings.md).
     assert!(
         !runs[0].0.is_empty(),
-        "expected the known evm divergence in 3,000 cases"
+        "expected the known evm divergence (case 602 of seed 2)"
     );
 }
 
@@ -128,7 +128,7 @@ fn findings_survive_kill_9_and_replay() {
         .args([
             "fuzz",
             "--seed",
-            "1",
+            "2",
             "--time",
             "120",
             "--out",
@@ -164,5 +164,5 @@ fn findings_survive_kill_9_and_replay() {
     }
     let checkpoint: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("campaign.json")).unwrap()).unwrap();
-    assert_eq!(checkpoint["seed"], 1);
+    assert_eq!(checkpoint["seed"], 2);
 }

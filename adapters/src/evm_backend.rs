@@ -18,9 +18,12 @@
 //!   up front, refunds the caller and pays the coinbase (priority fee from London, base fee
 //!   burnt); the adapter adds only the EIP-4844 blob fee, which evm does not charge.
 //! * [`status`] maps evm's exit reasons to the shared halt classes.
+//! * [`observe`] wraps the Etable, the precompile set and the invoker for
+//!   `execute_observed` only; `execute` runs without them.
 
 mod convert;
 mod invoker;
+mod observe;
 mod opcodes;
 mod precompiles;
 mod status;
@@ -35,10 +38,11 @@ use evm::standard::{
     Config, DispatchEtable, EtableResolver, GasometerEtable, Invoker, TransactArgs,
     TransactArgsCallCreate, TransactGasPrice,
 };
-use evmdiff_core::{Backend, BackendError, Case, Fork, Outcome, Profile, Status};
+use evmdiff_core::{Backend, BackendError, Case, Fork, Observer, Outcome, Profile, Status};
 
 use convert::{address, eu256, h160, h256, u256_of};
 use invoker::{End, TxInvoker};
+use observe::{DepthInvoker, NotingPrecompiles, StepEtable, Watch};
 use opcodes::{ProfileEtable, Refusal};
 use precompiles::ProfilePrecompiles;
 use status::{Origin, halt_class};
@@ -114,12 +118,25 @@ impl Backend for EvmBackend {
     }
 
     fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
-        run(case, profile)
+        run(case, profile, None)
+    }
+
+    fn execute_observed(
+        &mut self,
+        case: &Case,
+        profile: &Profile,
+        observer: &mut dyn Observer,
+    ) -> Result<Outcome, BackendError> {
+        run(case, profile, Some(observer))
     }
 }
 
-/// Executes `case` under `profile`.
-fn run(case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
+/// Executes `case` under `profile`; with an observer, through the wrappers of [`observe`].
+fn run(
+    case: &Case,
+    profile: &Profile,
+    observer: Option<&mut dyn Observer>,
+) -> Result<Outcome, BackendError> {
     let fork = profile.base_fork;
     let config = config(fork)?;
     let fees = match validate::validate(case, fork) {
@@ -144,8 +161,6 @@ fn run(case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
         Chained(GasometerEtable::new(), DispatchEtable::runtime()),
     );
     let precompiles = ProfilePrecompiles::new(profile, &refusal);
-    let resolver = EtableResolver::new(&precompiles, &etable);
-    let invoker = TxInvoker(Invoker::new(&resolver));
 
     let args = TransactArgs {
         call_create: match tx.to {
@@ -188,7 +203,30 @@ fn run(case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
         },
         &config.runtime,
     );
-    let result = evm::transact(args, Some(HEAP_DEPTH), &mut backend, &invoker);
+    let result = match observer {
+        None => {
+            let resolver = EtableResolver::new(&precompiles, &etable);
+            let invoker = TxInvoker(Invoker::new(&resolver));
+            evm::transact(args, Some(HEAP_DEPTH), &mut backend, &invoker)
+        }
+        Some(observer) => {
+            let watch = Watch::new(observer);
+            let etable = StepEtable {
+                inner: etable,
+                watch: &watch,
+            };
+            let precompiles = NotingPrecompiles {
+                inner: precompiles,
+                watch: &watch,
+            };
+            let resolver = EtableResolver::new(&precompiles, &etable);
+            let invoker = DepthInvoker {
+                inner: TxInvoker(Invoker::new(&resolver)),
+                watch: &watch,
+            };
+            evm::transact(args, Some(HEAP_DEPTH), &mut backend, &invoker)
+        }
+    };
     let (_, changes) = backend.deconstruct();
 
     if let Some(why) = refusal.take() {

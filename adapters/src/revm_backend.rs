@@ -14,12 +14,13 @@
 
 mod env;
 mod normalize;
+mod observe;
 mod profile;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use evmdiff_core::{Backend, BackendError, Behaviour, Case, Outcome, Profile};
+use evmdiff_core::{Backend, BackendError, Behaviour, Case, Observer, Outcome, Profile};
 use revm::context::{BlockEnv, CfgEnv, Context, Evm, Journal, TxEnv};
 use revm::handler::instructions::EthInstructions;
 use revm::handler::{EthFrame, ExecuteEvm, MainContext};
@@ -111,6 +112,28 @@ impl Backend for RevmBackend {
     }
 
     fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
+        self.run(case, profile, None)
+    }
+
+    fn execute_observed(
+        &mut self,
+        case: &Case,
+        profile: &Profile,
+        observer: &mut dyn Observer,
+    ) -> Result<Outcome, BackendError> {
+        self.run(case, profile, Some(observer))
+    }
+}
+
+impl RevmBackend {
+    /// Executes `case`; with an observer, through revm's inspector path (see `observe.rs`),
+    /// else through the plain `transact`.
+    fn run(
+        &mut self,
+        case: &Case,
+        profile: &Profile,
+        observer: Option<&mut dyn Observer>,
+    ) -> Result<Outcome, BackendError> {
         let fork = profile.base_fork;
         let spec = env::spec_of(fork).ok_or_else(|| {
             BackendError::Unsupported(format!(
@@ -137,7 +160,11 @@ impl Backend for RevmBackend {
         evm.ctx.error = Ok(());
         evm.precompiles.configure(profile);
 
-        let result = evm.transact(env::tx(case));
+        let (result, mut cached) = match observer {
+            None => (cached.evm.transact(env::tx(case)), cached),
+            Some(observer) => observe::inspect(cached, env::tx(case), observer),
+        };
+        let evm = &mut cached.evm;
         let rejected = evm.ctx.chain.rejected.take();
         // Drop the pre-state now rather than when the next case replaces it, and give back the
         // memory of a memory-hungry case (revm keeps its shared memory buffer's capacity; one

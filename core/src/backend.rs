@@ -1,6 +1,7 @@
 //! The `Backend` trait: what every EVM implementation provides to evmdiff.
 
 use crate::case::Case;
+use crate::observe::Observer;
 use crate::outcome::Outcome;
 use crate::profile::Profile;
 
@@ -28,4 +29,14 @@ pub trait Backend: Send {
     fn version(&self) -> &'static str;
     /// Executes the case's transaction against its pre-state and normalizes the result.
     fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError>;
+    /// Executes like [`execute`](Backend::execute), reporting every executed instruction and
+    /// every precompile call to `observer`; the outcome must be exactly the one `execute`
+    /// gives. A separate method rather than an optional observer on `execute`, so that the
+    /// fuzzing path keeps its uninstrumented speed.
+    fn execute_observed(
+        &mut self,
+        case: &Case,
+        profile: &Profile,
+        observer: &mut dyn Observer,
+    ) -> Result<Outcome, BackendError>;
 }

@@ -3,13 +3,15 @@
 //! The backend-independent half of evmdiff: what a profile is ([`profile`]), what a case is and
 //! how it is read from and written to the ethereum/tests state-test format ([`case`],
 //! [`statetest`]), what a backend returns ([`outcome`], [`state`]), the [`backend::Backend`]
-//! trait every EVM implements, and how two outcomes are compared ([`compare`]).
+//! trait every EVM implements, how an execution is watched step by step ([`observe`]), and how
+//! two outcomes are compared ([`compare`]).
 
 pub mod backend;
 pub mod case;
 pub mod compare;
 pub mod expect;
 pub mod fork;
+pub mod observe;
 pub mod opcode;
 pub mod outcome;
 pub mod precompile;
@@ -20,6 +22,7 @@ pub mod statetest;
 pub use backend::{Backend, BackendError};
 pub use case::Case;
 pub use fork::Fork;
+pub use observe::{Observer, Step};
 pub use outcome::{HaltClass, Outcome, Status};
 pub use profile::{Behaviour, Profile};
 pub use state::{Account, State};

@@ -189,6 +189,9 @@ mod tests {
         ] {
             assert_eq!(serde_json::to_value(c).unwrap(), c.name());
         }
-        assert_eq!(Status::Halt(HaltClass::OutOfGas).to_string(), "halt(out-of-gas)");
+        assert_eq!(
+            Status::Halt(HaltClass::OutOfGas).to_string(),
+            "halt(out-of-gas)"
+        );
     }
 }

@@ -87,7 +87,8 @@ impl GeneratorConfig {
         self.classes.contains(&class)
     }
 
-    /// Every class on: what the coverage measurement and `--swarm off` use.
+    /// Every class on, the largest shape: for callers of `generate_with` that want no swarm
+    /// (`evmdiff fuzz --coverage` measures the swarm-drawn cases the campaign runs).
     pub fn everything() -> Self {
         GeneratorConfig {
             classes: Class::ALL.to_vec(),

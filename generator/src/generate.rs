@@ -66,6 +66,11 @@ pub fn generate_with(
 ) -> Result<Generated> {
     let fork = profile.base_fork;
     let world = World::new(profile, &config);
+    // The transaction first: its parameters and the code of its own frame get fresh bytes.
+    // Drawn last, they came from an exhausted input in about a quarter of the cases (every
+    // draw then gives its lowest choice: the smallest gas limit, a plain call).
+    let tx = transaction(u, &world, &config)?;
+    let calls_contract_0 = tx.to == Some(contract_address(0));
     let mut pre = State::new();
     pre.insert(
         SENDER,
@@ -75,7 +80,7 @@ pub fn generate_with(
         },
     );
     for i in 0..config.contracts {
-        let mut b = Builder::new(u, &world, &config, 0);
+        let mut b = Builder::new(u, &world, &config, 0, i == 0 && calls_contract_0);
         let code = b.contract()?;
         let mut storage = std::collections::BTreeMap::new();
         for slot in 0..u.int_in_range(0..=3)? {
@@ -92,7 +97,6 @@ pub fn generate_with(
             },
         );
     }
-    let tx = transaction(u, &world, &config)?;
     let env = BlockEnv {
         coinbase: COINBASE,
         gas_limit: U256::from(30_000_000u64),
@@ -121,14 +125,30 @@ pub fn generate_with(
 }
 
 /// What the builders may refer to.
+///
+/// What a profile changes is touched on purpose, but not so often that most cases test only
+/// that: a rule that ends the executing frame (`invalid`, `revert-refund`) or the whole
+/// transaction (`reject`) makes everything after it dead code, so such opcodes and
+/// precompiles are kept apart from the ordinary ones and drawn at their own, lower rates.
 struct World<'p> {
     profile: &'p Profile,
     fork: Fork,
     contracts: Vec<Address>,
+    /// Precompiles of the base fork plus the next fork's first one (an ordinary account
+    /// here), except those the profile rejects.
     precompiles: Vec<Address>,
-    /// Opcodes the profile changes, to be touched on purpose.
-    changed_ops: Vec<u8>,
-    /// Entries usable by class, gated by the fork (plus a rare not-yet-active opcode).
+    /// Precompiles whose behaviour the profile changes (other than `reject`), weighted up.
+    changed_precompiles: Vec<Address>,
+    /// Precompiles the profile rejects: a call refuses the transaction from any depth.
+    rejected_precompiles: Vec<Address>,
+    /// Opcodes the profile turns into a constant: harmless, touched often.
+    constant_ops: Vec<u8>,
+    /// Opcodes whose rule ends the frame or the transaction (`invalid`, `revert-refund`,
+    /// `reject`): kept out of `entries`, emitted only through `Builder::may_disrupt`.
+    disruptive_ops: Vec<u8>,
+    /// Whether some opcode rule is `reject`, which ends the case from any depth.
+    rejects_opcodes: bool,
+    /// Entries usable by class, gated by the fork, without the disruptive opcodes.
     entries: Vec<Entry>,
 }
 
@@ -136,23 +156,46 @@ impl<'p> World<'p> {
     fn new(profile: &'p Profile, config: &GeneratorConfig) -> Self {
         let fork = profile.base_fork;
         // Precompiles of the base fork, plus the next fork's first one (absent here).
-        let mut precompiles: Vec<Address> =
-            Precompile::active_in(fork).map(|p| p.address).collect();
+        let mut all: Vec<Address> = Precompile::active_in(fork).map(|p| p.address).collect();
         if let Some(next) = evmdiff_core::precompile::PRECOMPILES
             .iter()
             .find(|p| !fork.includes(p.introduced))
         {
-            precompiles.push(next.address);
+            all.push(next.address);
         }
-        let changed_ops = profile
+        let behaviour = |a: &Address| profile.precompile(a).unwrap_or(Behaviour::Supported);
+        let (rejected_precompiles, precompiles): (Vec<Address>, Vec<Address>) = all
+            .into_iter()
+            .partition(|a| behaviour(a) == Behaviour::Reject);
+        let changed_precompiles = precompiles
+            .iter()
+            .copied()
+            .filter(|a| behaviour(a) != Behaviour::Supported)
+            .collect();
+        let constant_ops = profile
             .opcodes
             .iter()
-            .filter(|(_, b)| **b != Behaviour::Supported)
+            .filter(|(_, b)| matches!(b, Behaviour::Constant(_)))
+            .map(|(op, _)| *op)
+            .collect();
+        let disruptive_ops: Vec<u8> = profile
+            .opcodes
+            .iter()
+            .filter(|(_, b)| {
+                matches!(
+                    b,
+                    Behaviour::Invalid | Behaviour::RevertRefund | Behaviour::Reject
+                )
+            })
             .map(|(op, _)| *op)
             .collect();
         let entries = TABLE
             .iter()
-            .filter(|e| config.has(e.class) && Opcode(e.op).exists_in(fork))
+            .filter(|e| {
+                config.has(e.class)
+                    && Opcode(e.op).exists_in(fork)
+                    && !disruptive_ops.contains(&e.op)
+            })
             .copied()
             .collect();
         World {
@@ -160,22 +203,13 @@ impl<'p> World<'p> {
             fork,
             contracts: (0..config.contracts).map(contract_address).collect(),
             precompiles,
-            changed_ops,
+            changed_precompiles,
+            rejected_precompiles,
+            constant_ops,
+            rejects_opcodes: profile.opcodes.values().any(|b| *b == Behaviour::Reject),
+            disruptive_ops,
             entries,
         }
-    }
-
-    /// Precompiles whose behaviour the profile changes, weighted up when chosen.
-    fn changed_precompiles(&self) -> Vec<Address> {
-        self.precompiles
-            .iter()
-            .copied()
-            .filter(|a| {
-                self.profile
-                    .precompile(a)
-                    .is_some_and(|b| b != Behaviour::Supported)
-            })
-            .collect()
     }
 }
 
@@ -193,9 +227,33 @@ struct Builder<'a, 'u, 'p> {
     nesting: usize,
     /// Init-code nesting: CREATE inside init code is allowed once.
     create_level: usize,
+    /// This code runs in the transaction's own frame (contract 0, or a creation
+    /// transaction's init code), where ending the frame ends the case.
+    top: bool,
+    /// Actions begun so far.
+    actions: usize,
+    /// A disruptive opcode has been emitted (the top frame gets at most one).
+    disrupted: bool,
+    /// Values written to the observation area so far.
+    observed: u64,
+    /// Loops enclosing the code being built.
+    loops: usize,
 }
 
+/// Most values the builder keeps on its modelled stack before it observes instead of
+/// pushing more (a deep DUP or SWAP pads past it briefly).
 const MAX_DEPTH: usize = 48;
+/// Where observed values are written in memory: past the offsets operands use (at most a
+/// few KiB, including init code copied to 0x400), so that they survive until `finish`.
+const OBS_AREA: u64 = 0x3000;
+/// Words of the observation area; later values wrap around.
+const OBS_WORDS: u64 = 64;
+/// Precompiles that cost about a millisecond of CPU per call (pairing checks, the KZG
+/// proof check): not called inside loops, whose bodies run up to 8 times (512 when nested),
+/// since repeating the same check tests nothing new and slowed campaigns by a quarter.
+const SLOW_PRECOMPILES: [u8; 3] = [0x08, 0x0a, 0x0f];
+/// Gas amounts a call forwards when it forwards a fixed amount.
+const CALL_GAS: [u64; 7] = [0, 100, 2300, 10_000, 30_000, 65_535, 200_000];
 
 impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
     fn new(
@@ -203,6 +261,7 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
         world: &'a World<'p>,
         config: &'a GeneratorConfig,
         create_level: usize,
+        top: bool,
     ) -> Self {
         let prog = Program {
             push0: world.fork >= Fork::Shanghai,
@@ -219,6 +278,11 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
             slot: 0x100,
             nesting: 0,
             create_level,
+            top,
+            actions: 0,
+            disrupted: false,
+            observed: 0,
+            loops: 0,
         }
     }
 
@@ -235,17 +299,49 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
         Ok(self.prog.assemble())
     }
 
+    /// Observes what is left on the stack, then returns (the observation area, or some of
+    /// memory) or stops, making the observation area visible first.
     fn finish(&mut self) -> Result<()> {
         while self.depth > self.floor {
             self.observe()?;
         }
+        let area = self.observed.min(OBS_WORDS) * 32;
+        match self.u.int_in_range(0..=3)? {
+            0 if area > 0 => {
+                self.push_value(U256::from(area));
+                self.push_value(U256::from(OBS_AREA));
+                self.raw_op(0xf3, 2, 0);
+            }
+            0 | 1 => {
+                self.flush()?;
+                let len = *self.u.choose(&[0u64, 32, 64])?;
+                self.push_value(U256::from(len));
+                self.push_value(U256::ZERO);
+                self.raw_op(0xf3, 2, 0);
+            }
+            _ => {
+                self.flush()?;
+                self.raw_op(0x00, 0, 0);
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes the observation area reach the state: LOG0 of it, or its KECCAK256 stored.
+    fn flush(&mut self) -> Result<()> {
+        let area = self.observed.min(OBS_WORDS) * 32;
+        if area == 0 {
+            return Ok(());
+        }
+        self.push_value(U256::from(area));
+        self.push_value(U256::from(OBS_AREA));
         if self.u.ratio(1, 2)? {
-            let len = *self.u.choose(&[0u64, 32, 64])?;
-            self.push_value(U256::from(len));
-            self.push_value(U256::ZERO);
-            self.raw_op(0xf3, 2, 0);
+            self.raw_op(0xa0, 2, 0);
         } else {
-            self.raw_op(0x00, 0, 0);
+            self.raw_op(0x20, 2, 1);
+            self.push_value(U256::from(self.slot));
+            self.slot += 1;
+            self.raw_op(0x55, 2, 0);
         }
         Ok(())
     }
@@ -292,6 +388,17 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
                 }
                 U256::from_be_slice(self.address()?.as_slice())
             }
+            Kind::Offset | Kind::Length if self.top => {
+                // A huge offset or length runs the frame out of gas on the spot (memory
+                // expansion), which in the transaction's own frame ends the case; there
+                // three in four are drawn again.
+                let v = value(self.u, kind, BLOCK_NUMBER)?;
+                if v > U256::from(u32::MAX) && !self.u.ratio(1, 4)? {
+                    value(self.u, kind, BLOCK_NUMBER)?
+                } else {
+                    v
+                }
+            }
             k => value(self.u, k, BLOCK_NUMBER)?,
         };
         self.push_value(v);
@@ -307,29 +414,48 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
         Ok(())
     }
 
-    /// Stores the top value in a fresh storage slot (or logs it), so it reaches the state.
+    /// Consumes the top value so that it reaches the compared state: a log topic, a fresh
+    /// storage slot, or (half the time) a word of the observation area, which `finish`
+    /// logs, hashes into storage or returns. The area is the cheap way: a fresh slot costs
+    /// 22,100 gas, and storing every value ran most cases out of gas.
     fn observe(&mut self) -> Result<()> {
-        if self.u.ratio(1, 4)? {
-            // LOG1 with the value as topic: topic, then offset/length.
-            let len = *self.u.choose(&[0u64, 32])?;
-            self.push_value(U256::from(len));
-            self.push_value(U256::ZERO);
-            self.raw_op(0xa1, 3, 0);
-        } else {
-            self.push_value(U256::from(self.slot));
-            self.slot += 1;
-            self.raw_op(0x55, 2, 0);
+        match self.u.int_in_range(0..=7)? {
+            0 | 1 => {
+                // LOG1 with the value as topic: topic, then offset/length.
+                let len = *self.u.choose(&[0u64, 32])?;
+                self.push_value(U256::from(len));
+                self.push_value(U256::ZERO);
+                self.raw_op(0xa1, 3, 0);
+            }
+            2 | 3 => {
+                self.push_value(U256::from(self.slot));
+                self.slot += 1;
+                self.raw_op(0x55, 2, 0);
+            }
+            _ => {
+                let at = OBS_AREA + 32 * (self.observed % OBS_WORDS);
+                self.observed += 1;
+                self.push_value(U256::from(at));
+                self.raw_op(0x52, 2, 0);
+            }
         }
         Ok(())
     }
 
     fn action(&mut self) -> Result<()> {
+        self.actions += 1;
         if self.depth >= MAX_DEPTH {
             return self.observe();
         }
-        // Touch what the profile changes on purpose, about one action in ten.
-        if !self.world.changed_ops.is_empty() && self.u.ratio(1, 10)? {
-            let op = *self.u.choose(&self.world.changed_ops)?;
+        // Touch what the profile changes on purpose: constants (harmless) about one action
+        // in twelve, opcodes that end the frame at the rate `may_disrupt` allows.
+        if !self.world.constant_ops.is_empty() && self.u.ratio(1, 12)? {
+            let op = *self.u.choose(&self.world.constant_ops)?;
+            return self.changed_opcode(op);
+        }
+        if !self.world.disruptive_ops.is_empty() && self.may_disrupt()? {
+            let op = *self.u.choose(&self.world.disruptive_ops)?;
+            self.disrupted = true;
             return self.changed_opcode(op);
         }
         let mut choices: Vec<u8> = vec![0, 0, 0, 0]; // table entries
@@ -338,7 +464,7 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
             choices.extend([1, 2]);
         }
         if c.has(Class::Stack) && self.depth > self.floor {
-            choices.push(3);
+            choices.extend([3, 3]);
         }
         if c.has(Class::Calls) {
             choices.extend([4, 4]);
@@ -365,19 +491,53 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
             3 => self.stack_op(),
             4 => self.call(None),
             5 => {
-                let changed = self.world.changed_precompiles();
-                let addr = if !changed.is_empty() && self.u.ratio(1, 2)? {
-                    *self.u.choose(&changed)?
-                } else {
-                    *self.u.choose(&self.world.precompiles)?
-                };
+                let addr = self.precompile_target()?;
                 self.call(Some(addr))
             }
             6 => self.create(),
+            // A SELFDESTRUCT the profile forbids comes through `may_disrupt` only.
+            7 if self.world.disruptive_ops.contains(&0xff) => self.observe_or_nothing(),
             7 => self.emit(0xff, &[Kind::Address], 0),
             8 => self.terminator(),
             _ => self.observe(),
         }
+    }
+
+    /// Whether to emit an opcode whose rule ends the frame. In a nested frame that is what
+    /// the profile is about (the caller goes on and sees the failure), one action in 32: so
+    /// that most called contracts still run to their end rather than burn the gas they were
+    /// given. In the transaction's own frame it ends the case, so there it comes at most
+    /// once, never among the first actions, and in about one case in ten; a `reject` rule
+    /// ends the case from any depth, so it is treated as top-frame everywhere.
+    fn may_disrupt(&mut self) -> Result<bool> {
+        if self.top || self.world.rejects_opcodes {
+            if self.disrupted || self.actions <= 3 {
+                return Ok(false);
+            }
+            return self.u.ratio(1, 128);
+        }
+        self.u.ratio(1, 32)
+    }
+
+    /// The precompile a precompile call targets: one the profile changes a third of the
+    /// time, one it rejects rarely (that refuses the whole transaction), else any; inside a
+    /// loop, a slow one becomes identity.
+    fn precompile_target(&mut self) -> Result<Address> {
+        let w = self.world;
+        let target = if !w.rejected_precompiles.is_empty() && self.u.ratio(1, 48)? {
+            *self.u.choose(&w.rejected_precompiles)?
+        } else if !w.changed_precompiles.is_empty() && self.u.ratio(1, 3)? {
+            *self.u.choose(&w.changed_precompiles)?
+        } else {
+            *self.u.choose(&w.precompiles)?
+        };
+        let slow = target.as_slice()[..19] == [0u8; 19]
+            && SLOW_PRECOMPILES.contains(&target.as_slice()[19]);
+        Ok(if slow && self.loops > 0 {
+            Address::with_last_byte(0x04)
+        } else {
+            target
+        })
     }
 
     fn table_op(&mut self) -> Result<()> {
@@ -385,6 +545,9 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
             return self.observe_or_nothing();
         }
         let e = *self.u.choose(&self.world.entries)?;
+        if e.op == 0x3e {
+            return self.returndatacopy();
+        }
         self.emit(e.op, e.inputs, e.outputs)?;
         if e.outputs > 0 && self.u.ratio(1, 3)? {
             self.observe()?;
@@ -412,19 +575,49 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
         }
     }
 
+    /// RETURNDATACOPY: mostly of exactly the return data there is, sometimes of typed
+    /// operands that may read past its end (an exceptional halt of the frame).
+    fn returndatacopy(&mut self) -> Result<()> {
+        if self.u.ratio(1, 6)? {
+            return self.emit(0x3e, &[Kind::Offset, Kind::Small, Kind::Length], 0);
+        }
+        // Stack, pushed in reverse: destOffset, offset 0, length = RETURNDATASIZE.
+        self.raw_op(0x3d, 0, 1);
+        self.push_value(U256::ZERO);
+        self.operand(Kind::Offset)?;
+        self.raw_op(0x3e, 3, 0);
+        Ok(())
+    }
+
+    /// POP, or a DUPn or SWAPn with n uniform in 1..=16 (SWAP more often: operands already
+    /// DUP): the stack is padded with fresh operands when it is too shallow (the modelled
+    /// stack rarely holds 17 values by itself), and brought back afterwards with the result
+    /// observed.
     fn stack_op(&mut self) -> Result<()> {
-        let avail = self.depth - self.floor;
-        match self.u.int_in_range(0..=2)? {
+        let before = self.depth;
+        match self.u.int_in_range(0..=3)? {
             0 => self.raw_op(0x50, 1, 0),
-            1 if self.depth < 1024 => {
-                let n = self.u.int_in_range(1..=self.depth.min(16))?;
+            1 => {
+                let n = self.u.int_in_range(1..=16)?;
+                while self.depth < n {
+                    self.operand(Kind::Value)?;
+                }
                 self.raw_op(0x7f + n as u8, 0, 1);
             }
-            _ if avail >= 2 => {
-                let n = self.u.int_in_range(1..=(avail - 1).min(16))?;
+            _ => {
+                let n = self.u.int_in_range(1..=16)?;
+                // SWAPn rewrites the (n+1)th item, which must be above the floor.
+                while self.depth - self.floor < n + 1 {
+                    self.operand(Kind::Value)?;
+                }
                 self.raw_op(0x8f + n as u8, 0, 0);
             }
-            _ => self.raw_op(0x50, 1, 0),
+        }
+        if self.depth > before + 1 {
+            self.observe()?;
+            while self.depth > before {
+                self.raw_op(0x50, 1, 0);
+            }
         }
         Ok(())
     }
@@ -446,15 +639,37 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
         Ok(())
     }
 
-    /// `if (cond) skip { block }` with a forward JUMPI.
+    /// `if (cond) skip { block }` with a forward JUMPI; half the time with an else block,
+    /// which the first block JUMPs over (sometimes past a dead INVALID, which must never
+    /// run).
     fn if_block(&mut self) -> Result<()> {
         let skip = self.label();
-        self.operand(Kind::Value)?;
+        // The condition: half the time a comparison (often 0), so the first block runs in
+        // a fair share of cases; an arbitrary value is nearly always non-zero.
+        if self.u.ratio(1, 2)? {
+            let op = *self.u.choose(&[0x10u8, 0x11, 0x12, 0x13, 0x14])?; // LT GT SLT SGT EQ
+            self.emit(op, &[Kind::Value, Kind::Value], 1)?;
+        } else {
+            self.operand(Kind::Value)?;
+        }
         self.prog.push(Instr::PushLabel(skip));
         self.depth += 1;
         self.raw_op(0x57, 2, 0);
         self.block()?;
-        self.prog.push(Instr::Mark(skip));
+        if self.u.ratio(1, 2)? {
+            let end = self.label();
+            self.prog.push(Instr::PushLabel(end));
+            self.depth += 1;
+            self.raw_op(0x56, 1, 0);
+            if self.u.ratio(1, 2)? {
+                self.prog.op(0xfe);
+            }
+            self.prog.push(Instr::Mark(skip));
+            self.block()?;
+            self.prog.push(Instr::Mark(end));
+        } else {
+            self.prog.push(Instr::Mark(skip));
+        }
         Ok(())
     }
 
@@ -464,7 +679,9 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
         let n = self.u.int_in_range(1u64..=8)?;
         self.push_value(U256::from(n));
         self.prog.push(Instr::Mark(top));
+        self.loops += 1;
         self.block()?;
+        self.loops -= 1;
         // counter - 1; jump back while non-zero; pop the counter.
         self.push_value(U256::from(1));
         self.raw_op(0x90, 0, 0); // SWAP1
@@ -484,13 +701,20 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
         if fork >= Fork::Homestead {
             kinds.push(0xf4);
         }
+        // STATICCALL is the natural way to call a precompile. A contract called by it halts
+        // on its first state change (most generated contracts store or log), consuming the
+        // forwarded gas, so contracts get it as often as the other kinds, not twice as often.
         if fork >= Fork::Byzantium {
-            kinds.extend([0xfa, 0xfa]);
+            kinds.push(0xfa);
+            if target.is_some() {
+                kinds.push(0xfa);
+            }
         }
         let op = *self.u.choose(&kinds)?;
         let (in_len, addr) = match target {
             Some(addr) => {
-                let input = precompile_input::input(self.u, addr)?;
+                let input =
+                    precompile_input::input(self.u, addr, self.world.profile.limits.modexp)?;
                 self.store_bytes(&input, 0);
                 (input.len() as u64, U256::from_be_slice(addr.as_slice()))
             }
@@ -513,12 +737,7 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
             self.push_value(U256::from(v));
         }
         self.push_value(addr);
-        if self.u.ratio(1, 2)? {
-            self.raw_op(0x5a, 0, 1); // GAS: all of it
-        } else {
-            let g = *self.u.choose(&[0u64, 100, 2300, 10_000, 65_535, 200_000])?;
-            self.push_value(U256::from(g));
-        }
+        self.call_gas(target.is_some())?;
         let inputs = if op == 0xf1 || op == 0xf2 { 7 } else { 6 };
         self.raw_op(op, inputs, 1);
         self.observe()?;
@@ -531,6 +750,34 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
             self.push_value(U256::ZERO);
             self.raw_op(0x51, 1, 1);
             self.observe()?;
+        }
+        Ok(())
+    }
+
+    /// Pushes the gas a call forwards. All of it (63/64, EIP-150) only one call in sixteen:
+    /// a callee that halts (a static violation, an invalid opcode, a precompile refusing
+    /// its input) consumes what it was given, and a contract calling itself with all its
+    /// gas recurses until none is left, which left most callers out of gas. Otherwise a
+    /// share (GAS / 4, 8 or 16: recursion shrinks geometrically, and a failing call
+    /// repeated by a loop leaves the caller enough), or a fixed amount. `bounded` calls (to
+    /// a precompile, which needs no more than its price, or a STATICCALL of a new contract,
+    /// which may well write) get a fixed amount three times in four, the others half the
+    /// time.
+    fn call_gas(&mut self, bounded: bool) -> Result<()> {
+        let pick = self.u.int_in_range(0..=15)?;
+        let shares = if bounded { 3 } else { 7 };
+        match pick {
+            0 => self.raw_op(0x5a, 0, 1),
+            p if p <= shares => {
+                let k = *self.u.choose(&[4u64, 8, 16])?;
+                self.push_value(U256::from(k));
+                self.raw_op(0x5a, 0, 1);
+                self.raw_op(0x04, 2, 1); // GAS / k
+            }
+            _ => {
+                let g = *self.u.choose(&CALL_GAS)?;
+                self.push_value(U256::from(g));
+            }
         }
         Ok(())
     }
@@ -549,9 +796,15 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
     /// CREATE or CREATE2 of generated init code, which returns generated runtime code.
     fn create(&mut self) -> Result<()> {
         let init = {
-            let mut b = Builder::new(self.u, self.world, self.config, self.create_level + 1);
+            let mut b = Builder::new(
+                self.u,
+                self.world,
+                self.config,
+                self.create_level + 1,
+                false,
+            );
             let runtime = {
-                let mut r = Builder::new(b.u, b.world, b.config, 2);
+                let mut r = Builder::new(b.u, b.world, b.config, 2, false);
                 for _ in 0..r.u.int_in_range(0..=4)? {
                     r.action()?;
                 }
@@ -564,6 +817,7 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
             while b.depth > 0 {
                 b.observe()?;
             }
+            b.flush()?;
             b.store_bytes(&runtime, 0);
             b.push_value(U256::from(runtime.len()));
             b.push_value(U256::ZERO);
@@ -575,8 +829,16 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
         self.store_bytes(&init, AT);
         let create2 = self.world.fork >= Fork::Constantinople && self.u.ratio(1, 2)?;
         if create2 {
-            let salt = value(self.u, Kind::Small, 0)?;
-            self.push_value(salt);
+            // A constant salt collides whenever the same CREATE2 runs again (in a loop, or
+            // in a contract called twice), and a collision consumes all the gas handed to the
+            // init code, which left the caller out of gas. So the salt is usually the gas
+            // left, which differs on every execution; a constant one a quarter of the time.
+            if self.u.ratio(1, 4)? {
+                let salt = value(self.u, Kind::Small, 0)?;
+                self.push_value(salt);
+            } else {
+                self.raw_op(0x5a, 0, 1);
+            }
         }
         self.push_value(U256::from(init.len()));
         self.push_value(U256::from(AT));
@@ -588,13 +850,13 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
             1,
         );
         // Sometimes STATICCALL the new contract (address 0 if the creation failed): push the
-        // four zero memory arguments, DUP5 the address above them, then GAS.
+        // four zero memory arguments, DUP5 the address above them, then the gas.
         if self.u.ratio(1, 2)? {
             for _ in 0..4 {
                 self.push_value(U256::ZERO);
             }
             self.raw_op(0x84, 0, 1); // DUP5
-            self.raw_op(0x5a, 0, 1); // GAS
+            self.call_gas(true)?;
             self.raw_op(0xfa, 6, 1); // STATICCALL
             self.observe()?;
         }
@@ -622,18 +884,22 @@ fn transaction(
     let len = u.int_in_range(0..=64)?.min(u.len());
     let mut data: Vec<u8> = u.bytes(len).unwrap_or_default().to_vec();
     let to = if config.allow_create_tx && u.ratio(1, 2)? {
-        let mut b = Builder::new(u, world, config, 1);
+        let mut b = Builder::new(u, world, config, 1, true);
         data = b.contract()?.to_vec();
         None
     } else if config.allow_precompile_tx && u.ratio(1, 2)? {
         let target = *u.choose(&world.precompiles)?;
-        data = precompile_input::input(u, target)?;
+        data = precompile_input::input(u, target, world.profile.limits.modexp)?;
         Some(target)
     } else {
         Some(contract_address(0))
     };
+    // Mostly enough for the program to run to its end, sometimes tight.
     let gas_limit = U256::from(
-        (*u.choose(&[100_000u64, 300_000, 1_000_000, 1_000_000, 3_000_000])?).min(MAX_TX_GAS),
+        (*u.choose(&[
+            100_000u64, 300_000, 1_000_000, 1_000_000, 3_000_000, 3_000_000, 10_000_000, 10_000_000,
+        ])?)
+        .min(MAX_TX_GAS),
     );
     let value = U256::from(*u.choose(&[0u64, 0, 0, 1, 1_000_000])?);
     let typed = fork >= Fork::London && u.ratio(1, 2)?;

@@ -57,9 +57,15 @@ pub fn value(u: &mut Unstructured<'_>, kind: Kind, block_number: u64) -> Result<
         Kind::Value => match u.int_in_range(0..=3)? {
             0 | 1 => *u.choose(edge_values())?,
             2 => U256::from(u.int_in_range(0u64..=300)?),
-            _ => U256::from_be_bytes(
-                <[u8; 32]>::try_from(u.bytes(32).unwrap_or(&[0; 32])).unwrap_or([0; 32]),
-            ),
+            // Arbitrary bytes of an arbitrary length, so that every PUSH1..PUSH32 is emitted
+            // (a full 32-byte draw nearly always needs PUSH32).
+            _ => {
+                let len = u.int_in_range(1..=32)?;
+                let mut word = [0u8; 32];
+                let bytes = u.bytes(len).unwrap_or_default();
+                word[32 - bytes.len()..].copy_from_slice(bytes);
+                U256::from_be_bytes(word)
+            }
         },
         Kind::Small => {
             if u.ratio(1, 16)? {

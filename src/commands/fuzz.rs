@@ -1,4 +1,5 @@
-//! `evmdiff fuzz`: a differential fuzzing campaign on the in-process backends.
+//! `evmdiff fuzz`: a differential fuzzing campaign on the in-process backends, and with
+//! `--coverage` what its cases executed.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use evmdiff::allowlist::Allowlist;
 use evmdiff::campaign::{self, Config, Stats};
+use evmdiff::coverage;
 use evmdiff::write::atomic_write;
 use evmdiff_core::Profile;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -35,6 +37,8 @@ pub struct FuzzArgs {
     pub stats_json: Option<PathBuf>,
     /// Per-case time budget.
     pub case_budget: Duration,
+    /// After the campaign, measure what its cases executed on the first backend.
+    pub coverage: bool,
 }
 
 /// Parses `90`, `90s`, `5m`, `2h`, `1d`.
@@ -125,8 +129,27 @@ pub fn fuzz(args: &FuzzArgs) -> Result<Stats> {
     for (sig, n) in &stats.signatures {
         println!("  {n:>8}  {sig}");
     }
+    let coverage = if args.coverage {
+        let first_backend = args.backends.split(',').next().unwrap_or_default();
+        let cov = coverage::measure(&coverage::Options {
+            profile: Profile::load(&args.profile)?,
+            backend: first_backend.to_string(),
+            seed: args.seed,
+            first: stats.first_index,
+            runs: stats.cases + stats.generator_errors,
+            jobs: args.jobs,
+        })?;
+        print!("{}", cov.text());
+        Some(cov)
+    } else {
+        None
+    };
     if let Some(p) = &args.stats_json {
-        atomic_write(p, serde_json::to_string_pretty(&stats)?.as_bytes())?;
+        let mut json = serde_json::to_value(&stats)?;
+        if let (Some(cov), Some(obj)) = (&coverage, json.as_object_mut()) {
+            obj.insert("coverage".into(), serde_json::to_value(cov)?);
+        }
+        atomic_write(p, serde_json::to_string_pretty(&json)?.as_bytes())?;
     }
     Ok(stats)
 }

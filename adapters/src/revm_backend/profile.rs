@@ -36,6 +36,9 @@ pub(crate) struct ProfileChain {
     constants: Vec<(u8, usize, U256)>,
     /// Set when a `reject` rule fired: the transaction is refused, whatever else happened.
     pub(crate) rejected: Option<String>,
+    /// Precompiles called and not yet reported to an observer (only the observed path
+    /// writes here; see `observe.rs`).
+    pub(crate) precompile_calls: Vec<Address>,
 }
 
 impl ProfileChain {
@@ -43,6 +46,7 @@ impl ProfileChain {
     pub(crate) fn reset(&mut self, profile: &Profile) {
         self.rejected = None;
         self.constants.clear();
+        self.precompile_calls.clear();
         for (&op, b) in &profile.opcodes {
             if let Behaviour::Constant(v) = b
                 && let Some((inputs, _)) = constant_shape(Opcode(op))

@@ -1,0 +1,197 @@
+//! The observed path of the evm backend. evm has no step hook, so three wrappers share one
+//! [`Watch`]:
+//! * [`StepEtable`] around the whole Etable chain reports each opcode before the profile
+//!   rules, the gasometer and the dispatch see it;
+//! * [`NotingPrecompiles`] around the profile's precompile set reports each call a
+//!   precompile answers;
+//! * [`DepthInvoker`] around the transaction invoker keeps the call depth, which evm's
+//!   machines do not know.
+//!
+//! `execute` builds none of them, so its Etable chain and invoker are exactly as before.
+
+use std::cell::{Cell, RefCell};
+
+use evm::interpreter::etable::Etable;
+use evm::interpreter::trap::CallCreateTrap;
+use evm::interpreter::{Capture, Control, ExitError, ExitResult, Interpreter, Machine};
+use evm::standard::{PrecompileSet, State};
+use evm::uint::H160;
+use evm::{Invoker as InvokerT, InvokerControl, InvokerExit};
+use evmdiff_core::observe::{Observer, Step};
+
+use super::convert::address;
+
+/// The observer and the call depth, shared by the wrappers (evm lends each of them out by
+/// shared reference only, hence the cells).
+pub(super) struct Watch<'o> {
+    observer: RefCell<&'o mut dyn Observer>,
+    /// Depth of the running frame, the transaction's frame being 1.
+    depth: Cell<usize>,
+    /// One entry per substack entered and not yet exited: `true` when it pushed a frame
+    /// (code runs), `false` when a precompile answered directly.
+    frames: RefCell<Vec<bool>>,
+}
+
+impl<'o> Watch<'o> {
+    /// A watch reporting to `observer`.
+    pub(super) fn new(observer: &'o mut dyn Observer) -> Self {
+        Watch {
+            observer: RefCell::new(observer),
+            depth: Cell::new(1),
+            frames: RefCell::new(Vec::new()),
+        }
+    }
+}
+
+/// Reports every opcode to the watch, then lets `inner` execute it.
+pub(super) struct StepEtable<'w, 'o, E> {
+    /// The Etable chain that executes.
+    pub(super) inner: E,
+    /// Where steps go.
+    pub(super) watch: &'w Watch<'o>,
+}
+
+impl<'config, H, E> Etable<H> for StepEtable<'_, '_, E>
+where
+    E: Etable<H, State = State<'config>, Trap = CallCreateTrap>,
+{
+    type State = State<'config>;
+    type Trap = CallCreateTrap;
+
+    fn eval(
+        &self,
+        m: &mut Machine<State<'config>>,
+        h: &mut H,
+        pos: usize,
+    ) -> Control<CallCreateTrap> {
+        let step = Step::new(
+            self.watch.depth.get(),
+            pos,
+            m.code()[pos],
+            m.state.gasometer.gas64(),
+        );
+        self.watch.observer.borrow_mut().step(&step);
+        self.inner.eval(m, h, pos)
+    }
+}
+
+/// Reports each call that a precompile of `inner` answers (`None` means the address is not
+/// a precompile, or one the profile makes absent: its code runs instead).
+pub(super) struct NotingPrecompiles<'w, 'o, P> {
+    /// The profile's precompile set.
+    pub(super) inner: P,
+    /// Where calls go.
+    pub(super) watch: &'w Watch<'o>,
+}
+
+impl<'config, H, P> PrecompileSet<State<'config>, H> for NotingPrecompiles<'_, '_, P>
+where
+    P: PrecompileSet<State<'config>, H>,
+{
+    fn execute(
+        &self,
+        code_address: H160,
+        input: &[u8],
+        state: &mut State<'config>,
+        handler: &mut H,
+    ) -> Option<(ExitResult, Vec<u8>)> {
+        let result = self.inner.execute(code_address, input, state, handler);
+        if result.is_some() {
+            self.watch
+                .observer
+                .borrow_mut()
+                .precompile(address(code_address));
+        }
+        result
+    }
+
+    fn on_transaction(&self, state: &mut State<'config>, handler: &mut H) {
+        self.inner.on_transaction(state, handler);
+    }
+}
+
+/// The transaction invoker `I`, keeping the watch's depth up to date.
+pub(super) struct DepthInvoker<'w, 'o, I> {
+    /// The invoker that does the work.
+    pub(super) inner: I,
+    /// Whose depth to keep.
+    pub(super) watch: &'w Watch<'o>,
+}
+
+impl<H, I: InvokerT<H>> InvokerT<H> for DepthInvoker<'_, '_, I> {
+    type State = I::State;
+    type Interpreter = I::Interpreter;
+    type Interrupt = I::Interrupt;
+    type TransactArgs = I::TransactArgs;
+    type TransactInvoke = I::TransactInvoke;
+    type TransactValue = I::TransactValue;
+    type SubstackInvoke = I::SubstackInvoke;
+
+    #[allow(clippy::type_complexity)]
+    fn new_transact(
+        &self,
+        args: Self::TransactArgs,
+        handler: &mut H,
+    ) -> Result<
+        (
+            Self::TransactInvoke,
+            InvokerControl<Self::Interpreter, Self::State>,
+        ),
+        ExitError,
+    > {
+        self.watch.depth.set(1);
+        self.watch.frames.borrow_mut().clear();
+        self.inner.new_transact(args, handler)
+    }
+
+    fn finalize_transact(
+        &self,
+        invoke: &Self::TransactInvoke,
+        exit: InvokerExit<Self::State>,
+        handler: &mut H,
+    ) -> Result<Self::TransactValue, ExitError> {
+        self.inner.finalize_transact(invoke, exit, handler)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn enter_substack(
+        &self,
+        trap: <Self::Interpreter as Interpreter<H>>::Trap,
+        machine: &mut Self::Interpreter,
+        handler: &mut H,
+        depth: usize,
+    ) -> Capture<
+        Result<
+            (
+                Self::SubstackInvoke,
+                InvokerControl<Self::Interpreter, Self::State>,
+            ),
+            ExitError,
+        >,
+        Self::Interrupt,
+    > {
+        let entered = self.inner.enter_substack(trap, machine, handler, depth);
+        // A substack that failed to start (no funds, too deep) is never exited.
+        if let Capture::Exit(Ok((_, control))) = &entered {
+            let pushed = matches!(control, InvokerControl::Enter(_));
+            self.watch.frames.borrow_mut().push(pushed);
+            if pushed {
+                self.watch.depth.set(self.watch.depth.get() + 1);
+            }
+        }
+        entered
+    }
+
+    fn exit_substack(
+        &self,
+        trap_data: Self::SubstackInvoke,
+        exit: InvokerExit<Self::State>,
+        parent: &mut Self::Interpreter,
+        handler: &mut H,
+    ) -> Result<(), ExitError> {
+        if self.watch.frames.borrow_mut().pop() == Some(true) {
+            self.watch.depth.set(self.watch.depth.get() - 1);
+        }
+        self.inner.exit_substack(trap_data, exit, parent, handler)
+    }
+}

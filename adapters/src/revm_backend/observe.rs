@@ -1,0 +1,136 @@
+//! The observed path of the revm backend: an [`Inspector`] that turns revm's `step` hook into
+//! canonical [`Step`]s, and a precompile-provider wrapper that notes every precompile call.
+//!
+//! Neither exists on the plain path: [`inspect`] takes this thread's EVM apart, rebuilds it
+//! around the inspector and the wrapper for one transaction, and puts the parts back, so the
+//! reused EVM of `execute` keeps revm's uninstrumented `transact` and `()` inspector.
+//!
+//! The provider cannot reach the observer (the inspector owns it), so it notes the call in the
+//! context's [`ProfileChain`](super::profile::ProfileChain), which both see; the inspector
+//! passes the notes on when the call ends, before the caller's next step, and once more after
+//! the transaction for calls that aborted it (a profile's `reject`).
+
+use evmdiff_core::observe::{Observer, Step};
+use revm::context::result::{EVMError, ExecResultAndState, ExecutionResult, HaltReason};
+use revm::context::{Evm, TxEnv};
+use revm::context_interface::{Cfg, ContextTr, JournalTr};
+use revm::handler::PrecompileProvider;
+use revm::inspector::{InspectEvm, Inspector};
+use revm::interpreter::interpreter::EthInterpreter;
+use revm::interpreter::interpreter_types::{Jumps, LoopControl};
+use revm::interpreter::{CallInputs, CallOutcome, Interpreter, InterpreterResult};
+use revm::primitives::{Address, AddressSet};
+use revm::state::EvmState;
+
+use super::profile::ProfilePrecompiles;
+use super::{Cached, Ctx};
+
+/// What revm's `transact` and `inspect_tx` return for this adapter's EVM.
+pub(super) type TxResult = Result<
+    ExecResultAndState<ExecutionResult<HaltReason>, EvmState>,
+    EVMError<std::convert::Infallible>,
+>;
+
+/// Runs `tx` on `cached`'s EVM with `observer` watching, and gives the EVM back unchanged.
+pub(super) fn inspect(
+    cached: Box<Cached>,
+    tx: TxEnv,
+    observer: &mut dyn Observer,
+) -> (TxResult, Box<Cached>) {
+    let Cached { evm, spec, opcodes } = *cached;
+    let Evm {
+        ctx,
+        inspector: (),
+        instruction,
+        precompiles,
+        frame_stack,
+    } = evm;
+    let mut watched = Evm {
+        ctx,
+        inspector: StepInspector { observer },
+        instruction,
+        precompiles: NotingPrecompiles(precompiles),
+        frame_stack,
+    };
+    let result = watched.inspect_tx(tx);
+    let Evm {
+        mut ctx,
+        inspector,
+        instruction,
+        precompiles: NotingPrecompiles(precompiles),
+        frame_stack,
+    } = watched;
+    for address in ctx.chain.precompile_calls.drain(..) {
+        inspector.observer.precompile(address);
+    }
+    let evm = Evm {
+        ctx,
+        inspector: (),
+        instruction,
+        precompiles,
+        frame_stack,
+    };
+    (result, Box::new(Cached { evm, spec, opcodes }))
+}
+
+/// Reports revm's steps and the provider's precompile notes to an observer.
+struct StepInspector<'o> {
+    observer: &'o mut dyn Observer,
+}
+
+impl Inspector<Ctx, EthInterpreter> for StepInspector<'_> {
+    fn step(&mut self, interp: &mut Interpreter<EthInterpreter>, ctx: &mut Ctx) {
+        let pc = interp.bytecode.pc();
+        // revm calls `step` once more when a frame has already stopped (the loop checks for
+        // the end after the hook), and executes a STOP from the padding past the code's end;
+        // neither is an instruction of the code.
+        if interp.bytecode.is_end() || pc >= revm::bytecode::Bytecode::len(&interp.bytecode) {
+            return;
+        }
+        self.observer.step(&Step::new(
+            ctx.journal().depth(),
+            pc,
+            interp.bytecode.opcode(),
+            interp.gas.remaining(),
+        ));
+    }
+
+    fn call_end(&mut self, ctx: &mut Ctx, _inputs: &CallInputs, _outcome: &mut CallOutcome) {
+        for address in ctx.chain.precompile_calls.drain(..) {
+            self.observer.precompile(address);
+        }
+    }
+}
+
+/// The profile's precompile provider, noting each call that reaches a precompile.
+struct NotingPrecompiles(ProfilePrecompiles);
+
+impl PrecompileProvider<Ctx> for NotingPrecompiles {
+    type Output = InterpreterResult;
+
+    fn set_spec(&mut self, spec: <<Ctx as ContextTr>::Cfg as Cfg>::Spec) -> bool {
+        self.0.set_spec(spec)
+    }
+
+    fn run(
+        &mut self,
+        ctx: &mut Ctx,
+        inputs: &CallInputs,
+    ) -> Result<Option<InterpreterResult>, String> {
+        let result = self.0.run(ctx, inputs);
+        // `Ok(None)`: not a precompile (or one the profile makes absent), the account's code
+        // runs. `Err`: the profile rejected the call, which did reach the precompile.
+        if !matches!(result, Ok(None)) {
+            ctx.chain.precompile_calls.push(inputs.bytecode_address);
+        }
+        result
+    }
+
+    fn warm_addresses(&self) -> &AddressSet {
+        <ProfilePrecompiles as PrecompileProvider<Ctx>>::warm_addresses(&self.0)
+    }
+
+    fn contains(&self, address: &Address) -> bool {
+        <ProfilePrecompiles as PrecompileProvider<Ctx>>::contains(&self.0, address)
+    }
+}
