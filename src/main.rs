@@ -187,6 +187,11 @@ pub enum OutputFormat {
     Json,
 }
 
+/// Worker threads when `--jobs` is not given: one per core.
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match dispatch(cli) {
@@ -239,8 +244,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             jobs,
         } => {
             let fork = fork.map(|f| f.parse::<Fork>()).transpose()?;
-            let jobs =
-                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let jobs = jobs.unwrap_or_else(default_jobs);
             let failed_cases = commands::replay::replay(&ReplayArgs {
                 paths,
                 backends,
@@ -264,8 +268,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             case_budget,
             coverage,
         } => {
-            let jobs =
-                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let jobs = jobs.unwrap_or_else(default_jobs);
             let stats = commands::fuzz::fuzz(&commands::fuzz::FuzzArgs {
                 profile,
                 backends,

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Result, anyhow};
+use evmdiff_core::compare::Divergence;
 use evmdiff_core::expect::{Check, skip_reason};
 use evmdiff_core::{BackendError, Fork, Profile};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -54,8 +55,23 @@ struct FileResult {
     passed: usize,
     failed: usize,
     skipped: usize,
-    notes: usize,
+    notes: Vec<Failure>,
     failures: Vec<Failure>,
+}
+
+/// A record of two backends that differ on a case: the first differing field, `prefix`ed.
+fn pair_record(file: &str, case: &str, d: &Divergence, prefix: &str) -> Failure {
+    let first = d
+        .differences
+        .first()
+        .map(|x| x.to_string())
+        .unwrap_or_default();
+    Failure {
+        file: file.to_string(),
+        case: case.to_string(),
+        who: format!("{} vs {}", d.left, d.right),
+        reason: format!("{prefix}{first}"),
+    }
 }
 
 fn replay_file(
@@ -115,32 +131,14 @@ fn replay_file(
         if run.verdict == Verdict::Diverge {
             ok = false;
             for d in &run.divergences {
-                let first = d
-                    .differences
-                    .first()
-                    .map(|x| x.to_string())
-                    .unwrap_or_default();
-                r.failures.push(Failure {
-                    file: file.clone(),
-                    case: case.name.clone(),
-                    who: format!("{} vs {}", d.left, d.right),
-                    reason: format!("divergence: {first}"),
-                });
+                r.failures
+                    .push(pair_record(&file, &case.name, d, "divergence: "));
             }
         }
         for n in &run.notes {
-            r.notes += 1;
-            let first = n
-                .differences
-                .first()
-                .map(|x| x.to_string())
-                .unwrap_or_default();
-            r.failures.push(Failure {
-                file: file.clone(),
-                case: case.name.clone(),
-                who: format!("{} vs {} (note)", n.left, n.right),
-                reason: first,
-            });
+            let mut note = pair_record(&file, &case.name, n, "");
+            note.who.push_str(" (note)");
+            r.notes.push(note);
         }
         if !any_ran {
             r.skipped += 1;
@@ -210,6 +208,7 @@ pub fn replay(args: &ReplayArgs) -> Result<usize> {
     let mut tallies = vec![Tally::default(); names.len()];
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     let mut failures = Vec::new();
+    let mut notes = Vec::new();
     for r in results {
         let r = r
             .into_inner()
@@ -224,6 +223,7 @@ pub fn replay(args: &ReplayArgs) -> Result<usize> {
         failed += r.failed;
         skipped += r.skipped;
         failures.extend(r.failures);
+        notes.extend(r.notes);
     }
 
     println!(
@@ -242,9 +242,6 @@ pub fn replay(args: &ReplayArgs) -> Result<usize> {
             t.passed, t.failed, t.unsupported, rate
         );
     }
-    let (notes, failures): (Vec<Failure>, Vec<Failure>) = failures
-        .into_iter()
-        .partition(|f| f.who.ends_with("(note)"));
     if !notes.is_empty() {
         println!(
             "\n{} halt-class notes: both backends halted exceptionally (same state, same gas) but name the error differently{}",
