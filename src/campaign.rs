@@ -17,7 +17,7 @@ use evmdiff_triage::signature::signature;
 use serde::{Deserialize, Serialize};
 
 use crate::allowlist::Allowlist;
-use crate::execute::{CaseRun, run_case};
+use crate::execute::{CaseRun, run_case_localized};
 use crate::finding::{self, Finding, Kind, Provenance};
 use crate::write::atomic_write;
 
@@ -393,7 +393,7 @@ fn worker(shared: &Shared, w: usize) {
             continue;
         };
         let t = Instant::now();
-        let run = run_case(&mut backends, &case, &cfg.profile);
+        let run = run_case_localized(&mut backends, &case, &cfg.profile);
         let took = t.elapsed();
         let j = judge(cfg, &shared.names, i, &input, &case, &run, took);
         let reference = run.executions.iter().find_map(|e| e.result.as_ref().ok());

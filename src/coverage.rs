@@ -301,7 +301,7 @@ impl CaseCounts {
 }
 
 impl Observer for CaseCounts {
-    fn step(&mut self, step: &Step) {
+    fn step(&mut self, step: &Step<'_>) {
         self.opcodes[step.opcode as usize] += 1;
         self.top_frame_steps += (step.depth == 1) as u64;
     }

@@ -2,6 +2,7 @@
 
 use evmdiff_core::compare::{Divergence, compare, halt_class_difference};
 use evmdiff_core::expect::{Check, check};
+use evmdiff_core::localize::localize;
 use evmdiff_core::{Backend, BackendError, Case, Outcome, Profile};
 use serde::Serialize;
 
@@ -38,6 +39,8 @@ pub struct CaseRun {
     pub executions: Vec<Execution>,
     /// Each backend that disagrees with the first backend that produced an outcome.
     pub divergences: Vec<Divergence>,
+    /// The positions in `executions` of each divergence's left and right backend.
+    pub pairs: Vec<(usize, usize)>,
     /// Backends that halted with different halt classes (not visible in state; see
     /// [`halt_class_difference`]): reported, but not a divergence.
     pub notes: Vec<Divergence>,
@@ -79,19 +82,22 @@ pub fn run_case(backends: &mut [Box<dyn Backend>], case: &Case, profile: &Profil
         .collect();
     let mut divergences = Vec::new();
     let mut notes = Vec::new();
+    let mut pairs = Vec::new();
     let mut outcomes = executions
         .iter()
-        .filter_map(|e| e.result.as_ref().ok().map(|o| (e.backend, o)));
+        .enumerate()
+        .filter_map(|(i, e)| e.result.as_ref().ok().map(|o| (i, e.backend, o)));
     let reference = outcomes.next();
     let mut compared = 0;
-    if let Some((ref_name, ref_outcome)) = reference {
-        for (name, outcome) in outcomes {
+    if let Some((ref_index, ref_name, ref_outcome)) = reference {
+        for (index, name, outcome) in outcomes {
             compared += 1;
             if let Some(d) = halt_class_difference(ref_outcome, outcome) {
                 notes.push(Divergence {
                     left: ref_name.to_string(),
                     right: name.to_string(),
                     differences: vec![d],
+                    step: None,
                 });
             }
             let differences = compare(ref_outcome, outcome);
@@ -100,7 +106,9 @@ pub fn run_case(backends: &mut [Box<dyn Backend>], case: &Case, profile: &Profil
                     left: ref_name.to_string(),
                     right: name.to_string(),
                     differences,
+                    step: None,
                 });
+                pairs.push((ref_index, index));
             }
         }
     }
@@ -114,8 +122,49 @@ pub fn run_case(backends: &mut [Box<dyn Backend>], case: &Case, profile: &Profil
     CaseRun {
         executions,
         divergences,
+        pairs,
         notes,
         verdict,
+    }
+}
+
+/// [`run_case`], then [`localize_divergences`] when the outcomes differ: the code path of a
+/// fuzzing campaign, whose signatures need the first differing step.
+pub fn run_case_localized(
+    backends: &mut [Box<dyn Backend>],
+    case: &Case,
+    profile: &Profile,
+) -> CaseRun {
+    let mut run = run_case(backends, case, profile);
+    if !run.divergences.is_empty() {
+        localize_divergences(backends, case, profile, &mut run);
+    }
+    run
+}
+
+/// Finds, for every divergence of `run`, the first step at which its two backends part
+/// ([`localize`]), re-running the case observed on both. A backend that fails or panics while
+/// observed leaves that divergence unlocalized: the outcome comparison still stands.
+pub fn localize_divergences(
+    backends: &mut [Box<dyn Backend>],
+    case: &Case,
+    profile: &Profile,
+    run: &mut CaseRun,
+) {
+    for (d, &(l, r)) in run.divergences.iter_mut().zip(&run.pairs) {
+        if l == r || l >= backends.len() || r >= backends.len() {
+            continue;
+        }
+        let (first, second) = backends.split_at_mut(l.max(r));
+        let (left, right) = if l < r {
+            (&mut first[l], &mut second[0])
+        } else {
+            (&mut second[0], &mut first[r])
+        };
+        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            localize(left.as_mut(), right.as_mut(), case, profile)
+        }));
+        d.step = found.ok().and_then(Result::ok).flatten();
     }
 }
 

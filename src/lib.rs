@@ -11,4 +11,5 @@ pub mod execute;
 pub mod finding;
 pub mod inputs;
 pub mod report;
+pub mod shrink;
 pub mod write;

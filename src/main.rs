@@ -121,6 +121,29 @@ enum Command {
         #[arg(long)]
         coverage: bool,
     },
+    /// Shrink a divergent case (a finding) to the few instructions that make the backends
+    /// part, keeping its signature; writes the result as a state test and prints its listing.
+    ///
+    /// Exit code 0 when a minimized case was written, 2 when the file has no divergence.
+    Minimize {
+        /// The divergent state-test file.
+        case: PathBuf,
+        /// Where to write the minimized case (default: CASE with `.min.json`).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Profile (default: the one the finding records, else mainnet at the case's fork).
+        #[arg(long, short)]
+        profile: Option<String>,
+        /// Comma-separated backends.
+        #[arg(long, short, default_value_t = evmdiff::backends::default_list())]
+        backends: String,
+        /// Keep this divergence signature id (default: the first divergence's).
+        #[arg(long)]
+        signature: Option<String>,
+        /// At most this many trial runs of the case.
+        #[arg(long, default_value_t = 20_000)]
+        budget: usize,
+    },
     /// Write generated cases as state tests (the cases `evmdiff fuzz` would run for this seed).
     ///
     /// No backend runs: the `post` section is absent, so replay them with `evmdiff run`.
@@ -283,6 +306,24 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 coverage,
             })?;
             Ok(failed(fail_on_findings && stats.findings_written > 0))
+        }
+        Command::Minimize {
+            case,
+            out,
+            profile,
+            backends,
+            signature,
+            budget,
+        } => {
+            commands::minimize::minimize(&commands::minimize::MinimizeArgs {
+                case,
+                out,
+                profile,
+                backends,
+                signature,
+                budget,
+            })?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Generate {
             profile,

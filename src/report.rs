@@ -3,6 +3,8 @@
 use std::fmt::Write as _;
 
 use evmdiff_core::expect::Check;
+use evmdiff_core::localize::StepDifference;
+use evmdiff_core::trace::TraceStep;
 use evmdiff_core::{Case, Outcome, Profile};
 use serde_json::{Value, json};
 
@@ -114,6 +116,12 @@ pub fn text(case: &Case, profile: &Profile, run: &CaseRun) -> String {
                 for diff in &d.differences {
                     let _ = writeln!(s, "    {diff}");
                 }
+                match &d.step {
+                    Some(step) => s.push_str(&step_text(step, &d.left, &d.right)),
+                    None => s.push_str(
+                        "    every executed step is identical: the outcomes part after the last instruction\n",
+                    ),
+                }
             }
         }
     }
@@ -125,6 +133,50 @@ pub fn text(case: &Case, profile: &Profile, run: &CaseRun) -> String {
                 n.left, n.right
             );
         }
+    }
+    s
+}
+
+/// One step of a trace, as a line of the step report.
+fn step_line(s: &TraceStep) -> String {
+    let stack: Vec<String> = s
+        .stack
+        .iter()
+        .rev()
+        .take(6)
+        .map(|w| format!("{w:#x}"))
+        .collect();
+    let more = if s.stack.len() > 6 { " …" } else { "" };
+    format!(
+        "depth {} pc {:>4} {:<14} gas {:>9}  msize {:>5}  rdata {:>4}  stack (top first) [{}{more}]",
+        s.depth,
+        s.pc,
+        s.op_name,
+        s.gas,
+        s.mem_size,
+        s.return_data_size,
+        stack.join(" ")
+    )
+}
+
+/// Where two executions part: the steps before, and each side's step at the first difference.
+fn step_text(d: &StepDifference, left: &str, right: &str) -> String {
+    let mut s = format!(
+        "    first differing step #{} ({}), differing in {}:\n",
+        d.index,
+        d.after
+            .as_deref()
+            .map_or("the first step".to_string(), |a| format!("after {a}")),
+        d.fields.join(", ")
+    );
+    for b in &d.before {
+        let _ = writeln!(s, "      {:<6} {}", "both", step_line(b));
+    }
+    for (name, step) in [(left, &d.left), (right, &d.right)] {
+        let line = step
+            .as_ref()
+            .map_or("(execution has ended)".to_string(), step_line);
+        let _ = writeln!(s, "      {name:<6} {line}");
     }
     s
 }

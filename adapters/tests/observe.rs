@@ -106,7 +106,7 @@ enum Event {
 struct Events(Vec<Event>);
 
 impl Observer for Events {
-    fn step(&mut self, s: &Step) {
+    fn step(&mut self, s: &Step<'_>) {
         self.0.push(Event::Step(s.depth, s.pc, s.opcode, s.gas));
     }
 

@@ -4,13 +4,15 @@
 //! how it is read from and written to the ethereum/tests state-test format ([`case`],
 //! [`statetest`]), what a backend returns ([`outcome`], [`state`]), the [`backend::Backend`]
 //! trait every EVM implements, how an execution is watched step by step ([`observe`]), and how
-//! two outcomes are compared ([`compare`]).
+//! two outcomes are compared ([`compare`]) and where two executions part ([`localize`],
+//! over the owned steps of [`trace`]).
 
 pub mod backend;
 pub mod case;
 pub mod compare;
 pub mod expect;
 pub mod fork;
+pub mod localize;
 pub mod observe;
 pub mod opcode;
 pub mod outcome;
@@ -18,11 +20,12 @@ pub mod precompile;
 pub mod profile;
 pub mod state;
 pub mod statetest;
+pub mod trace;
 
 pub use backend::{Backend, BackendError};
 pub use case::Case;
 pub use fork::Fork;
-pub use observe::{Observer, Step};
+pub use observe::{Observer, Step, StepState};
 pub use outcome::{HaltClass, Outcome, Status};
 pub use profile::{Behaviour, Profile};
 pub use state::{Account, State};

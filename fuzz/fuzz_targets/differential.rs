@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use arbitrary::Unstructured;
 use evmdiff::allowlist::Allowlist;
-use evmdiff::execute::run_case;
+use evmdiff::execute::run_case_localized;
 use evmdiff_core::{Backend, Profile};
 use evmdiff_triage::signature::signature;
 
@@ -40,7 +40,7 @@ pub fn run(data: &[u8]) {
     let t = target();
     let Ok(generated) = evmdiff_generator::generate(&mut Unstructured::new(data), &t.profile) else { return };
     let mut backends = t.backends.lock().expect("single-threaded target");
-    let run = run_case(&mut backends, &generated.case, &t.profile);
+    let run = run_case_localized(&mut backends, &generated.case, &t.profile);
     for e in &run.executions {
         if let Err(evmdiff_core::BackendError::Failed(msg)) = &e.result {
             panic!("{} crashed: {msg}", e.backend);

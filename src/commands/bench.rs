@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use evmdiff_core::{Case, Fork, Profile};
 
-use evmdiff::execute::run_case;
+use evmdiff::execute::run_case_localized;
 use evmdiff::{backends, campaign, inputs};
 
 /// Options of `evmdiff bench`.
@@ -64,7 +64,7 @@ fn pipeline(
         let Some((input, case)) = campaign::generate_case(&profile, args.seed, i) else {
             continue;
         };
-        let run = run_case(backends, &case, &profile);
+        let run = run_case_localized(backends, &case, &profile);
         std::hint::black_box(
             campaign::judge(&cfg, &names, i, &input, &case, &run, start.elapsed())
                 .signatures

@@ -6,7 +6,7 @@ use anyhow::Result;
 use evmdiff_core::{BackendError, Profile};
 
 use crate::OutputFormat;
-use evmdiff::execute::{Verdict, run_case};
+use evmdiff::execute::{Verdict, run_case_localized};
 use evmdiff::{backends, inputs, report};
 
 /// Options of `evmdiff run`.
@@ -40,7 +40,7 @@ pub fn run(args: &RunArgs) -> Result<bool> {
         }
         for case in &loaded.cases {
             let profile = inputs::profile_for(case, given.as_ref())?;
-            let run = run_case(&mut backends, case, &profile);
+            let run = run_case_localized(&mut backends, case, &profile);
             // A backend that failed internally is as much a problem as a divergence.
             diverged |= run.verdict == Verdict::Diverge
                 || run

@@ -1,9 +1,10 @@
 //! # evmdiff-triage
 //!
-//! What happens to a divergence after it is found. For now: its [`signature`], which decides
-//! when two divergences are "the same bug" (for deduplication and allowlists). Minimization
-//! and reports come with the fuzzing campaign.
+//! What happens to a divergence after it is found: its [`signature`], which decides when two
+//! divergences are "the same bug" (for deduplication and allowlists), and [`minimize`], which
+//! shrinks a divergent case to the few instructions that make the backends part.
 
+pub mod minimize;
 pub mod signature;
 
 pub use signature::Signature;

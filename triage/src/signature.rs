@@ -1,8 +1,14 @@
 //! Divergence signatures: what makes two divergences the same bug.
 //!
-//! A signature keeps what a bug is (which backends, under which profile, which kinds of field
-//! differ, and how the status differs) and drops what merely varies between inputs that hit
-//! it (addresses, slot numbers, amounts of gas), so that a campaign reports each bug once.
+//! A signature keeps what a bug is and drops what merely varies between inputs that hit it
+//! (addresses, slot numbers, amounts of gas), so that a campaign reports each bug once.
+//!
+//! When the divergence is localized (its first differing step is known), the bug is that step:
+//! the instruction after which the backends' machine states part and the step fields that
+//! differ (`after CODECOPY: memory_size`). The outcome fields are then left out, because one
+//! wrong instruction reaches storage in one program, a log or the gas in another. When every
+//! step agrees, the difference arises after the last instruction (refunds, fees, the commit),
+//! and the signature is the set of outcome field kinds and the status change.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -18,9 +24,12 @@ pub struct Signature {
     pub backends: String,
     /// The profile the case ran under.
     pub profile: String,
-    /// The kinds of field that differ (`status`, `gas_used`, `state.balance`, ...), sorted.
+    /// The first differing step's summary (`after CODECOPY: memory_size`), when localized.
+    pub step: Option<String>,
+    /// Without a step: the kinds of outcome field that differ (`status`, `gas_used`,
+    /// `state.balance`, ...), sorted.
     pub fields: Vec<String>,
-    /// `left->right` status when the status differs.
+    /// Without a step: `left->right` status when the status differs.
     pub status: Option<String>,
 }
 
@@ -37,6 +46,16 @@ fn field_kind(field: &str) -> String {
 
 /// The signature of `d` under `profile`.
 pub fn signature(d: &Divergence, profile: &str) -> Signature {
+    let backends = format!("{}|{}", d.left, d.right);
+    if let Some(step) = &d.step {
+        return Signature {
+            backends,
+            profile: profile.to_string(),
+            step: Some(step.summary()),
+            fields: Vec::new(),
+            status: None,
+        };
+    }
     let fields: BTreeSet<String> = d.differences.iter().map(|x| field_kind(&x.field)).collect();
     let status = d
         .differences
@@ -44,8 +63,9 @@ pub fn signature(d: &Divergence, profile: &str) -> Signature {
         .find(|x| x.field == "status")
         .map(|x| format!("{}->{}", x.left, x.right));
     Signature {
-        backends: format!("{}|{}", d.left, d.right),
+        backends,
         profile: profile.to_string(),
+        step: None,
         fields: fields.into_iter().collect(),
         status,
     }
@@ -61,6 +81,9 @@ impl Signature {
 
 impl fmt::Display for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(step) = &self.step {
+            return write!(f, "{} {} step {step}", self.backends, self.profile);
+        }
         write!(
             f,
             "{} {} [{}]",
@@ -92,6 +115,7 @@ mod tests {
                     right: r.to_string(),
                 })
                 .collect(),
+            step: None,
         }
     }
 

@@ -11,15 +11,16 @@
 
 use std::cell::{Cell, RefCell};
 
+use alloy_primitives::U256;
 use evm::interpreter::etable::Etable;
 use evm::interpreter::trap::CallCreateTrap;
 use evm::interpreter::{Capture, Control, ExitError, ExitResult, Interpreter, Machine};
 use evm::standard::{PrecompileSet, State};
 use evm::uint::H160;
 use evm::{Invoker as InvokerT, InvokerControl, InvokerExit};
-use evmdiff_core::observe::{Observer, Step};
+use evmdiff_core::observe::{Observer, Step, StepState};
 
-use super::convert::address;
+use super::convert::{address, u256};
 
 /// The observer and the call depth, shared by the wrappers (evm lends each of them out by
 /// shared reference only, hence the cells).
@@ -30,15 +31,24 @@ pub(super) struct Watch<'o> {
     /// One entry per substack entered and not yet exited: `true` when it pushed a frame
     /// (code runs), `false` when a precompile answered directly.
     frames: RefCell<Vec<bool>>,
+    /// The observer wants each step's machine state.
+    state: bool,
+    /// Reused buffers for that state in alloy's types (evm's stack words are primitive-types
+    /// numbers, and its memory buffer may be longer or shorter than the active memory).
+    stack: RefCell<Vec<U256>>,
+    memory: RefCell<Vec<u8>>,
 }
 
 impl<'o> Watch<'o> {
     /// A watch reporting to `observer`.
     pub(super) fn new(observer: &'o mut dyn Observer) -> Self {
         Watch {
+            state: observer.wants_state(),
             observer: RefCell::new(observer),
             depth: Cell::new(1),
             frames: RefCell::new(Vec::new()),
+            stack: RefCell::new(Vec::new()),
+            memory: RefCell::new(Vec::new()),
         }
     }
 }
@@ -70,7 +80,29 @@ where
             m.code()[pos],
             m.state.gasometer.gas64(),
         );
-        self.watch.observer.borrow_mut().step(&step);
+        if self.watch.state {
+            let mut stack = self.watch.stack.borrow_mut();
+            stack.clear();
+            stack.extend(m.stack.data().iter().map(|w| u256(*w)));
+            // MSIZE is the effective length; the backing vector can differ from it.
+            let data = m.memory.data();
+            let size = usize::try_from(u256(m.memory.effective_len())).unwrap_or(data.len());
+            let mut memory = self.watch.memory.borrow_mut();
+            memory.clear();
+            memory.extend_from_slice(&data[..size.min(data.len())]);
+            memory.resize(size, 0);
+            let state = StepState {
+                stack: &stack,
+                memory: &memory,
+                return_data: &m.state.runtime.retbuf,
+            };
+            self.watch
+                .observer
+                .borrow_mut()
+                .step(&step.with_state(state));
+        } else {
+            self.watch.observer.borrow_mut().step(&step);
+        }
         self.inner.eval(m, h, pos)
     }
 }

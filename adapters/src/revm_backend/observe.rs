@@ -10,14 +10,14 @@
 //! passes the notes on when the call ends, before the caller's next step, and once more after
 //! the transaction for calls that aborted it (a profile's `reject`).
 
-use evmdiff_core::observe::{Observer, Step};
+use evmdiff_core::observe::{Observer, Step, StepState};
 use revm::context::result::{EVMError, ExecResultAndState, ExecutionResult, HaltReason};
 use revm::context::{Evm, TxEnv};
 use revm::context_interface::{Cfg, ContextTr, JournalTr};
 use revm::handler::PrecompileProvider;
 use revm::inspector::{InspectEvm, Inspector};
 use revm::interpreter::interpreter::EthInterpreter;
-use revm::interpreter::interpreter_types::{Jumps, LoopControl};
+use revm::interpreter::interpreter_types::{Jumps, LoopControl, ReturnData};
 use revm::interpreter::{CallInputs, CallOutcome, Interpreter, InterpreterResult};
 use revm::primitives::{Address, AddressSet};
 use revm::state::EvmState;
@@ -47,7 +47,10 @@ pub(super) fn inspect(
     } = evm;
     let mut watched = Evm {
         ctx,
-        inspector: StepInspector { observer },
+        inspector: StepInspector {
+            state: observer.wants_state(),
+            observer,
+        },
         instruction,
         precompiles: NotingPrecompiles(precompiles),
         frame_stack,
@@ -76,6 +79,8 @@ pub(super) fn inspect(
 /// Reports revm's steps and the provider's precompile notes to an observer.
 struct StepInspector<'o> {
     observer: &'o mut dyn Observer,
+    /// The observer wants each step's stack, memory and return data.
+    state: bool,
 }
 
 impl Inspector<Ctx, EthInterpreter> for StepInspector<'_> {
@@ -87,12 +92,22 @@ impl Inspector<Ctx, EthInterpreter> for StepInspector<'_> {
         if interp.bytecode.is_end() || pc >= revm::bytecode::Bytecode::len(&interp.bytecode) {
             return;
         }
-        self.observer.step(&Step::new(
+        let step = Step::new(
             ctx.journal().depth(),
             pc,
             interp.bytecode.opcode(),
             interp.gas.remaining(),
-        ));
+        );
+        if !self.state {
+            self.observer.step(&step);
+            return;
+        }
+        let memory = interp.memory.context_memory();
+        self.observer.step(&step.with_state(StepState {
+            stack: interp.stack.data(),
+            memory: &memory,
+            return_data: interp.return_data.buffer(),
+        }));
     }
 
     fn call_end(&mut self, ctx: &mut Ctx, _inputs: &CallInputs, _outcome: &mut CallOutcome) {

@@ -1,0 +1,430 @@
+//! Minimizing a divergent case: a smaller case that still shows the same divergence.
+//!
+//! A generated case runs hundreds of instructions over several contracts, and only a few of
+//! them make the backends part. The minimizer edits the case and keeps every edit after which
+//! the caller's predicate (in evmdiff: "the backends still diverge with the same signature")
+//! still holds, until no edit helps or the attempt budget is spent:
+//!
+//! * drop pre-state accounts, then storage slots;
+//! * in every code (account code, and the init code of a creating transaction): cut the code
+//!   after an instruction, then blank runs of instructions — halving the run length each round,
+//!   as delta debugging does — by overwriting them with JUMPDEST bytes. Blanking keeps every
+//!   byte offset, so the program's jump targets stay where they were;
+//! * finally drop the blanked bytes where that keeps the divergence (a run at the end of a
+//!   code, and runs nothing jumps over), and clear the transaction's value and call data.
+//!
+//! The predicate decides everything, so the result is correct by construction: it diverges in
+//! the same way as the input. The minimizer knows no backend.
+
+use alloy_primitives::{Bytes, U256};
+use evmdiff_core::Case;
+use evmdiff_core::opcode::Opcode;
+
+/// JUMPDEST: a one-byte instruction with no effect on the stack, memory or control flow.
+const BLANK: u8 = 0x5b;
+
+/// The result of [`minimize`].
+#[derive(Debug, Clone)]
+pub struct Minimized {
+    /// The smallest case found that still satisfies the predicate.
+    pub case: Case,
+    /// Predicate evaluations made.
+    pub attempts: usize,
+    /// Edits kept.
+    pub kept: usize,
+    /// Instructions in all codes before and after.
+    pub instructions: (usize, usize),
+}
+
+/// Which piece of the case holds a code.
+#[derive(Debug, Clone, Copy)]
+enum Code {
+    /// The code of the pre-state account at this position.
+    Account(usize),
+    /// The transaction's data, which is init code when the transaction creates a contract.
+    InitCode,
+}
+
+/// Shrinks `case` while `keeps` holds, evaluating it at most `budget` times. `keeps(case)`
+/// itself must hold (else the case is returned unchanged).
+pub fn minimize(case: &Case, mut keeps: impl FnMut(&Case) -> bool, budget: usize) -> Minimized {
+    let mut m = Minimizer {
+        best: case.clone(),
+        keeps: &mut keeps,
+        attempts: 0,
+        kept: 0,
+        budget,
+    };
+    let before = instructions(&m.best);
+    m.attempts += 1;
+    if (m.keeps)(&m.best) {
+        loop {
+            let kept = m.kept;
+            m.drop_accounts();
+            m.drop_storage();
+            for code in codes(&m.best) {
+                m.cut(code);
+                m.blank(code);
+            }
+            if m.kept == kept || m.out_of_budget() {
+                break;
+            }
+        }
+        for code in codes(&m.best) {
+            m.squeeze(code);
+        }
+        m.simplify_transaction();
+    }
+    let after = instructions(&m.best);
+    Minimized {
+        case: m.best,
+        attempts: m.attempts,
+        kept: m.kept,
+        instructions: (before, after),
+    }
+}
+
+struct Minimizer<'k> {
+    best: Case,
+    keeps: &'k mut dyn FnMut(&Case) -> bool,
+    attempts: usize,
+    kept: usize,
+    budget: usize,
+}
+
+impl Minimizer<'_> {
+    fn out_of_budget(&self) -> bool {
+        self.attempts >= self.budget
+    }
+
+    /// Tries `candidate`; keeps it if the predicate holds.
+    fn attempt(&mut self, candidate: Case) -> bool {
+        if self.out_of_budget() {
+            return false;
+        }
+        self.attempts += 1;
+        if (self.keeps)(&candidate) {
+            self.best = candidate;
+            self.kept += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn drop_accounts(&mut self) {
+        let addresses: Vec<_> = self.best.pre.keys().copied().collect();
+        for addr in addresses {
+            if addr == self.best.tx.sender {
+                continue;
+            }
+            let mut c = self.best.clone();
+            c.pre.remove(&addr);
+            self.attempt(c);
+        }
+    }
+
+    fn drop_storage(&mut self) {
+        let slots: Vec<_> = self
+            .best
+            .pre
+            .iter()
+            .flat_map(|(a, acc)| acc.storage.keys().map(move |k| (*a, *k)))
+            .collect();
+        for (addr, slot) in slots {
+            let mut c = self.best.clone();
+            if let Some(acc) = c.pre.get_mut(&addr) {
+                acc.storage.remove(&slot);
+            }
+            self.attempt(c);
+        }
+    }
+
+    /// Cuts the code after an instruction: the shortest prefix that keeps the divergence, found
+    /// by bisection over instruction boundaries (a shorter prefix that works is tried first).
+    fn cut(&mut self, code: Code) {
+        let Some(bytes) = get(&self.best, code) else {
+            return;
+        };
+        let starts = boundaries(&bytes);
+        let (mut lo, mut hi) = (0, starts.len());
+        while lo < hi && !self.out_of_budget() {
+            let mid = (lo + hi) / 2;
+            let end = starts.get(mid).copied().unwrap_or(bytes.len());
+            let c = with(&self.best, code, bytes[..end].to_vec());
+            if self.attempt(c) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+    }
+
+    /// Blanks runs of instructions, from half the code down to single instructions.
+    fn blank(&mut self, code: Code) {
+        let Some(bytes) = get(&self.best, code) else {
+            return;
+        };
+        let live = live_instructions(&bytes);
+        let mut run = (live.len() / 2).max(1);
+        loop {
+            let current = get(&self.best, code).unwrap_or_default();
+            let live = live_instructions(&current);
+            let mut i = 0;
+            let mut bytes = current.to_vec();
+            while i < live.len() && !self.out_of_budget() {
+                let chunk = &live[i..(i + run).min(live.len())];
+                let mut candidate = bytes.clone();
+                for &(start, len) in chunk {
+                    candidate[start..start + len].fill(BLANK);
+                }
+                if self.attempt(with(&self.best, code, candidate.clone())) {
+                    bytes = candidate;
+                }
+                i += run;
+            }
+            if run == 1 || self.out_of_budget() {
+                break;
+            }
+            run /= 2;
+        }
+    }
+
+    /// Removes blanked runs: each run of JUMPDEST bytes at a time, shortest code first.
+    fn squeeze(&mut self, code: Code) {
+        loop {
+            let Some(bytes) = get(&self.best, code) else {
+                return;
+            };
+            let mut removed = false;
+            for (start, len) in blank_runs(&bytes).into_iter().rev() {
+                let mut candidate = bytes.to_vec();
+                candidate.drain(start..start + len);
+                if self.attempt(with(&self.best, code, candidate)) {
+                    removed = true;
+                    break;
+                }
+            }
+            if !removed || self.out_of_budget() {
+                return;
+            }
+        }
+    }
+
+    fn simplify_transaction(&mut self) {
+        if self.best.tx.value != U256::ZERO {
+            let mut c = self.best.clone();
+            c.tx.value = U256::ZERO;
+            self.attempt(c);
+        }
+        if self.best.tx.to.is_some() && !self.best.tx.data.is_empty() {
+            let mut c = self.best.clone();
+            c.tx.data = Bytes::new();
+            self.attempt(c);
+        }
+    }
+}
+
+/// Every code of the case: account codes (non-empty), then init code.
+fn codes(case: &Case) -> Vec<Code> {
+    let mut out: Vec<Code> = case
+        .pre
+        .values()
+        .enumerate()
+        .filter(|(_, a)| !a.code.is_empty())
+        .map(|(i, _)| Code::Account(i))
+        .collect();
+    if case.tx.to.is_none() && !case.tx.data.is_empty() {
+        out.push(Code::InitCode);
+    }
+    out
+}
+
+fn get(case: &Case, code: Code) -> Option<Bytes> {
+    match code {
+        Code::Account(i) => case.pre.values().nth(i).map(|a| a.code.clone()),
+        Code::InitCode => Some(case.tx.data.clone()),
+    }
+}
+
+fn with(case: &Case, code: Code, bytes: Vec<u8>) -> Case {
+    let mut c = case.clone();
+    match code {
+        Code::Account(i) => {
+            if let Some(a) = c.pre.values_mut().nth(i) {
+                a.code = bytes.into();
+            }
+        }
+        Code::InitCode => c.tx.data = bytes.into(),
+    }
+    c
+}
+
+/// Byte offsets at which instructions start.
+fn boundaries(code: &[u8]) -> Vec<usize> {
+    instructions_of(code).into_iter().map(|(s, _)| s).collect()
+}
+
+/// `(start, length)` of every instruction, immediates included.
+fn instructions_of(code: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut pc = 0;
+    while pc < code.len() {
+        let len = (1 + Opcode(code[pc]).immediate_len()).min(code.len() - pc);
+        out.push((pc, len));
+        pc += len;
+    }
+    out
+}
+
+/// Instructions that are not already blank.
+fn live_instructions(code: &[u8]) -> Vec<(usize, usize)> {
+    instructions_of(code)
+        .into_iter()
+        .filter(|&(s, l)| !(l == 1 && code[s] == BLANK))
+        .collect()
+}
+
+/// `(start, length)` of each maximal run of blank instructions.
+fn blank_runs(code: &[u8]) -> Vec<(usize, usize)> {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for (s, l) in instructions_of(code) {
+        if l == 1 && code[s] == BLANK {
+            match runs.last_mut() {
+                Some((start, len)) if *start + *len == s => *len += 1,
+                _ => runs.push((s, 1)),
+            }
+        }
+    }
+    runs
+}
+
+/// Instructions over all codes that are not blank.
+pub fn instructions(case: &Case) -> usize {
+    codes(case)
+        .into_iter()
+        .filter_map(|c| get(case, c))
+        .map(|b| live_instructions(&b).len())
+        .sum()
+}
+
+/// A readable listing of `code`: one instruction per line, `pc: NAME immediate`, with runs of
+/// blank JUMPDESTs folded into one line.
+pub fn disassemble(code: &[u8]) -> String {
+    let mut out = String::new();
+    let mut blanks: Option<(usize, usize)> = None;
+    let flush = |out: &mut String, blanks: &mut Option<(usize, usize)>| {
+        if let Some((start, n)) = blanks.take() {
+            if n == 1 {
+                out.push_str(&format!("{start:>5}: JUMPDEST\n"));
+            } else {
+                out.push_str(&format!("{start:>5}: JUMPDEST x{n}\n"));
+            }
+        }
+    };
+    for (s, l) in instructions_of(code) {
+        if l == 1 && code[s] == BLANK {
+            match &mut blanks {
+                Some((_, n)) => *n += 1,
+                None => blanks = Some((s, 1)),
+            }
+            continue;
+        }
+        flush(&mut out, &mut blanks);
+        let op = Opcode(code[s]);
+        if l > 1 {
+            let imm = alloy_primitives::hex::encode(&code[s + 1..s + l]);
+            out.push_str(&format!("{s:>5}: {op} 0x{imm}\n"));
+        } else {
+            out.push_str(&format!("{s:>5}: {op}\n"));
+        }
+    }
+    flush(&mut out, &mut blanks);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// The regression case (a sender and one contract), with the contract's code replaced.
+    fn case_with(code: Vec<u8>) -> Case {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/regressions/codecopy_msize.json");
+        let mut c = evmdiff_core::statetest::read_file(&path)
+            .unwrap()
+            .cases
+            .remove(0);
+        let to = c.tx.to.unwrap();
+        c.pre.get_mut(&to).unwrap().code = code.into();
+        c
+    }
+
+    /// The contract's code (empty once the minimizer has dropped the account).
+    fn code(c: &Case) -> Vec<u8> {
+        c.pre
+            .get(&c.tx.to.unwrap())
+            .map(|a| a.code.to_vec())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn keeps_only_what_the_predicate_needs() {
+        // PUSH1 1, PUSH1 2, ADD, CODECOPY-free filler ..., MSIZE, POP, STOP: the predicate
+        // wants an MSIZE followed somewhere by a POP.
+        let mut bytes = vec![0x60, 0x01, 0x60, 0x02, 0x01, 0x50];
+        bytes.extend([0x30; 20]); // ADDRESS x20
+        bytes.extend([0x59, 0x50, 0x00]);
+        let case = case_with(bytes);
+        let wants = |c: &Case| {
+            let b = code(c);
+            let ops = live_instructions(&b);
+            ops.iter().any(|&(s, _)| b[s] == 0x59)
+                && ops
+                    .windows(2)
+                    .any(|w| b[w[0].0] == 0x59 && b[w[1].0] == 0x50)
+        };
+        let m = minimize(&case, wants, 10_000);
+        assert!(wants(&m.case));
+        assert_eq!(disassemble(&code(&m.case)), "    0: MSIZE\n    1: POP\n");
+        assert_eq!(m.instructions.1, 2);
+        assert!(m.instructions.0 > 20);
+    }
+
+    #[test]
+    fn blanking_keeps_jump_targets() {
+        // PUSH1 6, JUMP, ADDRESS, ADDRESS, ... JUMPDEST at 6, MSIZE: the predicate needs the
+        // JUMP to land on offset 6, so the bytes before it keep their offsets.
+        let bytes = vec![0x60, 0x06, 0x56, 0x30, 0x30, 0x30, 0x5b, 0x59];
+        let case = case_with(bytes);
+        let wants = |c: &Case| {
+            let b = code(c);
+            b.len() > 7 && b[0] == 0x60 && b[1] == 0x06 && b[2] == 0x56 && b[7] == 0x59
+        };
+        let m = minimize(&case, wants, 10_000);
+        assert_eq!(
+            code(&m.case),
+            vec![0x60, 0x06, 0x56, 0x5b, 0x5b, 0x5b, 0x5b, 0x59]
+        );
+        assert_eq!(
+            disassemble(&code(&m.case)),
+            "    0: PUSH1 0x06\n    2: JUMP\n    3: JUMPDEST x4\n    7: MSIZE\n"
+        );
+    }
+
+    #[test]
+    fn a_case_that_does_not_hold_is_returned_unchanged() {
+        let case = case_with(vec![0x30, 0x00]);
+        let m = minimize(&case, |_| false, 100);
+        assert_eq!(code(&m.case), vec![0x30, 0x00]);
+        assert_eq!((m.attempts, m.kept), (1, 0));
+    }
+
+    #[test]
+    fn the_budget_bounds_the_attempts() {
+        let case = case_with(vec![0x30; 200]);
+        let m = minimize(&case, |_| true, 25);
+        assert!(m.attempts <= 25, "{} attempts", m.attempts);
+    }
+}
