@@ -61,7 +61,21 @@ pub struct Config {
     pub allow: Allowlist,
     /// A case slower than this becomes a `slow` finding.
     pub case_budget: Duration,
+    /// A case still running after this long becomes a `hang` finding, and its worker is
+    /// abandoned and replaced.
+    pub hang_budget: Duration,
+    /// Makes each worker's backends from `backends` (the real registry; tests swap in
+    /// wrappers around real backends to provoke hangs).
+    pub instantiate: fn(&str) -> Result<Vec<Box<dyn evmdiff_core::Backend>>>,
 }
+
+/// One case in this many is also run observed on the first backend, to report which of the
+/// profile's opcodes the campaign executes while it runs (about 3% of the first backend's
+/// time; `--coverage` measures every case afterwards).
+pub const COVERAGE_SAMPLE: u64 = 32;
+
+/// Workers a campaign may start in place of abandoned (hung) ones.
+const SPARE_WORKERS: usize = 8;
 
 /// The checkpoint in `OUT/campaign.json`: where to resume.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -89,6 +103,12 @@ pub struct Stats {
     pub crashes: u64,
     /// Cases over the time budget.
     pub slow: u64,
+    /// Cases a backend had not finished after the hang budget.
+    pub hangs: u64,
+    /// Opcodes the profile allows that sampled cases executed (see [`COVERAGE_SAMPLE`]).
+    pub opcodes_executed: usize,
+    /// Opcodes the profile allows.
+    pub opcodes_allowed: usize,
     /// Cases at least one backend did not support.
     pub unsupported: u64,
     /// Cases that were not generated (the generator ran out of input).
@@ -117,10 +137,22 @@ struct Shared {
     stats: Mutex<Stats>,
     /// Findings written so far: id -> (seed, case index) of the file on disk.
     seen: Mutex<HashMap<String, (u64, u64)>>,
-    /// The index each worker is running (u64::MAX when idle), for the checkpoint.
+    /// The index each worker slot is running (u64::MAX when idle), for the checkpoint.
     current: Vec<AtomicU64>,
+    /// When each slot started its case, in milliseconds since the campaign started (u64::MAX
+    /// when idle), for the hang watchdog.
+    started: Vec<AtomicU64>,
+    /// Slots whose worker hung: it records nothing more if it ever returns.
+    abandoned: Vec<AtomicBool>,
+    /// Opcodes executed by sampled cases.
+    executed: Mutex<[bool; 256]>,
+    /// The opcodes the profile allows.
+    allowed: Vec<u8>,
+    start: Instant,
     names: Vec<String>,
 }
+
+const IDLE: u64 = u64::MAX;
 
 fn checkpoint_path(out: &Path) -> PathBuf {
     out.join("campaign.json")
@@ -184,7 +216,7 @@ pub fn run(
         }
         Err(_) => 0,
     };
-    let names: Vec<String> = crate::backends::instantiate(&config.backends)?
+    let names: Vec<String> = (config.instantiate)(&config.backends)?
         .iter()
         .map(|b| format!("{} {}", b.name(), b.version()))
         .collect();
@@ -198,46 +230,138 @@ pub fn run(
             ..Default::default()
         }),
         seen: Mutex::new(existing_findings(&config.out)),
-        current: (0..config.jobs.max(1))
-            .map(|_| AtomicU64::new(u64::MAX))
+        current: (0..config.jobs.max(1) + SPARE_WORKERS)
+            .map(|_| AtomicU64::new(IDLE))
             .collect(),
+        started: (0..config.jobs.max(1) + SPARE_WORKERS)
+            .map(|_| AtomicU64::new(IDLE))
+            .collect(),
+        abandoned: (0..config.jobs.max(1) + SPARE_WORKERS)
+            .map(|_| AtomicBool::new(false))
+            .collect(),
+        executed: Mutex::new([false; 256]),
+        allowed: crate::coverage::allowed_opcodes(&config.profile),
+        start: Instant::now(),
         names,
         config,
     });
-    let start = Instant::now();
-    let handles: Vec<_> = (0..shared.current.len())
-        .map(|w| {
-            let s = Arc::clone(&shared);
-            std::thread::spawn(move || worker(&s, w))
-        })
-        .collect();
+    let spawn = |w: usize| {
+        let s = Arc::clone(&shared);
+        (w, std::thread::spawn(move || worker(&s, w)))
+    };
+    let mut handles: Vec<_> = (0..shared.config.jobs.max(1)).map(spawn).collect();
+    let mut next_slot = handles.len();
     let mut last_checkpoint = Instant::now();
     loop {
         std::thread::sleep(Duration::from_millis(250));
         if stop.load(Ordering::Relaxed) {
             shared.stop.store(true, Ordering::Relaxed);
         }
-        let snapshot = snapshot(&shared, start);
+        for w in watch_for_hangs(&shared) {
+            // The hung thread cannot be stopped (it is inside a backend); it is left behind,
+            // and a fresh worker with fresh backends takes its place.
+            handles.retain(|(slot, _)| *slot != w);
+            if next_slot < shared.current.len() {
+                handles.push(spawn(next_slot));
+                next_slot += 1;
+            } else {
+                eprintln!("evmdiff: no spare worker left to replace a hung one");
+            }
+        }
+        let snapshot = snapshot(&shared);
         progress(&snapshot);
         if last_checkpoint.elapsed() > Duration::from_secs(2) {
             write_checkpoint(&shared)?;
             last_checkpoint = Instant::now();
         }
-        if handles.iter().all(|h| h.is_finished()) {
+        if handles.iter().all(|(_, h)| h.is_finished()) {
             break;
         }
     }
-    for h in handles {
+    for (_, h) in handles {
         let _ = h.join();
     }
     write_checkpoint(&shared)?;
-    Ok(snapshot(&shared, start))
+    Ok(snapshot(&shared))
 }
 
-fn snapshot(shared: &Shared, start: Instant) -> Stats {
+/// Milliseconds since the campaign started.
+fn now_ms(shared: &Shared) -> u64 {
+    shared.start.elapsed().as_millis() as u64
+}
+
+/// Abandons every worker whose case has run longer than the hang budget, writing the case as
+/// a `hang` finding first; returns the abandoned slots.
+fn watch_for_hangs(shared: &Shared) -> Vec<usize> {
+    let cfg = &shared.config;
+    let budget = cfg.hang_budget.as_millis() as u64;
+    let now = now_ms(shared);
+    let mut hung = Vec::new();
+    for w in 0..shared.current.len() {
+        let started = shared.started[w].load(Ordering::SeqCst);
+        if started == IDLE || now.saturating_sub(started) <= budget {
+            continue;
+        }
+        if shared.abandoned[w].swap(true, Ordering::SeqCst) {
+            continue;
+        }
+        let index = shared.current[w].load(Ordering::SeqCst);
+        if let Some((input, case)) = generate_case(&cfg.profile, cfg.seed, index) {
+            let finding = Finding {
+                kind: Kind::Hang,
+                id: format!("{index:016x}"),
+                case: &case,
+                reference: None,
+                provenance: provenance(cfg, &shared.names, index, &input),
+                signature: format!(
+                    "hang {} case: no outcome after {:?}",
+                    cfg.profile.name, cfg.hang_budget
+                ),
+                divergences: Vec::new(),
+                detail: format!(
+                    "backends {} had not finished after {:?}; the worker was abandoned",
+                    cfg.backends, cfg.hang_budget
+                ),
+            };
+            match finding.write(&cfg.out) {
+                Ok(_) => shared.stats.lock().expect("stats lock").findings_written += 1,
+                Err(e) => eprintln!("evmdiff: cannot write finding {}: {e:#}", finding.id),
+            }
+        }
+        {
+            let mut st = shared.stats.lock().expect("stats lock");
+            st.hangs += 1;
+            st.cases += 1;
+        }
+        // The case is kept as a finding, so the checkpoint may move past it.
+        shared.current[w].store(IDLE, Ordering::SeqCst);
+        shared.started[w].store(IDLE, Ordering::SeqCst);
+        hung.push(w);
+    }
+    hung
+}
+
+fn provenance(cfg: &Config, names: &[String], index: u64, input: &[u8]) -> Provenance {
+    Provenance {
+        profile: cfg.profile_arg.clone(),
+        seed: cfg.seed,
+        index,
+        input: finding::input_hex(input),
+        backends: names.to_vec(),
+    }
+}
+
+fn snapshot(shared: &Shared) -> Stats {
     let mut s = shared.stats.lock().expect("stats lock").clone();
-    s.seconds = start.elapsed().as_secs_f64();
+    s.seconds = shared.start.elapsed().as_secs_f64();
     s.cases_per_second = s.cases as f64 / s.seconds.max(1e-9);
+    let executed = shared.executed.lock().expect("coverage lock");
+    s.opcodes_allowed = shared.allowed.len();
+    s.opcodes_executed = shared
+        .allowed
+        .iter()
+        .filter(|&&b| executed[b as usize])
+        .count();
     s
 }
 
@@ -248,7 +372,7 @@ fn write_checkpoint(shared: &Shared) -> Result<()> {
         .iter()
         .map(|c| c.load(Ordering::SeqCst))
         .min()
-        .unwrap_or(u64::MAX);
+        .unwrap_or(IDLE);
     let cp = Checkpoint {
         seed: shared.config.seed,
         profile: shared.config.profile_arg.clone(),
@@ -303,13 +427,7 @@ pub fn judge<'a>(
         id,
         case,
         reference,
-        provenance: Provenance {
-            profile: cfg.profile_arg.clone(),
-            seed: cfg.seed,
-            index,
-            input: finding::input_hex(input),
-            backends: names.to_vec(),
-        },
+        provenance: provenance(cfg, names, index, input),
         signature,
         divergences,
         detail,
@@ -373,7 +491,7 @@ pub fn judge<'a>(
 }
 
 fn worker(shared: &Shared, w: usize) {
-    let Ok(mut backends) = crate::backends::instantiate(&shared.config.backends) else {
+    let Ok(mut backends) = (shared.config.instantiate)(&shared.config.backends) else {
         return;
     };
     let cfg = &shared.config;
@@ -392,9 +510,18 @@ fn worker(shared: &Shared, w: usize) {
             shared.stats.lock().expect("stats lock").generator_errors += 1;
             continue;
         };
+        shared.started[w].store(now_ms(shared), Ordering::SeqCst);
         let t = Instant::now();
         let run = run_case_localized(&mut backends, &case, &cfg.profile);
         let took = t.elapsed();
+        if shared.abandoned[w].load(Ordering::SeqCst) {
+            // The watchdog gave up on this case and kept it as a hang finding.
+            return;
+        }
+        shared.started[w].store(IDLE, Ordering::SeqCst);
+        if i % COVERAGE_SAMPLE == 0 {
+            sample_coverage(shared, backends[0].as_mut(), &case);
+        }
         let j = judge(cfg, &shared.names, i, &input, &case, &run, took);
         let reference = run.executions.iter().find_map(|e| e.result.as_ref().ok());
         let mut written = 0;
@@ -409,6 +536,9 @@ fn worker(shared: &Shared, w: usize) {
                     Ok(_) => {
                         seen.insert(f.id.clone(), (cfg.seed, i));
                         written += previous.is_none() as u64;
+                        if f.kind == Kind::Divergence {
+                            write_minimized(cfg, &mut backends, f);
+                        }
                     }
                     Err(e) => eprintln!("evmdiff: cannot write finding {}: {e:#}", f.id),
                 }
@@ -433,7 +563,137 @@ fn worker(shared: &Shared, w: usize) {
                 .or_default() += 1;
         }
         drop(st);
-        shared.current[w].store(u64::MAX, Ordering::SeqCst);
+        shared.current[w].store(IDLE, Ordering::SeqCst);
     }
-    shared.current[w].store(u64::MAX, Ordering::SeqCst);
+    shared.current[w].store(IDLE, Ordering::SeqCst);
+}
+
+/// Runs `case` observed on `backend` and adds the opcodes it executed to the campaign's.
+fn sample_coverage(shared: &Shared, backend: &mut dyn evmdiff_core::Backend, case: &Case) {
+    let mut seen = crate::coverage::OpcodesRun::default();
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        backend.execute_observed(case, &shared.config.profile, &mut seen)
+    }));
+    if ran.is_ok() {
+        let mut executed = shared.executed.lock().expect("coverage lock");
+        for (e, s) in executed.iter_mut().zip(seen.0) {
+            *e |= s;
+        }
+    }
+}
+
+/// Minimizes a new divergence finding into `OUT/minimized/divergence-<id>.json`.
+fn write_minimized(cfg: &Config, backends: &mut [Box<dyn evmdiff_core::Backend>], f: &Finding<'_>) {
+    let m = crate::shrink::shrink(
+        backends,
+        f.case,
+        &cfg.profile,
+        &f.id,
+        crate::shrink::CAMPAIGN_BUDGET,
+    );
+    let path = cfg
+        .out
+        .join("minimized")
+        .join(format!("divergence-{}.json", f.id));
+    if let Err(e) = crate::shrink::write_minimized(&path, backends, &m, &cfg.profile, &f.id) {
+        eprintln!("evmdiff: cannot write minimized finding {}: {e:#}", f.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use evmdiff_core::{Backend, Observer, Outcome};
+    use std::sync::atomic::AtomicUsize;
+
+    /// Calls of [`Stalls::execute`] so far, over every instance.
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    /// The call that never returns.
+    const STALL_AT: usize = 5;
+
+    /// A real backend that never returns from one call: what a backend stuck in an endless
+    /// loop looks like from the campaign.
+    struct Stalls(Box<dyn Backend>);
+
+    impl Backend for Stalls {
+        fn name(&self) -> &'static str {
+            self.0.name()
+        }
+        fn version(&self) -> &'static str {
+            self.0.version()
+        }
+        fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
+            if CALLS.fetch_add(1, Ordering::SeqCst) == STALL_AT {
+                loop {
+                    std::thread::park();
+                }
+            }
+            self.0.execute(case, profile)
+        }
+        fn execute_observed(
+            &mut self,
+            case: &Case,
+            profile: &Profile,
+            observer: &mut dyn Observer,
+        ) -> Result<Outcome, BackendError> {
+            self.0.execute_observed(case, profile, observer)
+        }
+    }
+
+    fn with_a_stalling_backend(list: &str) -> Result<Vec<Box<dyn Backend>>> {
+        let mut backends = crate::backends::instantiate(list)?;
+        let last = backends.pop().expect("two backends");
+        backends.push(Box::new(Stalls(last)));
+        Ok(backends)
+    }
+
+    #[test]
+    fn a_hung_backend_becomes_a_finding_and_the_campaign_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            profile: Profile::load("mainnet-cancun").unwrap(),
+            profile_arg: "mainnet-cancun".into(),
+            backends: "revm,revm".into(),
+            jobs: 1,
+            seed: 3,
+            runs: Some(30),
+            time: None,
+            out: dir.path().to_path_buf(),
+            allow: Allowlist::default(),
+            case_budget: Duration::from_secs(60),
+            hang_budget: Duration::from_millis(500),
+            instantiate: with_a_stalling_backend,
+        };
+        let started = Instant::now();
+        let stats = run(config, Arc::new(AtomicBool::new(false)), |_| {}).unwrap();
+        assert!(started.elapsed() < Duration::from_secs(30));
+        assert_eq!(stats.hangs, 1);
+        assert_eq!(stats.cases + stats.generator_errors, 30, "{stats:?}");
+        assert_eq!(stats.divergent_cases, 0);
+        let hangs: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .starts_with("hang-")
+            })
+            .collect();
+        assert_eq!(hangs.len(), 1, "{hangs:?}");
+        // The finding is a readable state test that records the case that hung.
+        let file = evmdiff_core::statetest::read_file(&hangs[0]).unwrap();
+        let meta = file.cases[0].meta.clone().unwrap();
+        assert_eq!(meta["kind"], "hang");
+        let index = meta["index"].as_u64().unwrap();
+        let (_, case) = generate_case(&Profile::load("mainnet-cancun").unwrap(), 3, index).unwrap();
+        assert_eq!(file.cases[0].pre, case.pre);
+        // The checkpoint moved past every case, the hung one included.
+        let cp: Checkpoint = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("campaign.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(cp.next_index, 30);
+    }
 }

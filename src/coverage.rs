@@ -237,11 +237,35 @@ impl Coverage {
 }
 
 /// The allowed opcodes and precompiles of `profile`, each with nothing executed yet.
-fn empty(profile: &Profile) -> Coverage {
-    let fork = profile.base_fork;
-    let opcodes = (0..=255u8)
-        .filter(|&b| Opcode(b).exists_in(fork))
+/// The opcodes a profile lets programs execute: those of its base fork that it does not make
+/// invalid or rejected.
+pub fn allowed_opcodes(profile: &Profile) -> Vec<u8> {
+    (0..=255u8)
+        .filter(|&b| Opcode(b).exists_in(profile.base_fork))
         .filter(|&b| !matches!(profile.opcode(b), Behaviour::Invalid | Behaviour::Reject))
+        .collect()
+}
+
+/// Which opcodes an execution ran, and nothing else: the cheapest observer, for the sampled
+/// coverage of a campaign's progress line.
+#[derive(Debug, Clone)]
+pub struct OpcodesRun(pub [bool; 256]);
+
+impl Default for OpcodesRun {
+    fn default() -> Self {
+        OpcodesRun([false; 256])
+    }
+}
+
+impl Observer for OpcodesRun {
+    fn step(&mut self, step: &Step<'_>) {
+        self.0[step.opcode as usize] = true;
+    }
+}
+
+fn empty(profile: &Profile) -> Coverage {
+    let opcodes = allowed_opcodes(profile)
+        .into_iter()
         .map(|b| Item {
             name: Opcode(b).to_string(),
             code: format!("{b:#04x}"),

@@ -25,6 +25,8 @@ pub enum Kind {
     Crash,
     /// A case took longer than the time budget.
     Slow,
+    /// A backend had not finished the case after the hang budget; the worker was abandoned.
+    Hang,
 }
 
 impl Kind {
@@ -34,6 +36,7 @@ impl Kind {
             Kind::Divergence => "divergence",
             Kind::Crash => "crash",
             Kind::Slow => "slow",
+            Kind::Hang => "hang",
         }
     }
 }

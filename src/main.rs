@@ -115,6 +115,10 @@ enum Command {
         /// A case slower than this becomes a `slow` finding.
         #[arg(long, value_parser = commands::fuzz::parse_duration, default_value = "10s")]
         case_budget: std::time::Duration,
+        /// A case still running after this long is kept as a `hang` finding; its worker is
+        /// abandoned and replaced, and the campaign goes on.
+        #[arg(long, value_parser = commands::fuzz::parse_duration, default_value = "60s")]
+        hang_budget: std::time::Duration,
         /// After the campaign, rerun its cases observed on the first backend and report which
         /// allowed opcodes and precompiles they executed, the early-halt share and the status
         /// mix (also in --stats-json, under "coverage").
@@ -289,6 +293,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             allow,
             stats_json,
             case_budget,
+            hang_budget,
             coverage,
         } => {
             let jobs = jobs.unwrap_or_else(default_jobs);
@@ -303,6 +308,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 allow,
                 stats_json,
                 case_budget,
+                hang_budget,
                 coverage,
             })?;
             Ok(failed(fail_on_findings && stats.findings_written > 0))

@@ -61,3 +61,25 @@ fn every_fixture_file_parses() {
     assert!(skipped_files < 30, "{skipped_files}");
     assert!(cases > 21_000, "{cases}");
 }
+
+#[test]
+fn a_case_without_expectation_round_trips_and_half_an_expectation_is_an_error() {
+    let file = fixtures().join("stExample/add11.json");
+    let mut case = read_file(&file).unwrap().cases.remove(0);
+    case.expect = None;
+    let written = write_case(&case, "t", "no expectation");
+    let back = parse(&written.to_string(), "written.json").unwrap();
+    assert_eq!(back.cases[0].expect, None);
+    // A `hash` without `logs` is a malformed file, named with its JSON path.
+    let mut half = written.clone();
+    let fork = half["t"]["post"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    half["t"]["post"][&fork][0]["hash"] = serde_json::json!(format!("0x{}", "00".repeat(32)));
+    let err = parse(&half.to_string(), "half.json").unwrap_err();
+    assert!(err.to_string().contains("missing `logs`"), "{err}");
+}

@@ -54,6 +54,8 @@ fn pipeline(
         out: PathBuf::new(),
         allow: Default::default(),
         case_budget: std::time::Duration::from_secs(3600),
+        hang_budget: std::time::Duration::from_secs(3600),
+        instantiate: evmdiff::backends::instantiate,
     };
     let names: Vec<String> = backends
         .iter()

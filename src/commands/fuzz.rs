@@ -37,6 +37,8 @@ pub struct FuzzArgs {
     pub stats_json: Option<PathBuf>,
     /// Per-case time budget.
     pub case_budget: Duration,
+    /// Time after which a running case is a hang.
+    pub hang_budget: Duration,
     /// After the campaign, measure what its cases executed on the first backend.
     pub coverage: bool,
 }
@@ -63,7 +65,7 @@ pub fn parse_duration(s: &str) -> Result<Duration> {
 
 fn line(s: &Stats) -> String {
     format!(
-        "{} cases, {:.0}/s, {} divergent ({} allowed), {} unique signatures, {} crashes, {} slow, {} findings written",
+        "{} cases, {:.0}/s, {} divergent ({} allowed), {} unique signatures, {} crashes, {} slow, {} hangs, {} findings written, opcodes {}/{} executed (1 case in {} observed)",
         s.cases,
         s.cases_per_second,
         s.divergent_cases,
@@ -71,7 +73,11 @@ fn line(s: &Stats) -> String {
         s.signatures.len(),
         s.crashes,
         s.slow,
-        s.findings_written
+        s.hangs,
+        s.findings_written,
+        s.opcodes_executed,
+        s.opcodes_allowed,
+        campaign::COVERAGE_SAMPLE
     )
 }
 
@@ -99,6 +105,8 @@ pub fn fuzz(args: &FuzzArgs) -> Result<Stats> {
         out: args.out.clone(),
         allow,
         case_budget: args.case_budget,
+        hang_budget: args.hang_budget,
+        instantiate: evmdiff::backends::instantiate,
     };
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     bar.set_style(ProgressStyle::with_template("{elapsed_precise} {msg}").expect("valid template"));
