@@ -66,8 +66,11 @@ pub struct Config {
     pub hang_budget: Duration,
     /// Makes each worker's backends from `backends` (the real registry; tests swap in
     /// wrappers around real backends to provoke hangs).
-    pub instantiate: fn(&str) -> Result<Vec<Box<dyn evmdiff_core::Backend>>>,
+    pub instantiate: Instantiate,
 }
+
+/// Makes a worker's backend instances from a `--backends` list.
+pub type Instantiate = fn(&str) -> Result<Vec<Box<dyn evmdiff_core::Backend>>>;
 
 /// One case in this many is also run observed on the first backend, to report which of the
 /// profile's opcodes the campaign executes while it runs (about 3% of the first backend's
@@ -519,7 +522,7 @@ fn worker(shared: &Shared, w: usize) {
             return;
         }
         shared.started[w].store(IDLE, Ordering::SeqCst);
-        if i % COVERAGE_SAMPLE == 0 {
+        if i.is_multiple_of(COVERAGE_SAMPLE) {
             sample_coverage(shared, backends[0].as_mut(), &case);
         }
         let j = judge(cfg, &shared.names, i, &input, &case, &run, took);
@@ -568,15 +571,26 @@ fn worker(shared: &Shared, w: usize) {
     shared.current[w].store(IDLE, Ordering::SeqCst);
 }
 
+/// The opcodes `case` executes on `backend` (`None` if the backend panicked): the sampled
+/// coverage of a campaign, also timed by `evmdiff bench --generated`.
+pub fn opcodes_run(
+    backend: &mut dyn evmdiff_core::Backend,
+    case: &Case,
+    profile: &Profile,
+) -> Option<[bool; 256]> {
+    let mut seen = crate::coverage::OpcodesRun::default();
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        backend.execute_observed(case, profile, &mut seen)
+    }))
+    .ok()
+    .map(|_| seen.0)
+}
+
 /// Runs `case` observed on `backend` and adds the opcodes it executed to the campaign's.
 fn sample_coverage(shared: &Shared, backend: &mut dyn evmdiff_core::Backend, case: &Case) {
-    let mut seen = crate::coverage::OpcodesRun::default();
-    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        backend.execute_observed(case, &shared.config.profile, &mut seen)
-    }));
-    if ran.is_ok() {
+    if let Some(seen) = opcodes_run(backend, case, &shared.config.profile) {
         let mut executed = shared.executed.lock().expect("coverage lock");
-        for (e, s) in executed.iter_mut().zip(seen.0) {
+        for (e, s) in executed.iter_mut().zip(seen) {
             *e |= s;
         }
     }
