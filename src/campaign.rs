@@ -140,13 +140,8 @@ struct Shared {
     stats: Mutex<Stats>,
     /// Findings written so far: id -> (seed, case index) of the file on disk.
     seen: Mutex<HashMap<String, (u64, u64)>>,
-    /// The index each worker slot is running (u64::MAX when idle), for the checkpoint.
-    current: Vec<AtomicU64>,
-    /// When each slot started its case, in milliseconds since the campaign started (u64::MAX
-    /// when idle), for the hang watchdog.
-    started: Vec<AtomicU64>,
-    /// Slots whose worker hung: it records nothing more if it ever returns.
-    abandoned: Vec<AtomicBool>,
+    /// One per worker, and spares for workers started in place of hung ones.
+    slots: Vec<Slot>,
     /// Opcodes executed by sampled cases.
     executed: Mutex<[bool; 256]>,
     /// The opcodes the profile allows.
@@ -156,6 +151,27 @@ struct Shared {
 }
 
 const IDLE: u64 = u64::MAX;
+
+/// What one worker is doing, as the checkpoint and the hang watchdog see it.
+struct Slot {
+    /// The case index it is running (`IDLE` between cases), for the checkpoint.
+    index: AtomicU64,
+    /// When it started executing that case, in milliseconds since the campaign started
+    /// (`IDLE` when not executing), for the watchdog.
+    started: AtomicU64,
+    /// Its worker hung: it records nothing more if it ever returns.
+    abandoned: AtomicBool,
+}
+
+impl Slot {
+    fn new() -> Slot {
+        Slot {
+            index: AtomicU64::new(IDLE),
+            started: AtomicU64::new(IDLE),
+            abandoned: AtomicBool::new(false),
+        }
+    }
+}
 
 fn checkpoint_path(out: &Path) -> PathBuf {
     out.join("campaign.json")
@@ -233,14 +249,8 @@ pub fn run(
             ..Default::default()
         }),
         seen: Mutex::new(existing_findings(&config.out)),
-        current: (0..config.jobs.max(1) + SPARE_WORKERS)
-            .map(|_| AtomicU64::new(IDLE))
-            .collect(),
-        started: (0..config.jobs.max(1) + SPARE_WORKERS)
-            .map(|_| AtomicU64::new(IDLE))
-            .collect(),
-        abandoned: (0..config.jobs.max(1) + SPARE_WORKERS)
-            .map(|_| AtomicBool::new(false))
+        slots: (0..config.jobs.max(1) + SPARE_WORKERS)
+            .map(|_| Slot::new())
             .collect(),
         executed: Mutex::new([false; 256]),
         allowed: crate::coverage::allowed_opcodes(&config.profile),
@@ -264,7 +274,7 @@ pub fn run(
             // The hung thread cannot be stopped (it is inside a backend); it is left behind,
             // and a fresh worker with fresh backends takes its place.
             handles.retain(|(slot, _)| *slot != w);
-            if next_slot < shared.current.len() {
+            if next_slot < shared.slots.len() {
                 handles.push(spawn(next_slot));
                 next_slot += 1;
             } else {
@@ -300,15 +310,15 @@ fn watch_for_hangs(shared: &Shared) -> Vec<usize> {
     let budget = cfg.hang_budget.as_millis() as u64;
     let now = now_ms(shared);
     let mut hung = Vec::new();
-    for w in 0..shared.current.len() {
-        let started = shared.started[w].load(Ordering::SeqCst);
+    for (w, slot) in shared.slots.iter().enumerate() {
+        let started = slot.started.load(Ordering::SeqCst);
         if started == IDLE || now.saturating_sub(started) <= budget {
             continue;
         }
-        if shared.abandoned[w].swap(true, Ordering::SeqCst) {
+        if slot.abandoned.swap(true, Ordering::SeqCst) {
             continue;
         }
-        let index = shared.current[w].load(Ordering::SeqCst);
+        let index = slot.index.load(Ordering::SeqCst);
         if let Some((input, case)) = generate_case(&cfg.profile, cfg.seed, index) {
             let finding = Finding {
                 kind: Kind::Hang,
@@ -337,8 +347,8 @@ fn watch_for_hangs(shared: &Shared) -> Vec<usize> {
             st.cases += 1;
         }
         // The case is kept as a finding, so the checkpoint may move past it.
-        shared.current[w].store(IDLE, Ordering::SeqCst);
-        shared.started[w].store(IDLE, Ordering::SeqCst);
+        slot.index.store(IDLE, Ordering::SeqCst);
+        slot.started.store(IDLE, Ordering::SeqCst);
         hung.push(w);
     }
     hung
@@ -371,9 +381,9 @@ fn snapshot(shared: &Shared) -> Stats {
 fn write_checkpoint(shared: &Shared) -> Result<()> {
     let next = shared.next.load(Ordering::SeqCst);
     let running = shared
-        .current
+        .slots
         .iter()
-        .map(|c| c.load(Ordering::SeqCst))
+        .map(|c| c.index.load(Ordering::SeqCst))
         .min()
         .unwrap_or(IDLE);
     let cp = Checkpoint {
@@ -498,6 +508,7 @@ fn worker(shared: &Shared, w: usize) {
         return;
     };
     let cfg = &shared.config;
+    let slot = &shared.slots[w];
     loop {
         if shared.stop.load(Ordering::Relaxed)
             || shared.deadline.is_some_and(|d| Instant::now() >= d)
@@ -508,20 +519,20 @@ fn worker(shared: &Shared, w: usize) {
         if shared.end_index.is_some_and(|e| i >= e) {
             break;
         }
-        shared.current[w].store(i, Ordering::SeqCst);
+        slot.index.store(i, Ordering::SeqCst);
         let Some((input, case)) = generate_case(&cfg.profile, cfg.seed, i) else {
             shared.stats.lock().expect("stats lock").generator_errors += 1;
             continue;
         };
-        shared.started[w].store(now_ms(shared), Ordering::SeqCst);
+        slot.started.store(now_ms(shared), Ordering::SeqCst);
         let t = Instant::now();
         let run = run_case_localized(&mut backends, &case, &cfg.profile);
         let took = t.elapsed();
-        if shared.abandoned[w].load(Ordering::SeqCst) {
+        if slot.abandoned.load(Ordering::SeqCst) {
             // The watchdog gave up on this case and kept it as a hang finding.
             return;
         }
-        shared.started[w].store(IDLE, Ordering::SeqCst);
+        slot.started.store(IDLE, Ordering::SeqCst);
         if i.is_multiple_of(COVERAGE_SAMPLE) {
             sample_coverage(shared, backends[0].as_mut(), &case);
         }
@@ -534,17 +545,24 @@ fn worker(shared: &Shared, w: usize) {
             let mut seen = shared.seen.lock().expect("seen lock");
             let previous = seen.get(&f.id).copied();
             let replace = previous.is_some_and(|(seed, index)| seed == cfg.seed && i < index);
-            if previous.is_none() || replace {
-                match f.write(&cfg.out) {
-                    Ok(_) => {
-                        seen.insert(f.id.clone(), (cfg.seed, i));
-                        written += previous.is_none() as u64;
-                        if f.kind == Kind::Divergence {
-                            write_minimized(cfg, &mut backends, f);
-                        }
-                    }
-                    Err(e) => eprintln!("evmdiff: cannot write finding {}: {e:#}", f.id),
+            if !(previous.is_none() || replace) {
+                continue;
+            }
+            match f.write(&cfg.out) {
+                Ok(_) => {
+                    seen.insert(f.id.clone(), (cfg.seed, i));
+                    written += previous.is_none() as u64;
                 }
+                Err(e) => {
+                    eprintln!("evmdiff: cannot write finding {}: {e:#}", f.id);
+                    continue;
+                }
+            }
+            // Minimizing runs the case thousands of times: not while other workers wait for
+            // the lock.
+            drop(seen);
+            if f.kind == Kind::Divergence {
+                write_minimized(cfg, &mut backends, f);
             }
         }
         let mut st = shared.stats.lock().expect("stats lock");
@@ -566,29 +584,14 @@ fn worker(shared: &Shared, w: usize) {
                 .or_default() += 1;
         }
         drop(st);
-        shared.current[w].store(IDLE, Ordering::SeqCst);
+        slot.index.store(IDLE, Ordering::SeqCst);
     }
-    shared.current[w].store(IDLE, Ordering::SeqCst);
-}
-
-/// The opcodes `case` executes on `backend` (`None` if the backend panicked): the sampled
-/// coverage of a campaign, also timed by `evmdiff bench --generated`.
-pub fn opcodes_run(
-    backend: &mut dyn evmdiff_core::Backend,
-    case: &Case,
-    profile: &Profile,
-) -> Option<[bool; 256]> {
-    let mut seen = crate::coverage::OpcodesRun::default();
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        backend.execute_observed(case, profile, &mut seen)
-    }))
-    .ok()
-    .map(|_| seen.0)
+    slot.index.store(IDLE, Ordering::SeqCst);
 }
 
 /// Runs `case` observed on `backend` and adds the opcodes it executed to the campaign's.
 fn sample_coverage(shared: &Shared, backend: &mut dyn evmdiff_core::Backend, case: &Case) {
-    if let Some(seen) = opcodes_run(backend, case, &shared.config.profile) {
+    if let Some(seen) = crate::coverage::opcodes_run(backend, case, &shared.config.profile) {
         let mut executed = shared.executed.lock().expect("coverage lock");
         for (e, s) in executed.iter_mut().zip(seen) {
             *e |= s;

@@ -23,7 +23,7 @@ use arbitrary::Unstructured;
 use evmdiff_core::observe::{Observer, Step};
 use evmdiff_core::opcode::Opcode;
 use evmdiff_core::precompile::PRECOMPILES;
-use evmdiff_core::{Backend, BackendError, Behaviour, Profile, Status};
+use evmdiff_core::{Backend, BackendError, Behaviour, Case, Profile, Status};
 use serde::Serialize;
 
 use crate::campaign::input_bytes;
@@ -236,7 +236,6 @@ impl Coverage {
     }
 }
 
-/// The allowed opcodes and precompiles of `profile`, each with nothing executed yet.
 /// The opcodes a profile lets programs execute: those of its base fork that it does not make
 /// invalid or rejected.
 pub fn allowed_opcodes(profile: &Profile) -> Vec<u8> {
@@ -263,6 +262,22 @@ impl Observer for OpcodesRun {
     }
 }
 
+/// The opcodes `case` executes on `backend` (`None` if the backend panicked): the sampled
+/// coverage of a campaign, also timed by `evmdiff bench --generated`.
+pub fn opcodes_run(
+    backend: &mut dyn Backend,
+    case: &Case,
+    profile: &Profile,
+) -> Option<[bool; 256]> {
+    let mut seen = OpcodesRun::default();
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        backend.execute_observed(case, profile, &mut seen)
+    }))
+    .ok()
+    .map(|_| seen.0)
+}
+
+/// The allowed opcodes and precompiles of `profile`, each with nothing executed yet.
 fn empty(profile: &Profile) -> Coverage {
     let opcodes = allowed_opcodes(profile)
         .into_iter()

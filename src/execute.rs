@@ -39,7 +39,8 @@ pub struct CaseRun {
     pub executions: Vec<Execution>,
     /// Each backend that disagrees with the first backend that produced an outcome.
     pub divergences: Vec<Divergence>,
-    /// The positions in `executions` of each divergence's left and right backend.
+    /// The positions in `executions` of each divergence's left and right backend (left <
+    /// right: the left one is the reference).
     pub pairs: Vec<(usize, usize)>,
     /// Backends that halted with different halt classes (not visible in state; see
     /// [`halt_class_difference`]): reported, but not a divergence.
@@ -145,22 +146,16 @@ pub fn run_case_localized(
 /// Finds, for every divergence of `run`, the first step at which its two backends part
 /// ([`localize`]), re-running the case observed on both. A backend that fails or panics while
 /// observed leaves that divergence unlocalized: the outcome comparison still stands.
-pub fn localize_divergences(
+fn localize_divergences(
     backends: &mut [Box<dyn Backend>],
     case: &Case,
     profile: &Profile,
     run: &mut CaseRun,
 ) {
     for (d, &(l, r)) in run.divergences.iter_mut().zip(&run.pairs) {
-        if l == r || l >= backends.len() || r >= backends.len() {
-            continue;
-        }
-        let (first, second) = backends.split_at_mut(l.max(r));
-        let (left, right) = if l < r {
-            (&mut first[l], &mut second[0])
-        } else {
-            (&mut second[0], &mut first[r])
-        };
+        // The left backend is the reference, which comes before every other (`run_case`).
+        let (first, second) = backends.split_at_mut(r);
+        let (left, right) = (&mut first[l], &mut second[0]);
         let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             localize(left.as_mut(), right.as_mut(), case, profile)
         }));

@@ -114,14 +114,10 @@ pub fn localize(
         backend.execute_observed(case, profile, &mut w)?;
         Ok(w.steps)
     };
-    let mut wa = window(left)?;
-    let mut wb = window(right)?;
-    let (left_step, right_step) = (
-        wa.get(common - from).cloned(),
-        wb.get(common - from).cloned(),
-    );
-    wa.truncate(common - from);
-    wb.truncate(common - from);
+    // Both windows hold the same steps before `common`; keep the left one's as the context.
+    let mut before = window(left)?;
+    let right_step = window(right)?.into_iter().nth(common - from);
+    let left_step = before.drain(common - from..).next();
     let fields = match (&left_step, &right_step) {
         (Some(x), Some(y)) => x.differing_fields(y),
         _ => vec!["end"],
@@ -135,10 +131,10 @@ pub fn localize(
     };
     Ok(Some(StepDifference {
         index: common,
-        after: wa.last().map(|s| op_name(s.op)),
+        after: before.last().map(|s| op_name(s.op)),
         fields: fields.into_iter().map(String::from).collect(),
         left: left_step,
         right: right_step,
-        before: wa,
+        before,
     }))
 }

@@ -3,7 +3,7 @@
 //!
 //! Environment: `EVMDIFF_PROFILE` (built-in name or .toml file, default `mainnet-cancun`),
 //! `EVMDIFF_BACKENDS` (default `revm,evm`), `EVMDIFF_ALLOW` (an allowlist file).
-//! It is a thin wrapper over the same code path as `evmdiff fuzz` (`evmdiff::execute::run_case`).
+//! It is a thin wrapper over the same code path as `evmdiff fuzz` (`evmdiff::execute::run_case_localized`).
 //! Without `cfg(fuzzing)` it builds as a plain binary that replays the files given as
 //! arguments, so `cargo build` (OSS-Fuzz coverage builds) works on stable.
 

@@ -31,7 +31,8 @@ pub struct BenchArgs {
 
 /// Times generation alone, then the whole per-case work of a fuzzing campaign (generate, run
 /// every backend, compare, localize divergences, judge, observe the sampled coverage case;
-/// not the finding files or the shared counters), over the same `n` cases. Returns both rates in cases per second.
+/// not the finding files or the shared counters), over the same `n` cases. Returns both
+/// rates in cases per second.
 fn pipeline(
     args: &BenchArgs,
     backends: &mut [Box<dyn evmdiff_core::Backend>],
@@ -68,7 +69,11 @@ fn pipeline(
         };
         let run = run_case_localized(backends, &case, &profile);
         if i.is_multiple_of(campaign::COVERAGE_SAMPLE) {
-            std::hint::black_box(campaign::opcodes_run(backends[0].as_mut(), &case, &profile));
+            std::hint::black_box(evmdiff::coverage::opcodes_run(
+                backends[0].as_mut(),
+                &case,
+                &profile,
+            ));
         }
         std::hint::black_box(
             campaign::judge(&cfg, &names, i, &input, &case, &run, start.elapsed())
