@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::allowlist::Allowlist;
 use crate::execute::{CaseRun, run_case_localized};
 use crate::finding::{self, Finding, Kind, Provenance};
+use crate::views::{Views, compare_views};
 use crate::write::atomic_write;
 
 /// Bytes of generator input per case.
@@ -64,6 +65,8 @@ pub struct Config {
     /// A case still running after this long becomes a `hang` finding, and its worker is
     /// abandoned and replaced.
     pub hang_budget: Duration,
+    /// Prover views compared on every case (none by default: they cost extra executions).
+    pub views: Views,
     /// Makes each worker's backends from `backends` (the real registry; tests swap in
     /// wrappers around real backends to provoke hangs).
     pub instantiate: Instantiate,
@@ -526,7 +529,8 @@ fn worker(shared: &Shared, w: usize) {
         };
         slot.started.store(now_ms(shared), Ordering::SeqCst);
         let t = Instant::now();
-        let run = run_case_localized(&mut backends, &case, &cfg.profile);
+        let mut run = run_case_localized(&mut backends, &case, &cfg.profile);
+        compare_views(&mut backends, &case, &cfg.profile, cfg.views, &mut run);
         let took = t.elapsed();
         if slot.abandoned.load(Ordering::SeqCst) {
             // The watchdog gave up on this case and kept it as a hang finding.
@@ -640,11 +644,7 @@ mod tests {
             self.0.version()
         }
         fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
-            if CALLS.fetch_add(1, Ordering::SeqCst) == STALL_AT {
-                loop {
-                    std::thread::park();
-                }
-            }
+            stall_once();
             self.0.execute(case, profile)
         }
         fn execute_observed(
@@ -653,7 +653,18 @@ mod tests {
             profile: &Profile,
             observer: &mut dyn Observer,
         ) -> Result<Outcome, BackendError> {
+            // The campaign's fast path executes observed.
+            stall_once();
             self.0.execute_observed(case, profile, observer)
+        }
+    }
+
+    /// Never returns on the `STALL_AT`-th execution.
+    fn stall_once() {
+        if CALLS.fetch_add(1, Ordering::SeqCst) == STALL_AT {
+            loop {
+                std::thread::park();
+            }
         }
     }
 
@@ -679,6 +690,7 @@ mod tests {
             allow: Allowlist::default(),
             case_budget: Duration::from_secs(60),
             hang_budget: Duration::from_millis(500),
+            views: Views::default(),
             instantiate: with_a_stalling_backend,
         };
         let started = Instant::now();

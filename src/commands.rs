@@ -7,3 +7,4 @@ pub mod minimize;
 pub mod profiles;
 pub mod replay;
 pub mod run;
+pub mod trace_diff;

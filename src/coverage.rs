@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use alloy_primitives::Address;
 use anyhow::{Result, bail};
 use arbitrary::Unstructured;
-use evmdiff_core::observe::{Observer, Step};
+use evmdiff_core::observe::{Flow, Observer, Step};
 use evmdiff_core::opcode::Opcode;
 use evmdiff_core::precompile::PRECOMPILES;
 use evmdiff_core::{Backend, BackendError, Behaviour, Case, Profile, Status};
@@ -257,8 +257,9 @@ impl Default for OpcodesRun {
 }
 
 impl Observer for OpcodesRun {
-    fn step(&mut self, step: &Step<'_>) {
+    fn step(&mut self, step: &Step<'_>) -> Flow {
         self.0[step.opcode as usize] = true;
+        Flow::Continue(())
     }
 }
 
@@ -340,9 +341,10 @@ impl CaseCounts {
 }
 
 impl Observer for CaseCounts {
-    fn step(&mut self, step: &Step<'_>) {
+    fn step(&mut self, step: &Step<'_>) -> Flow {
         self.opcodes[step.opcode as usize] += 1;
         self.top_frame_steps += (step.depth == 1) as u64;
+        Flow::Continue(())
     }
 
     fn precompile(&mut self, address: Address) {

@@ -1,8 +1,9 @@
 //! Running one case on several backends and judging the results.
 
-use evmdiff_core::compare::{Divergence, compare, halt_class_difference};
+use evmdiff_core::compare::{Difference, Divergence, compare, halt_class_difference};
 use evmdiff_core::expect::{Check, check};
-use evmdiff_core::localize::localize;
+use evmdiff_core::lockstep::lockstep;
+use evmdiff_core::step_hash::StepHash;
 use evmdiff_core::{Backend, BackendError, Case, Outcome, Profile};
 use serde::Serialize;
 
@@ -15,6 +16,9 @@ pub struct Execution {
     pub version: &'static str,
     /// The outcome, or why there is none.
     pub result: Result<Outcome, BackendError>,
+    /// The rolling hash of the steps, when the case ran on the fast path
+    /// ([`run_case_localized`]) and the backend produced an outcome.
+    pub steps: Option<StepHash>,
     /// The outcome against the case's expectation (only when the profile is mainnet at the
     /// case's own fork; otherwise the expectation does not apply).
     pub check: Check,
@@ -57,18 +61,35 @@ pub fn expectation_applies(case: &Case, profile: &Profile) -> bool {
 /// Runs `case` on every backend under `profile`, checks expectations and compares outcomes.
 /// A backend that panics becomes a `Failed` result, not a dead run.
 pub fn run_case(backends: &mut [Box<dyn Backend>], case: &Case, profile: &Profile) -> CaseRun {
+    run_case_with(backends, case, profile, false)
+}
+
+/// [`run_case`], hashing every backend's steps when `hash_steps` (the fast path): two backends
+/// whose outcomes agree but whose step hashes do not diverge on the field `steps`.
+fn run_case_with(
+    backends: &mut [Box<dyn Backend>],
+    case: &Case,
+    profile: &Profile,
+    hash_steps: bool,
+) -> CaseRun {
     let applies = expectation_applies(case, profile);
     let executions: Vec<Execution> = backends
         .iter_mut()
         .map(|b| {
-            let result =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| b.execute(case, profile)))
-                    .unwrap_or_else(|p| {
-                        Err(BackendError::Failed(format!(
-                            "panic: {}",
-                            panic_message(&p)
-                        )))
-                    });
+            let mut hash = StepHash::default();
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                if hash_steps {
+                    b.execute_observed(case, profile, &mut hash)
+                } else {
+                    b.execute(case, profile)
+                }
+            }))
+            .unwrap_or_else(|p| {
+                Err(BackendError::Failed(format!(
+                    "panic: {}",
+                    panic_message(&p)
+                )))
+            });
             let check = match (&result, applies) {
                 (Ok(o), true) => check(case, o),
                 _ => Check::NoExpectation,
@@ -76,6 +97,7 @@ pub fn run_case(backends: &mut [Box<dyn Backend>], case: &Case, profile: &Profil
             Execution {
                 backend: b.name(),
                 version: b.version(),
+                steps: (hash_steps && result.is_ok()).then_some(hash),
                 result,
                 check,
             }
@@ -101,7 +123,13 @@ pub fn run_case(backends: &mut [Box<dyn Backend>], case: &Case, profile: &Profil
                     step: None,
                 });
             }
-            let differences = compare(ref_outcome, outcome);
+            let mut differences = compare(ref_outcome, outcome);
+            if differences.is_empty()
+                && let (Some(a), Some(b)) = (executions[ref_index].steps, executions[index].steps)
+                && a != b
+            {
+                differences.push(steps_difference(a, b));
+            }
             if !differences.is_empty() {
                 divergences.push(Divergence {
                     left: ref_name.to_string(),
@@ -129,14 +157,25 @@ pub fn run_case(backends: &mut [Box<dyn Backend>], case: &Case, profile: &Profil
     }
 }
 
-/// [`run_case`], then [`localize_divergences`] when the outcomes differ: the code path of a
-/// fuzzing campaign, whose signatures need the first differing step.
+/// The difference of two backends whose outcomes agree but whose steps do not.
+fn steps_difference(a: StepHash, b: StepHash) -> Difference {
+    let render = |h: StepHash| format!("{:016x} ({} steps)", h.hash, h.steps);
+    Difference {
+        field: "steps".into(),
+        left: render(a),
+        right: render(b),
+    }
+}
+
+/// The fast path of a fuzzing campaign: [`run_case`] with a rolling hash of every backend's
+/// steps, then, for the pairs whose outcomes or step hashes differ, [`localize_divergences`]
+/// in lockstep, since signatures need the first differing step.
 pub fn run_case_localized(
     backends: &mut [Box<dyn Backend>],
     case: &Case,
     profile: &Profile,
 ) -> CaseRun {
-    let mut run = run_case(backends, case, profile);
+    let mut run = run_case_with(backends, case, profile, true);
     if !run.divergences.is_empty() {
         localize_divergences(backends, case, profile, &mut run);
     }
@@ -144,7 +183,7 @@ pub fn run_case_localized(
 }
 
 /// Finds, for every divergence of `run`, the first step at which its two backends part
-/// ([`localize`]), re-running the case observed on both. A backend that fails or panics while
+/// ([`lockstep`]), re-running the case on both side by side. A backend that fails or panics while
 /// observed leaves that divergence unlocalized: the outcome comparison still stands.
 fn localize_divergences(
     backends: &mut [Box<dyn Backend>],
@@ -157,16 +196,10 @@ fn localize_divergences(
         let (first, second) = backends.split_at_mut(r);
         let (left, right) = (&mut first[l], &mut second[0]);
         let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            localize(left.as_mut(), right.as_mut(), case, profile)
+            lockstep(left.as_mut(), right.as_mut(), case, profile)
         }));
         d.step = found.ok().and_then(Result::ok).flatten();
     }
 }
 
-/// The text of a panic payload.
-pub fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "non-string panic payload".into())
-}
+pub use evmdiff_core::backend::panic_message;

@@ -12,4 +12,6 @@ pub mod finding;
 pub mod inputs;
 pub mod report;
 pub mod shrink;
+pub mod trace_files;
+pub mod views;
 pub mod write;

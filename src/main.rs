@@ -53,6 +53,35 @@ enum Command {
         /// Output format: a table per case, or one JSON object per case.
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
+        /// Also write one EIP-3155 trace per case and backend into this folder
+        /// (`<case>.<backend>.jsonl`: a JSON line per instruction, then a summary line with
+        /// stateRoot, output, gasUsed, pass and fork).
+        #[arg(long, value_name = "DIR")]
+        trace: Option<PathBuf>,
+        /// Prover views to compare too: `witness`, `rw-log` (comma-separated; see `fuzz`).
+        /// With --trace, each backend's read/write log (`.rw.jsonl`) and witness
+        /// (`.witness.json`) are written next to its trace.
+        #[arg(long, default_value = "", value_name = "VIEWS")]
+        prover: String,
+    },
+    /// Show where two EIP-3155 traces part: the first differing step, its differing fields and
+    /// the steps before it, then the two summary lines.
+    ///
+    /// Reads traces written by `evmdiff run --trace`, geth's `evm --json`, `revme` or
+    /// `ethereum-spec-evm` (numbers as JSON numbers or hex strings). A field one trace lacks is
+    /// not compared. Exit code 0 when the traces agree, 1 when they part, 2 on unreadable input.
+    TraceDiff {
+        /// The first trace (the reference).
+        a: PathBuf,
+        /// The second trace.
+        b: PathBuf,
+        /// Step fields not to compare, comma-separated (of pc, op, gas, gasCost, memSize,
+        /// stack, depth, refund, returnData).
+        #[arg(long, value_delimiter = ',')]
+        ignore: Vec<String>,
+        /// Identical steps to show before the first differing one.
+        #[arg(long, default_value_t = 4)]
+        context: usize,
     },
     /// Replay ethereum/tests state tests: check every backend against the files' expected
     /// state roots and logs, compare the backends, print pass rates.
@@ -119,6 +148,12 @@ enum Command {
         /// abandoned and replaced, and the campaign goes on.
         #[arg(long, value_parser = commands::fuzz::parse_duration, default_value = "60s")]
         hang_budget: std::time::Duration,
+        /// Prover views to compare too, comma-separated: `witness` (each backend's execution
+        /// witness must suffice for its own stateless re-execution, and the backends' must
+        /// match) and `rw-log` (the ordered read/write operations). Each costs extra
+        /// executions.
+        #[arg(long, default_value = "", value_name = "VIEWS")]
+        prover: String,
         /// After the campaign, rerun its cases observed on the first backend and report which
         /// allowed opcodes and precompiles they executed, the early-halt share and the status
         /// mix (also in --stats-json, under "coverage").
@@ -254,14 +289,28 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             profile,
             backends,
             format,
+            trace,
+            prover,
         } => {
             let diverged = commands::run::run(&RunArgs {
                 paths: cases,
                 profile,
                 backends,
                 format,
+                trace,
+                views: evmdiff::views::Views::parse(&prover)?,
             })?;
             Ok(failed(diverged))
+        }
+        Command::TraceDiff {
+            a,
+            b,
+            ignore,
+            context,
+        } => {
+            let (text, parted) = commands::trace_diff::trace_diff(&a, &b, &ignore, context)?;
+            print!("{text}");
+            Ok(failed(parted))
         }
         Command::Replay {
             paths,
@@ -294,6 +343,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             stats_json,
             case_budget,
             hang_budget,
+            prover,
             coverage,
         } => {
             let jobs = jobs.unwrap_or_else(default_jobs);
@@ -309,6 +359,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 stats_json,
                 case_budget,
                 hang_budget,
+                views: evmdiff::views::Views::parse(&prover)?,
                 coverage,
             })?;
             Ok(failed(fail_on_findings && stats.findings_written > 0))

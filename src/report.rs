@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use evmdiff_core::expect::Check;
-use evmdiff_core::localize::StepDifference;
+use evmdiff_core::lockstep::StepDifference;
 use evmdiff_core::trace::TraceStep;
 use evmdiff_core::{Case, Outcome, Profile};
 use serde_json::{Value, json};
@@ -116,8 +116,14 @@ pub fn text(case: &Case, profile: &Profile, run: &CaseRun) -> String {
                 for diff in &d.differences {
                     let _ = writeln!(s, "    {diff}");
                 }
+                let view = d.differences.iter().any(|x| {
+                    ["witness.", "rw_log.", "stateless."]
+                        .iter()
+                        .any(|p| x.field.starts_with(p))
+                });
                 match &d.step {
                     Some(step) => s.push_str(&step_text(step, &d.left, &d.right)),
+                    None if view => {}
                     None => s.push_str(
                         "    every executed step is identical: the outcomes part after the last instruction\n",
                     ),

@@ -43,7 +43,7 @@ const KNOWN: &[(&str, Option<Known>)] = &[
         "sstore_gas_after_selfdestruct_in_create.json",
         Some(Known {
             field: "gas_used",
-            step: Some("after SSTORE: gas"),
+            step: Some("at SSTORE: gas_cost"),
         }),
     ),
 ];

@@ -30,6 +30,8 @@ mod status;
 mod validate;
 mod world;
 
+use std::cell::RefCell;
+
 use alloy_primitives::{Bytes, Log};
 use evm::backend::OverlayedBackend;
 use evm::interpreter::ExitError;
@@ -38,6 +40,7 @@ use evm::standard::{
     Config, DispatchEtable, EtableResolver, GasometerEtable, Invoker, TransactArgs,
     TransactArgsCallCreate, TransactGasPrice,
 };
+use evmdiff_core::observe::StateRead;
 use evmdiff_core::{Backend, BackendError, Case, Fork, Observer, Outcome, Profile, Status};
 
 use convert::{address, eu256, h160, h256, u256_of};
@@ -135,7 +138,7 @@ impl Backend for EvmBackend {
 fn run(
     case: &Case,
     profile: &Profile,
-    observer: Option<&mut dyn Observer>,
+    mut observer: Option<&mut dyn Observer>,
 ) -> Result<Outcome, BackendError> {
     let fork = profile.base_fork;
     let config = config(fork)?;
@@ -200,10 +203,11 @@ fn run(
         World {
             block: &block,
             accounts: &world,
+            reads: observer.is_some().then(RefCell::default),
         },
         &config.runtime,
     );
-    let result = match observer {
+    let result = match observer.as_deref_mut() {
         None => {
             let resolver = EtableResolver::new(&precompiles, &etable);
             let invoker = TxInvoker(Invoker::new(&resolver));
@@ -227,7 +231,14 @@ fn run(
             evm::transact(args, Some(HEAP_DEPTH), &mut backend, &invoker)
         }
     };
-    let (_, changes) = backend.deconstruct();
+    let (base, changes) = backend.deconstruct();
+    if let (Some(observer), Some(reads)) = (observer, base.reads) {
+        // The sender was read before evm ran, by `validate` (nonce, balance, code).
+        observer.read(StateRead::Account(tx.sender));
+        for read in reads.into_inner() {
+            observer.read(read);
+        }
+    }
 
     if let Some(why) = refusal.take() {
         return Ok(Outcome::rejected(&case.pre, why));

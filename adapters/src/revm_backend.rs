@@ -162,7 +162,13 @@ impl RevmBackend {
 
         let (result, mut cached) = match observer {
             None => (cached.evm.transact(env::tx(case)), cached),
-            Some(observer) => observe::inspect(cached, env::tx(case), observer),
+            Some(observer) => {
+                let (result, cached) = observe::inspect(cached, env::tx(case), &mut *observer);
+                if let Ok(r) = &result {
+                    observe::report_reads(&r.state, observer);
+                }
+                (result, cached)
+            }
         };
         let evm = &mut cached.evm;
         let rejected = evm.ctx.chain.rejected.take();

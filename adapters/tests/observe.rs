@@ -11,7 +11,7 @@ use evmdiff_adapters::evm_backend::EvmBackend;
 use evmdiff_adapters::revm_backend::RevmBackend;
 use evmdiff_core::case::{BlockEnv, Transaction};
 use evmdiff_core::expect::skip_reason;
-use evmdiff_core::observe::{Observer, Recorder, Step};
+use evmdiff_core::observe::{Flow, Observer, Recorder, Step};
 use evmdiff_core::statetest::{self, json_files};
 use evmdiff_core::{Account, Backend, Case, Fork, Profile, State, Status};
 
@@ -106,8 +106,9 @@ enum Event {
 struct Events(Vec<Event>);
 
 impl Observer for Events {
-    fn step(&mut self, s: &Step<'_>) {
+    fn step(&mut self, s: &Step<'_>) -> Flow {
         self.0.push(Event::Step(s.depth, s.pc, s.opcode, s.gas));
+        Flow::Continue(())
     }
 
     fn precompile(&mut self, address: Address) {

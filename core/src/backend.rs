@@ -40,3 +40,11 @@ pub trait Backend: Send {
         observer: &mut dyn Observer,
     ) -> Result<Outcome, BackendError>;
 }
+
+/// The text of a panic payload: a backend that panics becomes a finding with this message.
+pub fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".into())
+}

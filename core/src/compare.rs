@@ -9,7 +9,7 @@ use std::fmt;
 use alloy_primitives::Address;
 use serde::Serialize;
 
-use crate::localize::StepDifference;
+use crate::lockstep::StepDifference;
 use crate::outcome::{Outcome, Status};
 use crate::state::Account;
 
@@ -40,7 +40,7 @@ pub struct Divergence {
     /// The differing fields.
     pub differences: Vec<Difference>,
     /// The first executed step at which the two backends part, once localized (see
-    /// [`localize`](crate::localize)); `None` before localization or when every step agrees.
+    /// [`lockstep`](crate::lockstep)); `None` before localization or when every step agrees.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub step: Option<StepDifference>,
 }

@@ -4,23 +4,27 @@
 //! how it is read from and written to the ethereum/tests state-test format ([`case`],
 //! [`statetest`]), what a backend returns ([`outcome`], [`state`]), the [`backend::Backend`]
 //! trait every EVM implements, how an execution is watched step by step ([`observe`]), and how
-//! two outcomes are compared ([`compare`]) and where two executions part ([`localize`],
+//! two outcomes are compared ([`compare`]) and where two executions part ([`lockstep`],
 //! over the owned steps of [`trace`]).
 
 pub mod backend;
 pub mod case;
 pub mod compare;
+pub mod eip3155;
 pub mod expect;
 pub mod fork;
-pub mod localize;
+pub mod lockstep;
 pub mod observe;
 pub mod opcode;
 pub mod outcome;
 pub mod precompile;
 pub mod profile;
+pub mod rw_log;
 pub mod state;
 pub mod statetest;
+pub mod step_hash;
 pub mod trace;
+pub mod witness;
 
 pub use backend::{Backend, BackendError};
 pub use case::Case;

@@ -4,8 +4,13 @@
 //! An [`Observer`] is handed to [`Backend::execute_observed`](crate::Backend::execute_observed);
 //! the plain [`Backend::execute`](crate::Backend::execute) never sees one and pays nothing for
 //! this module. Coverage counting needs only the opcode of each step; localizing a divergence
-//! ([`crate::localize`]) and writing EIP-3155 traces ([`crate::trace`]) need the machine state
+//! ([`crate::lockstep`]) and writing EIP-3155 traces ([`crate::trace`]) need the machine state
 //! too, which an observer asks for with [`Observer::wants_state`] so that counting stays cheap.
+//!
+//! A step is reported in two halves: [`Observer::step`] before the instruction (what it sees)
+//! and [`Observer::step_end`] after it (what it cost). The state must be borrowed before the
+//! instruction changes it, and the cost is only known after; reporting both halves lets the
+//! backend lend its own stack and memory instead of copying them on every step.
 
 use alloy_primitives::{Address, U256};
 
@@ -29,6 +34,10 @@ pub struct Step<'a> {
     pub opcode: u8,
     /// Gas remaining in the frame before the instruction is charged.
     pub gas: u64,
+    /// The frame's refund counter before the instruction (refunds accrued in this frame and
+    /// merged from its successful callees, so it can be negative under EIP-2200), when the
+    /// backend exposes it: `None` for a backend that keeps it private (`evm`).
+    pub refund: Option<i64>,
     /// The frame's machine state before the instruction, when the observer asked for it.
     pub state: Option<StepState<'a>>,
 }
@@ -42,6 +51,9 @@ pub struct StepState<'a> {
     pub memory: &'a [u8],
     /// The return data buffer of the frame's last call (what RETURNDATASIZE measures).
     pub return_data: &'a [u8],
+    /// The account whose storage the frame uses (ADDRESS; the caller's for DELEGATECALL and
+    /// CALLCODE).
+    pub address: Address,
 }
 
 impl<'a> Step<'a> {
@@ -52,7 +64,16 @@ impl<'a> Step<'a> {
             pc,
             opcode,
             gas,
+            refund: None,
             state: None,
+        }
+    }
+
+    /// The same step with the frame's refund counter.
+    pub fn with_refund(self, refund: i64) -> Step<'a> {
+        Step {
+            refund: Some(refund),
+            ..self
         }
     }
 
@@ -65,6 +86,29 @@ impl<'a> Step<'a> {
     }
 }
 
+/// Whether the backend goes on executing after a step: an observer that has seen enough (the
+/// lockstep comparator, at the first differing step) breaks, and the backend halts every
+/// frame as it reaches its next instruction. The outcome of a stopped execution means nothing.
+pub type Flow = std::ops::ControlFlow<()>;
+
+/// The gas an instruction cost in its own frame, reported after it executed: gas remaining
+/// before it minus gas remaining after it, where for the CALL and CREATE families "after"
+/// is once the callee's gas has been set aside (so the cost includes the gas made available
+/// to the callee, as geth's and the execution spec's EIP-3155 traces count it). `None` for an
+/// instruction that halts exceptionally: backends differ in what they charge before giving
+/// up (all remaining gas, or only what was paid), and the frame loses all its gas either way.
+pub type GasCost = Option<u64>;
+
+/// A read of the pre-state by a backend: what an execution witness must contain for the
+/// transaction to be re-executed without the rest of the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StateRead {
+    /// An account's leaf (balance, nonce, code hash, whether it has storage) and its code.
+    Account(Address),
+    /// One storage slot of an account.
+    Storage(Address, U256),
+}
+
 /// Receives what an observed execution does. Every method does nothing by default, so an
 /// observer implements only what it needs.
 pub trait Observer {
@@ -75,8 +119,16 @@ pub trait Observer {
     }
 
     /// Called before each executed instruction, at every depth, in execution order.
-    fn step(&mut self, step: &Step<'_>) {
+    fn step(&mut self, step: &Step<'_>) -> Flow {
         let _ = step;
+        Flow::Continue(())
+    }
+
+    /// Called after the instruction of the last [`step`](Observer::step), before the next
+    /// step (the callee's first, for a call), with its [`GasCost`]. A backend that cannot
+    /// tell may skip it; the step's cost is then unknown.
+    fn step_end(&mut self, gas_cost: GasCost) {
+        let _ = gas_cost;
     }
 
     /// Called when a precompile is actually called: by a CALL-family instruction (after the
@@ -86,6 +138,13 @@ pub trait Observer {
     /// rejection is, since the call reached the precompile's address as a precompile.
     fn precompile(&mut self, address: Address) {
         let _ = address;
+    }
+
+    /// Called for every account and slot the backend loaded from the pre-state, once the
+    /// execution is over, in no particular order (duplicates allowed). Only backends whose
+    /// state is loaded lazily can tell; what each reports is listed in `docs/backends.md`.
+    fn read(&mut self, read: StateRead) {
+        let _ = read;
     }
 }
 
@@ -119,8 +178,15 @@ impl Observer for Recorder {
         self.state
     }
 
-    fn step(&mut self, step: &Step<'_>) {
+    fn step(&mut self, step: &Step<'_>) -> Flow {
         self.steps.push(crate::trace::TraceStep::from(step));
+        Flow::Continue(())
+    }
+
+    fn step_end(&mut self, gas_cost: GasCost) {
+        if let Some(last) = self.steps.last_mut() {
+            last.gas_cost = gas_cost;
+        }
     }
 
     fn precompile(&mut self, address: Address) {

@@ -1,16 +1,16 @@
-//! Owned steps: what a recorded trace keeps of each [`Step`], and the digest that lets two
-//! traces be compared step by step without keeping them.
+//! Owned steps: what a recorded trace keeps of each [`Step`], and how two of them differ.
 //!
 //! A [`TraceStep`] keeps the stack whole (it is what a reader of a report needs) but memory and
-//! return data only as their size and a hash: a step-by-step copy of memory would make a trace
-//! of a memory-heavy program quadratic in size.
+//! return data only as their size and a 64-bit hash: a step-by-step copy of memory would make a
+//! trace of a memory-heavy program quadratic in size.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hasher};
 
-use alloy_primitives::{B256, U256, keccak256};
+use alloy_primitives::U256;
+use foldhash::fast::FixedState;
 use serde::Serialize;
 
-use crate::observe::Step;
+use crate::observe::{GasCost, Step};
 use crate::opcode::Opcode;
 
 /// One recorded instruction, with the machine state before it.
@@ -27,16 +27,25 @@ pub struct TraceStep {
     pub op_name: String,
     /// Gas remaining before the instruction.
     pub gas: u64,
+    /// What the instruction cost (see [`GasCost`]); `None` for an exceptional halt or when the
+    /// backend did not say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gas_cost: GasCost,
+    /// The frame's refund counter before the instruction, when the backend exposes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund: Option<i64>,
     /// Stack, bottom first (empty when the observer did not ask for state).
     pub stack: Vec<U256>,
     /// Active memory size in bytes (MSIZE).
     pub mem_size: usize,
-    /// keccak256 of the active memory.
-    pub memory_hash: B256,
+    /// [`bytes_hash`] of the active memory.
+    #[serde(serialize_with = "hex64")]
+    pub memory_hash: u64,
     /// Size of the return data buffer.
     pub return_data_size: usize,
-    /// keccak256 of the return data buffer.
-    pub return_data_hash: B256,
+    /// [`bytes_hash`] of the return data buffer.
+    #[serde(serialize_with = "hex64")]
+    pub return_data_hash: u64,
 }
 
 impl From<&Step<'_>> for TraceStep {
@@ -51,13 +60,29 @@ impl From<&Step<'_>> for TraceStep {
             op: s.opcode,
             op_name: op_name(s.opcode),
             gas: s.gas,
+            gas_cost: None,
+            refund: s.refund,
             stack: stack.to_vec(),
             mem_size: memory.len(),
-            memory_hash: keccak256(memory),
+            memory_hash: bytes_hash(memory),
             return_data_size: return_data.len(),
-            return_data_hash: keccak256(return_data),
+            return_data_hash: bytes_hash(return_data),
         }
     }
+}
+
+/// A fixed-seed 64-bit hash of a byte string: what steps keep of memory and return data.
+/// Lockstep hashes the memory on every step, where keccak256 would cost more than the EVMs;
+/// a collision can only hide a difference, and the outcome comparison still sees its effects.
+pub fn bytes_hash(bytes: &[u8]) -> u64 {
+    let mut h = FixedState::with_seed(0x6d656d6f7279).build_hasher();
+    h.write(bytes);
+    h.write_usize(bytes.len());
+    h.finish()
+}
+
+fn hex64<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{v:016x}"))
 }
 
 /// The name of an opcode byte, `UNKNOWN_0x..` when it has none.
@@ -80,6 +105,12 @@ impl TraceStep {
         check(self.pc != other.pc, "pc");
         check(self.op != other.op, "opcode");
         check(self.gas != other.gas, "gas");
+        check(self.gas_cost != other.gas_cost, "gas_cost");
+        // Only comparable where both backends expose their refund counter.
+        check(
+            matches!((self.refund, other.refund), (Some(a), Some(b)) if a != b),
+            "refund",
+        );
         check(self.stack != other.stack, "stack");
         check(self.mem_size != other.mem_size, "memory_size");
         check(
@@ -93,18 +124,4 @@ impl TraceStep {
         );
         out
     }
-}
-
-/// A 64-bit digest of everything [`TraceStep`] compares, computed from the borrowed step
-/// without copying it. Two steps with equal fields have equal digests; a collision can only
-/// hide a difference, never invent one, and localization re-checks the full steps.
-pub fn digest(s: &Step<'_>) -> u64 {
-    let mut h = DefaultHasher::new();
-    (s.depth, s.pc, s.opcode, s.gas).hash(&mut h);
-    if let Some(st) = &s.state {
-        st.stack.hash(&mut h);
-        st.memory.hash(&mut h);
-        st.return_data.hash(&mut h);
-    }
-    h.finish()
 }

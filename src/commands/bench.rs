@@ -7,8 +7,9 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use evmdiff_core::{Case, Fork, Profile};
 
-use evmdiff::execute::run_case_localized;
+use evmdiff::execute::{run_case, run_case_localized};
 use evmdiff::{backends, campaign, inputs};
+use evmdiff_core::lockstep::lockstep;
 
 /// Options of `evmdiff bench`.
 #[derive(Debug)]
@@ -56,6 +57,7 @@ fn pipeline(
         allow: Default::default(),
         case_budget: std::time::Duration::from_secs(3600),
         hang_budget: std::time::Duration::from_secs(3600),
+        views: Default::default(),
         instantiate: evmdiff::backends::instantiate,
     };
     let names: Vec<String> = backends
@@ -82,6 +84,34 @@ fn pipeline(
         );
     }
     Ok((gen_rate, n as f64 / start.elapsed().as_secs_f64()))
+}
+
+/// Cases per second of three ways to compare the backends on `cases`: outcomes only
+/// (untraced), the fuzzing fast path (outcomes plus a rolling step hash, lockstep only on a
+/// mismatch), and full lockstep on every case (outcomes, then the first two backends' steps
+/// compared one by one in parallel threads).
+fn comparison_modes(
+    backends: &mut [Box<dyn evmdiff_core::Backend>],
+    cases: &[(Case, Profile)],
+) -> [f64; 3] {
+    let rate = |start: Instant| cases.len() as f64 / start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    for (case, profile) in cases {
+        std::hint::black_box(run_case(backends, case, profile).verdict);
+    }
+    let untraced = rate(start);
+    let start = Instant::now();
+    for (case, profile) in cases {
+        std::hint::black_box(run_case_localized(backends, case, profile).verdict);
+    }
+    let fast = rate(start);
+    let start = Instant::now();
+    for (case, profile) in cases {
+        std::hint::black_box(run_case(backends, case, profile).verdict);
+        let (first, rest) = backends.split_at_mut(1);
+        std::hint::black_box(lockstep(first[0].as_mut(), rest[0].as_mut(), case, profile).ok());
+    }
+    [untraced, fast, rate(start)]
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -123,7 +153,16 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
     }
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); backends.len()];
     let (mut gen_rates, mut pipeline_rates) = (Vec::new(), Vec::new());
+    let mut modes: [Vec<f64>; 3] = Default::default();
     for _ in 0..args.rounds.max(1) {
+        if backends.len() >= 2 {
+            for (k, rate) in comparison_modes(&mut backends, &cases)
+                .into_iter()
+                .enumerate()
+            {
+                modes[k].push(rate);
+            }
+        }
         if let Some(n) = args.generated {
             let (g, p) = pipeline(args, &mut backends, n)?;
             gen_rates.push(g);
@@ -156,6 +195,27 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             1e6 / m,
             m / medians[0]
         );
+    }
+    if backends.len() >= 2 {
+        let [untraced, fast, lockstep] = modes.map(median);
+        println!(
+            "comparison of {} and {} (cases/s, cost vs untraced):",
+            backends[0].name(),
+            backends[1].name()
+        );
+        for (label, rate) in [
+            ("untraced", untraced),
+            ("fast path", fast),
+            ("lockstep", lockstep),
+        ] {
+            println!(
+                "  {:<15} {:>12.0} {:>12.1} {:>9.2}x",
+                label,
+                rate,
+                1e6 / rate,
+                untraced / rate
+            );
+        }
     }
     if args.generated.is_some() {
         // All backends back to back, each at its bare rate: the ceiling for a campaign.

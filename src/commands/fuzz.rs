@@ -39,6 +39,8 @@ pub struct FuzzArgs {
     pub case_budget: Duration,
     /// Time after which a running case is a hang.
     pub hang_budget: Duration,
+    /// Prover views compared on every case.
+    pub views: evmdiff::views::Views,
     /// After the campaign, measure what its cases executed on the first backend.
     pub coverage: bool,
 }
@@ -106,6 +108,7 @@ pub fn fuzz(args: &FuzzArgs) -> Result<Stats> {
         allow,
         case_budget: args.case_budget,
         hang_budget: args.hang_budget,
+        views: args.views,
         instantiate: evmdiff::backends::instantiate,
     };
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());

@@ -7,6 +7,8 @@ use evmdiff_core::{BackendError, Profile};
 
 use crate::OutputFormat;
 use evmdiff::execute::{Verdict, run_case_localized};
+use evmdiff::trace_files::write_traces;
+use evmdiff::views::{Views, compare_views};
 use evmdiff::{backends, inputs, report};
 
 /// Options of `evmdiff run`.
@@ -20,6 +22,10 @@ pub struct RunArgs {
     pub backends: String,
     /// Text table or JSON lines.
     pub format: OutputFormat,
+    /// Folder for one EIP-3155 trace per case and backend.
+    pub trace: Option<PathBuf>,
+    /// Prover views to compare.
+    pub views: Views,
 }
 
 /// Runs the cases; returns true when some backends diverged or one failed internally.
@@ -40,7 +46,8 @@ pub fn run(args: &RunArgs) -> Result<bool> {
         }
         for case in &loaded.cases {
             let profile = inputs::profile_for(case, given.as_ref())?;
-            let run = run_case_localized(&mut backends, case, &profile);
+            let mut run = run_case_localized(&mut backends, case, &profile);
+            compare_views(&mut backends, case, &profile, args.views, &mut run);
             // A backend that failed internally is as much a problem as a divergence.
             diverged |= run.verdict == Verdict::Diverge
                 || run
@@ -50,6 +57,11 @@ pub fn run(args: &RunArgs) -> Result<bool> {
             match args.format {
                 OutputFormat::Text => println!("{}", report::text(case, &profile, &run)),
                 OutputFormat::Json => println!("{}", report::json(case, &profile, &run)),
+            }
+            if let Some(dir) = &args.trace {
+                for path in write_traces(dir, &file, &mut backends, case, &profile, args.views)? {
+                    eprintln!("trace: {}", path.display());
+                }
             }
         }
     }

@@ -33,14 +33,19 @@ pub struct Signature {
     pub status: Option<String>,
 }
 
-/// The kind of a difference's field: `state[0xab..].storage[0x1]` becomes `state.storage`.
+/// The kind of a difference's field: `state[0xab..].storage[0x1]` becomes `state.storage`,
+/// `witness.storage[0xab..][0x1]` becomes `witness.storage`, `stateless.state[0xab..].nonce`
+/// becomes `stateless.state.nonce`.
 fn field_kind(field: &str) -> String {
+    if let Some(rest) = field.strip_prefix("stateless.") {
+        return format!("stateless.{}", field_kind(rest));
+    }
     match field.strip_prefix("state[") {
         Some(rest) => match rest.split_once("].") {
             Some((_, tail)) => format!("state.{}", tail.split('[').next().unwrap_or(tail)),
             None => "state.account".to_string(),
         },
-        None => field.to_string(),
+        None => field.split('[').next().unwrap_or(field).to_string(),
     }
 }
 

@@ -14,7 +14,9 @@ use std::cell::{Cell, RefCell};
 use alloy_primitives::U256;
 use evm::interpreter::etable::Etable;
 use evm::interpreter::trap::CallCreateTrap;
-use evm::interpreter::{Capture, Control, ExitError, ExitResult, Interpreter, Machine};
+use evm::interpreter::{
+    Capture, Control, ExitError, ExitException, ExitResult, Interpreter, Machine,
+};
 use evm::standard::{PrecompileSet, State};
 use evm::uint::H160;
 use evm::{Invoker as InvokerT, InvokerControl, InvokerExit};
@@ -37,6 +39,9 @@ pub(super) struct Watch<'o> {
     /// numbers, and its memory buffer may be longer or shorter than the active memory).
     stack: RefCell<Vec<U256>>,
     memory: RefCell<Vec<u8>>,
+    /// Gas before a CALL- or CREATE-family step whose cost is reported once evm has set the
+    /// callee's gas aside, which it does when entering the substack, after the step.
+    trapped: Cell<Option<u64>>,
 }
 
 impl<'o> Watch<'o> {
@@ -49,6 +54,7 @@ impl<'o> Watch<'o> {
             frames: RefCell::new(Vec::new()),
             stack: RefCell::new(Vec::new()),
             memory: RefCell::new(Vec::new()),
+            trapped: Cell::new(None),
         }
     }
 }
@@ -74,36 +80,55 @@ where
         h: &mut H,
         pos: usize,
     ) -> Control<CallCreateTrap> {
-        let step = Step::new(
-            self.watch.depth.get(),
-            pos,
-            m.code()[pos],
-            m.state.gasometer.gas64(),
-        );
-        if self.watch.state {
+        let gas = m.state.gasometer.gas64();
+        // evm 1.1.1 keeps the refund counter private: steps carry none.
+        let step = Step::new(self.watch.depth.get(), pos, m.code()[pos], gas);
+        let flow = if self.watch.state {
             let mut stack = self.watch.stack.borrow_mut();
             stack.clear();
             stack.extend(m.stack.data().iter().map(|w| u256(*w)));
-            // MSIZE is the effective length; the backing vector can differ from it.
+            // MSIZE is the effective length; the backing vector can differ from it. Borrow
+            // it when it is long enough, copy and zero-extend only when it is shorter.
             let data = m.memory.data();
             let size = usize::try_from(u256(m.memory.effective_len())).unwrap_or(data.len());
-            let mut memory = self.watch.memory.borrow_mut();
-            memory.clear();
-            memory.extend_from_slice(&data[..size.min(data.len())]);
-            memory.resize(size, 0);
+            let mut copy = self.watch.memory.borrow_mut();
+            let memory: &[u8] = if size <= data.len() {
+                &data[..size]
+            } else {
+                copy.clear();
+                copy.extend_from_slice(data);
+                copy.resize(size, 0);
+                &copy
+            };
             let state = StepState {
                 stack: &stack,
-                memory: &memory,
+                memory,
                 return_data: &m.state.runtime.retbuf,
+                address: address(m.state.runtime.context.address),
             };
             self.watch
                 .observer
                 .borrow_mut()
-                .step(&step.with_state(state));
+                .step(&step.with_state(state))
         } else {
-            self.watch.observer.borrow_mut().step(&step);
+            self.watch.observer.borrow_mut().step(&step)
+        };
+        if flow.is_break() {
+            // The frame halts before the instruction; its caller at its next step.
+            return Control::Exit(Err(ExitError::Exception(ExitException::OutOfGas)));
         }
-        self.inner.eval(m, h, pos)
+        let control = self.inner.eval(m, h, pos);
+        match &control {
+            Control::Trap(_) => self.watch.trapped.set(Some(gas)),
+            Control::Exit(Err(ExitError::Exception(_) | ExitError::Fatal(_))) => {
+                self.watch.observer.borrow_mut().step_end(None)
+            }
+            _ => {
+                let cost = gas.saturating_sub(m.state.gasometer.gas64());
+                self.watch.observer.borrow_mut().step_end(Some(cost));
+            }
+        }
+        control
     }
 }
 
@@ -150,7 +175,7 @@ pub(super) struct DepthInvoker<'w, 'o, I> {
     pub(super) watch: &'w Watch<'o>,
 }
 
-impl<H, I: InvokerT<H>> InvokerT<H> for DepthInvoker<'_, '_, I> {
+impl<'config, H, I: InvokerT<H, State = State<'config>>> InvokerT<H> for DepthInvoker<'_, '_, I> {
     type State = I::State;
     type Interpreter = I::Interpreter;
     type Interrupt = I::Interrupt;
@@ -203,6 +228,13 @@ impl<H, I: InvokerT<H>> InvokerT<H> for DepthInvoker<'_, '_, I> {
         Self::Interrupt,
     > {
         let entered = self.inner.enter_substack(trap, machine, handler, depth);
+        if let Some(before) = self.watch.trapped.take() {
+            let after = machine.state().gasometer.gas64();
+            self.watch
+                .observer
+                .borrow_mut()
+                .step_end(Some(before.saturating_sub(after)));
+        }
         // A substack that failed to start (no funds, too deep) is never exited.
         if let Capture::Exit(Ok((_, control))) = &entered {
             let pushed = matches!(control, InvokerControl::Enter(_));

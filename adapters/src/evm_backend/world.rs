@@ -5,10 +5,13 @@
 //! nonce read and keeps transient storage in the account, so the adapter reads the case's
 //! [`State`] directly instead and applies the change set itself.
 
+use std::cell::RefCell;
+
 use alloy_primitives::{Address, B256, U256, keccak256};
 use evm::backend::{OverlayedChangeSet, RuntimeBaseBackend, RuntimeEnvironment};
 use evm::uint::{H160, H256, U256 as EU256, U256Ext};
 use evmdiff_core::case::BlockEnv;
+use evmdiff_core::observe::StateRead;
 use evmdiff_core::{Account, Fork, State};
 
 use super::convert::{address, eu256, h160, h256, h256_of, u256, u256_of};
@@ -92,11 +95,19 @@ fn fake_exponential(factor: U256, numerator: U256, denominator: U256) -> U256 {
 pub(super) struct World<'a> {
     pub(super) block: &'a Block,
     pub(super) accounts: &'a State,
+    /// Every account and slot read, when the execution is observed (`None` otherwise, so the
+    /// plain path records nothing). evm asks its base backend only for what its overlay has
+    /// not cached, so this is what evm loaded from the pre-state: its witness.
+    pub(super) reads: Option<RefCell<Vec<StateRead>>>,
 }
 
 impl World<'_> {
     fn account(&self, a: H160) -> Option<&Account> {
-        self.accounts.get(&address(a))
+        let a = address(a);
+        if let Some(reads) = &self.reads {
+            reads.borrow_mut().push(StateRead::Account(a));
+        }
+        self.accounts.get(&a)
     }
 }
 
@@ -173,6 +184,11 @@ impl RuntimeBaseBackend for World<'_> {
     }
 
     fn storage(&self, a: H160, index: H256) -> H256 {
+        if let Some(reads) = &self.reads {
+            reads
+                .borrow_mut()
+                .push(StateRead::Storage(address(a), u256_of(index)));
+        }
         self.account(a)
             .and_then(|acc| acc.storage.get(&u256_of(index)))
             .map_or(H256::zero(), |v| h256_of(*v))

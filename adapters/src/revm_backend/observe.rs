@@ -10,15 +10,17 @@
 //! passes the notes on when the call ends, before the caller's next step, and once more after
 //! the transaction for calls that aborted it (a profile's `reject`).
 
-use evmdiff_core::observe::{Observer, Step, StepState};
+use evmdiff_core::observe::{Observer, StateRead, Step, StepState};
 use revm::context::result::{EVMError, ExecResultAndState, ExecutionResult, HaltReason};
 use revm::context::{Evm, TxEnv};
 use revm::context_interface::{Cfg, ContextTr, JournalTr};
 use revm::handler::PrecompileProvider;
 use revm::inspector::{InspectEvm, Inspector};
 use revm::interpreter::interpreter::EthInterpreter;
-use revm::interpreter::interpreter_types::{Jumps, LoopControl, ReturnData};
-use revm::interpreter::{CallInputs, CallOutcome, Interpreter, InterpreterResult};
+use revm::interpreter::interpreter_types::{InputsTr, Jumps, LoopControl, ReturnData};
+use revm::interpreter::{
+    CallInputs, CallOutcome, InstructionResult, Interpreter, InterpreterResult,
+};
 use revm::primitives::{Address, AddressSet};
 use revm::state::EvmState;
 
@@ -50,6 +52,7 @@ pub(super) fn inspect(
         inspector: StepInspector {
             state: observer.wants_state(),
             observer,
+            gas_before: None,
         },
         instruction,
         precompiles: NotingPrecompiles(precompiles),
@@ -81,6 +84,8 @@ struct StepInspector<'o> {
     observer: &'o mut dyn Observer,
     /// The observer wants each step's stack, memory and return data.
     state: bool,
+    /// Gas remaining before the reported step whose `step_end` is due.
+    gas_before: Option<u64>,
 }
 
 impl Inspector<Ctx, EthInterpreter> for StepInspector<'_> {
@@ -92,22 +97,42 @@ impl Inspector<Ctx, EthInterpreter> for StepInspector<'_> {
         if interp.bytecode.is_end() || pc >= revm::bytecode::Bytecode::len(&interp.bytecode) {
             return;
         }
-        let step = Step::new(
-            ctx.journal().depth(),
-            pc,
-            interp.bytecode.opcode(),
-            interp.gas.remaining(),
-        );
-        if !self.state {
-            self.observer.step(&step);
+        let gas = interp.gas.remaining();
+        let step = Step::new(ctx.journal().depth(), pc, interp.bytecode.opcode(), gas)
+            .with_refund(interp.gas.refunded());
+        let flow = if self.state {
+            let memory = interp.memory.context_memory();
+            self.observer.step(&step.with_state(StepState {
+                stack: interp.stack.data(),
+                memory: &memory,
+                return_data: interp.return_data.buffer(),
+                address: interp.input.target_address(),
+            }))
+        } else {
+            self.observer.step(&step)
+        };
+        if flow.is_break() {
+            // Halting makes revm's loop end before executing the instruction; the caller's
+            // frame halts the same way at its next step.
+            interp.halt(InstructionResult::OutOfGas);
+            self.gas_before = None;
             return;
         }
-        let memory = interp.memory.context_memory();
-        self.observer.step(&step.with_state(StepState {
-            stack: interp.stack.data(),
-            memory: &memory,
-            return_data: interp.return_data.buffer(),
-        }));
+        self.gas_before = Some(gas);
+    }
+
+    fn step_end(&mut self, interp: &mut Interpreter<EthInterpreter>, _ctx: &mut Ctx) {
+        let Some(before) = self.gas_before.take() else {
+            return;
+        };
+        // For a CALL or CREATE, revm has already set the callee's gas aside here (the frame
+        // starts after this hook), which is the canonical cost.
+        let halted = interp
+            .bytecode
+            .instruction_result()
+            .is_some_and(InstructionResult::is_halt);
+        let cost = (!halted).then(|| before.saturating_sub(interp.gas.remaining()));
+        self.observer.step_end(cost);
     }
 
     fn call_end(&mut self, ctx: &mut Ctx, _inputs: &CallInputs, _outcome: &mut CallOutcome) {
@@ -147,5 +172,27 @@ impl PrecompileProvider<Ctx> for NotingPrecompiles {
 
     fn contains(&self, address: &Address) -> bool {
         <ProfilePrecompiles as PrecompileProvider<Ctx>>::contains(&self.0, address)
+    }
+}
+
+/// Reports what revm loaded from the pre-state: its journal keeps every account it loaded
+/// (touched or not) and every slot it loaded, which is exactly its witness. Accounts and
+/// slots that are not in the pre-state were loaded too (as absent), and are reported: a
+/// stateless execution must be able to prove their absence.
+///
+/// Precompile accounts are warm from the start without being loaded, so revm reports them
+/// only when it read them (a balance check, a call with value). Slots of accounts the
+/// transaction created are left out: revm answers them without a load.
+pub(super) fn report_reads(state: &EvmState, observer: &mut dyn Observer) {
+    for (address, account) in state {
+        observer.read(StateRead::Account(*address));
+        // The slots of an account created by the transaction are known to be empty and are
+        // never loaded (revm keeps them in the journal all the same).
+        if account.is_created() {
+            continue;
+        }
+        for slot in account.storage.keys() {
+            observer.read(StateRead::Storage(*address, *slot));
+        }
     }
 }

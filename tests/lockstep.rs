@@ -7,7 +7,7 @@ use arbitrary::Unstructured;
 use evmdiff::campaign::input_bytes;
 use evmdiff::execute::{Verdict, run_case};
 use evmdiff_core::Profile;
-use evmdiff_core::localize::localize;
+use evmdiff_core::lockstep::lockstep;
 
 /// Over generated cases on which revm and evm produce the same outcome, their steps agree too,
 /// except where a known evm bug shows in the steps before it is repaired by a later
@@ -30,7 +30,7 @@ fn agreeing_backends_agree_step_by_step() {
         let run = run_case(&mut backends, &case, &profile);
         let (revm, evm) = backends.split_at_mut(1);
         assert_eq!(
-            localize(revm[0].as_mut(), revm2.as_mut(), &case, &profile).unwrap(),
+            lockstep(revm[0].as_mut(), revm2.as_mut(), &case, &profile).unwrap(),
             None,
             "revm against itself, case {i}"
         );
@@ -38,7 +38,7 @@ fn agreeing_backends_agree_step_by_step() {
             continue;
         }
         agreeing += 1;
-        if let Some(d) = localize(revm[0].as_mut(), evm[0].as_mut(), &case, &profile).unwrap() {
+        if let Some(d) = lockstep(revm[0].as_mut(), evm[0].as_mut(), &case, &profile).unwrap() {
             *step_only.entry(d.summary()).or_default() += 1;
         }
     }

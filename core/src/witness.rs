@@ -1,0 +1,206 @@
+//! The execution-witness view of a prover: what a transaction read from the pre-state, and a
+//! stateless re-execution that is given nothing else.
+//!
+//! A stateless client or a zk prover does not hold the state: it is handed the accounts,
+//! slots, codes and block hashes the block reads (with their proofs) and re-executes against
+//! them alone. If a backend's witness misses an entry, the re-execution sees an absent account
+//! or a zero slot where the real one is not, and its outcome changes; if it holds an entry the
+//! execution did not need, a prover pays for proving it. So each backend's witness is checked
+//! twice: against the backend's own stateless re-execution (which must reproduce the outcome
+//! exactly), and against the other backends' witnesses (entries only one of them read).
+//!
+//! Accounts and slots come from the backend itself ([`Observer::read`]: what it loaded from
+//! its state database). Block hashes come from the backend's steps (the BLOCKHASH calls it made
+//! for the 256 blocks that have one), since both in-process backends compute them without a
+//! database lookup.
+
+use std::collections::BTreeSet;
+
+use alloy_primitives::{Address, U256};
+use serde::Serialize;
+
+use crate::backend::{Backend, BackendError};
+use crate::case::Case;
+use crate::compare::{Difference, compare};
+use crate::observe::{Flow, Observer, StateRead, Step};
+use crate::outcome::Outcome;
+use crate::profile::Profile;
+use crate::state::State;
+
+/// BLOCKHASH.
+const BLOCKHASH: u8 = 0x40;
+
+/// What one execution read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Witness {
+    /// Accounts read (existing or proven absent).
+    pub accounts: BTreeSet<Address>,
+    /// Storage slots read.
+    pub storage: BTreeSet<(Address, U256)>,
+    /// Block numbers whose hash was read.
+    pub block_hashes: BTreeSet<u64>,
+}
+
+/// Collects a [`Witness`] while a backend executes.
+struct Collector<'a> {
+    witness: Witness,
+    /// The block being executed: BLOCKHASH answers for the 256 before it.
+    number: U256,
+    /// The pre-state: a slot of an account absent from it needs no entry of its own (the
+    /// account's absence proves every slot empty), whether or not the backend looked.
+    pre: &'a State,
+}
+
+impl Observer for Collector<'_> {
+    fn wants_state(&self) -> bool {
+        true
+    }
+
+    fn step(&mut self, step: &Step<'_>) -> Flow {
+        if step.opcode == BLOCKHASH
+            && let Some(&n) = step.state.as_ref().and_then(|s| s.stack.last())
+            && n < self.number
+            && self.number - n <= U256::from(256)
+        {
+            self.witness.block_hashes.insert(n.to::<u64>());
+        }
+        Flow::Continue(())
+    }
+
+    fn read(&mut self, read: StateRead) {
+        match read {
+            StateRead::Account(a) => {
+                self.witness.accounts.insert(a);
+            }
+            StateRead::Storage(a, slot) => {
+                self.witness.accounts.insert(a);
+                if self.pre.contains_key(&a) {
+                    self.witness.storage.insert((a, slot));
+                }
+            }
+        }
+    }
+}
+
+/// Executes `case` on `backend`, returning its outcome and what it read.
+pub fn collect(
+    backend: &mut dyn Backend,
+    case: &Case,
+    profile: &Profile,
+) -> Result<(Outcome, Witness), BackendError> {
+    let mut c = Collector {
+        witness: Witness::default(),
+        number: case.env.number,
+        pre: &case.pre,
+    };
+    let outcome = backend.execute_observed(case, profile, &mut c)?;
+    Ok((outcome, c.witness))
+}
+
+/// `case` with a pre-state of nothing but `witness`'s accounts and slots: what a stateless
+/// executor holds.
+pub fn stateless_case(case: &Case, witness: &Witness) -> Case {
+    let mut pre = State::new();
+    for a in &witness.accounts {
+        if let Some(acc) = case.pre.get(a) {
+            let mut acc = acc.clone();
+            acc.storage
+                .retain(|slot, _| witness.storage.contains(&(*a, *slot)));
+            pre.insert(*a, acc);
+        }
+    }
+    Case {
+        pre,
+        expect: None,
+        ..case.clone()
+    }
+}
+
+/// The full post-state implied by a stateless post-state: the accounts the witness did not
+/// hold are untouched (as in the pre-state), and so are the slots it did not hold of the
+/// accounts it did; an account the witness held that is absent after the stateless run was
+/// deleted (or never existed).
+fn completed(case: &Case, witness: &Witness, stateless: &Outcome) -> Outcome {
+    let mut post = case.pre.clone();
+    for a in &witness.accounts {
+        let before = post.remove(a);
+        if let Some(after) = stateless.post.get(a) {
+            let mut acc = after.clone();
+            if let Some(before) = before {
+                for (slot, value) in before.storage {
+                    if !witness.storage.contains(&(*a, slot)) {
+                        acc.storage.insert(slot, value);
+                    }
+                }
+            }
+            post.insert(*a, acc);
+        }
+    }
+    // Accounts created by the transaction that the backend never loaded (none should be).
+    for (a, acc) in &stateless.post {
+        post.entry(*a).or_insert_with(|| acc.clone());
+    }
+    Outcome::new(
+        stateless.status,
+        stateless.gas_used,
+        stateless.refund,
+        stateless.output.clone(),
+        stateless.logs.clone(),
+        post,
+        stateless.detail.clone(),
+    )
+}
+
+/// Re-executes `case` on `backend` with only `witness` as its state and compares the result,
+/// completed with the state the witness left out, to `full` (the outcome with the whole
+/// state). An empty list means the witness is sufficient; each difference is named
+/// `stateless.<field>`.
+pub fn check_stateless(
+    backend: &mut dyn Backend,
+    case: &Case,
+    profile: &Profile,
+    full: &Outcome,
+    witness: &Witness,
+) -> Result<Vec<Difference>, BackendError> {
+    let stateless = backend.execute(&stateless_case(case, witness), profile)?;
+    let completed = completed(case, witness, &stateless);
+    Ok(compare(full, &completed)
+        .into_iter()
+        .map(|d| Difference {
+            field: format!("stateless.{}", d.field),
+            ..d
+        })
+        .collect())
+}
+
+/// The entries one witness holds and the other does not, as differences named
+/// `witness.account[..]`, `witness.storage[..][..]` and `witness.block_hash[..]` (left value
+/// `read` or `-`).
+pub fn compare_witnesses(left: &Witness, right: &Witness) -> Vec<Difference> {
+    let mut out = Vec::new();
+    fn side<T: Ord>(set: &BTreeSet<T>, x: &T) -> String {
+        if set.contains(x) { "read" } else { "-" }.to_string()
+    }
+    for a in left.accounts.symmetric_difference(&right.accounts) {
+        out.push(Difference {
+            field: format!("witness.account[{a}]"),
+            left: side(&left.accounts, a),
+            right: side(&right.accounts, a),
+        });
+    }
+    for s in left.storage.symmetric_difference(&right.storage) {
+        out.push(Difference {
+            field: format!("witness.storage[{}][{:#x}]", s.0, s.1),
+            left: side(&left.storage, s),
+            right: side(&right.storage, s),
+        });
+    }
+    for n in left.block_hashes.symmetric_difference(&right.block_hashes) {
+        out.push(Difference {
+            field: format!("witness.block_hash[{n}]"),
+            left: side(&left.block_hashes, n),
+            right: side(&right.block_hashes, n),
+        });
+    }
+    out
+}

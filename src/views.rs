@@ -1,0 +1,143 @@
+//! Prover views (`--prover witness,rw-log`): observations compared across backends on top of
+//! outcomes and steps, for the cases a prover team cares about.
+//!
+//! * `witness`: each backend's execution witness must be sufficient for its own stateless
+//!   re-execution (a divergence `<backend>|<backend>-stateless` otherwise), and the backends'
+//!   witnesses must hold the same entries.
+//! * `rw-log`: the backends' read/write logs must be equal.
+//!
+//! Each costs extra observed executions per backend (witness: two, rw-log: one), so neither
+//! runs unless asked for.
+
+use anyhow::{Result, bail};
+use evmdiff_core::compare::{Difference, Divergence};
+use evmdiff_core::rw_log::{RwLog, first_difference};
+use evmdiff_core::witness::{Witness, check_stateless, collect, compare_witnesses};
+use evmdiff_core::{Backend, Case, Profile};
+
+use crate::execute::{CaseRun, Verdict};
+
+/// Which prover views to compare.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Views {
+    /// Execution witness and stateless re-execution.
+    pub witness: bool,
+    /// Read/write log.
+    pub rw_log: bool,
+}
+
+impl Views {
+    /// Parses `witness,rw-log` (either, both, or empty for none).
+    pub fn parse(list: &str) -> Result<Views> {
+        let mut v = Views::default();
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match name {
+                "witness" => v.witness = true,
+                "rw-log" => v.rw_log = true,
+                other => bail!("unknown prover view `{other}` (known: witness, rw-log)"),
+            }
+        }
+        Ok(v)
+    }
+
+    /// True when no view is asked for.
+    pub fn none(&self) -> bool {
+        !self.witness && !self.rw_log
+    }
+}
+
+fn divergence(left: &str, right: &str, differences: Vec<Difference>) -> Divergence {
+    Divergence {
+        left: left.to_string(),
+        right: right.to_string(),
+        differences,
+        step: None,
+    }
+}
+
+/// Compares the asked-for views of every backend that produced an outcome in `run`, adding
+/// a divergence (and its pair of positions) for each view that differs. A backend that fails
+/// while observed for a view is left out of that view.
+pub fn compare_views(
+    backends: &mut [Box<dyn Backend>],
+    case: &Case,
+    profile: &Profile,
+    views: Views,
+    run: &mut CaseRun,
+) {
+    if views.none() {
+        return;
+    }
+    let ok: Vec<usize> = (0..backends.len())
+        .filter(|&i| run.executions[i].result.is_ok())
+        .collect();
+    let mut found = Vec::new();
+    if views.witness {
+        let mut witnesses: Vec<(usize, Witness)> = Vec::new();
+        for &i in &ok {
+            let b = backends[i].as_mut();
+            let name = b.name();
+            let Ok((full, w)) = collect(b, case, profile) else {
+                continue;
+            };
+            if let Ok(missing) = check_stateless(b, case, profile, &full, &w)
+                && !missing.is_empty()
+            {
+                found.push((
+                    (i, i),
+                    divergence(name, &format!("{name}-stateless"), missing),
+                ));
+            }
+            witnesses.push((i, w));
+        }
+        if let Some(((r, reference), others)) = witnesses.split_first() {
+            for (i, w) in others {
+                let d = compare_witnesses(reference, w);
+                if !d.is_empty() {
+                    let (l, rn) = (backends[*r].name(), backends[*i].name());
+                    found.push(((*r, *i), divergence(l, rn, d)));
+                }
+            }
+        }
+    }
+    if views.rw_log {
+        let mut logs = Vec::new();
+        for &i in &ok {
+            let mut log = RwLog::default();
+            if backends[i]
+                .execute_observed(case, profile, &mut log)
+                .is_ok()
+            {
+                logs.push((i, log.ops));
+            }
+        }
+        if let Some(((r, reference), others)) = logs.split_first() {
+            for (i, ops) in others {
+                if let Some((index, a, b)) = first_difference(reference, ops) {
+                    let render = |o: &Option<_>| {
+                        o.as_ref().map_or("(log ended)".to_string(), |o| {
+                            serde_json::to_string(o).unwrap_or_default()
+                        })
+                    };
+                    let target = a
+                        .as_ref()
+                        .or(b.as_ref())
+                        .map(|o| format!("{:?}", o.target).to_lowercase())
+                        .unwrap_or_default();
+                    let d = Difference {
+                        field: format!("rw_log.{target}[{index}]"),
+                        left: render(&a),
+                        right: render(&b),
+                    };
+                    let (l, rn) = (backends[*r].name(), backends[*i].name());
+                    found.push(((*r, *i), divergence(l, rn, vec![d])));
+                }
+            }
+        }
+    }
+    for (pair, d) in found {
+        run.pairs.push(pair);
+        run.divergences.push(d);
+        run.verdict = Verdict::Diverge;
+    }
+}
