@@ -3,8 +3,11 @@
 //!
 //! * `witness`: each backend's execution witness must be sufficient for its own stateless
 //!   re-execution (a divergence `<backend>|<backend>-stateless` otherwise), and the backends'
-//!   witnesses must hold the same entries.
-//! * `rw-log`: the backends' read/write logs must be equal.
+//!   witnesses must hold the same entries; an entry only one side read is classified as
+//!   superfluous (that side reproduces its outcome from the common entries) or needed
+//!   (`witness.right-only-superfluous.account`, `witness.left-only-needed.storage`, ...).
+//! * `rw-log`: the backends' read/write logs must be equal (compared for the pairs whose steps
+//!   agree: the log is derived from the steps, so where they part the step is the finding).
 //!
 //! Each costs extra observed executions per backend (witness: two, rw-log: one), so neither
 //! runs unless asked for.
@@ -13,7 +16,7 @@ use anyhow::{Result, bail};
 use evmdiff_core::compare::{Difference, Divergence};
 use evmdiff_core::rw_log::{RwLog, first_difference};
 use evmdiff_core::witness::{Witness, check_stateless, collect, compare_witnesses};
-use evmdiff_core::{Backend, Case, Profile};
+use evmdiff_core::{Backend, Case, Outcome, Profile};
 
 use crate::execute::{CaseRun, Verdict};
 
@@ -73,7 +76,7 @@ pub fn compare_views(
         .collect();
     let mut found = Vec::new();
     if views.witness {
-        let mut witnesses: Vec<(usize, Witness)> = Vec::new();
+        let mut witnesses: Vec<(usize, Outcome, Witness)> = Vec::new();
         for &i in &ok {
             let b = backends[i].as_mut();
             let name = b.name();
@@ -88,19 +91,47 @@ pub fn compare_views(
                     divergence(name, &format!("{name}-stateless"), missing),
                 ));
             }
-            witnesses.push((i, w));
+            witnesses.push((i, full, w));
         }
-        if let Some(((r, reference), others)) = witnesses.split_first() {
-            for (i, w) in others {
-                let d = compare_witnesses(reference, w);
-                if !d.is_empty() {
-                    let (l, rn) = (backends[*r].name(), backends[*i].name());
-                    found.push(((*r, *i), divergence(l, rn, d)));
+        if let Some(((r, rfull, reference), others)) = witnesses.split_first() {
+            for (i, full, w) in others {
+                let mut d = compare_witnesses(reference, w);
+                if d.is_empty() {
+                    continue;
                 }
+                // An entry only one backend read is superfluous if that backend reproduces
+                // its outcome from the entries both read; otherwise it needed it, and the two
+                // use the state differently although their outcomes agree.
+                let common = reference.intersection(w);
+                let mut needs = |k: usize, full: &Outcome| {
+                    check_stateless(backends[k].as_mut(), case, profile, full, &common)
+                        .map(|m| !m.is_empty())
+                        .unwrap_or(false)
+                };
+                let (left_needs, right_needs) = (needs(*r, rfull), needs(*i, full));
+                for x in &mut d {
+                    let needed = if x.field.starts_with("witness.left-only.") {
+                        left_needs
+                    } else {
+                        right_needs
+                    };
+                    let tag = if needed { "needed" } else { "superfluous" };
+                    x.field = x.field.replacen("-only.", &format!("-only-{tag}."), 1);
+                }
+                let (l, rn) = (backends[*r].name(), backends[*i].name());
+                found.push(((*r, *i), divergence(l, rn, d)));
             }
         }
     }
     if views.rw_log {
+        // The log is derived from the steps: where a pair's steps already part, the first
+        // differing step is the finding and the log's difference only follows from it.
+        let steps_part = |l: usize, r: usize| {
+            run.divergences.iter().zip(&run.pairs).any(|(d, &p)| {
+                p == (l, r)
+                    && (d.step.is_some() || d.differences.iter().any(|x| x.field == "steps"))
+            })
+        };
         let mut logs = Vec::new();
         for &i in &ok {
             let mut log = RwLog::default();
@@ -113,6 +144,9 @@ pub fn compare_views(
         }
         if let Some(((r, reference), others)) = logs.split_first() {
             for (i, ops) in others {
+                if steps_part(*r, *i) {
+                    continue;
+                }
                 if let Some((index, a, b)) = first_difference(reference, ops) {
                     let render = |o: &Option<_>| {
                         o.as_ref().map_or("(log ended)".to_string(), |o| {

@@ -2,12 +2,18 @@
 //! where they agree.
 
 use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arbitrary::Unstructured;
 use evmdiff::campaign::input_bytes;
 use evmdiff::execute::{Verdict, run_case};
 use evmdiff_core::Profile;
-use evmdiff_core::lockstep::lockstep;
+use evmdiff_core::lockstep::{BATCH, BOUND, lockstep};
+use evmdiff_core::observe::{Flow, GasCost, Observer, Step};
+use evmdiff_core::statetest::read_file;
+use evmdiff_core::{Backend, BackendError, Case, Outcome};
 
 /// Over generated cases on which revm and evm produce the same outcome, their steps agree too,
 /// except where a known evm bug shows in the steps before it is repaired by a later
@@ -46,4 +52,85 @@ fn agreeing_backends_agree_step_by_step() {
     for summary in step_only.keys() {
         assert_eq!(summary, "after CODECOPY: memory_size", "{step_only:?}");
     }
+}
+
+/// A backend that counts the steps it reports, to see lockstep stop it.
+struct Counting(Box<dyn Backend>, Arc<AtomicUsize>);
+
+struct CountingObserver<'a>(&'a mut dyn Observer, &'a AtomicUsize);
+
+impl Observer for CountingObserver<'_> {
+    fn wants_state(&self) -> bool {
+        self.0.wants_state()
+    }
+    fn step(&mut self, step: &Step<'_>) -> Flow {
+        self.1.fetch_add(1, Ordering::Relaxed);
+        self.0.step(step)
+    }
+    fn step_end(&mut self, cost: GasCost) {
+        self.0.step_end(cost)
+    }
+}
+
+impl Backend for Counting {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn version(&self) -> &'static str {
+        self.0.version()
+    }
+    fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
+        self.0.execute(case, profile)
+    }
+    fn execute_observed(
+        &mut self,
+        case: &Case,
+        profile: &Profile,
+        observer: &mut dyn Observer,
+    ) -> Result<Outcome, BackendError> {
+        self.0
+            .execute_observed(case, profile, &mut CountingObserver(observer, &self.1))
+    }
+}
+
+/// Lockstep stops both backends at the first differing step: after CODECOPY and MSIZE
+/// (finding #1) the program loops until its 1,000,000 gas run out (about 250,000 steps), but
+/// neither backend gets further than the channel's bound past step 4.
+#[test]
+fn lockstep_stops_both_backends_at_the_first_difference() {
+    let file = read_file(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/regressions/codecopy_msize.json"),
+    )
+    .unwrap();
+    let mut case = file.cases.into_iter().next().unwrap();
+    let target = case.tx.to.unwrap();
+    // PUSH1 32 PUSH1 0 PUSH1 0 CODECOPY MSIZE POP; 9: JUMPDEST PUSH1 9 JUMP
+    case.pre.get_mut(&target).unwrap().code = vec![
+        0x60, 0x20, 0x60, 0, 0x60, 0, 0x39, 0x59, 0x50, 0x5b, 0x60, 9, 0x56,
+    ]
+    .into();
+    let profile = Profile::load("mainnet-cancun").unwrap();
+    let (nl, nr) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let mut left = Counting(evmdiff_adapters::backend("revm").unwrap(), nl.clone());
+    let mut right = Counting(evmdiff_adapters::backend("evm").unwrap(), nr.clone());
+    let d = lockstep(&mut left, &mut right, &case, &profile)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (d.index, d.summary().as_str()),
+        (4, "after CODECOPY: memory_size")
+    );
+    let limit = 4 + (BOUND + 2) * BATCH;
+    for n in [&nl, &nr] {
+        let n = n.load(Ordering::Relaxed);
+        assert!(n > 4 && n <= limit, "{n} steps reported, limit {limit}");
+    }
+    // Unobserved, the same program runs to the end of its gas.
+    let mut all = Counting(
+        evmdiff_adapters::backend("revm").unwrap(),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    let mut rec = evmdiff_core::observe::Recorder::default();
+    all.execute_observed(&case, &profile, &mut rec).unwrap();
+    assert!(rec.steps.len() > 100_000, "{}", rec.steps.len());
 }

@@ -136,3 +136,41 @@ fn rw_log_of_a_store_and_a_load() {
     );
     assert!(logs[0].iter().all(|o| o.address == target && o.depth == 1));
 }
+
+/// revm's refund counter in steps is the transaction's (geth's and the execution spec's),
+/// not revm's per-frame one: after the caller clears a slot (4,800 under Cancun), the callee's
+/// first step shows 4,800 although the callee's own frame has earned nothing.
+#[test]
+fn refund_in_steps_is_the_transactions() {
+    let file = read_file(&regression("codecopy_msize")).unwrap();
+    let mut case = file.cases.into_iter().next().unwrap();
+    let target = case.tx.to.unwrap();
+    let callee = alloy_primitives::Address::repeat_byte(0xca);
+    // PUSH0 PUSH1 1 SSTORE; PUSH0 x5 PUSH20 callee GAS CALL STOP
+    let mut code = vec![0x5f, 0x60, 1, 0x55, 0x5f, 0x5f, 0x5f, 0x5f, 0x5f, 0x73];
+    code.extend_from_slice(callee.as_slice());
+    code.extend_from_slice(&[0x5a, 0xf1, 0x00]);
+    let acc = case.pre.get_mut(&target).unwrap();
+    acc.code = code.into();
+    acc.storage.insert(
+        alloy_primitives::U256::from(1),
+        alloy_primitives::U256::from(1),
+    );
+    case.pre.insert(
+        callee,
+        evmdiff_core::Account {
+            code: vec![0x5f, 0x50, 0x00].into(), // PUSH0 POP STOP
+            ..Default::default()
+        },
+    );
+    let profile = evmdiff_core::Profile::load("mainnet-cancun").unwrap();
+    let mut revm = evmdiff_adapters::backend("revm").unwrap();
+    let mut rec = evmdiff_core::observe::Recorder::default();
+    revm.execute_observed(&case, &profile, &mut rec).unwrap();
+    let first_in_callee = rec.steps.iter().find(|s| s.depth == 2).unwrap();
+    assert_eq!(first_in_callee.refund, Some(4800));
+    // Before the SSTORE the counter is 0; the caller's step after the CALL keeps 4,800.
+    assert_eq!((rec.steps[2].op, rec.steps[2].refund), (0x55, Some(0)));
+    assert_eq!(rec.steps[3].refund, Some(4800));
+    assert_eq!(rec.steps.last().unwrap().refund, Some(4800));
+}

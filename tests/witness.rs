@@ -1,6 +1,6 @@
 //! The witness view on the real backends: every backend's witness suffices for its own
-//! stateless re-execution; revm never reads an entry evm does not; and what evm reads beyond
-//! revm is superfluous (evm reproduces its outcome from revm's smaller witness).
+//! stateless re-execution, and what one reads beyond the other is superfluous (each reproduces
+//! its outcome from the entries both read).
 
 use arbitrary::Unstructured;
 use evmdiff::campaign::input_bytes;
@@ -8,13 +8,19 @@ use evmdiff_core::Profile;
 use evmdiff_core::witness::{check_stateless, collect, compare_witnesses};
 
 #[test]
-fn witnesses_suffice_and_evm_reads_only_superfluous_extras() {
-    for profile in ["mainnet-cancun", "mainnet-shanghai"] {
+fn witnesses_suffice_and_extras_are_superfluous() {
+    // Seed 5 gives evm-only extras (finding #4); seed 3's first 3,000 cases include
+    // transactions sent straight to a precompile, where only revm loads the target.
+    for (profile, seed, n) in [
+        ("mainnet-cancun", 5, 300),
+        ("mainnet-shanghai", 5, 300),
+        ("mainnet-cancun", 3, 3000),
+    ] {
         let profile = Profile::load(profile).unwrap();
         let mut backends = evmdiff::backends::instantiate("revm,evm").unwrap();
         let (mut checked, mut extra) = (0, 0);
-        for i in 0..300 {
-            let input = input_bytes(5, i);
+        for i in 0..n {
+            let input = input_bytes(seed, i);
             let Ok(generated) =
                 evmdiff_generator::generate(&mut Unstructured::new(&input), &profile)
             else {
@@ -33,30 +39,21 @@ fn witnesses_suffice_and_evm_reads_only_superfluous_extras() {
                 runs.push((full, w));
             }
             checked += 1;
-            let differences = compare_witnesses(&runs[0].1, &runs[1].1);
-            if differences.is_empty() {
+            if compare_witnesses(&runs[0].1, &runs[1].1).is_empty() {
                 continue;
             }
             extra += 1;
-            for d in &differences {
-                assert_eq!(
-                    (d.left.as_str(), d.right.as_str()),
-                    ("-", "read"),
-                    "case {i}: {d}"
-                );
+            // Each backend reproduces its outcome from the entries both read.
+            let common = runs[0].1.intersection(&runs[1].1);
+            for (k, b) in backends.iter_mut().enumerate() {
+                let missing =
+                    check_stateless(b.as_mut(), &case, &profile, &runs[k].0, &common).unwrap();
+                assert!(missing.is_empty(), "{} case {i}: {missing:?}", b.name());
             }
-            let with_revms = check_stateless(
-                backends[1].as_mut(),
-                &case,
-                &profile,
-                &runs[1].0,
-                &runs[0].1,
-            )
-            .unwrap();
-            assert!(with_revms.is_empty(), "case {i}: {with_revms:?}");
         }
-        assert!(checked > 250, "only {checked} cases");
-        // The extras come from instructions that fail (docs/findings.md #4): rare.
+        assert!(checked * 10 > n * 8, "only {checked} cases of {n}");
+        // The extras come from instructions that fail and transactions to precompiles
+        // (docs/findings.md #4): rare.
         assert!(
             extra * 10 < checked,
             "{}: {extra} of {checked}",

@@ -92,11 +92,12 @@ impl<'a> Step<'a> {
 pub type Flow = std::ops::ControlFlow<()>;
 
 /// The gas an instruction cost in its own frame, reported after it executed: gas remaining
-/// before it minus gas remaining after it, where for the CALL and CREATE families "after"
-/// is once the callee's gas has been set aside (so the cost includes the gas made available
-/// to the callee, as geth's and the execution spec's EIP-3155 traces count it). `None` for an
-/// instruction that halts exceptionally: backends differ in what they charge before giving
-/// up (all remaining gas, or only what was paid), and the frame loses all its gas either way.
+/// before it minus gas remaining after it, where for the CALL family "after" is once the
+/// callee's gas has been set aside (the cost includes the gas made available to the callee)
+/// and for the CREATE family it is not (the init code's gas is not part of the cost): the
+/// convention of geth's and the execution spec's EIP-3155 traces. `None` for an instruction
+/// that halts exceptionally: backends differ in what they charge before giving up (all
+/// remaining gas, or only what was paid), and the frame loses all its gas either way.
 pub type GasCost = Option<u64>;
 
 /// A read of the pre-state by a backend: what an execution witness must contain for the

@@ -173,34 +173,67 @@ pub fn check_stateless(
         .collect())
 }
 
+impl Witness {
+    /// The entries both witnesses hold.
+    pub fn intersection(&self, other: &Witness) -> Witness {
+        Witness {
+            accounts: self
+                .accounts
+                .intersection(&other.accounts)
+                .copied()
+                .collect(),
+            storage: self.storage.intersection(&other.storage).copied().collect(),
+            block_hashes: self
+                .block_hashes
+                .intersection(&other.block_hashes)
+                .copied()
+                .collect(),
+        }
+    }
+}
+
 /// The entries one witness holds and the other does not, as differences named
-/// `witness.account[..]`, `witness.storage[..][..]` and `witness.block_hash[..]` (left value
-/// `read` or `-`).
+/// `witness.left-only.account[..]`, `witness.right-only.storage[..][..]`,
+/// `witness.left-only.block_hash[..]` (values `read` or `-`), so that a signature tells
+/// which side reads more.
 pub fn compare_witnesses(left: &Witness, right: &Witness) -> Vec<Difference> {
+    fn entries<T: Ord>(
+        out: &mut Vec<Difference>,
+        kind: &str,
+        l: &BTreeSet<T>,
+        r: &BTreeSet<T>,
+        render: impl Fn(&T) -> String,
+    ) {
+        for x in l.symmetric_difference(r) {
+            let (side, left, right) = if l.contains(x) {
+                ("left-only", "read", "-")
+            } else {
+                ("right-only", "-", "read")
+            };
+            out.push(Difference {
+                field: format!("witness.{side}.{kind}{}", render(x)),
+                left: left.into(),
+                right: right.into(),
+            });
+        }
+    }
     let mut out = Vec::new();
-    fn side<T: Ord>(set: &BTreeSet<T>, x: &T) -> String {
-        if set.contains(x) { "read" } else { "-" }.to_string()
-    }
-    for a in left.accounts.symmetric_difference(&right.accounts) {
-        out.push(Difference {
-            field: format!("witness.account[{a}]"),
-            left: side(&left.accounts, a),
-            right: side(&right.accounts, a),
-        });
-    }
-    for s in left.storage.symmetric_difference(&right.storage) {
-        out.push(Difference {
-            field: format!("witness.storage[{}][{:#x}]", s.0, s.1),
-            left: side(&left.storage, s),
-            right: side(&right.storage, s),
-        });
-    }
-    for n in left.block_hashes.symmetric_difference(&right.block_hashes) {
-        out.push(Difference {
-            field: format!("witness.block_hash[{n}]"),
-            left: side(&left.block_hashes, n),
-            right: side(&right.block_hashes, n),
-        });
-    }
+    entries(&mut out, "account", &left.accounts, &right.accounts, |a| {
+        format!("[{a}]")
+    });
+    entries(
+        &mut out,
+        "storage",
+        &left.storage,
+        &right.storage,
+        |(a, s)| format!("[{a}][{s:#x}]"),
+    );
+    entries(
+        &mut out,
+        "block_hash",
+        &left.block_hashes,
+        &right.block_hashes,
+        |n| format!("[{n}]"),
+    );
     out
 }

@@ -119,7 +119,12 @@ where
         }
         let control = self.inner.eval(m, h, pos);
         match &control {
-            Control::Trap(_) => self.watch.trapped.set(Some(gas)),
+            // A CALL's cost includes the callee's gas, which evm sets aside when it enters
+            // the substack; a CREATE's does not (geth's and the execution spec's
+            // convention), so it is complete now.
+            Control::Trap(_) if !matches!(m.code()[pos], 0xf0 | 0xf5) => {
+                self.watch.trapped.set(Some(gas))
+            }
             Control::Exit(Err(ExitError::Exception(_) | ExitError::Fatal(_))) => {
                 self.watch.observer.borrow_mut().step_end(None)
             }

@@ -19,7 +19,8 @@ use revm::inspector::{InspectEvm, Inspector};
 use revm::interpreter::interpreter::EthInterpreter;
 use revm::interpreter::interpreter_types::{InputsTr, Jumps, LoopControl, ReturnData};
 use revm::interpreter::{
-    CallInputs, CallOutcome, InstructionResult, Interpreter, InterpreterResult,
+    CallInputs, CallOutcome, FrameInput, InstructionResult, Interpreter, InterpreterAction,
+    InterpreterResult,
 };
 use revm::primitives::{Address, AddressSet};
 use revm::state::EvmState;
@@ -53,6 +54,7 @@ pub(super) fn inspect(
             state: observer.wants_state(),
             observer,
             gas_before: None,
+            refunds: Vec::new(),
         },
         instruction,
         precompiles: NotingPrecompiles(precompiles),
@@ -86,6 +88,23 @@ struct StepInspector<'o> {
     state: bool,
     /// Gas remaining before the reported step whose `step_end` is due.
     gas_before: Option<u64>,
+    /// The refund counter of each active frame at its last step (index depth - 1). revm
+    /// keeps a refund counter per frame and merges a callee's into its caller when it
+    /// returns; the canonical counter (geth's and the execution spec's) is the
+    /// transaction's, which is the sum over the active frames, since a caller's counter
+    /// does not change while its callee runs.
+    refunds: Vec<i64>,
+}
+
+impl StepInspector<'_> {
+    /// The transaction's refund counter at a step of the frame at `depth` whose own counter
+    /// is `frame`.
+    fn refund(&mut self, depth: usize, frame: i64) -> i64 {
+        self.refunds.truncate(depth);
+        self.refunds.resize(depth, 0);
+        self.refunds[depth - 1] = frame;
+        self.refunds.iter().sum()
+    }
 }
 
 impl Inspector<Ctx, EthInterpreter> for StepInspector<'_> {
@@ -98,8 +117,9 @@ impl Inspector<Ctx, EthInterpreter> for StepInspector<'_> {
             return;
         }
         let gas = interp.gas.remaining();
-        let step = Step::new(ctx.journal().depth(), pc, interp.bytecode.opcode(), gas)
-            .with_refund(interp.gas.refunded());
+        let depth = ctx.journal().depth();
+        let refund = self.refund(depth, interp.gas.refunded());
+        let step = Step::new(depth, pc, interp.bytecode.opcode(), gas).with_refund(refund);
         let flow = if self.state {
             let memory = interp.memory.context_memory();
             self.observer.step(&step.with_state(StepState {
@@ -125,13 +145,23 @@ impl Inspector<Ctx, EthInterpreter> for StepInspector<'_> {
         let Some(before) = self.gas_before.take() else {
             return;
         };
-        // For a CALL or CREATE, revm has already set the callee's gas aside here (the frame
-        // starts after this hook), which is the canonical cost.
+        // For a CALL or CREATE revm has already set the callee's gas aside here (the frame
+        // starts after this hook). The canonical cost, geth's and the execution spec's,
+        // includes it for the CALL family and not for the CREATE family, so a CREATE's init
+        // gas is given back.
         let halted = interp
             .bytecode
             .instruction_result()
             .is_some_and(InstructionResult::is_halt);
-        let cost = (!halted).then(|| before.saturating_sub(interp.gas.remaining()));
+        let init_gas = match interp.bytecode.action() {
+            Some(InterpreterAction::NewFrame(FrameInput::Create(inputs))) => inputs.gas_limit(),
+            _ => 0,
+        };
+        let cost = (!halted).then(|| {
+            before
+                .saturating_sub(interp.gas.remaining())
+                .saturating_sub(init_gas)
+        });
         self.observer.step_end(cost);
     }
 
