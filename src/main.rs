@@ -69,7 +69,12 @@ enum Command {
     ///
     /// Reads traces written by `evmdiff run --trace`, geth's `evm --json`, `revme` or
     /// `ethereum-spec-evm` (numbers as JSON numbers or hex strings). A field one trace lacks is
-    /// not compared. Exit code 0 when the traces agree, 1 when they part, 2 on unreadable input.
+    /// not compared. A STOP in one trace where the other has already left the frame is taken
+    /// for the implicit STOP at the end of code (which the execution spec reports and evmdiff's
+    /// backends do not) and skipped. The execution spec prints an SSTORE's refund after the
+    /// instruction, evmdiff and geth before it: compare those with `--ignore refund`. Summary
+    /// lines are compared on stateRoot and output (tools count gasUsed differently).
+    /// Exit code 0 when the traces agree, 1 when they part, 2 on unreadable input.
     TraceDiff {
         /// The first trace (the reference).
         a: PathBuf,

@@ -145,3 +145,28 @@ fn run_json_prints_one_object_per_case() {
         assert_eq!(v["executions"][0]["expected"], "pass");
     }
 }
+
+#[test]
+fn unknown_prover_views_and_trace_fields_exit_2_with_one_line() {
+    let case =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus/regressions/codecopy_msize.json");
+    let o = evmdiff(&["run", case.to_str().unwrap(), "--prover", "witness,proof"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("unknown prover view `proof`"), "{err}");
+    let o = evmdiff(&["trace-diff", "a", "b", "--ignore", "colour"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown field `colour`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = evmdiff(&["trace-diff", "/nonexistent/a.jsonl", "/nonexistent/b.jsonl"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("/nonexistent/a.jsonl"),
+        "{}",
+        stderr(&o)
+    );
+}
