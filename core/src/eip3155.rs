@@ -157,7 +157,7 @@ impl Line {
             depth: s.depth as u64,
             return_data: Some(Bytes::copy_from_slice(return_data)),
             refund: s.refund,
-            op_name: Some(op_name(s.opcode)),
+            op_name: Some(op_name(s.opcode).to_string()),
             error: None,
         }
     }

@@ -24,7 +24,7 @@ use crate::backend::{Backend, BackendError};
 use crate::case::Case;
 use crate::observe::{Flow, GasCost, Observer, Step};
 use crate::profile::Profile;
-use crate::trace::{TraceStep, op_name};
+use crate::trace::{TraceStep, contents_may_change, op_name};
 
 /// Steps kept before the first differing one, for the report.
 pub const CONTEXT: usize = 4;
@@ -80,6 +80,9 @@ struct Sender<'a> {
     stop: &'a AtomicBool,
     /// Steps not sent yet; the last one waits for its cost.
     batch: Vec<TraceStep>,
+    /// The previous step's opcode and depth, and its memory and return-data hashes, reused
+    /// while the contents cannot have changed.
+    prev: Option<((u8, usize), u64, u64)>,
 }
 
 impl Sender<'_> {
@@ -102,7 +105,14 @@ impl Observer for Sender<'_> {
         if self.stop.load(Ordering::Relaxed) || (self.batch.len() >= BATCH && !self.flush()) {
             return Flow::Break(());
         }
-        self.batch.push(TraceStep::from(step));
+        let t = match self.prev {
+            Some((p, m, r)) if !contents_may_change(Some(p), step.depth) => {
+                TraceStep::with_contents(step, m, r)
+            }
+            _ => TraceStep::from(step),
+        };
+        self.prev = Some(((step.opcode, step.depth), t.memory_hash, t.return_data_hash));
+        self.batch.push(t);
         Flow::Continue(())
     }
 
@@ -125,6 +135,7 @@ fn produce(
         tx,
         stop,
         batch: Vec::with_capacity(BATCH),
+        prev: None,
     };
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         backend.execute_observed(case, profile, &mut sender)
@@ -201,7 +212,7 @@ fn compare_streams(
         let before: Vec<TraceStep> = before.into();
         return Some(StepDifference {
             index,
-            after: before.last().map(|s| op_name(s.op)),
+            after: before.last().map(|s| op_name(s.op).to_string()),
             fields: fields.into_iter().map(String::from).collect(),
             left: l,
             right: r,

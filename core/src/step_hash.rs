@@ -4,8 +4,10 @@
 //! Two backends whose step hashes differ executed differently somewhere, even when their
 //! outcomes agree (a wrong intermediate gas or stack value that later instructions wash out);
 //! only then is the case re-run in [`lockstep`](crate::lockstep) to find where. The hash costs
-//! one pass over each step's stack (and over memory and return data after the steps that can
-//! change them) and no allocation.
+//! one pass over each step's stack and, after an instruction that writes memory, over the
+//! region it wrote; no allocation. A backend that writes the right bytes to the wrong place
+//! is caught when they are read (they reach a stack) or reach the outcome, not at the write;
+//! lockstep, which hashes all of memory after every write, then names the step.
 //!
 //! The refund counter is left out: a backend that does not expose it (`evm`) would differ
 //! from every backend that does. Refund differences still show in the outcome, and lockstep
@@ -16,6 +18,7 @@ use std::hash::{BuildHasher, Hash, Hasher};
 use foldhash::fast::FixedState;
 
 use crate::observe::{Flow, GasCost, Observer, Step};
+use crate::trace::contents_may_change;
 
 /// A rolling hash of every step and its cost, in execution order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -24,38 +27,34 @@ pub struct StepHash {
     pub hash: u64,
     /// Steps seen.
     pub steps: u64,
-    /// The previous step's opcode and depth (`None` before the first step).
+    /// The previous step's opcode and depth (`None` before the first step): only steps after
+    /// which memory and return data may have changed ([`contents_may_change`]) hash their
+    /// contents; every step hashes their sizes.
     prev: Option<(u8, usize)>,
+    /// The memory region the previous step's instruction writes in its own frame (MSTORE,
+    /// MSTORE8, the copies, MCOPY, a call's return region), read from its stack operands.
+    /// After such a step only that region is hashed, not all of memory: a memory-heavy
+    /// program would otherwise hash its whole memory after every MSTORE. The whole memory is
+    /// hashed when the depth changes and after a create.
+    written: Option<(usize, usize)>,
 }
 
-/// True when the contents of memory or return data may have changed since the previous step
-/// `prev`: it wrote memory (MSTORE, MSTORE8, the copies, MCOPY), it was a call or create (the
-/// callee's output lands in memory and the return data buffer), or the depth changed (a frame
-/// returned to its caller, or a callee started with fresh memory). Only those steps hash the
-/// contents; every step hashes their sizes. A content difference can only arise at such a
-/// step, and every later content hash covers the whole memory, so nothing is missed, while a
-/// memory-heavy program no longer hashes all of its memory at every instruction.
-fn contents_may_change(prev: Option<(u8, usize)>, depth: usize) -> bool {
-    match prev {
-        None => true,
-        Some((op, d)) => {
-            d != depth
-                || matches!(
-                    op,
-                    0x37 | 0x39
-                        | 0x3c
-                        | 0x3e
-                        | 0x52
-                        | 0x53
-                        | 0x5e
-                        | 0xf0
-                        | 0xf1
-                        | 0xf2
-                        | 0xf4
-                        | 0xf5
-                        | 0xfa
-                )
-        }
+/// The memory region (offset, length) that `op` writes given its operands on `stack` (bottom
+/// first), `None` for an instruction that writes none or one whose region does not fit in
+/// memory (it fails).
+fn written_region(op: u8, stack: &[alloy_primitives::U256]) -> Option<(usize, usize)> {
+    let arg = |i: usize| -> Option<usize> {
+        let v = stack.get(stack.len().checked_sub(i + 1)?)?;
+        usize::try_from(*v).ok()
+    };
+    match op {
+        0x52 => Some((arg(0)?, 32)),
+        0x53 => Some((arg(0)?, 1)),
+        0x37 | 0x39 | 0x3e | 0x5e => Some((arg(0)?, arg(2)?)),
+        0x3c => Some((arg(1)?, arg(3)?)),
+        0xf1 | 0xf2 => Some((arg(5)?, arg(6)?)),
+        0xf4 | 0xfa => Some((arg(4)?, arg(5)?)),
+        _ => None,
     }
 }
 
@@ -71,18 +70,28 @@ impl Observer for StepHash {
     fn step(&mut self, s: &Step<'_>) -> Flow {
         let mut h = STATE.build_hasher();
         (self.hash, s.depth, s.pc, s.opcode, s.gas).hash(&mut h);
+        let mut written = None;
         if let Some(st) = &s.state {
             st.stack.hash(&mut h);
             h.write_usize(st.memory.len());
             h.write_usize(st.return_data.len());
             if contents_may_change(self.prev, s.depth) {
-                h.write(st.memory);
+                let same_frame = self.prev.is_some_and(|(_, d)| d == s.depth);
+                match self.written {
+                    Some((offset, len)) if same_frame => {
+                        let end = offset.saturating_add(len).min(st.memory.len());
+                        h.write(&st.memory[offset.min(end)..end]);
+                    }
+                    _ => h.write(st.memory),
+                }
                 h.write(st.return_data);
             }
+            written = written_region(s.opcode, st.stack);
         }
         self.hash = h.finish();
         self.steps += 1;
         self.prev = Some((s.opcode, s.depth));
+        self.written = written;
         Flow::Continue(())
     }
 

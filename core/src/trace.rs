@@ -5,6 +5,7 @@
 //! trace of a memory-heavy program quadratic in size.
 
 use std::hash::{BuildHasher, Hasher};
+use std::sync::LazyLock;
 
 use alloy_primitives::U256;
 use foldhash::fast::FixedState;
@@ -24,7 +25,7 @@ pub struct TraceStep {
     /// Opcode byte.
     pub op: u8,
     /// Opcode name (`UNKNOWN_0xef` for undefined bytes), for readers.
-    pub op_name: String,
+    pub op_name: &'static str,
     /// Gas remaining before the instruction.
     pub gas: u64,
     /// What the instruction cost (see [`GasCost`]); `None` for an exceptional halt or when the
@@ -50,9 +51,22 @@ pub struct TraceStep {
 
 impl From<&Step<'_>> for TraceStep {
     fn from(s: &Step<'_>) -> TraceStep {
-        let (stack, memory, return_data): (&[U256], &[u8], &[u8]) = match &s.state {
-            Some(st) => (st.stack, st.memory, st.return_data),
-            None => (&[], &[], &[]),
+        let (memory, return_data): (&[u8], &[u8]) = match &s.state {
+            Some(st) => (st.memory, st.return_data),
+            None => (&[], &[]),
+        };
+        TraceStep::with_contents(s, bytes_hash(memory), bytes_hash(return_data))
+    }
+}
+
+impl TraceStep {
+    /// The step with the given hashes of its memory and return data: a producer of many
+    /// steps reuses the previous step's hashes where the contents cannot have changed
+    /// ([`contents_may_change`]), since hashing all of memory at every step would dominate.
+    pub fn with_contents(s: &Step<'_>, memory_hash: u64, return_data_hash: u64) -> TraceStep {
+        let (stack, mem_size, return_data_size): (&[U256], usize, usize) = match &s.state {
+            Some(st) => (st.stack, st.memory.len(), st.return_data.len()),
+            None => (&[], 0, 0),
         };
         TraceStep {
             depth: s.depth,
@@ -63,10 +77,41 @@ impl From<&Step<'_>> for TraceStep {
             gas_cost: None,
             refund: s.refund,
             stack: stack.to_vec(),
-            mem_size: memory.len(),
-            memory_hash: bytes_hash(memory),
-            return_data_size: return_data.len(),
-            return_data_hash: bytes_hash(return_data),
+            mem_size,
+            memory_hash,
+            return_data_size,
+            return_data_hash,
+        }
+    }
+}
+
+/// True when the contents of memory or return data may have changed since the previous step
+/// `prev` (opcode and depth; `None` before the first step): it wrote memory (MSTORE, MSTORE8,
+/// the copies, MCOPY), it was a call or create (the callee's output lands in memory and the
+/// return data buffer), or the depth changed (a frame returned to its caller, or a callee
+/// started with fresh memory). Anywhere else the contents are those of the previous step,
+/// whatever their size: an expansion only appends zeros, and sizes are compared at every
+/// step.
+pub fn contents_may_change(prev: Option<(u8, usize)>, depth: usize) -> bool {
+    match prev {
+        None => true,
+        Some((op, d)) => {
+            d != depth
+                || matches!(
+                    op,
+                    0x37 | 0x39
+                        | 0x3c
+                        | 0x3e
+                        | 0x52
+                        | 0x53
+                        | 0x5e
+                        | 0xf0
+                        | 0xf1
+                        | 0xf2
+                        | 0xf4
+                        | 0xf5
+                        | 0xfa
+                )
         }
     }
 }
@@ -86,10 +131,17 @@ fn hex64<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
 }
 
 /// The name of an opcode byte, `UNKNOWN_0x..` when it has none.
-pub fn op_name(op: u8) -> String {
-    Opcode(op)
-        .name()
-        .unwrap_or_else(|| format!("UNKNOWN_{op:#04x}"))
+pub fn op_name(op: u8) -> &'static str {
+    static NAMES: LazyLock<Vec<String>> = LazyLock::new(|| {
+        (0..=255u8)
+            .map(|op| {
+                Opcode(op)
+                    .name()
+                    .unwrap_or_else(|| format!("UNKNOWN_{op:#04x}"))
+            })
+            .collect()
+    });
+    &NAMES[usize::from(op)]
 }
 
 impl TraceStep {

@@ -28,7 +28,7 @@ fn row(label: &str, index: usize, l: &Line) -> String {
         l.pc,
         l.op_name
             .clone()
-            .unwrap_or_else(|| evmdiff_core::trace::op_name(l.op as u8)),
+            .unwrap_or_else(|| evmdiff_core::trace::op_name(l.op as u8).to_string()),
         l.gas,
         l.gas_cost.map_or("-".into(), |c| c.to_string()),
         l.mem_size,
