@@ -7,9 +7,10 @@
 //! flow) are no longer equal. That instruction is what identifies a bug across the many
 //! programs that hit it, so it is what a [`Signature`](../../evmdiff_triage) is built from.
 //!
-//! Each backend's observer turns its steps into owned [`TraceStep`]s and sends them over a
-//! bounded crossbeam channel, so a backend runs at most [`BOUND`] steps ahead of the
-//! comparator and memory stays flat however long the execution. At the first difference the
+//! Each backend's observer turns its steps into owned [`TraceStep`]s and sends them, in
+//! batches of [`BATCH`], over a bounded crossbeam channel, so a backend runs at most
+//! [`BOUND`] batches ahead of the comparator and memory stays flat however long the
+//! execution. At the first difference the
 //! comparator raises a shared flag and hangs up; each observer then breaks
 //! ([`Flow::Break`]) and its backend halts every frame at its next instruction. Since nothing
 //! after the difference is computed, lockstep costs about one traced execution per backend,
@@ -37,8 +38,9 @@ pub struct StepDifference {
     /// The last instruction both executed identically, whose effects differ: `None` when the
     /// very first step already differs (intrinsic gas, or the first frame's setup).
     pub after: Option<String>,
-    /// The step fields that differ (`depth`, `pc`, `opcode`, `gas`, `stack`, `memory_size`,
-    /// `memory`, `return_data`), or `end` when one execution has no step there.
+    /// The step fields that differ (`depth`, `pc`, `opcode`, `gas`, `gas_cost`, `refund`,
+    /// `stack`, `memory_size`, `memory`, `return_data`), or `end` when one execution has no
+    /// step there.
     pub fields: Vec<String>,
     /// The left backend's step at `index` (`None`: its execution ended before it).
     pub left: Option<TraceStep>,
