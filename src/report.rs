@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use evmdiff_triage::signature::signature;
 
 use crate::execute::{CaseRun, Verdict};
+use crate::views::is_view_field;
 
 /// Shortens long hex for the table: first 10 and last 4 characters.
 fn short(s: String) -> String {
@@ -116,11 +117,7 @@ pub fn text(case: &Case, profile: &Profile, run: &CaseRun) -> String {
                 for diff in &d.differences {
                     let _ = writeln!(s, "    {diff}");
                 }
-                let view = d.differences.iter().any(|x| {
-                    ["witness.", "rw_log.", "stateless."]
-                        .iter()
-                        .any(|p| x.field.starts_with(p))
-                });
+                let view = d.differences.iter().any(|x| is_view_field(&x.field));
                 match &d.step {
                     Some(step) => s.push_str(&step_text(step, &d.left, &d.right)),
                     None if view => {}

@@ -53,7 +53,8 @@ pub fn write_traces(
             Some(stem) if !case.name.starts_with(&stem) => format!("{stem}-{}", case.name),
             _ => case.name.clone(),
         };
-        let path = dir.join(format!("{}.{tag}.jsonl", safe(&name)));
+        let base = format!("{}.{tag}", safe(&name));
+        let path = dir.join(format!("{base}.jsonl"));
         let mut writer = Writer::new(Vec::new());
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             backend.execute_observed(case, profile, &mut writer)
@@ -85,7 +86,6 @@ pub fn write_traces(
         let bytes = writer.finish(&summary)?;
         atomic_write(&path, &bytes)?;
         paths.push(path);
-        let stem = dir.join(format!("{}.{tag}", safe(&name)));
         if views.rw_log {
             let mut log = RwLog::default();
             if backend.execute_observed(case, profile, &mut log).is_ok() {
@@ -94,7 +94,7 @@ pub fn write_traces(
                     text.push_str(&serde_json::to_string(op)?);
                     text.push('\n');
                 }
-                let path = stem.with_extension(format!("{tag}.rw.jsonl"));
+                let path = dir.join(format!("{base}.rw.jsonl"));
                 atomic_write(&path, text.as_bytes())?;
                 paths.push(path);
             }
@@ -102,7 +102,7 @@ pub fn write_traces(
         if views.witness
             && let Ok((_, w)) = witness::collect(backend.as_mut(), case, profile)
         {
-            let path = stem.with_extension(format!("{tag}.witness.json"));
+            let path = dir.join(format!("{base}.witness.json"));
             atomic_write(&path, serde_json::to_string_pretty(&w)?.as_bytes())?;
             paths.push(path);
         }

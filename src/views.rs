@@ -14,7 +14,7 @@
 
 use anyhow::{Result, bail};
 use evmdiff_core::compare::{Difference, Divergence};
-use evmdiff_core::rw_log::{RwLog, first_difference};
+use evmdiff_core::rw_log::{RwLog, RwOp, first_difference};
 use evmdiff_core::witness::{Witness, check_stateless, collect, compare_witnesses};
 use evmdiff_core::{Backend, Case, Outcome, Profile};
 
@@ -49,6 +49,14 @@ impl Views {
     }
 }
 
+/// True for a difference found by a prover view (`witness.…`, `stateless.…`, `rw_log.…`):
+/// no step localization applies to it.
+pub fn is_view_field(field: &str) -> bool {
+    ["witness.", "stateless.", "rw_log."]
+        .iter()
+        .any(|p| field.starts_with(p))
+}
+
 fn divergence(left: &str, right: &str, differences: Vec<Difference>) -> Divergence {
     Divergence {
         left: left.to_string(),
@@ -74,6 +82,7 @@ pub fn compare_views(
     let ok: Vec<usize> = (0..backends.len())
         .filter(|&i| run.executions[i].result.is_ok())
         .collect();
+    let names: Vec<&'static str> = backends.iter().map(|b| b.name()).collect();
     let mut found = Vec::new();
     if views.witness {
         let mut witnesses: Vec<(usize, Outcome, Witness)> = Vec::new();
@@ -118,8 +127,7 @@ pub fn compare_views(
                     let tag = if needed { "needed" } else { "superfluous" };
                     x.field = x.field.replacen("-only.", &format!("-only-{tag}."), 1);
                 }
-                let (l, rn) = (backends[*r].name(), backends[*i].name());
-                found.push(((*r, *i), divergence(l, rn, d)));
+                found.push(((*r, *i), divergence(names[*r], names[*i], d)));
             }
         }
     }
@@ -132,40 +140,45 @@ pub fn compare_views(
                     && (d.step.is_some() || d.differences.iter().any(|x| x.field == "steps"))
             })
         };
-        let mut logs = Vec::new();
-        for &i in &ok {
+        let mut log_of = |i: usize| {
             let mut log = RwLog::default();
-            if backends[i]
+            backends[i]
                 .execute_observed(case, profile, &mut log)
-                .is_ok()
-            {
-                logs.push((i, log.ops));
+                .ok()
+                .map(|_| log.ops)
+        };
+        // The reference is the first backend whose observed run succeeds; it runs only once a
+        // pair needs comparing, and a pair whose steps part is never executed for its log.
+        let mut reference: Option<(usize, Vec<RwOp>)> = None;
+        for (k, &i) in ok.iter().enumerate() {
+            let Some((r, ref_ops)) = &reference else {
+                if ok[k + 1..].iter().all(|&j| steps_part(i, j)) {
+                    break;
+                }
+                reference = log_of(i).map(|ops| (i, ops));
+                continue;
+            };
+            if steps_part(*r, i) {
+                continue;
             }
-        }
-        if let Some(((r, reference), others)) = logs.split_first() {
-            for (i, ops) in others {
-                if steps_part(*r, *i) {
-                    continue;
-                }
-                if let Some((index, a, b)) = first_difference(reference, ops) {
-                    let render = |o: &Option<_>| {
-                        o.as_ref().map_or("(log ended)".to_string(), |o| {
-                            serde_json::to_string(o).unwrap_or_default()
-                        })
-                    };
-                    let target = a
-                        .as_ref()
-                        .or(b.as_ref())
-                        .map(|o| format!("{:?}", o.target).to_lowercase())
-                        .unwrap_or_default();
-                    let d = Difference {
-                        field: format!("rw_log.{target}[{index}]"),
-                        left: render(&a),
-                        right: render(&b),
-                    };
-                    let (l, rn) = (backends[*r].name(), backends[*i].name());
-                    found.push(((*r, *i), divergence(l, rn, vec![d])));
-                }
+            let Some(ops) = log_of(i) else { continue };
+            if let Some((index, a, b)) = first_difference(ref_ops, &ops) {
+                let render = |o: &Option<RwOp>| {
+                    o.as_ref().map_or("(log ended)".to_string(), |o| {
+                        serde_json::to_string(o).unwrap_or_default()
+                    })
+                };
+                let target = a
+                    .as_ref()
+                    .or(b.as_ref())
+                    .map(|o| format!("{:?}", o.target).to_lowercase())
+                    .unwrap_or_default();
+                let d = Difference {
+                    field: format!("rw_log.{target}[{index}]"),
+                    left: render(&a),
+                    right: render(&b),
+                };
+                found.push(((*r, i), divergence(names[*r], names[i], vec![d])));
             }
         }
     }

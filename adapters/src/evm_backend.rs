@@ -203,7 +203,10 @@ fn run(
         World {
             block: &block,
             accounts: &world,
-            reads: observer.is_some().then(RefCell::default),
+            reads: observer
+                .as_ref()
+                .is_some_and(|o| o.wants_reads())
+                .then(RefCell::default),
         },
         &config.runtime,
     );

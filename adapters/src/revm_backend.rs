@@ -164,7 +164,9 @@ impl RevmBackend {
             None => (cached.evm.transact(env::tx(case)), cached),
             Some(observer) => {
                 let (result, cached) = observe::inspect(cached, env::tx(case), &mut *observer);
-                if let Ok(r) = &result {
+                if let Ok(r) = &result
+                    && observer.wants_reads()
+                {
                     observe::report_reads(&r.state, observer);
                 }
                 (result, cached)

@@ -119,6 +119,13 @@ pub trait Observer {
         false
     }
 
+    /// Whether the backend should report its pre-state reads ([`read`](Observer::read)).
+    /// Asked once per execution. Recording them costs a push per state access, which the
+    /// fuzzing fast path, observed on every case, must not pay.
+    fn wants_reads(&self) -> bool {
+        false
+    }
+
     /// Called before each executed instruction, at every depth, in execution order.
     fn step(&mut self, step: &Step<'_>) -> Flow {
         let _ = step;
@@ -141,8 +148,8 @@ pub trait Observer {
         let _ = address;
     }
 
-    /// Called for every account and slot the backend loaded from the pre-state, once the
-    /// execution is over, in no particular order (duplicates allowed). Only backends whose
+    /// Called, when [`wants_reads`](Observer::wants_reads), for every account and slot the
+    /// backend loaded from the pre-state, once the execution is over, in no particular order (duplicates allowed). Only backends whose
     /// state is loaded lazily can tell; what each reports is listed in `docs/backends.md`.
     fn read(&mut self, read: StateRead) {
         let _ = read;

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use alloy_primitives::U256;
+
 use crate::fork::Fork;
 
 /// One opcode byte.
@@ -209,5 +211,48 @@ mod tests {
         assert!(Opcode(0x5f).exists_in(Fork::Shanghai));
         assert!(!Opcode(0x0c).exists_in(Fork::Osaka));
         assert!(Opcode(0x1e).exists_in(Fork::Osaka));
+    }
+}
+
+/// The memory region `(offset, length)` an instruction writes in its own frame, read from its
+/// operands on `stack` (bottom first): MSTORE, MSTORE8, the copies, MCOPY, and a call's return
+/// region (written when the callee returns). `None` for an instruction that writes no memory,
+/// or when the operands are missing (the instruction fails). One table for every view that
+/// needs it: the fast path's step hash and the read/write log.
+pub fn memory_written(op: u8, stack: &[U256]) -> Option<(U256, U256)> {
+    let arg = |i: usize| stack.len().checked_sub(i + 1).map(|k| stack[k]);
+    match op {
+        0x52 => Some((arg(0)?, U256::from(32))),
+        0x53 => Some((arg(0)?, U256::from(1))),
+        0x37 | 0x39 | 0x3e | 0x5e => Some((arg(0)?, arg(2)?)),
+        0x3c => Some((arg(1)?, arg(3)?)),
+        0xf1 | 0xf2 => Some((arg(5)?, arg(6)?)),
+        0xf4 | 0xfa => Some((arg(4)?, arg(5)?)),
+        _ => None,
+    }
+}
+
+/// True for the instructions [`memory_written`] knows a region for.
+pub fn writes_memory(op: u8) -> bool {
+    matches!(
+        op,
+        0x37 | 0x39 | 0x3c | 0x3e | 0x52 | 0x53 | 0x5e | 0xf1 | 0xf2 | 0xf4 | 0xfa
+    )
+}
+
+#[cfg(test)]
+mod memory_tests {
+    use super::*;
+
+    #[test]
+    fn writes_memory_names_exactly_the_opcodes_with_a_written_region() {
+        let stack = [U256::from(1); 7];
+        for op in 0..=255u8 {
+            assert_eq!(
+                memory_written(op, &stack).is_some(),
+                writes_memory(op),
+                "{op:#x}"
+            );
+        }
     }
 }

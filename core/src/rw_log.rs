@@ -18,6 +18,7 @@ use alloy_primitives::{Address, U256};
 use serde::Serialize;
 
 use crate::observe::{Flow, Observer, Step, StepState};
+use crate::opcode::memory_written;
 use crate::trace::bytes_hash;
 
 /// Read or write.
@@ -119,8 +120,8 @@ struct Pending {
     /// Stack length before the instruction, minus its inputs.
     base: usize,
     outputs: usize,
-    /// Memory regions written.
-    memory: Vec<(U256, U256)>,
+    /// The memory region written.
+    memory: Option<(U256, U256)>,
     read: Option<ValueRead>,
 }
 
@@ -190,7 +191,7 @@ impl RwLog {
             self.push(Rw::W, Target::Stack, depth, address, U256::from(pos))
                 .value = value;
         }
-        for (offset, len) in p.memory {
+        if let Some((offset, len)) = p.memory {
             let value = region(st.memory, offset, len);
             let op = self.push(Rw::W, Target::Memory, depth, address, offset);
             op.len = Some(len);
@@ -224,7 +225,7 @@ impl Observer for RwLog {
                 .value = s[pos];
         }
         let arg = |i: usize| top(s, i);
-        let mut memory = Vec::new();
+        let memory = memory_written(op, s);
         let mut read = None;
         let mem_read = |log: &mut RwLog, offset: U256, len: U256| {
             let value = region(st.memory, offset, len);
@@ -242,14 +243,7 @@ impl Observer for RwLog {
         match op {
             0x51 => mem_read(self, arg(0), U256::from(32)),
             0x20 | 0xf3 | 0xfd => mem_read(self, arg(0), arg(1)),
-            0x52 => memory.push((arg(0), U256::from(32))),
-            0x53 => memory.push((arg(0), U256::from(1))),
-            0x37 | 0x39 | 0x3e => memory.push((arg(0), arg(2))),
-            0x3c => memory.push((arg(1), arg(3))),
-            0x5e => {
-                mem_read(self, arg(1), arg(2));
-                memory.push((arg(0), arg(2)));
-            }
+            0x5e => mem_read(self, arg(1), arg(2)),
             0x54 => read = field(Target::Storage, arg(0), None),
             0x5c => read = field(Target::Transient, arg(0), None),
             0x55 | 0x5d => {
@@ -292,17 +286,11 @@ impl Observer for RwLog {
                     .value = U256::from(bytes_hash(&words));
             }
             0xf0 | 0xf5 => mem_read(self, arg(1), arg(2)),
-            0xf1 | 0xf2 => {
-                mem_read(self, arg(3), arg(4));
-                memory.push((arg(5), arg(6)));
-            }
-            0xf4 | 0xfa => {
-                mem_read(self, arg(2), arg(3));
-                memory.push((arg(4), arg(5)));
-            }
+            0xf1 | 0xf2 => mem_read(self, arg(3), arg(4)),
+            0xf4 | 0xfa => mem_read(self, arg(2), arg(3)),
             _ => {}
         }
-        if outputs > 0 || !memory.is_empty() || read.is_some() {
+        if outputs > 0 || memory.is_some() || read.is_some() {
             let pending = Pending {
                 base: n.saturating_sub(inputs),
                 outputs,

@@ -18,6 +18,7 @@ use std::hash::{BuildHasher, Hash, Hasher};
 use foldhash::fast::FixedState;
 
 use crate::observe::{Flow, GasCost, Observer, Step};
+use crate::opcode::memory_written;
 use crate::trace::contents_may_change;
 
 /// A rolling hash of every step and its cost, in execution order.
@@ -37,25 +38,6 @@ pub struct StepHash {
     /// program would otherwise hash its whole memory after every MSTORE. The whole memory is
     /// hashed when the depth changes and after a create.
     written: Option<(usize, usize)>,
-}
-
-/// The memory region (offset, length) that `op` writes given its operands on `stack` (bottom
-/// first), `None` for an instruction that writes none or one whose region does not fit in
-/// memory (it fails).
-fn written_region(op: u8, stack: &[alloy_primitives::U256]) -> Option<(usize, usize)> {
-    let arg = |i: usize| -> Option<usize> {
-        let v = stack.get(stack.len().checked_sub(i + 1)?)?;
-        usize::try_from(*v).ok()
-    };
-    match op {
-        0x52 => Some((arg(0)?, 32)),
-        0x53 => Some((arg(0)?, 1)),
-        0x37 | 0x39 | 0x3e | 0x5e => Some((arg(0)?, arg(2)?)),
-        0x3c => Some((arg(1)?, arg(3)?)),
-        0xf1 | 0xf2 => Some((arg(5)?, arg(6)?)),
-        0xf4 | 0xfa => Some((arg(4)?, arg(5)?)),
-        _ => None,
-    }
 }
 
 /// Fixed seed: the same steps hash the same in every process, so hashes can be compared
@@ -86,7 +68,10 @@ impl Observer for StepHash {
                 }
                 h.write(st.return_data);
             }
-            written = written_region(s.opcode, st.stack);
+            // A region that does not fit in memory belongs to an instruction that fails.
+            written = memory_written(s.opcode, st.stack).and_then(|(offset, len)| {
+                Some((usize::try_from(offset).ok()?, usize::try_from(len).ok()?))
+            });
         }
         self.hash = h.finish();
         self.steps += 1;

@@ -12,7 +12,7 @@ use foldhash::fast::FixedState;
 use serde::Serialize;
 
 use crate::observe::{GasCost, Step};
-use crate::opcode::Opcode;
+use crate::opcode::{Opcode, writes_memory};
 
 /// One recorded instruction, with the machine state before it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -95,24 +95,7 @@ impl TraceStep {
 pub fn contents_may_change(prev: Option<(u8, usize)>, depth: usize) -> bool {
     match prev {
         None => true,
-        Some((op, d)) => {
-            d != depth
-                || matches!(
-                    op,
-                    0x37 | 0x39
-                        | 0x3c
-                        | 0x3e
-                        | 0x52
-                        | 0x53
-                        | 0x5e
-                        | 0xf0
-                        | 0xf1
-                        | 0xf2
-                        | 0xf4
-                        | 0xf5
-                        | 0xfa
-                )
-        }
+        Some((op, d)) => d != depth || writes_memory(op) || matches!(op, 0xf0 | 0xf5),
     }
 }
 

@@ -56,6 +56,10 @@ impl Observer for Collector<'_> {
         true
     }
 
+    fn wants_reads(&self) -> bool {
+        true
+    }
+
     fn step(&mut self, step: &Step<'_>) -> Flow {
         if step.opcode == BLOCKHASH
             && let Some(&n) = step.state.as_ref().and_then(|s| s.stack.last())
