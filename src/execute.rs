@@ -78,7 +78,7 @@ fn run_case_with(
         .map(|b| {
             let mut hash = StepHash::default();
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                if hash_steps {
+                if hash_steps && b.observes_steps() {
                     b.execute_observed(case, profile, &mut hash)
                 } else {
                     b.execute(case, profile)
@@ -97,7 +97,7 @@ fn run_case_with(
             Execution {
                 backend: b.name(),
                 version: b.version(),
-                steps: (hash_steps && result.is_ok()).then_some(hash),
+                steps: (hash_steps && b.observes_steps() && result.is_ok()).then_some(hash),
                 result,
                 check,
             }
@@ -195,6 +195,9 @@ fn localize_divergences(
         // The left backend is the reference, which comes before every other (`run_case`).
         let (first, second) = backends.split_at_mut(r);
         let (left, right) = (&mut first[l], &mut second[0]);
+        if !(left.observes_steps() && right.observes_steps()) {
+            continue;
+        }
         // `lockstep` turns a backend's panic into a failure of its own.
         d.step = lockstep(left.as_mut(), right.as_mut(), case, profile)
             .ok()

@@ -29,6 +29,13 @@ pub trait Backend: Send {
     fn version(&self) -> &'static str;
     /// Executes the case's transaction against its pre-state and normalizes the result.
     fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError>;
+    /// Whether [`execute_observed`](Backend::execute_observed) reports steps. Backends that
+    /// cannot (external workers, whose step traces would cost more than the execution) return
+    /// `false`: the fast path then runs them with [`execute`](Backend::execute) and compares
+    /// their steps with nobody's, only their outcomes.
+    fn observes_steps(&self) -> bool {
+        true
+    }
     /// Executes like [`execute`](Backend::execute), reporting every executed instruction and
     /// every precompile call to `observer`; the outcome must be exactly the one `execute`
     /// gives. A separate method rather than an optional observer on `execute`, so that the
