@@ -1,8 +1,31 @@
-//! Parsing `--backends revm,evm` into backend instances.
+//! Parsing `--backends revm,evm,eels` into backend instances, with the state-test runners of
+//! `--backends-file`, and `--sample eels=0.05` into per-backend sampling rates.
 
-use anyhow::{Result, bail};
-use evmdiff_adapters::{BACKENDS, backend};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use anyhow::{Result, anyhow, bail};
+use evmdiff_adapters::worker::BackendsFile;
+use evmdiff_adapters::{BACKENDS, all_names, any_backend};
 use evmdiff_core::Backend;
+
+/// The runners declared by `--backends-file`, set once at startup.
+static RUNNERS: OnceLock<BackendsFile> = OnceLock::new();
+
+/// Loads the backends file (once, before any backend is made). Its runners become backend
+/// names for every later `--backends`.
+pub fn load_runners(path: &Path) -> Result<()> {
+    let file = BackendsFile::load(path)?;
+    RUNNERS
+        .set(file)
+        .map_err(|_| anyhow!("a backends file is already loaded"))
+}
+
+/// The runners of the loaded backends file (none without one).
+pub fn runners() -> &'static BackendsFile {
+    RUNNERS.get_or_init(BackendsFile::default)
+}
 
 /// The default backend list: every in-process backend of this build.
 pub fn default_list() -> String {
@@ -14,16 +37,128 @@ pub fn default_list() -> String {
 pub fn instantiate(list: &str) -> Result<Vec<Box<dyn Backend>>> {
     let mut out = Vec::new();
     for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        match backend(name) {
-            Some(b) => out.push(b),
-            None => bail!(
-                "unknown backend `{name}` (available: {})",
-                BACKENDS.join(", ")
-            ),
-        }
+        out.push(any_backend(name, runners()).map_err(|e| anyhow!(e))?);
     }
     if out.is_empty() {
-        bail!("no backend given (available: {})", BACKENDS.join(", "));
+        bail!(
+            "no backend given (available: {})",
+            all_names(runners()).join(", ")
+        );
     }
     Ok(out)
+}
+
+/// True when `name` is the executable specification, the side reports call right.
+pub fn is_reference(name: &str) -> bool {
+    evmdiff_adapters::is_reference(name, runners())
+}
+
+/// True when `name` is an in-process backend, whose steps evmdiff observes (external ones
+/// report outcomes only).
+pub fn observes_steps(name: &str) -> bool {
+    BACKENDS.contains(&name)
+}
+
+/// Sampling rates per backend name (`--sample eels=0.05,pyevm=0.2`): a backend with a rate
+/// runs on that fraction of the cases, chosen from the case index alone, so the same seed runs
+/// the same backends on the same cases.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sampling(BTreeMap<String, f64>);
+
+impl Sampling {
+    /// Parses `name=rate,...`, checking that each name is in `backends`.
+    pub fn parse(text: &str, backends: &str) -> Result<Sampling> {
+        let names: Vec<&str> = backends.split(',').map(str::trim).collect();
+        let mut rates = BTreeMap::new();
+        for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (name, rate) = item
+                .split_once('=')
+                .ok_or_else(|| anyhow!("--sample: `{item}` is not NAME=RATE (e.g. eels=0.05)"))?;
+            let rate: f64 = rate
+                .parse()
+                .ok()
+                .filter(|r| (0.0..=1.0).contains(r) && *r > 0.0)
+                .ok_or_else(|| {
+                    anyhow!("--sample: rate of `{name}` must be in (0, 1], got `{rate}`")
+                })?;
+            if !names.contains(&name) {
+                bail!("--sample: `{name}` is not one of --backends ({backends})");
+            }
+            rates.insert(name.to_string(), rate);
+        }
+        Ok(Sampling(rates))
+    }
+
+    /// True when nothing is sampled.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The rate of `name` (1 when it always runs).
+    pub fn rate(&self, name: &str) -> f64 {
+        self.0.get(name).copied().unwrap_or(1.0)
+    }
+
+    /// Whether backend `name` runs on case `index` of campaign `seed`.
+    pub fn runs(&self, name: &str, seed: u64, index: u64) -> bool {
+        let rate = self.rate(name);
+        if rate >= 1.0 {
+            return true;
+        }
+        let mut h = splitmix(seed ^ 0x5eed_5a3b_1e00_0000);
+        h = splitmix(h ^ index);
+        for b in name.bytes() {
+            h = splitmix(h ^ u64::from(b));
+        }
+        (h >> 11) as f64 / (1u64 << 53) as f64 <= rate
+    }
+
+    /// `eels=0.05,...` again, for provenance and checkpoints.
+    pub fn render(&self) -> String {
+        self.0
+            .iter()
+            .map(|(n, r)| format!("{n}={r}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// splitmix64's finalizer: a well-mixed, platform-independent 64-bit hash step.
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampling_runs_about_its_rate_and_is_deterministic() {
+        let s = Sampling::parse("eels=0.05", "revm,eels").unwrap();
+        let ran = (0..20_000).filter(|&i| s.runs("eels", 3, i)).count();
+        assert!((800..1200).contains(&ran), "{ran} of 20000 at rate 0.05");
+        assert!((0..1000).all(|i| s.runs("revm", 3, i)));
+        let again: Vec<bool> = (0..100).map(|i| s.runs("eels", 3, i)).collect();
+        let first: Vec<bool> = (0..100).map(|i| s.runs("eels", 3, i)).collect();
+        assert_eq!(again, first);
+    }
+
+    #[test]
+    fn bad_samples_say_what_is_wrong() {
+        let e = Sampling::parse("eels", "revm,eels")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("NAME=RATE"), "{e}");
+        let e = Sampling::parse("eels=2", "revm,eels")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("(0, 1]"), "{e}");
+        let e = Sampling::parse("pyevm=0.1", "revm,eels")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not one of --backends"), "{e}");
+    }
 }

@@ -17,7 +17,8 @@ use evmdiff_triage::signature::signature;
 use serde::{Deserialize, Serialize};
 
 use crate::allowlist::Allowlist;
-use crate::execute::{CaseRun, run_case_localized};
+use crate::backends::Sampling;
+use crate::execute::{CaseRun, run_case_localized_on};
 use crate::finding::{self, Finding, Kind, Provenance};
 use crate::views::{Views, compare_views};
 use crate::write::atomic_write;
@@ -67,6 +68,8 @@ pub struct Config {
     pub hang_budget: Duration,
     /// Prover views compared on every case (none by default: they cost extra executions).
     pub views: Views,
+    /// Backends that run on a fraction of the cases only (`--sample eels=0.05`).
+    pub sample: Sampling,
     /// Makes each worker's backends from `backends` (the real registry; tests swap in
     /// wrappers around real backends to provoke hangs).
     pub instantiate: Instantiate,
@@ -92,6 +95,9 @@ pub struct Checkpoint {
     pub profile: String,
     /// Backends.
     pub backends: String,
+    /// Sampling rates (`--sample`), empty when every backend runs every case.
+    #[serde(default)]
+    pub sample: String,
     /// Every case below this index has been run.
     pub next_index: u64,
 }
@@ -125,6 +131,11 @@ pub struct Stats {
     pub statuses: BTreeMap<String, u64>,
     /// Occurrences per signature (`id: rendered`).
     pub signatures: BTreeMap<String, u64>,
+    /// Cases each backend produced an outcome for (sampled backends run on fewer).
+    pub outcomes: BTreeMap<String, u64>,
+    /// Divergent cases by the side the execution spec took (`reference eels agrees with
+    /// revm; disagrees with evm`), when it ran.
+    pub reference_sides: BTreeMap<String, u64>,
     /// Seconds elapsed.
     pub seconds: f64,
     /// Cases per second.
@@ -230,6 +241,7 @@ pub fn run(
             if cp.seed == config.seed
                 && cp.profile == config.profile_arg
                 && cp.backends == config.backends
+                && cp.sample == config.sample.render()
             {
                 cp.next_index
             } else {
@@ -328,6 +340,7 @@ fn watch_for_hangs(shared: &Shared) -> Vec<usize> {
                 id: format!("{index:016x}"),
                 case: &case,
                 reference: None,
+                reference_side: None,
                 provenance: provenance(cfg, &shared.names, index, &input),
                 signature: format!(
                     "hang {} case: no outcome after {:?}",
@@ -393,6 +406,7 @@ fn write_checkpoint(shared: &Shared) -> Result<()> {
         seed: shared.config.seed,
         profile: shared.config.profile_arg.clone(),
         backends: shared.config.backends.clone(),
+        sample: shared.config.sample.render(),
         next_index: next.min(running).min(shared.end_index.unwrap_or(u64::MAX)),
     };
     atomic_write(
@@ -437,12 +451,14 @@ pub fn judge<'a>(
     run: &'a CaseRun,
     took: Duration,
 ) -> Judgement<'a> {
-    let reference = run.executions.iter().find_map(|e| e.result.as_ref().ok());
+    let reference = expectation_source(run);
+    let reference_side = run.reference.as_ref().map(|r| r.to_string());
     let finding = |kind, id, signature, divergences, detail| Finding {
         kind,
         id,
         case,
         reference,
+        reference_side: reference_side.clone(),
         provenance: provenance(cfg, names, index, input),
         signature,
         divergences,
@@ -476,7 +492,7 @@ pub fn judge<'a>(
                     .push(finding(Kind::Crash, id, text, Vec::new(), msg.clone()));
             }
             Err(BackendError::Unsupported(_)) => j.unsupported = true,
-            Ok(_) => {}
+            Err(BackendError::NotSampled) | Ok(_) => {}
         }
     }
     for d in &run.divergences {
@@ -506,6 +522,22 @@ pub fn judge<'a>(
     j
 }
 
+/// The outcome a finding's `post` expectation is written from: the execution spec's when it
+/// ran, else the first backend's that observed everything (a state-test runner has no logs
+/// hash to write).
+pub fn expectation_source(run: &CaseRun) -> Option<&evmdiff_core::Outcome> {
+    let full = |e: &&crate::execute::Execution| e.result.as_ref().is_ok_and(|o| o.scope.is_full());
+    let preferred = run.reference.as_ref().and_then(|r| {
+        run.executions
+            .iter()
+            .filter(full)
+            .find(|e| e.backend == r.reference)
+    });
+    preferred
+        .or_else(|| run.executions.iter().find(full))
+        .and_then(|e| e.result.as_ref().ok())
+}
+
 fn worker(shared: &Shared, w: usize) {
     let Ok(mut backends) = (shared.config.instantiate)(&shared.config.backends) else {
         return;
@@ -529,7 +561,13 @@ fn worker(shared: &Shared, w: usize) {
         };
         slot.started.store(now_ms(shared), Ordering::SeqCst);
         let t = Instant::now();
-        let mut run = run_case_localized(&mut backends, &case, &cfg.profile);
+        let active: Option<Vec<bool>> = (!cfg.sample.is_empty()).then(|| {
+            backends
+                .iter()
+                .map(|b| cfg.sample.runs(b.name(), cfg.seed, i))
+                .collect()
+        });
+        let mut run = run_case_localized_on(&mut backends, &case, &cfg.profile, active.as_deref());
         compare_views(&mut backends, &case, &cfg.profile, cfg.views, &mut run);
         let took = t.elapsed();
         if slot.abandoned.load(Ordering::SeqCst) {
@@ -537,8 +575,10 @@ fn worker(shared: &Shared, w: usize) {
             return;
         }
         slot.started.store(IDLE, Ordering::SeqCst);
-        if i.is_multiple_of(COVERAGE_SAMPLE) {
-            sample_coverage(shared, backends[0].as_mut(), &case);
+        if i.is_multiple_of(COVERAGE_SAMPLE)
+            && let Some(b) = backends.iter_mut().find(|b| b.observes_steps())
+        {
+            sample_coverage(shared, b.as_mut(), &case);
         }
         let j = judge(cfg, &shared.names, i, &input, &case, &run, took);
         let reference = run.executions.iter().find_map(|e| e.result.as_ref().ok());
@@ -581,6 +621,12 @@ fn worker(shared: &Shared, w: usize) {
         }
         if let Some(o) = reference {
             *st.statuses.entry(o.status.to_string()).or_default() += 1;
+        }
+        for e in run.executions.iter().filter(|e| e.result.is_ok()) {
+            *st.outcomes.entry(e.backend.to_string()).or_default() += 1;
+        }
+        if let Some(r) = &run.reference {
+            *st.reference_sides.entry(r.to_string()).or_default() += 1;
         }
         for sig in j.signatures {
             *st.signatures
@@ -679,6 +725,7 @@ mod tests {
     fn a_hung_backend_becomes_a_finding_and_the_campaign_goes_on() {
         let dir = tempfile::tempdir().unwrap();
         let config = Config {
+            sample: Default::default(),
             profile: Profile::load("mainnet-cancun").unwrap(),
             profile_arg: "mainnet-cancun".into(),
             backends: "revm,revm".into(),

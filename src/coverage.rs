@@ -440,7 +440,7 @@ fn run_one(
     }));
     match result {
         Ok(Ok(outcome)) => record(cov, counts, outcome.status),
-        Ok(Err(BackendError::Unsupported(_))) => cov.unsupported += 1,
+        Ok(Err(BackendError::Unsupported(_) | BackendError::NotSampled)) => cov.unsupported += 1,
         Ok(Err(BackendError::Failed(_))) | Err(_) => cov.failures += 1,
     }
 }

@@ -51,6 +51,70 @@ pub struct CaseRun {
     pub notes: Vec<Divergence>,
     /// The verdict.
     pub verdict: Verdict,
+    /// When backends diverge and the executable specification is one of them: which of the
+    /// others it agrees with.
+    pub reference: Option<ReferenceSide>,
+}
+
+/// The side the reference (the Python execution spec) takes in a divergence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReferenceSide {
+    /// The reference backend.
+    pub reference: &'static str,
+    /// Backends whose outcome equals the reference's.
+    pub agree: Vec<&'static str>,
+    /// Backends whose outcome differs from the reference's.
+    pub disagree: Vec<&'static str>,
+}
+
+impl std::fmt::Display for ReferenceSide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list = |v: &[&str]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        write!(
+            f,
+            "reference {} agrees with {}; disagrees with {}",
+            self.reference,
+            list(&self.agree),
+            list(&self.disagree)
+        )
+    }
+}
+
+/// Which side the reference takes, when `run` diverges and a reference backend has an outcome.
+fn reference_side(executions: &[Execution]) -> Option<ReferenceSide> {
+    let (r, ref_outcome) = executions.iter().enumerate().find_map(|(i, e)| {
+        crate::backends::is_reference(e.backend)
+            .then_some(())
+            .and(e.result.as_ref().ok().map(|o| (i, o)))
+    })?;
+    let mut side = ReferenceSide {
+        reference: executions[r].backend,
+        agree: Vec::new(),
+        disagree: Vec::new(),
+    };
+    for (i, e) in executions.iter().enumerate() {
+        let Ok(o) = &e.result else { continue };
+        if i == r {
+            continue;
+        }
+        let same = compare(ref_outcome, o).is_empty()
+            && match (executions[r].steps, e.steps) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            };
+        if same {
+            side.agree.push(e.backend);
+        } else {
+            side.disagree.push(e.backend);
+        }
+    }
+    Some(side)
 }
 
 /// True when `case`'s ethereum/tests expectation applies under `profile`.
@@ -61,7 +125,7 @@ pub fn expectation_applies(case: &Case, profile: &Profile) -> bool {
 /// Runs `case` on every backend under `profile`, checks expectations and compares outcomes.
 /// A backend that panics becomes a `Failed` result, not a dead run.
 pub fn run_case(backends: &mut [Box<dyn Backend>], case: &Case, profile: &Profile) -> CaseRun {
-    run_case_with(backends, case, profile, false)
+    run_case_with(backends, case, profile, false, None)
 }
 
 /// [`run_case`], hashing every backend's steps when `hash_steps` (the fast path): two backends
@@ -71,12 +135,23 @@ fn run_case_with(
     case: &Case,
     profile: &Profile,
     hash_steps: bool,
+    active: Option<&[bool]>,
 ) -> CaseRun {
     let applies = expectation_applies(case, profile);
     let executions: Vec<Execution> = backends
         .iter_mut()
-        .map(|b| {
+        .enumerate()
+        .map(|(i, b)| {
             let mut hash = StepHash::default();
+            if active.is_some_and(|a| !a[i]) {
+                return Execution {
+                    backend: b.name(),
+                    version: b.version(),
+                    steps: None,
+                    result: Err(BackendError::NotSampled),
+                    check: Check::NoExpectation,
+                };
+            }
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 if hash_steps && b.observes_steps() {
                     b.execute_observed(case, profile, &mut hash)
@@ -148,12 +223,18 @@ fn run_case_with(
     } else {
         Verdict::Agree
     };
+    let reference = if divergences.is_empty() {
+        None
+    } else {
+        reference_side(&executions)
+    };
     CaseRun {
         executions,
         divergences,
         pairs,
         notes,
         verdict,
+        reference,
     }
 }
 
@@ -175,7 +256,18 @@ pub fn run_case_localized(
     case: &Case,
     profile: &Profile,
 ) -> CaseRun {
-    let mut run = run_case_with(backends, case, profile, true);
+    run_case_localized_on(backends, case, profile, None)
+}
+
+/// [`run_case_localized`] on the backends whose `active` entry is true only (a campaign's
+/// sampling); the others get [`BackendError::NotSampled`].
+pub fn run_case_localized_on(
+    backends: &mut [Box<dyn Backend>],
+    case: &Case,
+    profile: &Profile,
+    active: Option<&[bool]>,
+) -> CaseRun {
+    let mut run = run_case_with(backends, case, profile, true, active);
     if !run.divergences.is_empty() {
         localize_divergences(backends, case, profile, &mut run);
     }

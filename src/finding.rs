@@ -65,8 +65,11 @@ pub struct Finding<'a> {
     pub id: String,
     /// The case.
     pub case: &'a Case,
-    /// The reference (first) backend's outcome, which fills the post expectation.
+    /// The reference backend's outcome (the execution spec's when it ran, else the first
+    /// backend's), which fills the post expectation.
     pub reference: Option<&'a Outcome>,
+    /// Which side the execution spec takes, when it ran and the backends diverge.
+    pub reference_side: Option<String>,
     /// How to regenerate it.
     pub provenance: Provenance,
     /// The rendered signature.
@@ -103,6 +106,7 @@ impl Finding<'_> {
             "kind": self.kind,
             "signature": self.signature,
             "divergences": self.divergences,
+            "reference_side": self.reference_side,
             "detail": self.detail,
         }));
         let name = format!("{}-{}", self.kind.name(), self.id);

@@ -17,12 +17,23 @@ use commands::run::RunArgs;
 
 /// Profile-aware differential fuzzer for EVM implementations.
 ///
-/// Runs the same transactions on several EVMs (revm and rust-ethereum `evm` in process),
-/// each configured with the same EVM profile (EIP-7530), and reports any difference in status,
+/// Runs the same transactions on several EVMs (revm and rust-ethereum `evm` in process; the
+/// Python execution spec `eels`, `ethereumjs` and `pyevm` as worker processes after
+/// `scripts/setup-external.sh`; any state-test runner of a --backends-file), each configured with the same EVM profile (EIP-7530), and reports any difference in status,
 /// gas, output, logs or state.
 #[derive(Debug, Parser)]
 #[command(name = "evmdiff", version, about, long_about = None)]
 struct Cli {
+    /// State-test runners to use as backends (TOML, `[[runner]]` tables: name, command,
+    /// batch, env, timeout_secs); their names then work in every --backends. Also read from
+    /// EVMDIFF_BACKENDS_FILE.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "EVMDIFF_BACKENDS_FILE"
+    )]
+    backends_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -164,6 +175,11 @@ enum Command {
         /// mix (also in --stats-json, under "coverage").
         #[arg(long)]
         coverage: bool,
+        /// Run slow backends on a fraction of the cases only, so that the fast ones keep
+        /// their pace: `eels=0.05,pyevm=0.2`. Which cases is decided by the seed and the case
+        /// index, so a rerun samples the same ones.
+        #[arg(long, default_value = "", value_name = "NAME=RATE,..")]
+        sample: String,
     },
     /// Shrink a divergent case (a finding) to the few instructions that make the backends
     /// part, keeping its signature; writes the result as a state test and prints its listing.
@@ -278,6 +294,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             ExitCode::SUCCESS
         }
     };
+    if let Some(file) = &cli.backends_file {
+        evmdiff::backends::load_runners(file)?;
+    }
     match cli.command {
         Command::Profiles { action: None } => {
             print!("{}", commands::profiles::list());
@@ -350,6 +369,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             hang_budget,
             prover,
             coverage,
+            sample,
         } => {
             let jobs = jobs.unwrap_or_else(default_jobs);
             let stats = commands::fuzz::fuzz(&commands::fuzz::FuzzArgs {
@@ -366,6 +386,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 hang_budget,
                 views: evmdiff::views::Views::parse(&prover)?,
                 coverage,
+                sample,
             })?;
             Ok(failed(fail_on_findings && stats.findings_written > 0))
         }

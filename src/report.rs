@@ -23,13 +23,19 @@ fn short(s: String) -> String {
 }
 
 fn rows(o: &Outcome) -> Vec<String> {
+    // A state-test runner observed only the ending, the output and the root.
+    let seen = |s: String| if o.scope.is_full() { s } else { "-".into() };
     vec![
         o.status.to_string(),
-        o.gas_used.to_string(),
-        o.refund.to_string(),
+        seen(o.gas_used.to_string()),
+        seen(o.refund.to_string()),
         short(o.output.to_string()),
-        format!("{} {}", o.logs.len(), short(o.logs_hash.to_string())),
-        o.post.len().to_string(),
+        seen(format!(
+            "{} {}",
+            o.logs.len(),
+            short(o.logs_hash.to_string())
+        )),
+        seen(o.post.len().to_string()),
         short(o.state_root.to_string()),
         o.detail.clone(),
     ]
@@ -70,7 +76,9 @@ pub fn text(case: &Case, profile: &Profile, run: &CaseRun) -> String {
             match &e.result {
                 Ok(o) => col.extend(rows(o)),
                 Err(err) => {
-                    col.push(err.to_string());
+                    // The first line: a worker's stderr follows in the JSON report.
+                    let text = err.to_string();
+                    col.push(text.lines().next().unwrap_or("").chars().take(60).collect());
                     col.extend(std::iter::repeat_n(String::new(), FIELDS.len() - 1));
                 }
             }
@@ -118,15 +126,21 @@ pub fn text(case: &Case, profile: &Profile, run: &CaseRun) -> String {
                     let _ = writeln!(s, "    {diff}");
                 }
                 let view = d.differences.iter().any(|x| is_view_field(&x.field));
+                let unobserved = !(crate::backends::observes_steps(&d.left)
+                    && crate::backends::observes_steps(&d.right));
                 match &d.step {
                     Some(step) => s.push_str(&step_text(step, &d.left, &d.right)),
                     None if view => {}
+                    None if unobserved => {}
                     None => s.push_str(
                         "    every executed step is identical: the outcomes part after the last instruction\n",
                     ),
                 }
             }
         }
+    }
+    if let Some(r) = &run.reference {
+        let _ = writeln!(s, "{r}");
     }
     for n in &run.notes {
         for diff in &n.differences {
@@ -211,6 +225,7 @@ pub fn json(case: &Case, profile: &Profile, run: &CaseRun) -> Value {
         "executions": executions,
         "divergences": run.divergences,
         "notes": run.notes,
+        "reference": run.reference,
         "signatures": run.divergences.iter().map(|d| signature(d, &profile.name).to_string()).collect::<Vec<_>>(),
     })
 }

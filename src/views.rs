@@ -80,7 +80,7 @@ pub fn compare_views(
         return;
     }
     let ok: Vec<usize> = (0..backends.len())
-        .filter(|&i| run.executions[i].result.is_ok())
+        .filter(|&i| run.executions[i].result.is_ok() && backends[i].observes_steps())
         .collect();
     let names: Vec<&'static str> = backends.iter().map(|b| b.name()).collect();
     let mut found = Vec::new();

@@ -16,6 +16,10 @@ pub enum BackendError {
     /// finding of its own.
     #[error("backend failure: {0}")]
     Failed(String),
+    /// The backend did not run this case: a campaign samples it (`--sample eels=0.05`) so
+    /// that a slow backend does not set the pace of the fast ones.
+    #[error("not sampled on this case")]
+    NotSampled,
 }
 
 /// One EVM implementation, configured by a [`Profile`] per execution.

@@ -40,7 +40,7 @@ pub fn check(case: &Case, outcome: &Outcome) -> Check {
     {
         return Check::Fail(format!("output {} != expected {}", outcome.output, out));
     }
-    if outcome.logs_hash != x.logs {
+    if outcome.scope.is_full() && outcome.logs_hash != x.logs {
         return Check::Fail(format!(
             "logs hash {} != expected {}",
             outcome.logs_hash, x.logs

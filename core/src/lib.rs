@@ -30,6 +30,6 @@ pub use backend::{Backend, BackendError};
 pub use case::Case;
 pub use fork::Fork;
 pub use observe::{Observer, Step, StepState};
-pub use outcome::{HaltClass, Outcome, Status};
+pub use outcome::{HaltClass, Outcome, Scope, Status};
 pub use profile::{Behaviour, Profile};
 pub use state::{Account, State};

@@ -123,6 +123,30 @@ pub struct Outcome {
     /// reports, never compared.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub detail: String,
+    /// What the backend could observe. A state-test runner only reports a state root, the
+    /// output and whether it failed: its `post`, `logs`, gas and refund are unknown (empty,
+    /// zero) and are compared with nobody's.
+    #[serde(default, skip_serializing_if = "Scope::is_full")]
+    pub scope: Scope,
+}
+
+/// How much of an [`Outcome`] a backend observed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// Every field: status with halt class, gas, refund, output, logs, post-state.
+    #[default]
+    Full,
+    /// The state root, the output and the kind of ending (success, revert, halt, rejected)
+    /// only: what a state-test runner prints.
+    RootOutputStatus,
+}
+
+impl Scope {
+    /// True for [`Scope::Full`].
+    pub fn is_full(&self) -> bool {
+        *self == Scope::Full
+    }
 }
 
 impl Outcome {
@@ -148,6 +172,24 @@ impl Outcome {
             state_root,
             logs_hash,
             detail,
+            scope: Scope::Full,
+        }
+    }
+
+    /// The outcome of a state-test runner: the kind of ending, the output and the state root
+    /// it printed, nothing else.
+    pub fn root_only(status: Status, output: Bytes, state_root: B256, detail: String) -> Outcome {
+        Outcome {
+            status,
+            gas_used: 0,
+            refund: 0,
+            output,
+            logs: Vec::new(),
+            post: State::new(),
+            state_root,
+            logs_hash: B256::ZERO,
+            detail,
+            scope: Scope::RootOutputStatus,
         }
     }
 

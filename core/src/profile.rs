@@ -123,6 +123,20 @@ impl Profile {
             })
     }
 
+    /// The precompile rules that change something: precompiles of the base fork whose
+    /// behaviour is not `supported` (a rule for an address the fork has no precompile at means
+    /// nothing: that address is an ordinary account), in address order.
+    pub fn precompile_rules(&self) -> Vec<(Address, Behaviour)> {
+        self.precompiles
+            .keys()
+            .filter_map(|a| {
+                self.precompile(a)
+                    .filter(|b| *b != Behaviour::Supported)
+                    .map(|b| (*a, b))
+            })
+            .collect()
+    }
+
     /// True when the profile is plain mainnet at its base fork (no rule, no limit), so that
     /// ethereum/tests expectations for that fork apply unchanged.
     pub fn is_mainnet(&self) -> bool {

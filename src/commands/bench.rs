@@ -46,6 +46,7 @@ fn pipeline(
     }
     let gen_rate = n as f64 / start.elapsed().as_secs_f64();
     let cfg = campaign::Config {
+        sample: Default::default(),
         profile: profile.clone(),
         profile_arg: args.profile.clone(),
         backends: args.backends.clone(),

@@ -43,6 +43,8 @@ pub struct FuzzArgs {
     pub views: evmdiff::views::Views,
     /// After the campaign, measure what its cases executed on the first backend.
     pub coverage: bool,
+    /// Sampling rates of slow backends (`eels=0.05,pyevm=0.2`).
+    pub sample: String,
 }
 
 /// Parses `90`, `90s`, `5m`, `2h`, `1d`.
@@ -87,6 +89,7 @@ fn line(s: &Stats) -> String {
 pub fn fuzz(args: &FuzzArgs) -> Result<Stats> {
     let profile = Profile::load(&args.profile)?;
     evmdiff::backends::instantiate(&args.backends)?;
+    let sample = evmdiff::backends::Sampling::parse(&args.sample, &args.backends)?;
     let allow = match &args.allow {
         Some(p) => Allowlist::load(p)?,
         None => Allowlist::default(),
@@ -109,6 +112,7 @@ pub fn fuzz(args: &FuzzArgs) -> Result<Stats> {
         case_budget: args.case_budget,
         hang_budget: args.hang_budget,
         views: args.views,
+        sample,
         instantiate: evmdiff::backends::instantiate,
     };
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
@@ -137,8 +141,20 @@ pub fn fuzz(args: &FuzzArgs) -> Result<Stats> {
         .map(|(k, v)| format!("{k} {v}"))
         .collect();
     println!("outcomes: {}", statuses.join(", "));
+    let per_backend: Vec<String> = stats
+        .outcomes
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    println!(
+        "cases with an outcome, per backend: {}",
+        per_backend.join(", ")
+    );
     for (sig, n) in &stats.signatures {
         println!("  {n:>8}  {sig}");
+    }
+    for (side, n) in &stats.reference_sides {
+        println!("  {n:>8}  divergent cases where the {side}");
     }
     let coverage = if args.coverage {
         let first_backend = args.backends.split(',').next().unwrap_or_default();

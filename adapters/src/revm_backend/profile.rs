@@ -213,16 +213,7 @@ impl ProfilePrecompiles {
 
     /// Installs the precompile rules of `profile`.
     pub(crate) fn configure(&mut self, profile: &Profile) {
-        let rules: Vec<(Address, Behaviour)> = profile
-            .precompiles
-            .keys()
-            .filter_map(|a| {
-                profile
-                    .precompile(a)
-                    .filter(|b| *b != Behaviour::Supported)
-                    .map(|b| (*a, b))
-            })
-            .collect();
+        let rules = profile.precompile_rules();
         if rules != self.rules {
             self.rules = rules;
             self.dirty = true;

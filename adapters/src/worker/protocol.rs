@@ -1,0 +1,246 @@
+//! evmdiff's JSON-lines worker protocol (specified in `docs/backends.md`): the request for one
+//! case under one profile, and the normalized outcome a worker answers with.
+//!
+//! A request carries the case as the one-vector state test evmdiff writes for its findings, so
+//! a worker needs nothing but a state-test reader, and the profile as plain data, so that the
+//! worker can apply it *inside* its implementation. The answer is already normalized by the
+//! worker script (status classes, refund, EIP-161 post-state); this side only checks its shape
+//! and that the post-state it lists hashes to the root the implementation computed itself.
+
+use std::collections::BTreeMap;
+
+use alloy_primitives::{Address, B256, Bytes, Log, LogData, U256};
+use evmdiff_core::profile::Behaviour;
+use evmdiff_core::state::Account;
+use evmdiff_core::statetest::write_case;
+use evmdiff_core::{BackendError, Case, HaltClass, Outcome, Profile, State, Status};
+use serde_json::{Map, Value, json};
+
+/// The request line for `case` under `profile`, numbered `id`.
+pub fn request(id: u64, case: &Case, profile: &Profile) -> String {
+    json!({
+        "id": id,
+        "fork": profile.base_fork.name(),
+        "test": test_body(case, profile),
+        "profile": profile_json(profile),
+    })
+    .to_string()
+}
+
+/// The one-vector state test of `case`, with its `post` entry under the profile's fork.
+pub fn test_body(case: &Case, profile: &Profile) -> Value {
+    let mut file = write_case(case, "case", "");
+    let mut test = file
+        .as_object_mut()
+        .and_then(|m| m.remove("case"))
+        .unwrap_or(Value::Null);
+    if let Some(post) = test.get_mut("post").and_then(Value::as_object_mut) {
+        // `write_case` files the one entry under the case's own fork.
+        let entries = post.values().next().cloned().unwrap_or(json!([]));
+        post.clear();
+        post.insert(profile.base_fork.name().to_string(), entries);
+    }
+    test
+}
+
+/// The profile as the protocol's JSON: `null` for plain mainnet.
+pub fn profile_json(profile: &Profile) -> Value {
+    if profile.is_mainnet() {
+        return Value::Null;
+    }
+    let rule = |b: Behaviour| match b {
+        Behaviour::Constant(v) => json!({ "behaviour": b.keyword(), "value": format!("{v:#x}") }),
+        other => json!({ "behaviour": other.keyword() }),
+    };
+    let opcodes: Map<String, Value> = profile
+        .opcodes
+        .iter()
+        .filter(|(_, b)| **b != Behaviour::Supported)
+        .map(|(op, b)| (format!("0x{op:02x}"), rule(*b)))
+        .collect();
+    let precompiles: Map<String, Value> = profile
+        .precompile_rules()
+        .into_iter()
+        .map(|(a, b)| (format!("{a:#x}"), rule(b)))
+        .collect();
+    let mut limits = Map::new();
+    if let Some(cap) = profile.limits.modexp {
+        limits.insert(
+            "modexp".into(),
+            json!({ "maxLen": cap.max_len, "behaviour": cap.behaviour.keyword() }),
+        );
+    }
+    json!({
+        "name": profile.name,
+        "baseFork": profile.base_fork.name(),
+        "opcodes": opcodes,
+        "precompiles": precompiles,
+        "limits": limits,
+    })
+}
+
+/// What a response line says.
+#[derive(Debug)]
+pub enum Response {
+    /// An outcome.
+    Outcome(Box<Outcome>),
+    /// The worker cannot run this case (fork, profile rule, transaction type).
+    Unsupported(String),
+    /// The implementation or the worker failed on this case.
+    Failed(String),
+}
+
+/// Parses the response to request `id`. An `Err` is a protocol violation (bad JSON, wrong id,
+/// missing field): the worker is out of step and must be restarted.
+pub fn parse_response(line: &str, id: u64) -> Result<Response, String> {
+    let v: Value =
+        serde_json::from_str(line).map_err(|e| format!("not JSON ({e}): {line:.200}"))?;
+    let got = v.get("id").and_then(Value::as_u64);
+    if got != Some(id) {
+        return Err(format!("answer for id {got:?}, expected {id}: {line:.200}"));
+    }
+    if let Some(why) = v.get("unsupported") {
+        return Ok(Response::Unsupported(text(why)));
+    }
+    if let Some(why) = v.get("failed") {
+        return Ok(Response::Failed(text(why)));
+    }
+    outcome(&v).map(|o| Response::Outcome(Box::new(o)))
+}
+
+fn text(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_string)
+}
+
+fn outcome(v: &Value) -> Result<Outcome, String> {
+    let status = match str_field(v, "status")? {
+        "success" => Status::Success,
+        "revert" => Status::Revert,
+        "rejected" => Status::Rejected,
+        "halt" => {
+            let class = v.get("halt").cloned().unwrap_or(json!("other"));
+            Status::Halt(
+                serde_json::from_value::<HaltClass>(class.clone())
+                    .map_err(|_| format!("unknown halt class {class}"))?,
+            )
+        }
+        other => return Err(format!("unknown status `{other}`")),
+    };
+    let gas_used = u64_field(v, "gasUsed")?;
+    let refund = u64_field(v, "refund")?;
+    let output = bytes(v.get("output").unwrap_or(&json!("0x")), "output")?;
+    let logs = match v.get("logs") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items.iter().map(log).collect::<Result<_, _>>()?,
+        Some(other) => return Err(format!("`logs` is not an array: {other:.100}")),
+    };
+    let post = post_state(v.get("post").ok_or("missing `post`")?)?;
+    let detail = v.get("detail").map(text).unwrap_or_default();
+    let outcome = Outcome::new(status, gas_used, refund, output, logs, post, detail);
+    if let Some(root) = v.get("stateRoot").and_then(Value::as_str) {
+        let root: B256 = root
+            .parse()
+            .map_err(|_| format!("bad `stateRoot` {root}"))?;
+        if root != outcome.state_root {
+            return Err(format!(
+                "the post-state listed hashes to {}, the implementation's own root is {root}",
+                outcome.state_root
+            ));
+        }
+    }
+    Ok(outcome)
+}
+
+fn str_field<'a>(v: &'a Value, key: &str) -> Result<&'a str, String> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("missing `{key}`"))
+}
+
+fn u256(v: &Value, what: &str) -> Result<U256, String> {
+    match v {
+        Value::String(s) => evmdiff_core::statetest::parse_u256(s)
+            .ok_or_else(|| format!("`{what}` is not a number: {s}")),
+        Value::Number(n) => n
+            .as_u64()
+            .map(U256::from)
+            .ok_or_else(|| format!("`{what}` is not a u64: {n}")),
+        other => Err(format!("`{what}` is not a number: {other}")),
+    }
+}
+
+fn u64_field(v: &Value, key: &str) -> Result<u64, String> {
+    let n = u256(v.get(key).ok_or_else(|| format!("missing `{key}`"))?, key)?;
+    u64::try_from(n).map_err(|_| format!("`{key}` over 64 bits: {n}"))
+}
+
+fn bytes(v: &Value, what: &str) -> Result<Bytes, String> {
+    let s = v
+        .as_str()
+        .ok_or_else(|| format!("`{what}` is not a hex string"))?;
+    let s = s.strip_prefix("0x").unwrap_or(s);
+    alloy_primitives::hex::decode(s)
+        .map(Bytes::from)
+        .map_err(|e| format!("`{what}` is not hex ({e})"))
+}
+
+fn log(v: &Value) -> Result<Log, String> {
+    let address: Address = str_field(v, "address")?
+        .parse()
+        .map_err(|_| "bad log address".to_string())?;
+    let topics = v
+        .get("topics")
+        .and_then(Value::as_array)
+        .ok_or("log without `topics`")?
+        .iter()
+        .map(|t| {
+            let n = u256(t, "topic")?;
+            Ok(B256::from(n))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let data = bytes(v.get("data").unwrap_or(&json!("0x")), "log data")?;
+    Ok(Log {
+        address,
+        data: LogData::new_unchecked(topics, data),
+    })
+}
+
+fn post_state(v: &Value) -> Result<State, String> {
+    let accounts = v.as_object().ok_or("`post` is not an object")?;
+    let mut state = BTreeMap::new();
+    for (addr, acc) in accounts {
+        let address: Address = addr
+            .parse()
+            .map_err(|_| format!("bad address `{addr}` in `post`"))?;
+        let field = |k: &str| acc.get(k).cloned().unwrap_or(json!("0x0"));
+        let nonce = u256(&field("nonce"), "nonce")?;
+        let mut storage = BTreeMap::new();
+        if let Some(slots) = acc.get("storage").and_then(Value::as_object) {
+            for (k, val) in slots {
+                let value = u256(val, "storage value")?;
+                if !value.is_zero() {
+                    storage.insert(u256(&json!(k), "storage key")?, value);
+                }
+            }
+        }
+        state.insert(
+            address,
+            Account {
+                balance: u256(&field("balance"), "balance")?,
+                nonce: u64::try_from(nonce).map_err(|_| format!("nonce over 64 bits: {nonce}"))?,
+                code: bytes(acc.get("code").unwrap_or(&json!("0x")), "code")?,
+                storage,
+            },
+        );
+    }
+    Ok(state)
+}
+
+/// Turns a worker's verdict into the backend's result.
+pub fn into_result(r: Response) -> Result<Outcome, BackendError> {
+    match r {
+        Response::Outcome(o) => Ok(*o),
+        Response::Unsupported(why) => Err(BackendError::Unsupported(why)),
+        Response::Failed(why) => Err(BackendError::Failed(why)),
+    }
+}

@@ -1,0 +1,250 @@
+//! Any state-test runner as a backend: `evm statetest` (geth), `ethereum-spec-evm statetest`,
+//! `evmone-statetest`, `revme statetest`, besu's `evmtool state-test`, ..., declared in a
+//! backends file ([`RunnerConfig`]).
+//!
+//! Each case is written as a one-vector state test into a private temporary folder and handed
+//! to the runner: as a path on stdin to a long-lived runner (`batch`, the goevmlab protocol),
+//! else as the last argument of a fresh process. The runner's answers follow geth's
+//! conventions: a JSON array of `{name, fork, pass, stateRoot[, error]}` on stdout, and on
+//! stderr (with `--json`) EIP-3155 lines, a summary `{"output", "gasUsed"[, "error"]}` and a
+//! `{"stateRoot"}` line. A runner reports no post-state, logs or refund and its `gasUsed` is
+//! the frame's gas before the refund, so its outcome is [`Scope::RootOutputStatus`]: kind of
+//! ending, output and state root, and only those are compared.
+//!
+//! A transaction the runner refuses prints no summary line (EELS logs
+//! `Transaction 0 failed: ...` instead): that is [`Status::Rejected`]. An `error` in the
+//! summary containing "revert" is a revert, any other one an exceptional halt of unknown
+//! class ([`HaltClass::Other`]).
+//!
+//! [`Scope::RootOutputStatus`]: evmdiff_core::Scope::RootOutputStatus
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use alloy_primitives::{B256, Bytes};
+use evmdiff_core::observe::Observer;
+use evmdiff_core::{Backend, BackendError, Case, HaltClass, Outcome, Profile, Status};
+use serde_json::{Value, json};
+
+use super::config::RunnerConfig;
+use super::intern;
+use super::process::{Process, ProcessError, ProcessSpec};
+use super::protocol::test_body;
+
+/// A state-test runner.
+pub struct StateTestRunner {
+    name: &'static str,
+    config: RunnerConfig,
+    dir: tempfile::TempDir,
+    process: Option<Process>,
+    count: u64,
+}
+
+impl StateTestRunner {
+    /// A runner configured by `config` (nothing starts until the first case).
+    pub fn new(config: &RunnerConfig) -> Result<StateTestRunner, String> {
+        let program = config.program();
+        if program.components().count() > 1 && !program.exists() {
+            return Err(format!(
+                "backend `{}`: runner program {} does not exist",
+                config.name,
+                program.display()
+            ));
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("evmdiff-statetest-")
+            .tempdir()
+            .map_err(|e| {
+                format!(
+                    "backend `{}`: cannot make a temporary folder: {e}",
+                    config.name
+                )
+            })?;
+        Ok(StateTestRunner {
+            name: intern(&config.name),
+            config: config.clone(),
+            dir,
+            process: None,
+            count: 0,
+        })
+    }
+
+    fn spec(&self, file: Option<&PathBuf>) -> ProcessSpec {
+        let mut args: Vec<String> = self.config.command[1..].to_vec();
+        if let Some(f) = file {
+            args.push(f.display().to_string());
+        }
+        ProcessSpec {
+            program: self.config.program(),
+            args,
+            env: self
+                .config
+                .env
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            cwd: None,
+            timeout: self.config.timeout(),
+        }
+    }
+
+    /// Writes the case file the runner reads. `post[fork][0].hash` must be present (EELS
+    /// fails with a KeyError otherwise): the expectation when there is one, else zero.
+    fn write_test(&mut self, case: &Case, profile: &Profile) -> Result<PathBuf, BackendError> {
+        let mut test = test_body(case, profile);
+        if let Some(entry) = test
+            .pointer_mut(&format!("/post/{}/0", profile.base_fork.name()))
+            .and_then(Value::as_object_mut)
+        {
+            entry.entry("hash").or_insert(json!(B256::ZERO));
+            entry.entry("logs").or_insert(json!(B256::ZERO));
+        }
+        self.count += 1;
+        let path = self
+            .dir
+            .path()
+            .join(format!("case-{}.json", self.count % 2));
+        let text = json!({ "evmdiff": test }).to_string();
+        std::fs::write(&path, text)
+            .map_err(|e| BackendError::Failed(format!("cannot write {}: {e}", path.display())))?;
+        Ok(path)
+    }
+
+    /// Reads one test's answer: stdout up to the array's closing `]`, stderr up to the
+    /// `stateRoot` line.
+    fn read_answer(process: &mut Process) -> Result<(Vec<String>, Vec<String>), ProcessError> {
+        let deadline = Instant::now() + process.spec().timeout;
+        let mut out = Vec::new();
+        loop {
+            let line = process.recv_until(deadline)?;
+            let done = line.trim() == "]";
+            out.push(line);
+            if done {
+                break;
+            }
+        }
+        let mut err = Vec::new();
+        loop {
+            let line = process.recv_stderr_until(deadline)?;
+            let done = line.starts_with("{\"stateRoot\"");
+            err.push(line);
+            if done {
+                break;
+            }
+        }
+        Ok((out, err))
+    }
+}
+
+/// The outcome a runner's answer describes.
+fn outcome(stdout: &[String], stderr: &[String]) -> Result<Outcome, BackendError> {
+    let results: Value = serde_json::from_str(&stdout.join("\n")).map_err(|e| {
+        BackendError::Failed(format!(
+            "runner printed no result array ({e}): {:.300}",
+            stdout.join("\n")
+        ))
+    })?;
+    let result = results
+        .as_array()
+        .and_then(|a| a.first())
+        .ok_or_else(|| BackendError::Failed("runner printed an empty result array".into()))?;
+    let root = result
+        .get("stateRoot")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse::<B256>().ok())
+        .ok_or_else(|| {
+            BackendError::Failed(format!("runner result without a stateRoot: {result}"))
+        })?;
+    let summary = stderr.iter().rev().find_map(|l| {
+        let v: Value = serde_json::from_str(l).ok()?;
+        (v.get("output").is_some() && v.get("gasUsed").is_some()).then_some(v)
+    });
+    let Some(summary) = summary else {
+        let why = stderr
+            .iter()
+            .rev()
+            .find(|l| !l.starts_with('{'))
+            .cloned()
+            .unwrap_or_else(|| "no execution summary".into());
+        return Ok(Outcome::root_only(
+            Status::Rejected,
+            Bytes::new(),
+            root,
+            why,
+        ));
+    };
+    let output = summary
+        .get("output")
+        .and_then(Value::as_str)
+        .map(|s| s.strip_prefix("0x").unwrap_or(s))
+        .and_then(|s| alloy_primitives::hex::decode(s).ok())
+        .map(Bytes::from)
+        .unwrap_or_default();
+    let error = summary.get("error").and_then(Value::as_str).unwrap_or("");
+    let status = if error.is_empty() {
+        Status::Success
+    } else if error.to_ascii_lowercase().contains("revert") {
+        Status::Revert
+    } else {
+        Status::Halt(HaltClass::Other)
+    };
+    // A halt's return data is empty whatever the runner prints.
+    let output = if matches!(status, Status::Halt(_)) {
+        Bytes::new()
+    } else {
+        output
+    };
+    Ok(Outcome::root_only(status, output, root, error.to_string()))
+}
+
+impl Backend for StateTestRunner {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn version(&self) -> &'static str {
+        "external"
+    }
+
+    fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
+        if !profile.is_mainnet() {
+            return Err(BackendError::Unsupported(format!(
+                "state-test runner `{}` cannot apply profile rules",
+                self.name
+            )));
+        }
+        let path = self.write_test(case, profile)?;
+        let failed = |e: ProcessError| BackendError::Failed(e.to_string());
+        if self.config.batch {
+            if self.process.is_none() {
+                self.process = Some(Process::new(self.spec(None)).with_stderr_lines());
+            }
+            let p = self.process.as_mut().expect("just set");
+            if p.ensure_started().map_err(failed)? {
+                p.drain_stderr_lines();
+            }
+            p.send(&path.display().to_string()).map_err(failed)?;
+            let (out, err) = Self::read_answer(p).map_err(failed)?;
+            outcome(&out, &err)
+        } else {
+            let mut p = Process::new(self.spec(Some(&path))).with_stderr_lines();
+            p.ensure_started().map_err(failed)?;
+            let (out, err) = Self::read_answer(&mut p).map_err(failed)?;
+            outcome(&out, &err)
+        }
+    }
+
+    fn observes_steps(&self) -> bool {
+        false
+    }
+
+    /// Runners report outcomes only: the observer sees no steps.
+    fn execute_observed(
+        &mut self,
+        case: &Case,
+        profile: &Profile,
+        _observer: &mut dyn Observer,
+    ) -> Result<Outcome, BackendError> {
+        self.execute(case, profile)
+    }
+}

@@ -1,0 +1,243 @@
+//! The external backends (the Python execution spec `eels`, `ethereumjs`, `pyevm`, and the
+//! generic state-test runner) on real fixtures and real generated cases, and the supervision
+//! of their worker processes. These need the runtimes of `scripts/setup-external.sh`: run it
+//! first (CI does); a missing runtime fails the test with the command that installs it.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use evmdiff::campaign::generate_case;
+use evmdiff::execute::{Verdict, run_case};
+use evmdiff_adapters::worker::{BackendsFile, JsonWorker, Known, ProcessSpec};
+use evmdiff_adapters::{any_backend, backend};
+use evmdiff_core::expect::{Check, check, skip_reason};
+use evmdiff_core::statetest::{json_files, read_file};
+use evmdiff_core::{Backend, BackendError, Profile};
+
+fn fixtures(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/ethereum-tests/GeneralStateTests")
+        .join(rel)
+}
+
+fn external(name: &str) -> Box<dyn Backend> {
+    any_backend(name, &BackendsFile::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Pass/fail counts of one backend over fixture folders, with every failure's reason.
+#[derive(Debug, Default)]
+struct Replay {
+    passed: usize,
+    failed: Vec<String>,
+    unsupported: usize,
+}
+
+/// Fixture files that run for minutes in the Python implementations (tens of thousands of
+/// TSTOREs); the Rust backends replay them.
+const TOO_SLOW_FOR_PYTHON: &[&str] = &[
+    "15_tstoreCannotBeDosd.json",
+    "21_tstoreCannotBeDosdOOO.json",
+];
+
+fn replay(b: &mut dyn Backend, dirs: &[&str]) -> Replay {
+    let mut r = Replay::default();
+    for dir in dirs {
+        for file in json_files(&fixtures(dir)).expect("fixture folder") {
+            let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if skip_reason(&file).is_some() || TOO_SLOW_FOR_PYTHON.contains(&name) {
+                continue;
+            }
+            let test = read_file(&file).expect("fixture parses");
+            for case in &test.cases {
+                match b.execute(case, &Profile::mainnet(case.fork)) {
+                    Ok(o) => match check(case, &o) {
+                        Check::Pass => r.passed += 1,
+                        Check::Fail(why) => r.failed.push(format!("{}: {why}", case.name)),
+                        Check::NoExpectation => {}
+                    },
+                    Err(BackendError::Unsupported(_)) => r.unsupported += 1,
+                    Err(e) => r.failed.push(format!("{}: {e}", case.name)),
+                }
+            }
+        }
+    }
+    r
+}
+
+/// Folders every worker replays: small, and between them every status, CREATE, precompiles,
+/// refunds, access lists, EIP-1559 and Cancun's opcodes.
+const REPRESENTATIVE: &[&str] = &[
+    "stExample",
+    "stRevertTest",
+    "stSStoreTest",
+    "stRefundTest",
+    "stEIP2930",
+    "stEIP1559",
+    "Cancun",
+];
+
+fn assert_replays(name: &str, dirs: &[&str], min_passed: usize) {
+    let mut b = external(name);
+    let r = replay(b.as_mut(), dirs);
+    assert!(
+        r.failed.is_empty() && r.passed >= min_passed,
+        "{name}: {} passed (at least {min_passed} expected), {} unsupported, {} failed:\n{}",
+        r.passed,
+        r.unsupported,
+        r.failed.len(),
+        r.failed.join("\n")
+    );
+}
+
+#[test]
+fn eels_replays_representative_fixtures() {
+    assert_replays("eels", REPRESENTATIVE, 1500);
+}
+
+#[test]
+fn ethereumjs_replays_representative_fixtures() {
+    assert_replays("ethereumjs", REPRESENTATIVE, 1500);
+}
+
+#[test]
+fn pyevm_replays_representative_fixtures() {
+    assert_replays("pyevm", REPRESENTATIVE, 1000);
+}
+
+/// Generated cases under `profile` on revm and the worker `name`: every outcome must agree
+/// (the profile's rules are applied inside the worker's implementation).
+fn agrees_with_revm_under(name: &str, profile: &str, cases: u64) {
+    let profile = Profile::load(profile).expect("built-in profile");
+    let mut backends: Vec<Box<dyn Backend>> = vec![backend("revm").expect("revm"), external(name)];
+    let mut compared = 0;
+    let mut differing = Vec::new();
+    for i in 0..cases {
+        let Some((_, case)) = generate_case(&profile, 11, i) else {
+            continue;
+        };
+        let run = run_case(&mut backends, &case, &profile);
+        match run.verdict {
+            Verdict::Agree => compared += 1,
+            Verdict::Diverge => differing.push(format!("case {i}: {:?}", run.divergences)),
+            Verdict::Incomparable => {}
+        }
+    }
+    assert!(
+        differing.is_empty() && compared >= cases as usize * 9 / 10,
+        "{name} under {}: {compared} agree, {} differ:\n{}",
+        profile.name,
+        differing.len(),
+        differing.join("\n")
+    );
+}
+
+#[test]
+fn eels_applies_profiles_like_revm() {
+    for p in ["eip7530-b", "polygon-zkevm", "linea", "scroll"] {
+        agrees_with_revm_under("eels", p, 60);
+    }
+}
+
+#[test]
+fn ethereumjs_applies_profiles_like_revm() {
+    for p in ["eip7530-b", "polygon-zkevm", "linea", "scroll"] {
+        agrees_with_revm_under("ethereumjs", p, 150);
+    }
+}
+
+#[test]
+fn pyevm_applies_profiles_like_revm() {
+    // py-evm stops at Prague: the Osaka-based profiles are unsupported there.
+    for p in ["eip7530-b", "polygon-zkevm", "mainnet-prague"] {
+        agrees_with_revm_under("pyevm", p, 100);
+    }
+}
+
+#[test]
+fn the_statetest_runner_agrees_with_revm_on_fixtures() {
+    let file = BackendsFile::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("backends.toml"))
+        .expect("backends.toml parses");
+    let mut backends: Vec<Box<dyn Backend>> = vec![
+        backend("revm").expect("revm"),
+        any_backend("spec-statetest", &file).expect("runner"),
+    ];
+    let mut agreed = 0;
+    for f in json_files(&fixtures("stExample")).unwrap() {
+        for case in &read_file(&f).unwrap().cases {
+            let run = run_case(&mut backends, case, &Profile::mainnet(case.fork));
+            assert_eq!(
+                run.verdict,
+                Verdict::Agree,
+                "{}: {:?} {:?}",
+                case.name,
+                run.divergences,
+                run.executions[1].result
+            );
+            assert_eq!(run.executions[1].check, Check::Pass, "{}", case.name);
+            agreed += 1;
+        }
+    }
+    assert!(agreed >= 30, "{agreed} cases");
+}
+
+/// The worker script of `eels` with a timeout too short for a 7 million gas loop.
+#[test]
+fn a_worker_over_its_timeout_is_killed_restarted_and_the_case_fails() {
+    let known = Known::find("eels").unwrap();
+    known.check_installed().unwrap_or_else(|e| panic!("{e}"));
+    let mut spec = known.spec();
+    spec.timeout = Duration::from_secs(5);
+    let mut worker = JsonWorker::new("eels", known.version, spec);
+    let profile = Profile::mainnet(evmdiff_core::Fork::Cancun);
+    let small = read_file(&fixtures("stExample/add11.json")).unwrap().cases[0].clone();
+    worker.execute(&small, &profile).expect("warm-up case");
+    // A loop of JUMPDEST ... JUMP over the whole gas limit: tens of seconds in the spec.
+    let mut heavy = small.clone();
+    let to = heavy.tx.to.expect("add11 calls a contract");
+    heavy.pre.get_mut(&to).unwrap().code =
+        alloy_primitives::Bytes::from_static(&[0x5b, 0x60, 0x00, 0x56]);
+    heavy.tx.gas_limit = alloy_primitives::U256::from(30_000_000u64);
+    heavy.env.gas_limit = alloy_primitives::U256::from(30_000_000u64);
+    let e = worker.execute(&heavy, &profile).unwrap_err();
+    assert!(
+        matches!(&e, BackendError::Failed(m) if m.contains("no answer within")),
+        "{e}"
+    );
+    assert_eq!(worker.starts(), 1);
+    worker
+        .execute(&small, &profile)
+        .expect("a fresh worker answers");
+    assert_eq!(worker.starts(), 2, "the worker was restarted");
+}
+
+/// A stand-in for a worker that dies on its first request (the process supervision is under
+/// test here, not an EVM): the case fails with the exit status and the worker's last stderr.
+#[test]
+fn a_worker_that_dies_is_a_failure_carrying_its_stderr() {
+    let script = "import sys\nprint('{\"ready\": true}', flush=True)\nsys.stdin.readline()\nsys.stderr.write('Traceback: boom in the implementation\\n')\nsys.exit(3)\n";
+    let spec = ProcessSpec {
+        program: "python3".into(),
+        args: vec!["-c".into(), script.into()],
+        env: Vec::new(),
+        cwd: None,
+        timeout: Duration::from_secs(20),
+    };
+    let mut worker = JsonWorker::new("dying", "0", spec);
+    let case = read_file(&fixtures("stExample/add11.json")).unwrap().cases[0].clone();
+    let e = worker
+        .execute(&case, &Profile::mainnet(case.fork))
+        .unwrap_err();
+    let BackendError::Failed(m) = &e else {
+        panic!("{e}")
+    };
+    assert!(m.contains("exit status: 3"), "{m}");
+    assert!(m.contains("boom in the implementation"), "{m}");
+}
+
+#[test]
+fn a_missing_runtime_says_how_to_install_it() {
+    let mut k = *Known::find("eels").unwrap();
+    k.installed = ".external/not-installed/bin/python";
+    let e = k.check_installed().unwrap_err();
+    assert!(e.contains("scripts/setup-external.sh eels"), "{e}");
+}
