@@ -40,6 +40,12 @@ pub trait Backend: Send {
     fn observes_steps(&self) -> bool {
         true
     }
+    /// For a backend in another process: the time its implementation said it spent on the
+    /// last case (the worker protocol's `elapsedUs`), so that the round trip's own cost can be
+    /// told apart. `None` for in-process backends.
+    fn reported_time(&self) -> Option<std::time::Duration> {
+        None
+    }
     /// Executes like [`execute`](Backend::execute), reporting every executed instruction and
     /// every precompile call to `observer`; the outcome must be exactly the one `execute`
     /// gives. A separate method rather than an optional observer on `execute`, so that the

@@ -115,6 +115,54 @@ fn comparison_modes(
     [untraced, fast, rate(start)]
 }
 
+/// For each out-of-process backend: the round trip of an empty program (a call of an account
+/// without code) against the time the worker says its implementation spent, over 200
+/// requests. The difference is the protocol's own cost: JSON both ways and the pipe.
+fn round_trips(backends: &mut [Box<dyn evmdiff_core::Backend>], template: &Case) {
+    let mut empty = template.clone();
+    if let Some(to) = empty.tx.to {
+        empty.pre.entry(to).or_default().code = Default::default();
+    }
+    empty.tx.data = Default::default();
+    let profile = Profile::mainnet(empty.fork);
+    let mut header = false;
+    for b in backends.iter_mut() {
+        if b.execute(&empty, &profile).is_err() || b.reported_time().is_none() {
+            continue;
+        }
+        let (mut total, mut inner) = (Vec::new(), Vec::new());
+        for _ in 0..200 {
+            let start = Instant::now();
+            if b.execute(&empty, &profile).is_err() {
+                continue;
+            }
+            total.push(start.elapsed().as_secs_f64() * 1e6);
+            inner.push(b.reported_time().map_or(0.0, |d| d.as_secs_f64() * 1e6));
+        }
+        if total.is_empty() {
+            continue;
+        }
+        if !header {
+            println!("worker round trip of an empty program (µs, medians of 200):");
+            println!(
+                "  {:<12} {:>10} {:>14} {:>10} {:>9}",
+                "backend", "round trip", "implementation", "protocol", "share"
+            );
+            header = true;
+        }
+        let overhead: Vec<f64> = total.iter().zip(&inner).map(|(t, i)| t - i).collect();
+        let (t, i, o) = (median(total), median(inner), median(overhead));
+        println!(
+            "  {:<12} {:>10.0} {:>14.0} {:>10.0} {:>8.0}%",
+            b.name(),
+            t,
+            i,
+            o,
+            100.0 * o / t
+        );
+    }
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -152,11 +200,13 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
     if cases.is_empty() {
         bail!("no case that every backend supports");
     }
+    // The fast path and lockstep compare the steps of the first two backends: in-process ones.
+    let steps_compared = backends.len() >= 2 && backends[..2].iter().all(|b| b.observes_steps());
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); backends.len()];
     let (mut gen_rates, mut pipeline_rates) = (Vec::new(), Vec::new());
     let mut modes: [Vec<f64>; 3] = Default::default();
     for _ in 0..args.rounds.max(1) {
-        if backends.len() >= 2 {
+        if steps_compared {
             for (k, rate) in comparison_modes(&mut backends, &cases)
                 .into_iter()
                 .enumerate()
@@ -183,13 +233,13 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         args.rounds.max(1)
     );
     println!(
-        "{:<8} {:<8} {:>12} {:>12} {:>10}",
+        "{:<14} {:<9} {:>12} {:>12} {:>10}",
         "backend", "version", "exec/s", "µs/exec", "vs first"
     );
     let medians: Vec<f64> = rates.into_iter().map(median).collect();
     for (b, m) in backends.iter().zip(&medians) {
         println!(
-            "{:<8} {:<8} {:>12.0} {:>12.1} {:>9.2}x",
+            "{:<14} {:<9} {:>12.0} {:>12.1} {:>9.2}x",
             b.name(),
             b.version(),
             m,
@@ -197,7 +247,8 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             m / medians[0]
         );
     }
-    if backends.len() >= 2 {
+    round_trips(&mut backends, &cases[0].0);
+    if steps_compared {
         let [untraced, fast, lockstep] = modes.map(median);
         println!(
             "comparison of {} and {} (cases/s, cost vs untraced):",

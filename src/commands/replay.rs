@@ -227,7 +227,7 @@ pub fn replay(args: &ReplayArgs) -> Result<usize> {
     }
 
     println!(
-        "{:<8} {:<8} {:>8} {:>8} {:>12} {:>10}",
+        "{:<14} {:<9} {:>8} {:>8} {:>12} {:>10}",
         "backend", "version", "passed", "failed", "unsupported", "pass rate"
     );
     for ((name, version), t) in names.iter().zip(&versions).zip(&tallies) {
@@ -238,7 +238,7 @@ pub fn replay(args: &ReplayArgs) -> Result<usize> {
             100.0 * t.passed as f64 / ran as f64
         };
         println!(
-            "{name:<8} {version:<8} {:>8} {:>8} {:>12} {:>9.2}%",
+            "{name:<14} {version:<9} {:>8} {:>8} {:>12} {:>9.2}%",
             t.passed, t.failed, t.unsupported, rate
         );
     }

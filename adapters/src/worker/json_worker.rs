@@ -26,6 +26,8 @@ pub struct JsonWorker {
     next_id: u64,
     /// The version the worker announced in its hello line.
     announced: Option<String>,
+    /// The `elapsedUs` of the last answer.
+    reported: Option<Duration>,
 }
 
 impl JsonWorker {
@@ -37,6 +39,7 @@ impl JsonWorker {
             process: Process::new(spec),
             next_id: 0,
             announced: None,
+            reported: None,
         }
     }
 
@@ -76,6 +79,21 @@ impl JsonWorker {
     }
 }
 
+/// The answer's `elapsedUs`: the time the worker spent inside its implementation.
+fn elapsed(line: &str) -> Option<Duration> {
+    // Cheaper than parsing the line twice: the field is a plain number.
+    let at = line.find("\"elapsedUs\":")? + "\"elapsedUs\":".len();
+    let digits: String = line[at..]
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    digits
+        .parse::<f64>()
+        .ok()
+        .map(|us| Duration::from_secs_f64(us / 1e6))
+}
+
 fn failed(e: ProcessError) -> BackendError {
     BackendError::Failed(e.to_string())
 }
@@ -97,6 +115,7 @@ impl Backend for JsonWorker {
             .send(&request(id, case, profile))
             .map_err(failed)?;
         let line = self.process.recv().map_err(failed)?;
+        self.reported = elapsed(&line);
         match parse_response(&line, id) {
             Ok(r) => into_result(r),
             Err(violation) => {
@@ -112,6 +131,10 @@ impl Backend for JsonWorker {
 
     fn observes_steps(&self) -> bool {
         false
+    }
+
+    fn reported_time(&self) -> Option<Duration> {
+        self.reported
     }
 
     /// Workers report outcomes only: the observer sees no steps.

@@ -1,0 +1,808 @@
+#!/usr/bin/env python3
+"""evmdiff's execution-spec worker: EELS (`ethereum-execution`) behind the JSON-lines worker
+protocol (docs/backends.md, "External workers: the JSON-lines protocol").
+
+    PYTHONUNBUFFERED=1 .external/eels/bin/python adapters/workers/eels_worker.py
+
+One request per stdin line, exactly one response line per request on stdout, in order.
+stdout carries protocol lines only: everything EELS (or anything else) prints goes to stderr.
+
+How a request runs
+------------------
+The one-vector state test is turned into t8n input exactly as EELS's own `statetest` command
+does (`ethereum_spec_tools.evm_tools.statetest.run_test_case`), and the in-process t8n
+(`T8N`) parses env, alloc and transaction and signs the transaction with `secretKey`. Instead
+of `T8N.run_state_test` the worker calls the fork's `process_transaction` itself, with two
+hooks installed once per fork module:
+
+* `fork.process_message_call` is wrapped to keep the `MessageCallOutput` (gas left, refund
+  counter, error, logs) that `process_transaction` throws away;
+* `vm.interpreter.process_message` is wrapped to keep the top frame's `Evm` (its output, and
+  the init code's result before the code deposit, to tell a code-size-limit halt from an
+  out-of-gas one: EELS raises `OutOfGasError` for both).
+
+An `EthereumException` out of `process_transaction` (validation) or a profile `reject` is a
+rejected transaction: the state is restored to the pre-state.
+
+BLOCKHASH: the request carries no block hashes. The worker supplies the convention of the
+ethereum/tests fillers that the revm and ethereumjs adapters use: keccak256 of the block number
+in decimal for the 256 previous blocks, zero otherwise (EELS itself has only `previousHash`,
+and crashes on a BLOCKHASH of a block it has no hash for).
+
+Profiles
+--------
+Applied inside the spec, per request, and undone before the next one:
+
+* opcode rules replace entries of the fork's `vm.instructions.op_implementation` dict (for an
+  opcode the base fork does not define, the interpreter's `Ops` lookup is wrapped so the byte
+  decodes to a pseudo-opcode with its own implementation);
+* precompile rules edit the fork's `PRE_COMPILED_CONTRACTS` dict in place (it is the one dict
+  the interpreter dispatches on and `prepare_message` pre-warms from, so `absent` also makes
+  the address cold); the modexp cap wraps the 0x05 entry.
+
+`constant` pops, charges and pushes in the spec's own order for such opcodes (BLOCKHASH pops
+before charging). `revert-refund` raises the fork's `Revert` (so it is `unsupported` before
+Byzantium, where the spec has no revert), `invalid` its `InvalidOpcode`, a precompile `halt`
+an `ExceptionalHalt` subclass, `reject` an exception that is not an `EthereumException` and so
+leaves the whole transaction. Rules the revm adapter refuses are `unsupported` here too.
+
+Halt classes
+------------
+From the exception class of the top frame (`HALT_NAMES`), with two corrections: a creation
+whose init code succeeded but returned more than `MAX_CODE_SIZE` bytes is `code-size-limit`
+(EELS says `OutOfGasError`); a transaction sent to a precompile that fails is
+`precompile-failure` unless the `OutOfGasError` was raised by `charge_gas` itself (EELS's
+alt_bn128 signals invalid points with `OutOfGasError` too).
+
+Speed: fork modules and their hooks are cached; no tracer is installed; `Hardfork.discover()`
+is cached; `Unsigned.__eq__` answers plain ints without its runtime Protocol check (same
+result, see `_speed_up_unsigned_eq`).
+"""
+
+import os
+import sys
+
+# Nothing but protocol lines on stdout: keep a private copy of the real stdout for the
+# protocol and send every other write, Python-level (prints inside EELS, warnings) or
+# C-level (fd 1), to stderr, before anything else is imported.
+sys.stdout.flush()
+_PROTOCOL_OUT = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+os.dup2(2, 1)
+sys.stdout = sys.stderr
+
+import argparse  # noqa: E402
+import copy  # noqa: E402
+import io  # noqa: E402
+import json
+import time  # noqa: E402
+import logging  # noqa: E402
+import traceback  # noqa: E402
+
+from ethereum_types.numeric import U256, Uint  # noqa: E402
+
+from ethereum.crypto.hash import keccak256  # noqa: E402
+from ethereum.exceptions import EthereumException  # noqa: E402
+from ethereum_spec_tools.forks import Hardfork  # noqa: E402
+from ethereum_spec_tools.evm_tools import create_parser  # noqa: E402
+from ethereum_spec_tools.evm_tools.t8n import T8N, ForkCache  # noqa: E402
+
+try:
+    from importlib.metadata import version as _pkg_version
+
+    VERSION = _pkg_version("ethereum-execution")
+except Exception:  # pragma: no cover - metadata missing
+    VERSION = "unknown"
+
+logging.getLogger("T8N").setLevel(logging.ERROR)
+
+
+def _speed_up_unsigned_eq():
+    """`Unsigned.__eq__` tests `isinstance(other, SupportsInt)`, a runtime-checkable
+    Protocol whose check dominates small transactions (comparisons with plain ints are
+    everywhere in the spec). A plain `int` is answered directly, with the same result the
+    original gives (int(other) == other); everything else goes to the original."""
+    from ethereum_types.numeric import Unsigned
+
+    orig_eq = Unsigned.__eq__
+
+    def __eq__(self, other):
+        t = type(other)
+        if t is int:
+            return self._number == other
+        if isinstance(other, Unsigned):
+            return self._number == other._number
+        return orig_eq(self, other)
+
+    __eq__.__wrapped__ = orig_eq
+    Unsigned.__eq__ = __eq__  # the class keeps its own __hash__
+
+
+_speed_up_unsigned_eq()
+
+# `Hardfork.discover()` walks the `ethereum.forks` package; T8N and its loader call it on every
+# construction. The result never changes within a process.
+_DISCOVERED = Hardfork.discover()
+_orig_discover = Hardfork.discover
+
+
+def _cached_discover(*args, **kwargs):
+    if args or kwargs:
+        return _orig_discover(*args, **kwargs)
+    return list(_DISCOVERED)
+
+
+Hardfork.discover = staticmethod(_cached_discover)  # type: ignore[method-assign]
+
+# ethereum/tests fork name -> (name for EELS's t8n `--state.fork`, fork module short name).
+FORKS = {
+    "Frontier": ("Frontier", "frontier"),
+    "Homestead": ("Homestead", "homestead"),
+    "EIP150": ("EIP150", "tangerine_whistle"),
+    "TangerineWhistle": ("TangerineWhistle", "tangerine_whistle"),
+    "EIP158": ("EIP158", "spurious_dragon"),
+    "SpuriousDragon": ("SpuriousDragon", "spurious_dragon"),
+    "Byzantium": ("Byzantium", "byzantium"),
+    "ConstantinopleFix": ("ConstantinopleFix", "constantinople"),
+    "Petersburg": ("ConstantinopleFix", "constantinople"),
+    "Istanbul": ("Istanbul", "istanbul"),
+    "Berlin": ("Berlin", "berlin"),
+    "London": ("London", "london"),
+    "Paris": ("Paris", "paris"),
+    "Merge": ("Paris", "paris"),
+    "Shanghai": ("Shanghai", "shanghai"),
+    "Cancun": ("Cancun", "cancun"),
+    "Prague": ("Prague", "prague"),
+    "Osaka": ("Osaka", "osaka"),
+}
+UNSUPPORTED_FORKS = {
+    "Constantinople": "the execution spec has no original Constantinople (EIP-1283); "
+    "only ConstantinopleFix (Petersburg)",
+}
+
+# core/src/profile.rs `constant_shape`: opcode -> (inputs popped, static gas).
+CONSTANT_SHAPE = {}
+for _op in (0x30, 0x32, 0x33, 0x34, 0x36, 0x38, 0x3A, 0x3D, 0x41, 0x42, 0x43, 0x44, 0x45,
+            0x46, 0x48, 0x4A):
+    CONSTANT_SHAPE[_op] = (0, 2)
+CONSTANT_SHAPE[0x47] = (0, 5)
+CONSTANT_SHAPE[0x40] = (1, 20)
+CONSTANT_SHAPE[0x49] = (1, 3)
+
+MODEXP = bytes.fromhex("0000000000000000000000000000000000000005")
+
+# The t8n options of EELS's `statetest` (parsed once; copied per request).
+_T8N_OPTIONS = create_parser().parse_args(
+    [
+        "t8n",
+        "--input.alloc", "stdin",
+        "--input.env", "stdin",
+        "--input.txs", "stdin",
+        "--state.fork", "Frontier",
+        "--state-test",
+    ]
+)
+_FORK_CACHE = ForkCache()
+
+
+class ProfileReject(Exception):
+    """A profile refused the transaction. Deliberately not an `EthereumException`, so that
+    nothing inside the spec catches it on its way out of `process_transaction`."""
+
+
+# What the hooks saw during the current request.
+_CAPTURE = {}
+
+
+class ForkContext:
+    """One fork module: its hooks (installed once) and the pristine tables that profiles edit."""
+
+    def __init__(self, hardfork):
+        self.hardfork = hardfork
+        self.fork_mod = hardfork.module("fork")
+        self.interp = hardfork.module("vm.interpreter")
+        self.instr = hardfork.module("vm.instructions")
+        self.exc = hardfork.module("vm.exceptions")
+        self.stack = hardfork.module("vm.stack")
+        self.gas = hardfork.module("vm.gas")
+        self.mapping = hardfork.module("vm.precompiled_contracts.mapping")
+        self.precompiles = self.mapping.PRE_COMPILED_CONTRACTS
+        assert self.interp.PRE_COMPILED_CONTRACTS is self.precompiles
+        self.op_impl = self.instr.op_implementation
+        assert self.interp.op_implementation is self.op_impl
+        self.Ops = self.instr.Ops
+        assert self.interp.Ops is self.Ops
+        self.orig_precompiles = dict(self.precompiles)
+        self.orig_op_impl = dict(self.op_impl)
+        self.dirty = False
+
+        class ProfileHalt(self.exc.ExceptionalHalt):
+            """A precompile halted by a profile rule."""
+
+        self.ProfileHalt = ProfileHalt
+
+        orig_pmc = self.fork_mod.process_message_call
+
+        def process_message_call(message, *args, **kwargs):
+            out = orig_pmc(message, *args, **kwargs)
+            _CAPTURE["out"] = out
+            _CAPTURE["message"] = message
+            return out
+
+        self.fork_mod.process_message_call = process_message_call
+
+        orig_pm = self.interp.process_message
+        precompiles = self.precompiles
+
+        def process_message(message, *args, **kwargs):
+            evm = orig_pm(message, *args, **kwargs)
+            if message.depth == 0:
+                _CAPTURE["evm"] = evm
+                _CAPTURE["inner"] = (evm.error, len(evm.output))
+                _CAPTURE["to_precompile"] = (
+                    message.code_address in precompiles
+                    and not getattr(message, "disable_precompiles", False)
+                )
+            return evm
+
+        self.interp.process_message = process_message
+
+    # -- profile application -------------------------------------------------------------
+    def reset(self):
+        if not self.dirty:
+            return
+        self.precompiles.clear()
+        self.precompiles.update(self.orig_precompiles)
+        self.op_impl.clear()
+        self.op_impl.update(self.orig_op_impl)
+        self.interp.Ops = self.Ops
+        self.dirty = False
+
+    def apply(self, rules):
+        """Installs the parsed profile `rules` (see `parse_profile`)."""
+        self.reset()
+        if rules is None:
+            return
+        self.dirty = True
+        exc = self.exc
+        pop, push, charge_gas = self.stack.pop, self.stack.push, self.gas.charge_gas
+        pseudo = {}
+
+        for op, (kind, value) in rules["opcodes"].items():
+            if kind == "supported":
+                continue
+            if kind == "constant":
+                n_in, static_gas = CONSTANT_SHAPE[op]
+                fn = _make_constant(pop, push, charge_gas, n_in, Uint(static_gas), U256(value))
+            elif kind == "invalid":
+                fn = _make_invalid(exc.InvalidOpcode, op)
+            elif kind == "revert-refund":
+                fn = _make_revert(exc.Revert)
+            elif kind == "reject":
+                try:
+                    op_name = self.Ops(op).name
+                except ValueError:
+                    op_name = f"0x{op:02x}"
+                fn = _make_reject(f"profile rejects opcode {op_name}")
+            else:  # checked by parse_profile
+                raise AssertionError(kind)
+            try:
+                key = self.Ops(op)
+            except ValueError:
+                if kind == "invalid":
+                    continue  # already an undefined opcode
+                key = ("evmdiff-profile-op", op)
+                pseudo[op] = key
+            self.op_impl[key] = fn
+        if pseudo:
+            self.interp.Ops = _OpsProxy(self.Ops, pseudo)
+
+        for addr, kind in rules["precompiles"].items():
+            key = _find_key(self.orig_precompiles, addr)
+            if key is None or kind == "supported":
+                continue  # not a precompile of the base fork: no rule applies
+            if kind == "absent":
+                del self.precompiles[key]
+            elif kind == "revert-refund":
+                self.precompiles[key] = _make_revert(exc.Revert)
+            elif kind == "halt":
+                self.precompiles[key] = _make_halt(self.ProfileHalt)
+            elif kind == "reject":
+                self.precompiles[key] = _make_reject(
+                    f"profile rejects the call to precompile 0x{addr.hex()} (precompile rule)"
+                )
+            else:
+                raise AssertionError(kind)
+
+        cap = rules["modexp"]
+        if cap is not None:
+            key = _find_key(self.precompiles, MODEXP)
+            # A rule for 0x05 takes precedence over the cap (as in the revm adapter).
+            if key is not None and _find_key(rules["precompiles"], MODEXP) is None:
+                max_len, kind = cap
+                if kind == "revert-refund":
+                    over = _make_revert(exc.Revert)
+                elif kind == "halt":
+                    over = _make_halt(self.ProfileHalt)
+                else:
+                    over = _make_reject(
+                        "profile rejects the call to precompile 0x05 (modexp length cap)"
+                    )
+                self.precompiles[key] = _make_modexp_cap(self.precompiles[key], max_len, over)
+
+
+class _OpsProxy:
+    """Stands in for the fork's `Ops` enum in the interpreter: bytes with a profile rule that
+    the base fork does not define decode to a pseudo-opcode instead of raising."""
+
+    def __init__(self, real, pseudo):
+        self._real = real
+        self._pseudo = pseudo
+
+    def __call__(self, byte):
+        key = self._pseudo.get(byte)
+        if key is not None:
+            return key
+        return self._real(byte)
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+def _find_key(d, addr):
+    for k in d:
+        if bytes(k) == addr:
+            return k
+    return None
+
+
+def _make_constant(pop, push, charge_gas, n_in, gas, value):
+    # The order of the spec's own BLOCKHASH/BLOBHASH/...: pop the inputs, charge, push.
+    def op(evm):
+        for _ in range(n_in):
+            pop(evm.stack)
+        charge_gas(evm, gas)
+        push(evm.stack, value)
+        evm.pc += Uint(1)
+
+    return op
+
+
+def _make_invalid(invalid_cls, byte):
+    def op(evm):
+        raise invalid_cls(byte)
+
+    return op
+
+
+def _make_revert(revert_cls):
+    # The frame reverts: gas left is kept, output stays empty (it is only set by RETURN/REVERT,
+    # which end the frame).
+    def op(evm):
+        evm.output = b""
+        raise revert_cls
+
+    return op
+
+
+def _make_halt(halt_cls):
+    def op(evm):
+        raise halt_cls("halted by the profile")
+
+    return op
+
+
+def _make_reject(why):
+    def op(evm):
+        raise ProfileReject(why)
+
+    return op
+
+
+def _make_modexp_cap(inner, max_len, over):
+    def modexp(evm):
+        data = bytes(evm.message.data)
+        for i in range(3):
+            word = data[32 * i: 32 * i + 32].ljust(32, b"\x00")
+            if int.from_bytes(word, "big") > max_len:
+                return over(evm)
+        return inner(evm)
+
+    return modexp
+
+
+_CONTEXTS = {}
+
+
+def fork_context(module_name):
+    ctx = _CONTEXTS.get(module_name)
+    if ctx is None:
+        hardfork = next(h for h in _DISCOVERED if h.short_name == module_name)
+        ctx = ForkContext(hardfork)
+        _CONTEXTS[module_name] = ctx
+    return ctx
+
+
+# -- profile parsing --------------------------------------------------------------------------
+class Unsupported(Exception):
+    pass
+
+
+def _parse_int(v):
+    if isinstance(v, int):
+        return v
+    s = str(v)
+    return int(s, 16) if s.lower().startswith("0x") else int(s)
+
+
+def _addr_bytes(s):
+    h = str(s).lower()
+    if h.startswith("0x"):
+        h = h[2:]
+    return bytes.fromhex(h.rjust(40, "0"))
+
+
+def parse_profile(profile):
+    """The request's profile as `{"opcodes": {byte: (kind, value)}, "precompiles": {addr:
+    kind}, "modexp": (max_len, kind) | None}`, or None for plain mainnet. Raises `Unsupported`
+    for rules this adapter cannot apply (the same set as the revm adapter's `check`)."""
+    if profile is None:
+        return None
+    opcodes = {}
+    for k, rule in (profile.get("opcodes") or {}).items():
+        op = _parse_int(k)
+        kind = rule.get("behaviour") if isinstance(rule, dict) else rule
+        value = None
+        if kind == "constant":
+            if op not in CONSTANT_SHAPE:
+                raise Unsupported(f"opcode rule `constant` for 0x{op:02x}")
+            value = _parse_int(rule.get("value", 0))
+        elif kind not in ("supported", "invalid", "revert-refund", "reject"):
+            raise Unsupported(f"opcode rule `{kind}` for 0x{op:02x}")
+        if kind != "supported":
+            opcodes[op] = (kind, value)
+    precompiles = {}
+    for k, rule in (profile.get("precompiles") or {}).items():
+        kind = rule.get("behaviour") if isinstance(rule, dict) else rule
+        if kind not in ("supported", "revert-refund", "halt", "absent", "reject"):
+            raise Unsupported(f"precompile rule `{kind}` for {k}")
+        if kind != "supported":
+            precompiles[_addr_bytes(k)] = kind
+    modexp = None
+    limits = profile.get("limits") or {}
+    cap = limits.get("modexp")
+    if cap is not None:
+        kind = cap.get("behaviour")
+        if kind not in ("revert-refund", "halt", "reject"):
+            raise Unsupported(f"modexp cap behaviour `{kind}`")
+        modexp = (_parse_int(cap.get("maxLen", cap.get("max_len"))), kind)
+    unknown = set(limits) - {"modexp"}
+    if unknown:
+        raise Unsupported(f"unknown profile limits {sorted(unknown)}")
+    if not opcodes and not precompiles and modexp is None:
+        return None
+    return {"opcodes": opcodes, "precompiles": precompiles, "modexp": modexp}
+
+
+def _uses_revert(rules):
+    return (
+        any(kind == "revert-refund" for kind, _ in rules["opcodes"].values())
+        or any(kind == "revert-refund" for kind in rules["precompiles"].values())
+        or (rules["modexp"] is not None and rules["modexp"][1] == "revert-refund")
+    )
+
+
+# -- results ----------------------------------------------------------------------------------
+HALT_NAMES = {
+    "OutOfGasError": "out-of-gas",
+    "InvalidOpcode": "invalid-opcode",
+    "StackUnderflowError": "stack-underflow",
+    "StackOverflowError": "stack-overflow",
+    "InvalidJumpDestError": "invalid-jump",
+    "WriteInStaticContext": "static-violation",
+    "OutOfBoundsRead": "return-data-out-of-bounds",
+    "InvalidParameter": "precompile-failure",
+    "KZGProofError": "precompile-failure",
+    "ProfileHalt": "precompile-failure",
+    "InvalidContractPrefix": "invalid-code-prefix",
+    "AddressCollision": "create-collision",
+    "StackDepthLimitError": "call-too-deep",
+}
+
+
+def _raised_in(error, function_name):
+    """True when the innermost frame of `error`'s traceback is `function_name`."""
+    tb = error.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_code.co_name == function_name
+
+
+def _hex(n):
+    return hex(int(n))
+
+
+def _hexb(b):
+    return "0x" + bytes(b).hex()
+
+
+def dump_state(state):
+    post = {}
+    storage_tries = state._storage_tries
+    for address, account in state._main_trie._data.items():
+        if account is None:
+            continue
+        storage = {}
+        trie = storage_tries.get(address)
+        if trie is not None:
+            for k, v in trie._data.items():
+                if v:
+                    storage["0x" + bytes(k).hex()] = _hex(v)
+        post["0x" + bytes(address).hex()] = {
+            "balance": _hex(account.balance),
+            "nonce": _hex(account.nonce),
+            "code": _hexb(account.code),
+            "storage": storage,
+        }
+    return post
+
+
+class _BlockHashes:
+    """The hashes of the (up to) 256 blocks before `number`, oldest first, as EELS's
+    `block_hashes` list: keccak256 of the decimal block number, computed when BLOCKHASH asks."""
+
+    def __init__(self, number):
+        self.number = number
+        self.count = min(256, number)
+
+    def __len__(self):
+        return self.count
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self.count))]
+        if i < 0:
+            i += self.count
+        if not 0 <= i < self.count:
+            raise IndexError(i)
+        return keccak256(str(self.number - self.count + i).encode())
+
+    def __iter__(self):
+        return (self[i] for i in range(self.count))
+
+
+def _block_hashes(number):
+    return _BlockHashes(number)
+
+
+def build_t8n_input(test):
+    """The t8n stdin document of EELS's `statetest` for the test's single vector."""
+    env = dict(test["env"])
+    env.pop("blockHashes", None)
+    env["blockHashes"] = {}
+    env["withdrawals"] = []
+    post = test.get("post") or {}
+    idx = {"data": 0, "gas": 0, "value": 0}
+    for entries in post.values():
+        entry = entries
+        # Tolerate a doubly nested list ({"fork": [[{...}]]}) as well as the documented shape.
+        while isinstance(entry, list) and entry:
+            entry = entry[0]
+        if isinstance(entry, dict):
+            idx.update(entry.get("indexes") or {})
+        break
+    d, g, v = idx["data"], idx["gas"], idx["value"]
+    tx = {}
+    for k, value in test["transaction"].items():
+        if k == "data":
+            tx["input"] = value[d]
+        elif k == "gasLimit":
+            tx["gas"] = value[g]
+        elif k == "value":
+            tx["value"] = value[v]
+        elif k == "accessLists":
+            if value and d < len(value) and value[d] is not None:
+                tx["accessList"] = value[d]
+        else:
+            tx[k] = copy.deepcopy(value)
+    if tx.get("to") is None:
+        tx["to"] = ""
+    return {"env": env, "alloc": copy.deepcopy(test["pre"]), "txs": [tx]}
+
+
+def _restore(t8n):
+    """Back to the pre-state, with no snapshot left open."""
+    t8n.restore_state()
+    state = t8n.alloc.state
+    for attr in ("_snapshots", "created_accounts"):
+        v = getattr(state, attr, None)
+        if v is not None:
+            v.clear()
+
+
+def rejected(t8n, state, detail):
+    return {
+        "status": "rejected",
+        "gasUsed": "0x0",
+        "refund": "0x0",
+        "output": "0x",
+        "logs": [],
+        "post": dump_state(state),
+        "stateRoot": _hexb(t8n.fork.state_root(state)),
+        "detail": detail,
+    }
+
+
+def run_request(req):
+    fork_name = req.get("fork")
+    if fork_name in UNSUPPORTED_FORKS:
+        return {"unsupported": f"eels worker: {UNSUPPORTED_FORKS[fork_name]}"}
+    if fork_name not in FORKS:
+        return {"unsupported": f"eels worker: unknown fork {fork_name!r}"}
+    test = req.get("test")
+    if not isinstance(test, dict):
+        raise ValueError("request without `test`")
+    try:
+        rules = parse_profile(req.get("profile"))
+    except Unsupported as e:
+        return {"unsupported": f"eels worker: {e}"}
+
+    state_fork, module_name = FORKS[fork_name]
+    ctx = fork_context(module_name)
+    if rules is not None and not hasattr(ctx.exc, "Revert") and _uses_revert(rules):
+        return {
+            "unsupported": f"eels worker: `revert-refund` needs REVERT semantics, which "
+            f"{fork_name} does not have in the execution spec"
+        }
+
+    options = argparse.Namespace(**vars(_T8N_OPTIONS))
+    options.state_fork = state_fork
+    doc = build_t8n_input(test)
+    t8n = T8N(options, io.StringIO(), io.StringIO(json.dumps(doc)), _FORK_CACHE)
+    t8n.env.block_hashes = _block_hashes(int(t8n.env.block_number))
+    state = t8n.alloc.state
+
+    if t8n.txs.rejected_txs or not t8n.txs.transactions:
+        why = "; ".join(str(x) for x in t8n.txs.rejected_txs.values()) or "no transaction"
+        return rejected(t8n, state, why)
+    tx = t8n.txs.transactions[0]
+
+    block_env = t8n.block_environment()
+    block_output = t8n.fork.BlockOutput()
+    t8n.backup_state()
+
+    _CAPTURE.clear()
+    ctx.apply(rules)
+    try:
+        try:
+            t8n.fork.process_transaction(
+                block_env=block_env, block_output=block_output, tx=tx, index=Uint(0)
+            )
+        except EthereumException as e:
+            _restore(t8n)
+            return rejected(t8n, t8n.alloc.state, f"invalid transaction: {e!r}")
+        except ProfileReject as e:
+            # Raised from inside a frame: the state still has that frame's open snapshots.
+            _restore(t8n)
+            return rejected(t8n, t8n.alloc.state, str(e))
+    finally:
+        ctx.reset()
+
+    out = _CAPTURE.get("out")
+    if out is None:
+        raise RuntimeError("process_transaction ran no message call")
+    state = block_env.state
+    gas_used = int(block_output.block_gas_used)
+    before_refund = int(tx.gas) - int(out.gas_left)
+    refund = max(0, before_refund - gas_used)
+
+    error = out.error
+    evm = _CAPTURE.get("evm")
+    message = _CAPTURE.get("message")
+    revert_cls = getattr(ctx.exc, "Revert", None)  # none before Byzantium
+    res = {}
+    if error is None:
+        status = "success"
+    elif revert_cls is not None and isinstance(error, revert_cls):
+        status = "revert"
+    else:
+        status = "halt"
+        name = type(error).__name__
+        halt = HALT_NAMES.get(name, "other")
+        is_create = message is not None and bytes(message.target) == b""
+        if name == "OutOfGasError" and is_create:
+            inner = _CAPTURE.get("inner")
+            # The init code succeeded and the deposit failed: over the code size limit, or
+            # out of gas for the deposit (EELS says OutOfGasError for both).
+            max_code = getattr(ctx.interp, "MAX_CODE_SIZE", None)  # none before EIP-170
+            if (
+                max_code is not None
+                and inner is not None
+                and inner[0] is None
+                and inner[1] > max_code
+            ):
+                halt = "code-size-limit"
+        elif _CAPTURE.get("to_precompile") and not is_create:
+            # The transaction called a precompile that failed. EELS signals several invalid
+            # inputs (alt_bn128, ...) with OutOfGasError too: it is out of gas only when
+            # raised by `charge_gas` itself.
+            if name == "OutOfGasError" and _raised_in(error, "charge_gas"):
+                halt = "out-of-gas"
+            else:
+                halt = "precompile-failure"
+        res["halt"] = halt
+
+    if status == "halt" or evm is None:
+        output = b""
+    else:
+        output = bytes(evm.output)
+
+    logs = []
+    if status == "success":
+        for log in out.logs:
+            logs.append(
+                {
+                    "address": _hexb(log.address),
+                    "topics": [_hexb(t) for t in log.topics],
+                    "data": _hexb(log.data),
+                }
+            )
+
+    res.update(
+        {
+            "status": status,
+            "gasUsed": _hex(gas_used),
+            "refund": _hex(refund),
+            "output": _hexb(output),
+            "logs": logs,
+            "post": dump_state(state),
+            "stateRoot": _hexb(t8n.fork.state_root(state)),
+            "detail": "ok" if error is None else repr(error),
+        }
+    )
+    return res
+
+
+def send(obj):
+    _PROTOCOL_OUT.write(json.dumps(obj, separators=(",", ":")) + "\n")
+    _PROTOCOL_OUT.flush()
+
+
+def main():
+    send({"ready": True, "backend": "eels", "version": VERSION})
+    stdin = sys.stdin
+    while True:
+        line = stdin.readline()
+        if not line:
+            break
+        if not line.strip():
+            continue
+        rid = None
+        try:
+            req = json.loads(line)
+            rid = req.get("id") if isinstance(req, dict) else None
+            if not isinstance(req, dict):
+                raise ValueError("request is not a JSON object")
+            started = time.perf_counter()
+            answer = run_request(req)
+            # The implementation's share of the round trip (docs/backends.md: elapsedUs).
+            answer["elapsedUs"] = round((time.perf_counter() - started) * 1e6)
+        except BaseException as e:  # noqa: B902 - a worker never dies on a request
+            if isinstance(e, KeyboardInterrupt):
+                raise
+            answer = {"failed": traceback.format_exc()}
+            # A profile must never leak into the next request.
+            for ctx in _CONTEXTS.values():
+                try:
+                    ctx.reset()
+                except Exception:
+                    pass
+        try:
+            send({"id": rid, **answer})
+        except BrokenPipeError:
+            break
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+// Profile rules applied inside ethereumjs, with the semantics of core/src/profile/behaviour.rs
+// (the reference implementation is adapters/src/revm_backend/profile.rs):
+//
+// * opcode rules become `customOpcodes` of the EVM: `constant` pops the inputs and pushes the
+//   value for the opcode's normal static gas; `invalid`, `revert-refund` and `reject` cost
+//   nothing of their own and act before anything else, as an undefined opcode does;
+// * precompile rules and the modexp length cap become `customPrecompiles` wrapping (or
+//   replacing) ethereumjs' own; `absent` removes the precompile, so the address is an ordinary
+//   account, cold under EIP-2929 (runTx only pre-warms the EVM's precompile map).
+//
+// `reject` throws a RejectError, which no part of ethereumjs catches: runTx gives up and the
+// worker answers `rejected` with the pre-state.
+
+import { EVMError, getActivePrecompiles } from '@ethereumjs/evm'
+import { createAddressFromString } from '@ethereumjs/util'
+
+export class RejectError extends Error {}
+export class UnsupportedError extends Error {}
+
+/** (inputs popped, static gas) of the opcodes a `constant` rule may replace
+ * (`constant_shape` in core/src/profile.rs). */
+function constantShape(op) {
+  if ([0x30, 0x32, 0x33, 0x34, 0x36, 0x38, 0x3a, 0x3d].includes(op)) return [0, 2]
+  if ((op >= 0x41 && op <= 0x46) || op === 0x48 || op === 0x4a) return [0, 2]
+  if (op === 0x47) return [0, 5]
+  if (op === 0x40) return [1, 20]
+  if (op === 0x49) return [1, 3]
+  return undefined
+}
+
+const MODEXP = '0000000000000000000000000000000000000005'
+const unprefixed = (a) => String(a).toLowerCase().replace(/^0x/, '').padStart(40, '0')
+
+function opcodeRules(profile) {
+  return Object.entries(profile?.opcodes ?? {}).map(([k, r]) => [Number(k), r])
+}
+
+/** Why the profile cannot be applied here, or undefined (mirrors revm's `check`). */
+export function checkProfile(profile) {
+  if (profile === null || profile === undefined) return undefined
+  for (const [op, rule] of opcodeRules(profile)) {
+    const b = rule?.behaviour
+    if (!Number.isInteger(op) || op < 0 || op > 0xff) return `bad opcode key in profile: ${op}`
+    if (b === 'supported' || b === 'invalid' || b === 'revert-refund' || b === 'reject') continue
+    if (b === 'constant' && constantShape(op) !== undefined) continue
+    return `opcode rule \`${b}\` for 0x${op.toString(16).padStart(2, '0')}`
+  }
+  for (const [addr, rule] of Object.entries(profile.precompiles ?? {})) {
+    const b = rule?.behaviour
+    if (!['supported', 'revert-refund', 'halt', 'absent', 'reject'].includes(b)) {
+      return `precompile rule \`${b}\` for ${addr}`
+    }
+  }
+  const cap = profile.limits?.modexp
+  if (cap !== undefined && cap !== null && !['revert-refund', 'halt', 'reject'].includes(cap.behaviour)) {
+    return `modexp cap behaviour \`${cap.behaviour}\``
+  }
+  return undefined
+}
+
+function opName(op) {
+  return `0x${op.toString(16).padStart(2, '0')}`
+}
+
+function customOpcodes(profile) {
+  const out = []
+  for (const [op, rule] of opcodeRules(profile)) {
+    const name = `EVMDIFF_${opName(op)}`
+    switch (rule.behaviour) {
+      case 'constant': {
+        const [inputs, gas] = constantShape(op)
+        const value = BigInt(rule.value)
+        out.push({
+          opcode: op,
+          opcodeName: name,
+          baseFee: gas,
+          logicFunction(runState) {
+            for (let i = 0; i < inputs; i++) runState.stack.pop()
+            runState.stack.push(value)
+          },
+        })
+        break
+      }
+      case 'invalid':
+        out.push({
+          opcode: op,
+          opcodeName: name,
+          baseFee: 0,
+          logicFunction() {
+            throw new EVMError(EVMError.errorMessages.INVALID_OPCODE)
+          },
+        })
+        break
+      case 'revert-refund':
+        out.push({
+          opcode: op,
+          opcodeName: name,
+          baseFee: 0,
+          logicFunction(runState) {
+            runState.interpreter.revert(new Uint8Array(0))
+          },
+        })
+        break
+      case 'reject':
+        out.push({
+          opcode: op,
+          opcodeName: name,
+          baseFee: 0,
+          logicFunction() {
+            throw new RejectError(`profile rejects opcode ${opName(op)}`)
+          },
+        })
+        break
+      default:
+        break
+    }
+  }
+  return out
+}
+
+/** True when one of modexp's three length words (zero-padded) exceeds `maxLen`. */
+export function modexpExceeds(data, maxLen) {
+  const limit = BigInt(maxLen)
+  for (let i = 0; i < 3; i++) {
+    const word = new Uint8Array(32)
+    const start = Math.min(i * 32, data.length)
+    const end = Math.min(start + 32, data.length)
+    word.set(data.subarray(start, end))
+    let v = 0n
+    for (const b of word) v = (v << 8n) | BigInt(b)
+    if (v > limit) return true
+  }
+  return false
+}
+
+function override(behaviour, why) {
+  switch (behaviour) {
+    case 'revert-refund':
+      return () => {
+        const e = new EVMError(EVMError.errorMessages.REVERT)
+        e.evmdiffRevert = true
+        e.evmdiffWhy = `${why}: revert-refund`
+        return { returnValue: new Uint8Array(0), executionGasUsed: 0n, exceptionError: e }
+      }
+    case 'halt':
+      return (opts) => {
+        const e = new EVMError('precompile failure')
+        e.evmdiffWhy = `${why}: halt`
+        return { returnValue: new Uint8Array(0), executionGasUsed: opts.gasLimit, exceptionError: e }
+      }
+    case 'reject':
+      return () => {
+        throw new RejectError(`profile rejects the call to a precompile (${why})`)
+      }
+    default:
+      return undefined
+  }
+}
+
+function customPrecompiles(profile, common) {
+  const active = getActivePrecompiles(common)
+  const out = []
+  const rules = new Map()
+  for (const [addr, rule] of Object.entries(profile?.precompiles ?? {})) {
+    const a = unprefixed(addr)
+    // Only precompiles of the base fork: elsewhere the address is an ordinary account.
+    if (!active.has(a) || rule.behaviour === 'supported') continue
+    rules.set(a, rule.behaviour)
+  }
+  for (const [a, b] of rules) {
+    if (b === 'absent') continue // removed in finishEvm
+    out.push({ address: createAddressFromString('0x' + a), function: override(b, 'precompile rule') })
+  }
+  const cap = profile?.limits?.modexp
+  if (cap !== undefined && cap !== null && active.has(MODEXP) && !rules.has(MODEXP)) {
+    const original = active.get(MODEXP)
+    const capped = override(cap.behaviour, 'modexp length cap')
+    out.push({
+      address: createAddressFromString('0x' + MODEXP),
+      function: (opts) => (modexpExceeds(opts.data, cap.maxLen) ? capped(opts) : original(opts)),
+    })
+  }
+  return out
+}
+
+/** createEVM options applying `profile` (empty for mainnet). */
+export function evmOptions(profile, common) {
+  if (profile === null || profile === undefined) return {}
+  const opts = {}
+  const ops = customOpcodes(profile)
+  if (ops.length > 0) opts.customOpcodes = ops
+  const pcs = customPrecompiles(profile, common)
+  if (pcs.length > 0) opts.customPrecompiles = pcs
+  return opts
+}
+
+/** Applies what createEVM options cannot express: `absent` precompiles leave the map. */
+export function finishEvm(evm, profile) {
+  if (profile === null || profile === undefined) return
+  for (const [addr, rule] of Object.entries(profile.precompiles ?? {})) {
+    if (rule.behaviour === 'absent') evm.precompiles.delete(unprefixed(addr))
+  }
+}

@@ -1,0 +1,880 @@
+#!/usr/bin/env python3
+"""evmdiff's py-evm worker: py-evm (0.12.1b1) behind the JSON-lines worker protocol
+(docs/backends.md, "External workers: the JSON-lines protocol").
+
+    PYTHONUNBUFFERED=1 .external/pyevm/bin/python adapters/workers/pyevm_worker.py
+
+One request per stdin line, exactly one response line per request on stdout, in order.
+stdout carries protocol lines only: everything py-evm (or anything else) prints goes to stderr.
+
+How a request runs
+------------------
+No chain and no block: for every request the worker builds the fork's `State` directly over a
+fresh in-memory `AtomicDB`, with an `ExecutionContext` made from `env` (coinbase, number,
+timestamp, gasLimit, difficulty, mixHash = currentRandom, baseFee, excessBlobGas, chain id 1),
+writes the pre-state and persists it, signs the transaction with `secretKey` through the fork's
+transaction builder (type 3 if `maxFeePerBlobGas`, 4 if `authorizationList`, 2 if
+`maxFeePerGas`, 1 if an access list is given, else legacy), checks it against the block gas
+limit as `VM.apply_transaction` does, and runs `state.apply_transaction`. There are no block
+rewards and no system calls (beacon roots, history), as in a state test. py-evm's own
+`set_system_contracts` never inserts anything (its condition is a double negative), so the
+state root is that of the plain pre-state.
+
+Validation errors, signature/encoding errors of the transaction, the block's gas limit and
+blob gas limit (which py-evm checks in `VM.apply_transaction` and `validate_block_blobs`), the
+EIP-3860 initcode limit (py-evm raises it out of the transaction) and profile `reject`s make a
+`rejected` answer whose post-state is the pre-state. A ValidationError raised after py-evm's
+transaction validation and message construction passed (during execution) is an internal
+error (`failed`), not a rejection.
+
+Known py-evm 0.12.1b1 deviations this worker reports as they are (found replaying
+ethereum/tests and against the EELS worker): no EIP-7610 (a creation onto an address with
+storage only is not a collision), no EIP-3607 (a sender with code is accepted), modexp returns
+0 for 0^0 mod m with an empty base, blob transactions: no check that value is covered with
+the max fees, none of max priority fee <= max fee, creation (`to` empty) accepted; Prague: a
+gas limit below the EIP-7623 floor is accepted (and the floor charged beyond the limit).
+
+BLOCKHASH: the request carries no block hashes. As the revm, EELS and ethereumjs adapters do,
+the worker answers with the ethereum/tests filler convention: keccak256 of the block number in
+decimal for the 256 previous blocks, zero otherwise.
+
+Gas: `gasUsed` is what the sender pays for (py-evm's executor: gas used minus the refund it
+applied plus the EIP-7623 floor top-up); `refund` is gas used before the refund minus gasUsed
+(never below 0).
+
+The post dump lists every account of the pre-state plus every account py-evm read or wrote
+during the transaction (its account database logs each account it loads), that exists after
+it; storage slots are the pre-state's plus every slot written, zero slots omitted.
+
+Profiles
+--------
+Applied inside py-evm: for each (fork, profile) the worker derives, once, a subclass of the
+fork's Computation with its own `opcodes` and `_precompiles` dicts, and a State subclass using
+it (py-evm's warm set reads `computation_class.get_precompiles()`, so an `absent` precompile is
+cold). Nothing is changed in place, so nothing can leak from one request to the next.
+"""
+
+import os
+import sys
+
+# Nothing but protocol lines on stdout: keep a private copy of the real stdout for the
+# protocol and send every other write (Python-level or fd 1) to stderr, before importing.
+sys.stdout.flush()
+_PROTOCOL_OUT = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+os.dup2(2, 1)
+sys.stdout = sys.stderr
+
+import json
+import time  # noqa: E402
+import logging  # noqa: E402
+import traceback  # noqa: E402
+import warnings  # noqa: E402
+
+logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+warnings.simplefilter("ignore", DeprecationWarning)
+
+from eth_hash.auto import keccak  # noqa: E402
+from eth_keys import keys  # noqa: E402
+from eth_utils import ValidationError  # noqa: E402
+import rlp  # noqa: E402
+
+from eth.constants import BLANK_ROOT_HASH, CREATE_CONTRACT_ADDRESS  # noqa: E402
+from eth.db.atomic import AtomicDB  # noqa: E402
+from eth import exceptions as ex  # noqa: E402
+from eth.vm.execution_context import ExecutionContext  # noqa: E402
+from eth.vm.logic.invalid import InvalidOpcode  # noqa: E402
+from eth.vm.opcode import as_opcode  # noqa: E402
+from eth.vm import forks as F  # noqa: E402
+
+try:
+    from importlib.metadata import version as _pkg_version
+
+    VERSION = _pkg_version("py-evm")
+except Exception:  # pragma: no cover - metadata missing
+    VERSION = "unknown"
+
+try:  # coincurve makes signing/recovery ~8x faster; eth-keys picks it up when importable
+    import coincurve  # noqa: F401
+except Exception:  # pragma: no cover
+    print("pyevm worker: coincurve missing, ECDSA is slow", file=sys.stderr)
+
+# ethereum/tests fork name -> py-evm VM class.
+FORKS = {
+    "Frontier": F.FrontierVM,
+    "Homestead": F.HomesteadVM,
+    "EIP150": F.TangerineWhistleVM,
+    "TangerineWhistle": F.TangerineWhistleVM,
+    "EIP158": F.SpuriousDragonVM,
+    "SpuriousDragon": F.SpuriousDragonVM,
+    "Byzantium": F.ByzantiumVM,
+    "Constantinople": F.ConstantinopleVM,
+    "ConstantinopleFix": F.PetersburgVM,
+    "Petersburg": F.PetersburgVM,
+    "Istanbul": F.IstanbulVM,
+    "Berlin": F.BerlinVM,
+    "London": F.LondonVM,
+    "Paris": F.ParisVM,
+    "Merge": F.ParisVM,
+    "Shanghai": F.ShanghaiVM,
+    "Cancun": F.CancunVM,
+    "Prague": F.PragueVM,
+}
+UNSUPPORTED_FORKS = {
+    "Osaka": "py-evm 0.12.1b1 has no Osaka (its last fork is Prague)",
+}
+# The block's blob gas limit, which py-evm checks in `validate_block_blobs` (block import):
+# a transaction over it can be in no valid block.
+from eth.vm.forks.cancun.constants import MAX_BLOB_GAS_PER_BLOCK as _CANCUN_MAX_BLOB_GAS  # noqa: E402
+from eth.vm.forks.cancun.state import get_total_blob_gas as _total_blob_gas  # noqa: E402
+from eth.vm.forks.prague.constants import MAX_BLOB_GAS_PER_BLOCK as _PRAGUE_MAX_BLOB_GAS  # noqa: E402
+
+MAX_BLOB_GAS = {"Cancun": _CANCUN_MAX_BLOB_GAS, "Prague": _PRAGUE_MAX_BLOB_GAS}
+# Forks from which the block has these header fields.
+_LONDON_ON = {"London", "Paris", "Merge", "Shanghai", "Cancun", "Prague"}
+_CANCUN_ON = {"Cancun", "Prague"}
+
+# core/src/profile.rs `constant_shape`: opcode -> (inputs popped, static gas).
+CONSTANT_SHAPE = {}
+for _op in (0x30, 0x32, 0x33, 0x34, 0x36, 0x38, 0x3A, 0x3D, 0x41, 0x42, 0x43, 0x44, 0x45,
+            0x46, 0x48, 0x4A):
+    CONSTANT_SHAPE[_op] = (0, 2)
+CONSTANT_SHAPE[0x47] = (0, 5)
+CONSTANT_SHAPE[0x40] = (1, 20)
+CONSTANT_SHAPE[0x49] = (1, 3)
+
+MODEXP = b"\x00" * 19 + b"\x05"
+UINT256 = 2**256
+
+
+class ProfileReject(Exception):
+    """A profile refused the transaction. Deliberately not a `VMError`, so that no frame of
+    py-evm swallows it on its way out of `apply_transaction`."""
+
+
+class ProfileHalt(ex.VMError):
+    """A precompile halted by a profile rule (burns the forwarded gas, like any VMError)."""
+
+
+class Unsupported(Exception):
+    pass
+
+
+class Rejected(Exception):
+    """The transaction is invalid (could not be built, signed or validated)."""
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def _int(v, default=0):
+    if v is None or v == "":
+        return default
+    if isinstance(v, int):
+        return v
+    s = str(v).strip()
+    if s.startswith("0x:bigint "):  # ethereum/tests syntax for a value over 256 bits
+        s = s[len("0x:bigint "):].strip()
+    if s.lower().startswith("0x"):
+        return int(s, 16) if len(s) > 2 else 0
+    return int(s)
+
+
+def _bytes(v):
+    if v is None:
+        return b""
+    s = str(v)
+    if s.lower().startswith("0x"):
+        s = s[2:]
+    if s.startswith(":raw "):  # pragma: no cover - filler syntax, not in fixtures
+        s = s[5:]
+    if len(s) % 2:
+        s = "0" + s
+    return bytes.fromhex(s)
+
+
+def _addr(v):
+    b = _bytes(v)
+    if len(b) > 20:
+        raise ValueError(f"address too long: {v!r}")
+    return b.rjust(20, b"\x00")
+
+
+def _hex(n):
+    return hex(int(n))
+
+
+def _hexb(b):
+    return "0x" + bytes(b).hex()
+
+
+def _slot(n):
+    """A storage key as a 32-byte word, as the EELS worker writes it."""
+    return "0x" + int(n).to_bytes(32, "big").hex()
+
+
+# -- profiles ---------------------------------------------------------------------------------
+def _addr_key(s):
+    return _addr(s)
+
+
+def parse_profile(profile):
+    """`(key, rules)` for the request's profile, `rules` None for plain mainnet. Raises
+    `Unsupported` for rules the adapter cannot apply (the same set as the revm adapter)."""
+    if profile is None:
+        return None, None
+    opcodes = {}
+    for k, rule in (profile.get("opcodes") or {}).items():
+        op = _int(k)
+        if not 0 <= op <= 0xFF:
+            raise Unsupported(f"opcode {k!r} is not a byte")
+        kind = rule.get("behaviour") if isinstance(rule, dict) else rule
+        value = None
+        if kind == "constant":
+            if op not in CONSTANT_SHAPE:
+                raise Unsupported(f"opcode rule `constant` for 0x{op:02x}")
+            value = _int(rule.get("value", 0)) % UINT256
+        elif kind not in ("supported", "invalid", "revert-refund", "reject"):
+            raise Unsupported(f"opcode rule `{kind}` for 0x{op:02x}")
+        if kind != "supported":
+            opcodes[op] = (kind, value)
+    precompiles = {}
+    for k, rule in (profile.get("precompiles") or {}).items():
+        kind = rule.get("behaviour") if isinstance(rule, dict) else rule
+        if kind not in ("supported", "revert-refund", "halt", "absent", "reject"):
+            raise Unsupported(f"precompile rule `{kind}` for {k}")
+        if kind != "supported":
+            precompiles[_addr_key(k)] = kind
+    modexp = None
+    limits = profile.get("limits") or {}
+    cap = limits.get("modexp")
+    if cap is not None:
+        kind = cap.get("behaviour")
+        if kind not in ("revert-refund", "halt", "reject"):
+            raise Unsupported(f"modexp cap behaviour `{kind}`")
+        modexp = (_int(cap.get("maxLen", cap.get("max_len"))), kind)
+    unknown = set(limits) - {"modexp"}
+    if unknown:
+        raise Unsupported(f"unknown profile limits {sorted(unknown)}")
+    if not opcodes and not precompiles and modexp is None:
+        return None, None
+    key = (
+        tuple(sorted(opcodes.items())),
+        tuple(sorted(precompiles.items())),
+        modexp,
+    )
+    return key, {"opcodes": opcodes, "precompiles": precompiles, "modexp": modexp}
+
+
+def _op_name(base_opcodes, op):
+    fn = base_opcodes.get(op)
+    name = getattr(fn, "mnemonic", None)
+    return name or f"0x{op:02x}"
+
+
+def _make_constant(op, n_in, gas, value, mnemonic):
+    # py-evm's opcode objects charge the static gas first, then run the logic (pops, push).
+    def logic(computation):
+        if n_in:
+            computation.stack_pop_any(n_in)
+        computation.stack_push_int(value)
+
+    logic.__name__ = f"constant_0x{op:02x}"
+    return as_opcode(logic, mnemonic, gas)
+
+
+class _RevertRefundOp:
+    """The frame reverts with empty data and keeps its gas; the opcode costs nothing."""
+
+    mnemonic = "REVERT-REFUND"
+    gas_cost = 0
+
+    def __call__(self, computation):
+        computation.output = b""
+        raise ex.Revert(b"")
+
+
+class _RejectOp:
+    gas_cost = 0
+
+    def __init__(self, why):
+        self.why = why
+        self.mnemonic = "REJECT"
+
+    def __call__(self, computation):
+        raise ProfileReject(self.why)
+
+
+def _precompile_revert(computation):
+    computation.output = b""
+    raise ex.Revert(b"")
+
+
+def _precompile_halt(computation):
+    raise ProfileHalt("halted by the profile")
+
+
+def _precompile_reject(why):
+    def fn(computation):
+        raise ProfileReject(why)
+
+    return fn
+
+
+def _modexp_exceeds(data, max_len):
+    for i in range(3):
+        word = data[32 * i: 32 * i + 32].ljust(32, b"\x00")
+        if int.from_bytes(word, "big") > max_len:
+            return True
+    return False
+
+
+def _make_modexp_cap(inner, max_len, over):
+    def modexp(computation):
+        if _modexp_exceeds(bytes(computation.msg.data), max_len):
+            return over(computation)
+        return inner(computation)
+
+    return modexp
+
+
+def _precompile_override(kind, why):
+    if kind == "revert-refund":
+        return _precompile_revert
+    if kind == "halt":
+        return _precompile_halt
+    if kind == "reject":
+        return _precompile_reject(why)
+    raise AssertionError(kind)
+
+
+def build_computation_class(base, rules):
+    """A subclass of the fork's Computation with the profile's opcode and precompile rules."""
+    base_opcodes = base.opcodes
+    opcodes = dict(base_opcodes)
+    for op, (kind, value) in rules["opcodes"].items():
+        if kind == "constant":
+            n_in, gas = CONSTANT_SHAPE[op]
+            opcodes[op] = _make_constant(op, n_in, gas, value, _op_name(base_opcodes, op))
+        elif kind == "invalid":
+            opcodes[op] = InvalidOpcode(op)
+        elif kind == "revert-refund":
+            opcodes[op] = _RevertRefundOp()
+        elif kind == "reject":
+            opcodes[op] = _RejectOp(f"profile rejects opcode {_op_name(base_opcodes, op)}")
+        else:  # checked by parse_profile
+            raise AssertionError(kind)
+    base_pre = dict(base.get_precompiles())
+    precompiles = dict(base_pre)
+    for addr, kind in rules["precompiles"].items():
+        if addr not in base_pre:
+            continue  # not a precompile of the base fork: no rule applies
+        if kind == "absent":
+            del precompiles[addr]
+        else:
+            precompiles[addr] = _precompile_override(
+                kind, f"profile rejects the call to precompile 0x{addr.hex()} (precompile rule)"
+            )
+    cap = rules["modexp"]
+    # A rule for 0x05 takes precedence over the cap (as in the revm adapter).
+    if cap is not None and MODEXP in base_pre and MODEXP not in rules["precompiles"]:
+        max_len, kind = cap
+        over = _precompile_override(
+            kind, "profile rejects the call to precompile 0x05 (modexp length cap)"
+        )
+        precompiles[MODEXP] = _make_modexp_cap(base_pre[MODEXP], max_len, over)
+    return type(
+        "Profile" + base.__name__,
+        (base,),
+        {"opcodes": opcodes, "_precompiles": precompiles},
+    )
+
+
+# -- per-(fork, profile) classes -------------------------------------------------------------
+def _make_state_class(vm_cls, computation_class):
+    base_state = vm_cls.get_state_class()
+    base_exec = base_state.transaction_executor_class
+
+    class Executor(base_exec):
+        def build_computation(self, message, transaction):
+            # From here on (execution), a ValidationError is not about the transaction's
+            # validity; before (validation, buying gas, building the message: py-evm checks
+            # the intrinsic gas of typed transactions only there) it is.
+            self.vm_state._evmdiff_validated = True
+            return super().build_computation(message, transaction)
+
+        @classmethod
+        def calculate_gas_refund(cls, computation, gas_used):
+            refund = super().calculate_gas_refund(computation, gas_used)
+            computation._evmdiff_refund = refund
+            return refund
+
+    class State(base_state):
+        def __init__(self, *args, **kwargs):
+            self._evmdiff_slots = set()
+            self._evmdiff_validated = False
+            super().__init__(*args, **kwargs)
+
+        def set_storage(self, address, slot, value):
+            self._evmdiff_slots.add((address, slot))
+            return super().set_storage(address, slot, value)
+
+        def get_ancestor_hash(self, block_number):
+            # The ethereum/tests convention: keccak256(decimal number) for the 256 previous
+            # blocks (see the module docstring).
+            current = self.block_number
+            if block_number < 0 or block_number >= current or current - block_number > 256:
+                return b""
+            return keccak(str(block_number).encode())
+
+    State.__name__ = "Evmdiff" + base_state.__name__
+    State.computation_class = computation_class
+    State.transaction_executor_class = Executor
+    return State
+
+
+_CLASSES = {}
+
+
+def classes_for(fork, key, rules):
+    ck = (fork, key)
+    st = _CLASSES.get(ck)
+    if st is None:
+        vm_cls = FORKS[fork]
+        base_comp = vm_cls.get_state_class().computation_class
+        comp = base_comp if rules is None else build_computation_class(base_comp, rules)
+        st = _make_state_class(vm_cls, comp)
+        if len(_CLASSES) > 256:
+            _CLASSES.clear()
+        _CLASSES[ck] = st
+    return st
+
+
+# -- the request ------------------------------------------------------------------------------
+def _indexes(test):
+    post = test.get("post") or {}
+    for entries in post.values():
+        entry = entries
+        while isinstance(entry, list) and entry:
+            entry = entry[0]
+        if isinstance(entry, dict):
+            ix = entry.get("indexes") or {}
+            return ix.get("data", 0), ix.get("gas", 0), ix.get("value", 0)
+    return 0, 0, 0
+
+
+def _access_list(entries):
+    out = []
+    for e in entries or []:
+        out.append((_addr(e["address"]), tuple(_int(k) for k in e.get("storageKeys", []))))
+    return tuple(out)
+
+
+def build_transaction(vm_cls, fork, tx, test, chain_id):
+    try:
+        return _build_transaction(vm_cls, fork, tx, test, chain_id)
+    except Rejected:
+        raise
+    except (ValidationError, rlp.exceptions.RLPException, ValueError, TypeError,
+            OverflowError, KeyError) as e:
+        raise Rejected(f"transaction cannot be built: {type(e).__name__}: {e}") from e
+
+
+def _build_transaction(vm_cls, fork, tx, test, chain_id):
+    d, g, v = _indexes(test)
+
+    def pick(name, i):
+        val = tx.get(name)
+        if isinstance(val, list):
+            return val[i] if i < len(val) else val[0]
+        return val
+
+    data = _bytes(pick("data", d))
+    gas = _int(pick("gasLimit", g))
+    value = _int(pick("value", v))
+    nonce = _int(tx.get("nonce"))
+    to_raw = tx.get("to")
+    to = CREATE_CONTRACT_ADDRESS if to_raw in (None, "", "0x") else _addr(to_raw)
+    als = tx.get("accessLists")
+    access_list = None
+    if als is not None:
+        entry = als[d] if isinstance(als, list) and d < len(als) else None
+        if isinstance(als, list) and als and isinstance(als[0], dict):
+            entry = als  # a single access list, not a list of them
+        if entry is not None:
+            access_list = _access_list(entry)
+    elif tx.get("accessList") is not None:
+        access_list = _access_list(tx["accessList"])
+    key = keys.PrivateKey(_bytes(tx["secretKey"]).rjust(32, b"\x00"))
+    builder = vm_cls.get_transaction_builder()
+
+    try:
+        if tx.get("maxFeePerBlobGas") is not None:
+            if not hasattr(builder, "new_unsigned_blob_transaction"):
+                raise Rejected(f"blob transactions are not valid in {fork}")
+            u = builder.new_unsigned_blob_transaction(
+                chain_id=chain_id,
+                nonce=nonce,
+                max_priority_fee_per_gas=_int(tx.get("maxPriorityFeePerGas")),
+                max_fee_per_gas=_int(tx.get("maxFeePerGas")),
+                gas=gas,
+                to=to,
+                value=value,
+                data=data,
+                access_list=access_list or (),
+                max_fee_per_blob_gas=_int(tx.get("maxFeePerBlobGas")),
+                blob_versioned_hashes=tuple(
+                    _bytes(h) for h in tx.get("blobVersionedHashes") or []
+                ),
+            )
+        elif tx.get("authorizationList") is not None:
+            if not hasattr(builder, "new_unsigned_set_code_transaction"):
+                raise Rejected(f"set-code transactions are not valid in {fork}")
+            auths = []
+            for a in tx["authorizationList"]:
+                y = a.get("yParity", a.get("v"))
+                auths.append(
+                    {
+                        "chain_id": _int(a.get("chainId")),
+                        "address": _addr(a.get("address")),
+                        "nonce": _int(a.get("nonce")),
+                        "y_parity": _int(y),
+                        "r": _int(a.get("r")),
+                        "s": _int(a.get("s")),
+                    }
+                )
+            u = builder.new_unsigned_set_code_transaction(
+                chain_id=chain_id,
+                nonce=nonce,
+                max_priority_fee_per_gas=_int(tx.get("maxPriorityFeePerGas")),
+                max_fee_per_gas=_int(tx.get("maxFeePerGas")),
+                gas=gas,
+                to=to,
+                value=value,
+                data=data,
+                access_list=access_list or (),
+                authorization_list=auths,
+            )
+        elif tx.get("maxFeePerGas") is not None:
+            if not hasattr(builder, "new_unsigned_dynamic_fee_transaction"):
+                raise Rejected(f"EIP-1559 transactions are not valid in {fork}")
+            u = builder.new_unsigned_dynamic_fee_transaction(
+                chain_id=chain_id,
+                nonce=nonce,
+                max_priority_fee_per_gas=_int(tx.get("maxPriorityFeePerGas")),
+                max_fee_per_gas=_int(tx.get("maxFeePerGas")),
+                gas=gas,
+                to=to,
+                value=value,
+                data=data,
+                access_list=access_list or (),
+            )
+        elif access_list is not None:
+            if not hasattr(builder, "new_unsigned_access_list_transaction"):
+                raise Rejected(f"EIP-2930 transactions are not valid in {fork}")
+            u = builder.new_unsigned_access_list_transaction(
+                chain_id=chain_id,
+                nonce=nonce,
+                gas_price=_int(tx.get("gasPrice")),
+                gas=gas,
+                to=to,
+                value=value,
+                data=data,
+                access_list=access_list,
+            )
+        else:
+            u = builder.create_unsigned_transaction(
+                nonce=nonce,
+                gas_price=_int(tx.get("gasPrice")),
+                gas=gas,
+                to=to,
+                value=value,
+                data=data,
+            )
+        if hasattr(u, "_type_byte"):
+            signed = u.as_signed_transaction(key, chain_id=chain_id)
+        else:
+            # Legacy: ethereum/tests sign without EIP-155 replay protection.
+            signed = u.as_signed_transaction(key)
+    except Rejected:
+        raise
+    except (ValidationError, rlp.exceptions.RLPException, ValueError, TypeError, OverflowError) as e:
+        raise Rejected(f"transaction cannot be built: {type(e).__name__}: {e}") from e
+    return signed, gas
+
+
+def _set_pre(state, pre):
+    for a, acc in pre.items():
+        addr = _addr(a)
+        state.set_balance(addr, _int(acc.get("balance")))
+        state.set_nonce(addr, _int(acc.get("nonce")))
+        code = _bytes(acc.get("code"))
+        if code:
+            state.set_code(addr, code)
+        for k, val in (acc.get("storage") or {}).items():
+            iv = _int(val)
+            if iv:
+                state.set_storage(addr, _int(k), iv)
+
+
+def _dump_pre(pre):
+    post = {}
+    for a, acc in pre.items():
+        storage = {}
+        for k, val in (acc.get("storage") or {}).items():
+            iv = _int(val)
+            if iv:
+                storage[_slot(_int(k))] = _hex(iv)
+        post["0x" + _addr(a).hex()] = {
+            "balance": _hex(_int(acc.get("balance"))),
+            "nonce": _hex(_int(acc.get("nonce"))),
+            "code": _hexb(_bytes(acc.get("code"))),
+            "storage": storage,
+        }
+    return post
+
+
+def dump_state(state, candidates, slots):
+    post = {}
+    by_addr = {}
+    for addr, slot in slots:
+        by_addr.setdefault(addr, set()).add(slot)
+    for addr in sorted(candidates):
+        if not state.account_exists(addr):
+            continue
+        storage = {}
+        for slot in sorted(by_addr.get(addr, ())):
+            v = state.get_storage(addr, slot)
+            if v:
+                storage[_slot(slot)] = _hex(v)
+        post["0x" + addr.hex()] = {
+            "balance": _hex(state.get_balance(addr)),
+            "nonce": _hex(state.get_nonce(addr)),
+            "code": _hexb(state.get_code(addr)),
+            "storage": storage,
+        }
+    return post
+
+
+HALT_NAMES = {
+    ex.OutOfGas: "out-of-gas",
+    ex.InvalidInstruction: "invalid-opcode",
+    ex.InsufficientStack: "stack-underflow",
+    ex.FullStack: "stack-overflow",
+    ex.InvalidJumpDestination: "invalid-jump",
+    ex.WriteProtection: "static-violation",
+    ex.OutOfBoundsRead: "return-data-out-of-bounds",
+    ex.ContractCreationCollision: "create-collision",
+    ex.StackDepthLimit: "call-too-deep",
+    ex.ReservedBytesInCode: "invalid-code-prefix",
+    ProfileHalt: "precompile-failure",
+}
+
+
+def halt_class(error, to_precompile):
+    t = type(error)
+    name = HALT_NAMES.get(t)
+    if name is None:
+        for cls, n in HALT_NAMES.items():
+            if isinstance(error, cls):
+                name = n
+                break
+    if t is ex.OutOfGas and "EIP170" in str(error):
+        return "code-size-limit"
+    if to_precompile:
+        # py-evm precompiles signal bad input with a plain VMError (and a few with
+        # ValidationError-derived ones); running out of gas stays out-of-gas.
+        return "out-of-gas" if name == "out-of-gas" else "precompile-failure"
+    return name or "other"
+
+
+def _rejected(pre_post, pre_root, detail):
+    return {
+        "status": "rejected",
+        "gasUsed": "0x0",
+        "refund": "0x0",
+        "output": "0x",
+        "logs": [],
+        "post": pre_post,
+        "stateRoot": _hexb(pre_root),
+        "detail": detail,
+    }
+
+
+def run_request(req):
+    fork = req.get("fork")
+    if fork in UNSUPPORTED_FORKS:
+        return {"unsupported": f"pyevm worker: {UNSUPPORTED_FORKS[fork]}"}
+    if fork not in FORKS:
+        return {"unsupported": f"pyevm worker: unknown fork {fork!r}"}
+    test = req.get("test")
+    if not isinstance(test, dict):
+        raise ValueError("request without `test`")
+    try:
+        key, rules = parse_profile(req.get("profile"))
+    except Unsupported as e:
+        return {"unsupported": f"pyevm worker: {e}"}
+    state_cls = classes_for(fork, key, rules)
+    vm_cls = FORKS[fork]
+
+    env = test.get("env") or {}
+    pre = test.get("pre") or {}
+    txj = test.get("transaction") or {}
+    chain_id = 1
+    cfg = test.get("config")
+    if isinstance(cfg, dict) and cfg.get("chainid") is not None:
+        chain_id = _int(cfg["chainid"])
+
+    mix = env.get("currentRandom")
+    ctx = ExecutionContext(
+        coinbase=_addr(env.get("currentCoinbase")),
+        timestamp=_int(env.get("currentTimestamp")),
+        block_number=_int(env.get("currentNumber")),
+        difficulty=_int(env.get("currentDifficulty")),
+        mix_hash=_bytes(mix).rjust(32, b"\x00") if mix is not None else b"\x00" * 32,
+        gas_limit=_int(env.get("currentGasLimit")),
+        prev_hashes=(),
+        chain_id=chain_id,
+        base_fee_per_gas=_int(env.get("currentBaseFee"), 10) if fork in _LONDON_ON else None,
+        excess_blob_gas=_int(env.get("currentExcessBlobGas"), 0) if fork in _CANCUN_ON else None,
+    )
+
+    state = state_cls(AtomicDB(), ctx, BLANK_ROOT_HASH)
+    _set_pre(state, pre)
+    state.persist()
+    pre_root = state.state_root
+    pre_post = _dump_pre(pre)
+    state._evmdiff_slots = set()
+
+    try:
+        tx, _ = build_transaction(vm_cls, fork, txj, test, chain_id)
+        # VM.apply_transaction's check against the header (the block's gas used is 0).
+        if tx.gas > ctx.gas_limit:
+            raise Rejected(
+                f"transaction gas {tx.gas} exceeds the block gas limit {ctx.gas_limit}"
+            )
+        # The block's blob gas limit (py-evm's validate_block_blobs).
+        if fork in MAX_BLOB_GAS and getattr(tx, "type_id", None) == 3:
+            blob_gas = _total_blob_gas(tx)
+            if blob_gas > MAX_BLOB_GAS[fork]:
+                raise Rejected(
+                    f"blob gas {blob_gas} exceeds the block's maximum {MAX_BLOB_GAS[fork]}"
+                )
+    except Rejected as e:
+        return _rejected(pre_post, pre_root, str(e))
+    except (ValidationError, rlp.exceptions.RLPException) as e:
+        return _rejected(pre_post, pre_root, f"invalid transaction: {type(e).__name__}: {e}")
+
+    state.lock_changes()
+    try:
+        comp = state.apply_transaction(tx)
+    except ProfileReject as e:
+        return _rejected(pre_post, pre_root, str(e))
+    except (ValidationError, rlp.exceptions.RLPException) as e:
+        if state._evmdiff_validated:
+            raise
+        return _rejected(pre_post, pre_root, f"invalid transaction: {type(e).__name__}: {e}")
+    except ex.VMError as e:
+        # Raised outside any frame: the EIP-3860 initcode limit of a creation transaction.
+        return _rejected(pre_post, pre_root, f"invalid transaction: {type(e).__name__}: {e}")
+
+    remaining = comp.get_gas_remaining()
+    refund_applied = getattr(comp, "_evmdiff_refund", 0)
+    floor = getattr(comp, "data_floor_gas", 0) or 0
+    before_refund = tx.gas - remaining
+    gas_used = before_refund - refund_applied + floor
+    refund = max(0, before_refund - gas_used)
+
+    msg = comp.msg
+    is_create = msg.is_create
+    res = {}
+    if comp.is_success:
+        status = "success"
+    elif isinstance(comp.error, ex.Revert):
+        status = "revert"
+    else:
+        status = "halt"
+        to_precompile = (
+            not is_create
+            and msg.code_address in comp.precompiles
+            and not getattr(msg, "is_delegation", False)
+        )
+        res["halt"] = halt_class(comp.error, to_precompile)
+    output = b"" if status == "halt" else bytes(comp.output)
+
+    logs = []
+    if status == "success":
+        for address, topics, data in comp.get_log_entries():
+            logs.append(
+                {
+                    "address": _hexb(address),
+                    "topics": ["0x" + int(t).to_bytes(32, "big").hex() for t in topics],
+                    "data": _hexb(data),
+                }
+            )
+
+    adb = state._account_db
+    candidates = {_addr(a) for a in pre}
+    candidates.update(adb._accessed_accounts)
+    candidates.update(a for a, _ in state._evmdiff_slots)
+    candidates.add(tx.sender)
+    candidates.add(ctx.coinbase)
+    if tx.to != CREATE_CONTRACT_ADDRESS:
+        candidates.add(tx.to)
+    slots = set(state._evmdiff_slots)
+    for a, acc in pre.items():
+        addr = _addr(a)
+        for k in (acc.get("storage") or {}):
+            slots.add((addr, _int(k)))
+
+    root = state.make_state_root()
+    post = dump_state(state, candidates, slots)
+
+    res.update(
+        {
+            "status": status,
+            "gasUsed": _hex(gas_used),
+            "refund": _hex(refund),
+            "output": _hexb(output),
+            "logs": logs,
+            "post": post,
+            "stateRoot": _hexb(root),
+            "detail": "ok" if comp.is_success else f"{type(comp.error).__name__}: {comp.error}",
+        }
+    )
+    return res
+
+
+def send(obj):
+    _PROTOCOL_OUT.write(json.dumps(obj, separators=(",", ":")) + "\n")
+    _PROTOCOL_OUT.flush()
+
+
+def main():
+    send({"ready": True, "backend": "pyevm", "version": VERSION})
+    stdin = sys.stdin
+    while True:
+        line = stdin.readline()
+        if not line:
+            break
+        if not line.strip():
+            continue
+        rid = None
+        try:
+            req = json.loads(line)
+            rid = req.get("id") if isinstance(req, dict) else None
+            if not isinstance(req, dict):
+                raise ValueError("request is not a JSON object")
+            started = time.perf_counter()
+            answer = run_request(req)
+            # The implementation's share of the round trip (docs/backends.md: elapsedUs).
+            answer["elapsedUs"] = round((time.perf_counter() - started) * 1e6)
+        except BaseException as e:  # noqa: B902 - a worker never dies on a request
+            if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                raise
+            answer = {"failed": traceback.format_exc()}
+        try:
+            send({"id": rid, **answer})
+        except BrokenPipeError:
+            break
+
+
+if __name__ == "__main__":
+    main()
