@@ -314,7 +314,7 @@ impl Database for PreState {
         Ok(self
             .accounts
             .get(&address)
-            .map(|(s, _)| s.clone())
+            .map(|(s, _)| *s)
             .unwrap_or_default())
     }
 
