@@ -10,7 +10,7 @@
 //!   cleanup), the call tracer disabled, and levm's native crypto provider. A plain mainnet
 //!   profile runs levm's own `VM::execute`; a profile with rules runs the same steps through
 //!   [`dispatch`], levm's loop rebuilt from its public parts, which applies the rules
-//!   ([`profile`] says how each one is honoured, and why `absent` cannot be).
+//!   ([`profile`] says how each one is honoured, and when `absent` cannot be).
 //! * [`normalize`] turns the report and the database cache into an [`Outcome`].
 //!
 //! levm does not report steps: [`Backend::observes_steps`] is `false`, and
@@ -77,7 +77,14 @@ impl Backend for LevmBackend {
         if let Some(rules) = &rules {
             // Precompiles with a rule become ordinary accounts for levm's dispatch, so that a
             // call to one enters a frame the adapter's loop intercepts (see `profile.rs`).
-            let moves = PrecompileMoves::from_parts([], rules.precompiles.iter().map(|(a, _)| *a));
+            let moves = PrecompileMoves::from_parts(
+                [],
+                rules
+                    .precompiles
+                    .iter()
+                    .map(|(a, _)| *a)
+                    .chain(rules.absent.iter().copied()),
+            );
             if !moves.is_empty() {
                 db.precompile_moves = Some(Arc::new(moves));
             }
@@ -93,6 +100,12 @@ impl Backend for LevmBackend {
             None,
         )
         .and_then(|mut vm| {
+            if let Some(rules) = &rules
+                && !rules.absent.is_empty()
+            {
+                // Absent precompiles are cold ordinary accounts (see `profile.rs`).
+                vm.substate = profile::cold_substate(&vm, fork, &rules.absent);
+            }
             let report = match (&rules, self.own_loop) {
                 (Some(rules), _) => dispatch::execute(&mut vm, rules, &mut rejected)?,
                 (None, true) => dispatch::execute(&mut vm, &Rules::none(), &mut rejected)?,

@@ -6,17 +6,15 @@
 //! paper / EIP costs of the base fork, so a wrong override shows up as a gas difference even
 //! when the status happens to match.
 //!
-//! levm cannot make a precompile `absent` (its precompile addresses are warm by
-//! construction), so the Scroll profile, which has such rules, is `Unsupported` as a whole;
-//! the Scroll tests here run Scroll's other rules (`scroll_rules`).
+//! levm warms `0x01..=0x09` by construction in every fork, so an `absent` rule for one of those
+//! is `Unsupported` (`absent_low_precompile_is_unsupported`); Scroll's absent precompiles
+//! (0x0a..=0x11) are honoured.
 
 use alloy_primitives::{Address, B256, Bytes, U256, address, b256};
 use evmdiff_adapters::levm_backend::LevmBackend;
 use evmdiff_core::case::{BlockEnv, Transaction};
 use evmdiff_core::state::Account;
-use evmdiff_core::{
-    Backend, BackendError, Behaviour, Case, Fork, HaltClass, Outcome, Profile, State, Status,
-};
+use evmdiff_core::{Backend, BackendError, Case, Fork, HaltClass, Outcome, Profile, State, Status};
 
 const SENDER: Address = address!("a94f5374fce5edbc8e2a8697c15331677e6ebf0b");
 const SENDER_KEY: B256 = b256!("45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8");
@@ -146,14 +144,6 @@ fn profile(name: &str) -> Profile {
     Profile::load(name).unwrap()
 }
 
-/// Scroll's rules without its `absent` precompiles, which levm cannot honour.
-fn scroll_rules() -> Profile {
-    let mut p = profile("scroll");
-    p.precompiles.retain(|_, b| *b != Behaviour::Absent);
-    p.name = "scroll-without-absent".into();
-    p
-}
-
 fn custom(toml: &str) -> Profile {
     Profile::from_toml(toml, "test.toml").unwrap()
 }
@@ -262,7 +252,7 @@ fn revert_refund_precompile_as_transaction_target_reverts_with_intrinsic_gas_onl
 #[test]
 fn scroll_ripemd160_halt_consumes_the_forwarded_gas() {
     let c = case(Fork::Osaka, &call_program(0x03, 0));
-    let o = run(&c, &scroll_rules());
+    let o = run(&c, &profile("scroll"));
     assert_eq!(
         flag_and_size(&o),
         (U256::ZERO, U256::ZERO),
@@ -290,7 +280,7 @@ fn halting_precompile_as_transaction_target_is_a_precompile_failure() {
         &[],
         50_000,
     );
-    let o = run(&c, &scroll_rules());
+    let o = run(&c, &profile("scroll"));
     assert_eq!(
         o.status,
         Status::Halt(HaltClass::PrecompileFailure),
@@ -304,22 +294,56 @@ fn halting_precompile_as_transaction_target_is_a_precompile_failure() {
 // ---------------------------------------------------------------------- precompile: absent
 
 #[test]
-fn absent_precompile_is_unsupported() {
-    // Scroll (base Osaka) has no point evaluation at 0x0a: levm cannot make it a cold account,
-    // so the profile is refused as a whole, naming the rule, rather than run half-honoured.
+fn absent_precompile_is_a_cold_empty_account() {
+    // Scroll (base Osaka) has no point evaluation at 0x0a.
     let c = case(Fork::Osaka, &call_program(0x0a, 0));
-    let e = LevmBackend::default()
-        .execute(&c, &profile("scroll"))
-        .unwrap_err();
-    match e {
-        BackendError::Unsupported(why) => assert!(why.contains("absent"), "{why}"),
-        other => panic!("{other}"),
-    }
+    let o = run(&c, &profile("scroll"));
+    assert_eq!(
+        flag_and_size(&o),
+        (U256::from(1), U256::ZERO),
+        "success 1, no output"
+    );
+    // CALL to a cold address: 2600 instead of 100 (EIP-2929); no code, so nothing of the
+    // 65535 forwarded is used. 21000 + 21 + 2600 + 26 = 23647.
+    assert_eq!(
+        o.gas_used,
+        INTRINSIC + CALL_PROGRAM_PUSHES + 2600 + RETURN_FLAG_AND_SIZE_GAS
+    );
+    assert_eq!(o.gas_used, 23_647);
+    // Touched and empty: removed again (EIP-161), so no new account appears.
+    assert!(!o.post.contains_key(&Address::with_last_byte(0x0a)));
     // Plain Osaka: a warm precompile failing on a 0-byte input consumes the forwarded gas:
     // 21000 + 21 + 100 + 65535 + 26 = 86682.
     let m = run(&c, &Profile::mainnet(Fork::Osaka));
     assert_eq!(flag_and_size(&m), (U256::ZERO, U256::ZERO));
     assert_eq!(m.gas_used, 86_682);
+}
+
+#[test]
+fn absent_low_precompile_is_unsupported() {
+    // levm warms 0x01..=0x09 by construction in every fork: it cannot make sha256 cold.
+    let p = custom("name = \"t\"\nbase_fork = \"Cancun\"\n[precompiles]\nsha256 = \"absent\"\n");
+    let c = case(Fork::Cancun, &call_program(0x02, 0));
+    match LevmBackend::default().execute(&c, &p).unwrap_err() {
+        BackendError::Unsupported(why) => assert!(why.contains("absent"), "{why}"),
+        other => panic!("{other}"),
+    }
+    // Above that range it is honoured, in Prague too: a cold (2600) empty account.
+    let p =
+        custom("name = \"t\"\nbase_fork = \"Prague\"\n[precompiles]\nbls12_g1add = \"absent\"\n");
+    let o = run(&case(Fork::Prague, &call_program(0x0b, 0)), &p);
+    assert_eq!(flag_and_size(&o), (U256::from(1), U256::ZERO));
+    assert_eq!(
+        o.gas_used,
+        INTRINSIC + CALL_PROGRAM_PUSHES + 2600 + RETURN_FLAG_AND_SIZE_GAS
+    );
+    // The fork's other precompiles stay warm and dispatched: calls to blake2f (0x09), point
+    // evaluation (0x0a) and bls12_map_fp2_to_g2 (0x11) give exactly the mainnet outcome.
+    for to in [0x09_u16, 0x0a, 0x11] {
+        let c = case(Fork::Prague, &call_program(to, 0));
+        let (o, m) = (run(&c, &p), run(&c, &Profile::mainnet(Fork::Prague)));
+        assert_eq!(o, m, "0x{to:02x}");
+    }
 }
 
 // ---------------------------------------------------------------------- precompile: reject
@@ -463,7 +487,7 @@ fn constant_with_an_input_pops_it() {
 
 #[test]
 fn invalid_opcode_halts_like_an_undefined_one() {
-    let scroll = scroll_rules();
+    let scroll = profile("scroll");
     // PUSH1 0 SELFDESTRUCT under Scroll: an exceptional halt consuming all gas.
     let c = case(Fork::Osaka, &[0x60, 0x00, 0xff]);
     let o = run(&c, &scroll);

@@ -19,15 +19,24 @@
 //!   and modexp under the cap by running levm's own modexp on the frame's input. levm keeps
 //!   precompile addresses warm by construction (`Substate::is_warm_precompile`, independent of
 //!   dispatch), so these addresses stay warm, as the rules require.
-//! * **`absent`** needs the address to be *cold* (EIP-2929) as an ordinary account is, and
-//!   levm's warmth of precompile addresses cannot be changed from outside: it is reported as
-//!   [`BackendError::Unsupported`], never approximated.
+//! * **`absent`** makes the address an ordinary account: it is taken out of dispatch the same
+//!   way (and not intercepted), and it must also be *cold* (EIP-2929). levm keeps precompile
+//!   addresses warm by construction (`Substate::is_warm_precompile`: `0x01..=0x09` before
+//!   Cancun, `..=0x0a` in Cancun, `..=0x11` from Prague, plus `0x100` from Osaka), so the
+//!   adapter rebuilds the transaction's initial substate ([`cold_substate`]) with the warmth of
+//!   `0x01..=0x09` only and warms the fork's other precompiles explicitly, all but the absent
+//!   ones. An `absent` rule for one of `0x01..=0x09` cannot be honoured that way and is
+//!   reported as [`BackendError::Unsupported`].
 //!
 //! A plain mainnet profile installs nothing and runs levm's own `VM::execute`.
 
 use ethrex_common::Address;
+use ethrex_common::types::{Fork as LevmFork, TxKind};
+use ethrex_levm::vm::{AccessedAddresses, AccessedStorageSlots, Substate, VM};
+use evmdiff_core::Fork;
 use evmdiff_core::opcode::Opcode;
 use evmdiff_core::precompile::MODEXP;
+use evmdiff_core::precompile::Precompile;
 use evmdiff_core::profile::{LengthCap, constant_shape};
 use evmdiff_core::{BackendError, Behaviour, Profile};
 
@@ -63,6 +72,8 @@ pub(crate) struct Rules {
     pub(crate) precompiles: Vec<(Address, Behaviour)>,
     /// The modexp length cap, if any.
     pub(crate) modexp_cap: Option<LengthCap>,
+    /// Precompiles the profile makes `absent`: out of dispatch, never intercepted, cold.
+    pub(crate) absent: Vec<Address>,
 }
 
 impl Rules {
@@ -95,6 +106,7 @@ impl Rules {
             any = true;
         }
         let mut precompiles = Vec::new();
+        let mut absent = Vec::new();
         for a in profile.precompiles.keys() {
             // Rules for precompiles the base fork does not have are moot.
             let Some(b) = profile.precompile(a) else {
@@ -105,13 +117,14 @@ impl Rules {
                 Behaviour::RevertRefund | Behaviour::Halt | Behaviour::Reject => {
                     precompiles.push((address(*a), b));
                 }
-                Behaviour::Absent => {
+                Behaviour::Absent if always_warm(a) => {
                     return Err(BackendError::Unsupported(format!(
-                        "precompile rule `absent` for {a}: levm keeps precompile addresses warm \
-                         by construction (Substate::is_warm_precompile), so it cannot make one a \
-                         cold ordinary account"
+                        "precompile rule `absent` for {a}: levm keeps 0x01..=0x09 warm by \
+                         construction in every fork (Substate::is_warm_precompile), so it cannot \
+                         make that address a cold ordinary account"
                     )));
                 }
+                Behaviour::Absent => absent.push(address(*a)),
                 Behaviour::Constant(_) | Behaviour::Invalid => {
                     return Err(BackendError::Unsupported(format!(
                         "precompile rule `{b}` for {a}"
@@ -139,11 +152,12 @@ impl Rules {
                 precompiles.push((modexp, Behaviour::Supported));
             }
         }
-        any |= !precompiles.is_empty();
+        any |= !precompiles.is_empty() || !absent.is_empty();
         Ok(any.then_some(Rules {
             opcodes,
             precompiles,
             modexp_cap,
+            absent,
         }))
     }
 
@@ -153,6 +167,7 @@ impl Rules {
             opcodes: [None; 256],
             precompiles: Vec::new(),
             modexp_cap: None,
+            absent: Vec::new(),
         }
     }
 
@@ -164,6 +179,47 @@ impl Rules {
             .find(|(a, _)| a == address)
             .map(|(_, b)| *b)
     }
+}
+
+/// True for the precompile addresses levm warms by construction in every fork.
+fn always_warm(a: &alloy_primitives::Address) -> bool {
+    a.0[..18] == [0u8; 18] && (1..=9).contains(&u16::from_be_bytes([a.0[18], a.0[19]]))
+}
+
+/// The transaction's initial substate as levm's `Substate::initialize` and `get_tx_callee`
+/// build it (sender; coinbase from Shanghai, EIP-3651; the access list; the recipient, or the
+/// created address, also marked created), except for precompile warmth: only `0x01..=0x09`
+/// are warm by construction (the pre-Cancun range), and every other precompile of `fork` is
+/// warmed explicitly unless it is in `absent`. Must replace `vm.substate` right after
+/// `VM::new`, before anything else touched it.
+pub(crate) fn cold_substate(vm: &VM<'_>, fork: Fork, absent: &[Address]) -> Substate {
+    let env = &vm.env;
+    let mut addresses = AccessedAddresses::default();
+    addresses.insert(env.origin);
+    if env.config.fork >= LevmFork::Shanghai {
+        addresses.insert(env.coinbase);
+    }
+    let mut slots = AccessedStorageSlots::default();
+    for (a, keys) in vm.tx.access_list() {
+        addresses.insert(*a);
+        let warm = slots.entry(*a).or_default();
+        for k in keys {
+            warm.insert(*k);
+        }
+    }
+    let mut substate = Substate::from_accesses(LevmFork::Paris, addresses, slots);
+    for p in Precompile::active_in(fork) {
+        let a = address(p.address);
+        if !absent.contains(&a) {
+            substate.add_accessed_address(a);
+        }
+    }
+    let callee = vm.current_call_frame.to;
+    substate.add_accessed_address(callee);
+    if matches!(vm.tx.to(), TxKind::Create) {
+        substate.add_created_account(callee);
+    }
+    substate
 }
 
 fn unsupported_op(op: u8, b: &Behaviour, why: &str) -> BackendError {
