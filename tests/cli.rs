@@ -71,7 +71,7 @@ fn unknown_names_exit_2_with_one_line() {
         ),
         (
             vec!["run", case.as_str(), "--backends", "geth"],
-            "unknown backend `geth` (available: revm, evm)",
+            "unknown backend `geth` (available: revm, evm, levm)",
         ),
         (
             vec!["replay", case.as_str(), "--fork", "Venus"],
@@ -141,7 +141,11 @@ fn run_json_prints_one_object_per_case() {
     assert!(!lines.is_empty());
     for v in lines {
         assert_eq!(v["verdict"], "agree");
-        assert_eq!(v["executions"].as_array().unwrap().len(), 2);
+        // One execution per default backend (revm, evm, levm).
+        assert_eq!(
+            v["executions"].as_array().unwrap().len(),
+            evmdiff_adapters::BACKENDS.len()
+        );
         assert_eq!(v["executions"][0]["expected"], "pass");
     }
 }

@@ -5,6 +5,7 @@
 //! the comparator never needs to know which backend produced what.
 
 pub mod evm_backend;
+pub mod levm_backend;
 pub mod revm_backend;
 pub mod worker;
 
@@ -12,13 +13,14 @@ use evmdiff_core::Backend;
 use worker::{BackendsFile, KNOWN, Known, StateTestRunner};
 
 /// Names of the backends this build contains, in the default order.
-pub const BACKENDS: &[&str] = &["revm", "evm"];
+pub const BACKENDS: &[&str] = &["revm", "evm", "levm"];
 
 /// A fresh instance of the in-process backend called `name`.
 pub fn backend(name: &str) -> Option<Box<dyn Backend>> {
     match name {
         "revm" => Some(Box::new(revm_backend::RevmBackend::default())),
         "evm" => Some(Box::new(evm_backend::EvmBackend::default())),
+        "levm" => Some(Box::new(levm_backend::LevmBackend::default())),
         _ => None,
     }
 }

@@ -1,0 +1,142 @@
+//! The `levm` backend: LambdaClass's [ethrex-levm](https://github.com/lambdaclass/ethrex)
+//! 31.0.0, the EVM that ethrex runs natively and inside its zkVM provers, in process.
+//!
+//! How a case is driven:
+//! * [`env`] maps the fork (Paris and later only: levm is a post-Merge EVM), builds levm's
+//!   `Environment` and `Transaction` from the case, and serves the pre-state through levm's
+//!   `Database` trait; levm's `GeneralizedDatabase` caches everything it loads and every
+//!   change on top of that store.
+//! * One `VM` per case, with levm's L1 hooks (validation, fee payment, refunds, self-destruct
+//!   cleanup), the call tracer disabled, and levm's native crypto provider. A plain mainnet
+//!   profile runs levm's own `VM::execute`; a profile with rules runs the same steps through
+//!   [`dispatch`], levm's loop rebuilt from its public parts, which applies the rules
+//!   ([`profile`] says how each one is honoured, and when `absent` cannot be).
+//! * [`normalize`] turns the report and the database cache into an [`Outcome`].
+//!
+//! levm does not report steps: [`Backend::observes_steps`] is `false`, and
+//! `execute_observed` is `execute`.
+
+mod dispatch;
+mod env;
+mod normalize;
+mod profile;
+
+use std::sync::Arc;
+
+use ethrex_common::NativeCrypto;
+use ethrex_levm::db::gen_db::GeneralizedDatabase;
+use ethrex_levm::precompiles::PrecompileMoves;
+use ethrex_levm::tracing::LevmCallTracer;
+use ethrex_levm::vm::{VM, VMType};
+use evmdiff_core::{Backend, BackendError, Case, Observer, Outcome, Profile};
+
+use normalize::Executed;
+use profile::Rules;
+
+/// levm, in process.
+#[derive(Debug, Clone, Default)]
+pub struct LevmBackend {
+    /// Run every case through the adapter's own dispatch loop, even without rules.
+    own_loop: bool,
+}
+
+impl LevmBackend {
+    /// A backend that runs even plain mainnet cases through the adapter's own dispatch loop
+    /// (the one that applies profile rules) instead of levm's `VM::execute`. It exists to check
+    /// that the loop is levm's: both must give the same outcome for every case.
+    pub fn with_own_loop() -> LevmBackend {
+        LevmBackend { own_loop: true }
+    }
+}
+
+impl Backend for LevmBackend {
+    fn name(&self) -> &'static str {
+        "levm"
+    }
+
+    fn version(&self) -> &'static str {
+        "31.0.0"
+    }
+
+    fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
+        let fork = profile.base_fork;
+        let levm_fork = env::fork_of(fork).ok_or_else(|| {
+            BackendError::Unsupported(format!(
+                "levm 31 runs Paris and later only (ethrex is a post-Merge client), not {fork}"
+            ))
+        })?;
+        let rules = Rules::of(profile)?;
+        if let Some(why) = env::invalid_tx(&case.tx) {
+            return Ok(Outcome::rejected(&case.pre, why));
+        }
+
+        let environment = env::environment(case, levm_fork);
+        let gas_limit = environment.gas_limit;
+        let tx = env::transaction(case);
+        let mut db = GeneralizedDatabase::new(env::PreState::new(&case.pre));
+        if let Some(rules) = &rules {
+            // Precompiles with a rule become ordinary accounts for levm's dispatch, so that a
+            // call to one enters a frame the adapter's loop intercepts (see `profile.rs`).
+            let moves = PrecompileMoves::from_parts(
+                [],
+                rules
+                    .precompiles
+                    .iter()
+                    .map(|(a, _)| *a)
+                    .chain(rules.absent.iter().copied()),
+            );
+            if !moves.is_empty() {
+                db.precompile_moves = Some(Arc::new(moves));
+            }
+        }
+        let mut rejected = None;
+        let result = VM::new(
+            environment,
+            &mut db,
+            &tx,
+            LevmCallTracer::disabled(),
+            VMType::L1,
+            &NativeCrypto,
+            None,
+        )
+        .and_then(|mut vm| {
+            if let Some(rules) = &rules
+                && !rules.absent.is_empty()
+            {
+                // Absent precompiles are cold ordinary accounts (see `profile.rs`).
+                vm.substate = profile::cold_substate(&vm, fork, &rules.absent);
+            }
+            let report = match (&rules, self.own_loop) {
+                (Some(rules), _) => dispatch::execute(&mut vm, rules, &mut rejected)?,
+                (None, true) => dispatch::execute(&mut vm, &Rules::none(), &mut rejected)?,
+                (None, false) => vm.execute()?,
+            };
+            let remaining = u64::try_from(vm.current_call_frame.gas_remaining).unwrap_or(0);
+            Ok(Executed {
+                report,
+                spent_before_refund: gas_limit.saturating_sub(remaining),
+            })
+        });
+        if let Some(why) = rejected {
+            return Ok(Outcome::rejected(&case.pre, why));
+        }
+        match result {
+            Ok(executed) => normalize::outcome(case, executed, &db),
+            Err(e) => normalize::error(case, e),
+        }
+    }
+
+    fn observes_steps(&self) -> bool {
+        false
+    }
+
+    fn execute_observed(
+        &mut self,
+        case: &Case,
+        profile: &Profile,
+        _observer: &mut dyn Observer,
+    ) -> Result<Outcome, BackendError> {
+        // levm reports no steps (`observes_steps` is false): the outcome is `execute`'s.
+        self.execute(case, profile)
+    }
+}
