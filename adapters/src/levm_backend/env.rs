@@ -26,10 +26,9 @@ use evmdiff_core::{Case, Fork, State};
 /// levm's fork for a fork, or `None` before Paris.
 ///
 /// levm is the EVM of ethrex, a post-Merge client: its crate documentation lists Paris,
-/// Shanghai, Cancun, Prague and Osaka as the supported forks, and its gas schedule and
-/// validation only distinguish forks from Paris on (its opcode table for every earlier fork is
-/// the Paris one, with PREVRANDAO and PUSH0-less Shanghai rules). Running an older fork would
-/// silently apply the wrong rules, so the caller reports it as unsupported.
+/// Shanghai, Cancun, Prague and Osaka as the supported forks, and every earlier fork gets its
+/// Paris opcode table (`VM::build_opcode_table`). Running an older fork could silently apply
+/// post-Merge rules, so the caller reports it as unsupported.
 pub(crate) fn fork_of(fork: Fork) -> Option<LevmFork> {
     Some(match fork {
         Fork::Paris => LevmFork::Paris,
