@@ -53,12 +53,6 @@ pub fn is_reference(name: &str) -> bool {
     evmdiff_adapters::is_reference(name, runners())
 }
 
-/// True when `name` is an in-process backend, whose steps evmdiff observes (external ones
-/// report outcomes only).
-pub fn observes_steps(name: &str) -> bool {
-    BACKENDS.contains(&name)
-}
-
 /// Sampling rates per backend name (`--sample eels=0.05,pyevm=0.2`): a backend with a rate
 /// runs on that fraction of the cases, chosen from the case index alone, so the same seed runs
 /// the same backends on the same cases.

@@ -22,6 +22,9 @@ pub struct Execution {
     /// The outcome against the case's expectation (only when the profile is mainnet at the
     /// case's own fork; otherwise the expectation does not apply).
     pub check: Check,
+    /// Whether the backend reports its steps ([`Backend::observes_steps`]): a divergence of
+    /// one that does not is never localized to a step.
+    pub observes_steps: bool,
 }
 
 /// Whether the backends agree.
@@ -150,6 +153,7 @@ fn run_case_with(
                     steps: None,
                     result: Err(BackendError::NotSampled),
                     check: Check::NoExpectation,
+                    observes_steps: b.observes_steps(),
                 };
             }
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -175,6 +179,7 @@ fn run_case_with(
                 steps: (hash_steps && b.observes_steps() && result.is_ok()).then_some(hash),
                 result,
                 check,
+                observes_steps: b.observes_steps(),
             }
         })
         .collect();

@@ -126,8 +126,12 @@ pub fn text(case: &Case, profile: &Profile, run: &CaseRun) -> String {
                     let _ = writeln!(s, "    {diff}");
                 }
                 let view = d.differences.iter().any(|x| is_view_field(&x.field));
-                let unobserved = !(crate::backends::observes_steps(&d.left)
-                    && crate::backends::observes_steps(&d.right));
+                let observed = |name: &str| {
+                    run.executions
+                        .iter()
+                        .any(|e| e.backend == name && e.observes_steps)
+                };
+                let unobserved = !(observed(&d.left) && observed(&d.right));
                 match &d.step {
                     Some(step) => s.push_str(&step_text(step, &d.left, &d.right)),
                     None if view => {}

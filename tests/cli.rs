@@ -64,6 +64,10 @@ fn a_bad_profile_file_is_refused_with_file_line_and_reason() {
 #[test]
 fn unknown_names_exit_2_with_one_line() {
     let case = fixture("stExample/add11.json");
+    let dir = tempfile::tempdir().unwrap();
+    let bad_runners = dir.path().join("runners.toml");
+    std::fs::write(&bad_runners, "[[runner]]\nname = \"x\"\n").unwrap();
+    let bad_runners = bad_runners.to_string_lossy().into_owned();
     for (args, needle) in [
         (
             vec!["run", case.as_str(), "--profile", "nope"],
@@ -71,7 +75,23 @@ fn unknown_names_exit_2_with_one_line() {
         ),
         (
             vec!["run", case.as_str(), "--backends", "geth"],
-            "unknown backend `geth` (available: revm, evm, levm)",
+            "unknown backend `geth` (available: revm, evm, levm, eels, ethereumjs, pyevm)",
+        ),
+        (
+            vec![
+                "fuzz",
+                "--backends",
+                "revm,evm",
+                "--sample",
+                "eels=0.1",
+                "--runs",
+                "1",
+            ],
+            "--sample: `eels` is not one of --backends (revm,evm)",
+        ),
+        (
+            vec!["--backends-file", bad_runners.as_str(), "profiles"],
+            "runners.toml: line 1: missing field `command`",
         ),
         (
             vec!["replay", case.as_str(), "--fork", "Venus"],
@@ -83,7 +103,7 @@ fn unknown_names_exit_2_with_one_line() {
         ),
     ] {
         let o = evmdiff(&args);
-        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         let e = stderr(&o);
         assert_eq!(e.lines().count(), 1, "{e}");
         assert!(e.contains(needle), "{args:?}: {e}");
