@@ -1,6 +1,6 @@
 //! The precompiled contracts of each fork, by address.
 
-use alloy_primitives::Address;
+use alloy_primitives::{Address, U256};
 
 use crate::fork::Fork;
 
@@ -164,5 +164,36 @@ mod tests {
         assert_eq!(Precompile::active_in(Fork::Cancun).count(), 10);
         assert_eq!(Precompile::active_in(Fork::Prague).count(), 17);
         assert_eq!(Precompile::active_in(Fork::Osaka).count(), 18);
+    }
+}
+
+/// True when one of modexp's three length fields (the first three 32-byte big-endian words of
+/// the input, zero-padded) exceeds `max_len`: how every adapter reads a profile's modexp cap.
+pub fn modexp_exceeds(input: &[u8], max_len: u64) -> bool {
+    (0..3).any(|i| {
+        let mut word = [0u8; 32];
+        let start = (i * 32).min(input.len());
+        let end = (start + 32).min(input.len());
+        word[..end - start].copy_from_slice(&input[start..end]);
+        U256::from_be_bytes(word) > U256::from(max_len)
+    })
+}
+
+#[cfg(test)]
+mod modexp_cap_tests {
+    use super::*;
+
+    #[test]
+    fn modexp_lengths_are_read_zero_padded() {
+        let mut input = vec![0u8; 96];
+        input[31] = 4;
+        input[63] = 5;
+        input[95] = 6;
+        assert!(!modexp_exceeds(&input, 6));
+        assert!(modexp_exceeds(&input, 5));
+        // A truncated modulus length reads as its high bytes: 0x01 followed by zeros.
+        let short = &[[0u8; 64].as_slice(), &[1u8]].concat();
+        assert!(modexp_exceeds(short, u64::MAX));
+        assert!(!modexp_exceeds(&[], 0));
     }
 }

@@ -34,7 +34,8 @@ use ethrex_levm::vm::VM;
 use evmdiff_core::Behaviour;
 use evmdiff_core::opcode::Opcode as CoreOpcode;
 
-use super::profile::{OpRule, Rules, modexp_exceeds};
+use super::profile::{OpRule, Rules};
+use evmdiff_core::precompile::modexp_exceeds;
 
 /// One opcode's implementation: a levm handler's `eval`.
 pub(crate) type Handler = fn(&mut VM<'_>) -> Result<OpcodeResult, VMError>;

@@ -225,33 +225,3 @@ pub(crate) fn cold_substate(vm: &VM<'_>, fork: Fork, absent: &[Address]) -> Subs
 fn unsupported_op(op: u8, b: &Behaviour, why: &str) -> BackendError {
     BackendError::Unsupported(format!("opcode rule `{b}` for 0x{op:02x}: {why}"))
 }
-
-/// True when one of modexp's three length fields (the first three 32-byte big-endian words of
-/// the input, zero-padded) exceeds `max_len`: the revm adapter's reading of the cap.
-pub(crate) fn modexp_exceeds(input: &[u8], max_len: u64) -> bool {
-    (0..3).any(|i| {
-        let mut word = [0u8; 32];
-        let start = (i * 32).min(input.len());
-        let end = (start + 32).min(input.len());
-        word[..end - start].copy_from_slice(&input[start..end]);
-        ethrex_common::U256::from_big_endian(&word) > ethrex_common::U256::from(max_len)
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn modexp_lengths_are_read_zero_padded() {
-        let mut input = vec![0u8; 96];
-        input[31] = 4;
-        input[63] = 5;
-        input[95] = 6;
-        assert!(!modexp_exceeds(&input, 6));
-        assert!(modexp_exceeds(&input, 5));
-        let short = &[[0u8; 64].as_slice(), &[1u8]].concat();
-        assert!(modexp_exceeds(short, u64::MAX));
-        assert!(!modexp_exceeds(&[], 0));
-    }
-}

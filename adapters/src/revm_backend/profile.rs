@@ -10,7 +10,7 @@
 //! precompile provider delegates after a single `bool` test.
 
 use evmdiff_core::opcode::Opcode;
-use evmdiff_core::precompile::MODEXP;
+use evmdiff_core::precompile::{MODEXP, modexp_exceeds};
 use evmdiff_core::profile::{LengthCap, constant_shape};
 use evmdiff_core::{BackendError, Behaviour, Profile};
 use revm::context::{Cfg, ContextError, LocalContextTr};
@@ -245,18 +245,6 @@ impl ProfilePrecompiles {
     }
 }
 
-/// True when one of modexp's three length fields (the first three 32-byte big-endian words of
-/// the input, zero-padded) exceeds `max_len`.
-pub(crate) fn modexp_exceeds(input: &[u8], max_len: u64) -> bool {
-    (0..3).any(|i| {
-        let mut word = [0u8; 32];
-        let start = (i * 32).min(input.len());
-        let end = (start + 32).min(input.len());
-        word[..end - start].copy_from_slice(&input[start..end]);
-        U256::from_be_bytes(word) > U256::from(max_len)
-    })
-}
-
 impl PrecompileProvider<Ctx> for ProfilePrecompiles {
     type Output = InterpreterResult;
 
@@ -334,24 +322,5 @@ impl PrecompileProvider<Ctx> for ProfilePrecompiles {
 
     fn contains(&self, address: &Address) -> bool {
         self.warm.contains(address)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn modexp_lengths_are_read_zero_padded() {
-        let mut input = vec![0u8; 96];
-        input[31] = 4;
-        input[63] = 5;
-        input[95] = 6;
-        assert!(!modexp_exceeds(&input, 6));
-        assert!(modexp_exceeds(&input, 5));
-        // A truncated modulus length reads as its high bytes: 0x01 followed by zeros.
-        let short = &[[0u8; 64].as_slice(), &[1u8]].concat();
-        assert!(modexp_exceeds(short, u64::MAX));
-        assert!(!modexp_exceeds(&[], 0));
     }
 }
