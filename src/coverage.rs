@@ -26,7 +26,7 @@ use evmdiff_core::precompile::PRECOMPILES;
 use evmdiff_core::{Backend, BackendError, Behaviour, Case, Profile, Status};
 use serde::Serialize;
 
-use crate::campaign::input_bytes;
+use evmdiff_generator::input_bytes;
 
 /// A case whose top frame halts exceptionally within this many executed instructions counts
 /// as an early halt.
@@ -389,7 +389,7 @@ pub fn measure(options: &Options) -> Result<Coverage> {
     let Some(probe) = evmdiff_adapters::backend(name) else {
         bail!(
             "unknown backend `{name}` (available: {})",
-            evmdiff_adapters::BACKENDS.join(", ")
+            evmdiff_adapters::in_process_names().join(", ")
         );
     };
     let mut total = empty(&options.profile);
@@ -441,6 +441,6 @@ fn run_one(
     match result {
         Ok(Ok(outcome)) => record(cov, counts, outcome.status),
         Ok(Err(BackendError::Unsupported(_) | BackendError::NotSampled)) => cov.unsupported += 1,
-        Ok(Err(BackendError::Failed(_))) | Err(_) => cov.failures += 1,
+        Ok(Err(BackendError::Failed(_) | BackendError::Timeout(_))) | Err(_) => cov.failures += 1,
     }
 }

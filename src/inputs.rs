@@ -31,10 +31,21 @@ pub fn load(path: &Path) -> Result<TestFile> {
 }
 
 /// The profile a case runs under: the one given on the command line; else the one a finding
-/// records in `_info.evmdiff.profile`; else mainnet at the case's own fork.
+/// records — its full content in `_info.evmdiff.profile_toml` (so it replays from any folder,
+/// without the file it was made from), or for older findings its name in `profile`; else
+/// mainnet at the case's own fork.
 pub fn profile_for(case: &Case, given: Option<&Profile>) -> Result<Profile> {
     if let Some(p) = given {
         return Ok(p.clone());
+    }
+    if let Some(text) = case
+        .meta
+        .as_ref()
+        .and_then(|m| m.get("profile_toml"))
+        .and_then(|v| v.as_str())
+    {
+        return Profile::from_toml(text, &format!("{}: recorded profile", case.name))
+            .map_err(|e| anyhow::anyhow!("{e}"));
     }
     if let Some(name) = case
         .meta

@@ -1,17 +1,14 @@
 //! # evmdiff
 //!
-//! The campaign wiring shared by the `evmdiff` command and the fuzz targets: choosing backends,
-//! running one case on all of them, and judging the results.
+//! The `evmdiff` command's library: the fuzzing campaign (`campaign`), coverage measurement,
+//! reports and trace files. The per-case pipeline itself is [`evmdiff_oracle`]'s, re-exported
+//! here under its old module names.
 
-pub mod allowlist;
-pub mod backends;
 pub mod campaign;
 pub mod coverage;
-pub mod execute;
-pub mod finding;
 pub mod inputs;
 pub mod report;
-pub mod shrink;
 pub mod trace_files;
-pub mod views;
-pub mod write;
+
+pub use evmdiff_oracle::{Oracle, Origin};
+pub use evmdiff_oracle::{allowlist, backends, execute, finding, shrink, views, write};

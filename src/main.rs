@@ -180,6 +180,10 @@ enum Command {
         /// index, so a rerun samples the same ones.
         #[arg(long, default_value = "", value_name = "NAME=RATE,..")]
         sample: String,
+        /// Do not recognise the known differences that ship with evmdiff
+        /// (corpus/allow/, written up in docs/findings.md): report them as new findings.
+        #[arg(long)]
+        no_known: bool,
     },
     /// Shrink a divergent case (a finding) to the few instructions that make the backends
     /// part, keeping its signature; writes the result as a state test and prints its listing.
@@ -203,6 +207,10 @@ enum Command {
         /// At most this many trial runs of the case.
         #[arg(long, default_value_t = 20_000)]
         budget: usize,
+        /// Prover views to compare while minimizing (`witness`, `rw-log`): needed to keep a
+        /// divergence that only a view shows.
+        #[arg(long, default_value = "", value_name = "VIEWS")]
+        prover: String,
     },
     /// Write generated cases as state tests (the cases `evmdiff fuzz` would run for this seed).
     ///
@@ -370,6 +378,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             prover,
             coverage,
             sample,
+            no_known,
         } => {
             let jobs = jobs.unwrap_or_else(default_jobs);
             let stats = commands::fuzz::fuzz(&commands::fuzz::FuzzArgs {
@@ -387,8 +396,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 views: evmdiff::views::Views::parse(&prover)?,
                 coverage,
                 sample,
+                no_known,
             })?;
-            Ok(failed(fail_on_findings && stats.findings_written > 0))
+            let (_, gate) = stats;
+            if fail_on_findings && !gate.is_empty() {
+                println!("--fail-on-findings: {}", gate.join("; "));
+            }
+            Ok(failed(fail_on_findings && !gate.is_empty()))
         }
         Command::Minimize {
             case,
@@ -397,6 +411,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             backends,
             signature,
             budget,
+            prover,
         } => {
             commands::minimize::minimize(&commands::minimize::MinimizeArgs {
                 case,
@@ -405,6 +420,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 backends,
                 signature,
                 budget,
+                views: evmdiff::views::Views::parse(&prover)?,
             })?;
             Ok(ExitCode::SUCCESS)
         }

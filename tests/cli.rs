@@ -164,7 +164,7 @@ fn run_json_prints_one_object_per_case() {
         // One execution per default backend (revm, evm, levm).
         assert_eq!(
             v["executions"].as_array().unwrap().len(),
-            evmdiff_adapters::BACKENDS.len()
+            evmdiff_adapters::IN_PROCESS.len()
         );
         assert_eq!(v["executions"][0]["expected"], "pass");
     }

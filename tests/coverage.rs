@@ -11,11 +11,11 @@
 use std::process::Command;
 
 use arbitrary::Unstructured;
-use evmdiff::campaign::input_bytes;
 use evmdiff::coverage::{Coverage, Options, measure};
 use evmdiff_core::observe::Recorder;
 use evmdiff_core::profile::builtin_names;
 use evmdiff_core::{BackendError, Profile};
+use evmdiff_generator::input_bytes;
 
 /// Cases per profile: at this size every profile's rarest allowed opcode (a DUPn or SWAPn)
 /// still runs in 15 cases or more, so the test has a margin without taking a minute.

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arbitrary::Unstructured;
-use evmdiff::campaign::input_bytes;
 use evmdiff::execute::{Verdict, run_case};
 use evmdiff_core::Profile;
 use evmdiff_core::lockstep::{BATCH, BOUND, lockstep};
 use evmdiff_core::observe::{Flow, GasCost, Observer, Step};
 use evmdiff_core::statetest::read_file;
 use evmdiff_core::{Backend, BackendError, Case, Outcome};
+use evmdiff_generator::input_bytes;
 
 /// Over generated cases on which revm and evm produce the same outcome, their steps agree too,
 /// except where a known evm bug shows in the steps before it is repaired by a later
@@ -78,6 +78,9 @@ impl Backend for Counting {
     }
     fn version(&self) -> &'static str {
         self.0.version()
+    }
+    fn capabilities(&self) -> evmdiff_core::Capabilities {
+        self.0.capabilities()
     }
     fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
         self.0.execute(case, profile)

@@ -3,9 +3,9 @@
 //! its outcome from the entries both read).
 
 use arbitrary::Unstructured;
-use evmdiff::campaign::input_bytes;
 use evmdiff_core::Profile;
 use evmdiff_core::witness::{check_stateless, collect, compare_witnesses};
+use evmdiff_generator::input_bytes;
 
 #[test]
 fn witnesses_suffice_and_extras_are_superfluous() {

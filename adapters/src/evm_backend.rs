@@ -41,7 +41,9 @@ use evm::standard::{
     TransactArgsCallCreate, TransactGasPrice,
 };
 use evmdiff_core::observe::StateRead;
-use evmdiff_core::{Backend, BackendError, Case, Fork, Observer, Outcome, Profile, Status};
+use evmdiff_core::{
+    Backend, BackendError, Capabilities, Case, Fork, Observer, Outcome, Profile, Status,
+};
 
 use convert::{address, eu256, h160, h256, u256_of};
 use invoker::{End, TxInvoker};
@@ -117,7 +119,20 @@ impl Backend for EvmBackend {
     }
 
     fn version(&self) -> &'static str {
-        "1.1.1"
+        env!("EVMDIFF_VERSION_EVM")
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            forks: Fork::ALL
+                .into_iter()
+                .filter(|f| config(*f).is_ok())
+                .collect(),
+            steps: true,
+            reads: true,
+            in_process: true,
+            rules: Capabilities::all_rules,
+        }
     }
 
     fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {

@@ -28,7 +28,7 @@ use ethrex_levm::db::gen_db::GeneralizedDatabase;
 use ethrex_levm::precompiles::PrecompileMoves;
 use ethrex_levm::tracing::LevmCallTracer;
 use ethrex_levm::vm::{VM, VMType};
-use evmdiff_core::{Backend, BackendError, Case, Observer, Outcome, Profile};
+use evmdiff_core::{Backend, BackendError, Capabilities, Case, Fork, Outcome, Profile};
 
 use normalize::Executed;
 use profile::Rules;
@@ -55,7 +55,20 @@ impl Backend for LevmBackend {
     }
 
     fn version(&self) -> &'static str {
-        "31.0.0"
+        env!("EVMDIFF_VERSION_ETHREX_LEVM")
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            forks: Fork::ALL
+                .into_iter()
+                .filter(|f| env::fork_of(*f).is_some())
+                .collect(),
+            steps: false,
+            reads: false,
+            in_process: true,
+            rules: |p| Rules::of(p).err().map(|e| e.to_string()),
+        }
     }
 
     fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
@@ -124,19 +137,5 @@ impl Backend for LevmBackend {
             Ok(executed) => normalize::outcome(case, executed, &db),
             Err(e) => normalize::error(case, e),
         }
-    }
-
-    fn observes_steps(&self) -> bool {
-        false
-    }
-
-    fn execute_observed(
-        &mut self,
-        case: &Case,
-        profile: &Profile,
-        _observer: &mut dyn Observer,
-    ) -> Result<Outcome, BackendError> {
-        // levm reports no steps (`observes_steps` is false): the outcome is `execute`'s.
-        self.execute(case, profile)
     }
 }

@@ -6,58 +6,29 @@
 
 pub mod evm_backend;
 pub mod levm_backend;
+pub mod registry;
 pub mod revm_backend;
 pub mod worker;
 
 use evmdiff_core::Backend;
-use worker::{BackendsFile, KNOWN, Known, StateTestRunner};
+pub use registry::{Entry, IN_PROCESS, Registry};
+use worker::BackendsFile;
 
-/// Names of the backends this build contains, in the default order.
-pub const BACKENDS: &[&str] = &["revm", "evm", "levm"];
+/// Names of the in-process backends of this build, in the default order.
+pub fn in_process_names() -> Vec<&'static str> {
+    IN_PROCESS.iter().map(|e| e.name).collect()
+}
 
 /// A fresh instance of the in-process backend called `name`.
 pub fn backend(name: &str) -> Option<Box<dyn Backend>> {
-    match name {
-        "revm" => Some(Box::new(revm_backend::RevmBackend::default())),
-        "evm" => Some(Box::new(evm_backend::EvmBackend::default())),
-        "levm" => Some(Box::new(levm_backend::LevmBackend::default())),
-        _ => None,
-    }
+    IN_PROCESS
+        .iter()
+        .find(|e| e.name == name)
+        .map(|e| (e.make)())
 }
 
 /// A fresh instance of any backend called `name`: in-process, a shipped external worker
-/// (`eels`, `ethereumjs`, `pyevm`) or a runner of `runners`. The error says what is missing
-/// and how to install it, or which names exist.
+/// (`eels`, `ethereumjs`, `pyevm`) or a runner of `runners` (see [`Registry::make`]).
 pub fn any_backend(name: &str, runners: &BackendsFile) -> Result<Box<dyn Backend>, String> {
-    if let Some(b) = backend(name) {
-        return Ok(b);
-    }
-    if let Some(r) = runners.find(name) {
-        return StateTestRunner::new(r).map(|b| Box::new(b) as Box<dyn Backend>);
-    }
-    if let Some(k) = Known::find(name) {
-        k.check_installed()?;
-        return Ok(Box::new(k.backend()));
-    }
-    Err(format!(
-        "unknown backend `{name}` (available: {})",
-        all_names(runners).join(", ")
-    ))
-}
-
-/// Every backend name: in-process, external workers, then the runners of `runners`.
-pub fn all_names(runners: &BackendsFile) -> Vec<String> {
-    BACKENDS
-        .iter()
-        .map(|s| s.to_string())
-        .chain(KNOWN.iter().map(|k| k.name.to_string()))
-        .chain(runners.runner.iter().map(|r| r.name.clone()))
-        .collect()
-}
-
-/// True when `name` is the executable specification (a shipped worker or a runner marked
-/// `reference`): the side evmdiff reports as right when backends disagree.
-pub fn is_reference(name: &str, runners: &BackendsFile) -> bool {
-    Known::find(name).is_some_and(|k| k.reference)
-        || runners.find(name).is_some_and(|r| r.reference)
+    Registry::builtin().with_runners(runners.clone()).make(name)
 }

@@ -20,7 +20,9 @@ mod profile;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use evmdiff_core::{Backend, BackendError, Behaviour, Case, Observer, Outcome, Profile};
+use evmdiff_core::{
+    Backend, BackendError, Behaviour, Capabilities, Case, Fork, Observer, Outcome, Profile,
+};
 use revm::context::{BlockEnv, CfgEnv, Context, Evm, Journal, TxEnv};
 use revm::handler::instructions::EthInstructions;
 use revm::handler::{EthFrame, ExecuteEvm, MainContext};
@@ -108,7 +110,20 @@ impl Backend for RevmBackend {
     }
 
     fn version(&self) -> &'static str {
-        "43.0.3"
+        env!("EVMDIFF_VERSION_REVM")
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            forks: Fork::ALL
+                .into_iter()
+                .filter(|f| env::spec_of(*f).is_some())
+                .collect(),
+            steps: true,
+            reads: true,
+            in_process: true,
+            rules: |p| profile::check(p).err().map(|e| e.to_string()),
+        }
     }
 
     fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {

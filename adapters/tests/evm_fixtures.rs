@@ -97,9 +97,9 @@ fn replay(jobs: &Mutex<Receiver<(Arc<str>, Case)>>) -> Tally {
                 Check::NoExpectation => t.no_expectation += 1,
             },
             Err(BackendError::Unsupported(why)) => *t.unsupported.entry(why).or_default() += 1,
-            Err(e @ (BackendError::Failed(_) | BackendError::NotSampled)) => {
-                t.fail.push((case.name.clone(), format!("{rel}: {e}")))
-            }
+            Err(
+                e @ (BackendError::Failed(_) | BackendError::Timeout(_) | BackendError::NotSampled),
+            ) => t.fail.push((case.name.clone(), format!("{rel}: {e}"))),
         }
     }
 }

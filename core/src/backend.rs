@@ -1,9 +1,80 @@
 //! The `Backend` trait: what every EVM implementation provides to evmdiff.
 
 use crate::case::Case;
+use crate::fork::Fork;
 use crate::observe::Observer;
 use crate::outcome::Outcome;
 use crate::profile::Profile;
+
+/// What a backend can do, declared as data: a campaign checks the profile against every
+/// selected backend before its first case and says which will sit out and why (an engine
+/// narrows the configuration when it is built, as wasmtime's fuzzers do), and the pipeline
+/// asks for steps, pre-state reads or prover views only from backends that give them.
+#[derive(Debug, Clone)]
+pub struct Capabilities {
+    /// The forks it runs.
+    pub forks: Vec<Fork>,
+    /// It reports every executed instruction through
+    /// [`execute_observed`](Backend::execute_observed): step hash, lockstep localization,
+    /// read/write log, coverage.
+    pub steps: bool,
+    /// It reports what it loads from the pre-state ([`Observer::read`]): the execution
+    /// witness view.
+    pub reads: bool,
+    /// It runs inside evmdiff's process (a hang there can only be abandoned, not killed).
+    pub in_process: bool,
+    /// Why it cannot apply a profile's rules, if it cannot (checked once per campaign; `None`
+    /// when it applies them all).
+    pub rules: fn(&Profile) -> Option<String>,
+}
+
+impl Capabilities {
+    /// Why a backend with these capabilities cannot run any case under `profile`: its base
+    /// fork is not one it runs, or a rule it cannot apply.
+    pub fn sits_out(&self, profile: &Profile) -> Option<String> {
+        if !self.forks.contains(&profile.base_fork) {
+            return Some(format!(
+                "it does not run {} (the base fork of {}); it runs {}",
+                profile.base_fork,
+                profile.name,
+                fork_ranges(&self.forks)
+            ));
+        }
+        (self.rules)(profile)
+    }
+
+    /// Every rule applies.
+    pub fn all_rules(_: &Profile) -> Option<String> {
+        None
+    }
+}
+
+/// `Frontier..Cancun, Prague` style list of forks.
+fn fork_ranges(forks: &[Fork]) -> String {
+    let mut sorted = forks.to_vec();
+    sorted.sort();
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let start = sorted[i];
+        let mut j = i;
+        while j + 1 < sorted.len()
+            && Fork::ALL
+                .iter()
+                .position(|f| *f == sorted[j])
+                .is_some_and(|p| Fork::ALL.get(p + 1) == Some(&sorted[j + 1]))
+        {
+            j += 1;
+        }
+        parts.push(if i == j {
+            start.to_string()
+        } else {
+            format!("{start}..{}", sorted[j])
+        });
+        i = j + 1;
+    }
+    parts.join(", ")
+}
 
 /// Why a backend produced no outcome for a case.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -16,6 +87,11 @@ pub enum BackendError {
     /// finding of its own.
     #[error("backend failure: {0}")]
     Failed(String),
+    /// The backend gave no answer in time (a worker process over its timeout, killed and
+    /// restarted); the text says how long and what the worker last wrote on stderr. A finding
+    /// of the kind `hang`.
+    #[error("no answer in time: {0}")]
+    Timeout(String),
     /// The backend did not run this case: a campaign samples it (`--sample eels=0.05`) so
     /// that a slow backend does not set the pace of the fast ones.
     #[error("not sampled on this case")]
@@ -31,14 +107,17 @@ pub trait Backend: Send {
     fn name(&self) -> &'static str;
     /// The implementation's version (the crate version it was built with).
     fn version(&self) -> &'static str;
+    /// What it can do. Required (no default), so a wrapper that forwards to another backend
+    /// cannot silently lose a capability.
+    fn capabilities(&self) -> Capabilities;
     /// Executes the case's transaction against its pre-state and normalizes the result.
     fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError>;
-    /// Whether [`execute_observed`](Backend::execute_observed) reports steps. Backends that
-    /// cannot (external workers, whose step traces would cost more than the execution) return
-    /// `false`: the fast path then runs them with [`execute`](Backend::execute) and compares
-    /// their steps with nobody's, only their outcomes.
+    /// Whether [`execute_observed`](Backend::execute_observed) reports steps
+    /// ([`Capabilities::steps`]). Backends that cannot (external workers, whose step traces
+    /// would cost more than the execution; levm, which has no hook) are run with
+    /// [`execute`](Backend::execute) on the fast path and compared on their outcomes only.
     fn observes_steps(&self) -> bool {
-        true
+        self.capabilities().steps
     }
     /// For a backend in another process: the time its implementation said it spent on the
     /// last case (the worker protocol's `elapsedUs`), so that the round trip's own cost can be
@@ -49,13 +128,17 @@ pub trait Backend: Send {
     /// Executes like [`execute`](Backend::execute), reporting every executed instruction and
     /// every precompile call to `observer`; the outcome must be exactly the one `execute`
     /// gives. A separate method rather than an optional observer on `execute`, so that the
-    /// fuzzing path keeps its uninstrumented speed.
+    /// fuzzing path keeps its uninstrumented speed. The default reports nothing: right for a
+    /// backend without [`Capabilities::steps`], and every backend with it overrides this.
     fn execute_observed(
         &mut self,
         case: &Case,
         profile: &Profile,
         observer: &mut dyn Observer,
-    ) -> Result<Outcome, BackendError>;
+    ) -> Result<Outcome, BackendError> {
+        let _ = observer;
+        self.execute(case, profile)
+    }
 }
 
 /// The text of a panic payload: a backend that panics becomes a finding with this message.

@@ -26,7 +26,7 @@ pub mod step_hash;
 pub mod trace;
 pub mod witness;
 
-pub use backend::{Backend, BackendError};
+pub use backend::{Backend, BackendError, Capabilities};
 pub use case::Case;
 pub use fork::Fork;
 pub use observe::{Observer, Step, StepState};

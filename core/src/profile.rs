@@ -5,6 +5,7 @@
 mod behaviour;
 mod builtin;
 mod parse;
+mod render;
 
 use std::collections::BTreeMap;
 

@@ -16,6 +16,7 @@
 //! assert_eq!(generated.case.fork, profile.base_fork);
 //! ```
 
+pub mod campaign;
 pub mod config;
 pub mod generate;
 pub mod operands;
@@ -23,5 +24,6 @@ pub mod precompile_input;
 pub mod program;
 pub mod table;
 
+pub use campaign::{campaign_case, input_bytes};
 pub use config::{Class, GeneratorConfig};
 pub use generate::{Generated, generate, generate_with};

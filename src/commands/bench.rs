@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 use evmdiff_core::{Case, Fork, Profile};
 
 use evmdiff::execute::{run_case, run_case_localized};
-use evmdiff::{backends, campaign, inputs};
+use evmdiff::{Oracle, Origin, backends, campaign, inputs};
 use evmdiff_core::lockstep::lockstep;
 
 /// Options of `evmdiff bench`.
@@ -42,35 +42,22 @@ fn pipeline(
     let profile = Profile::load(&args.profile)?;
     let start = Instant::now();
     for i in 0..n {
-        std::hint::black_box(campaign::generate_case(&profile, args.seed, i));
+        std::hint::black_box(evmdiff_generator::campaign_case(&profile, args.seed, i));
     }
     let gen_rate = n as f64 / start.elapsed().as_secs_f64();
-    let cfg = campaign::Config {
-        sample: Default::default(),
-        profile: profile.clone(),
-        profile_arg: args.profile.clone(),
-        backends: args.backends.clone(),
-        jobs: 1,
-        seed: args.seed,
-        runs: None,
-        time: None,
-        out: PathBuf::new(),
-        allow: Default::default(),
-        case_budget: std::time::Duration::from_secs(3600),
-        hang_budget: std::time::Duration::from_secs(3600),
-        views: Default::default(),
-        instantiate: evmdiff::backends::instantiate,
-    };
-    let names: Vec<String> = backends
-        .iter()
-        .map(|b| format!("{} {}", b.name(), b.version()))
-        .collect();
+    let mut oracle = Oracle::new(profile.clone());
+    oracle.case_budget = std::time::Duration::from_secs(3600);
     let start = Instant::now();
     for i in 0..n {
-        let Some((input, case)) = campaign::generate_case(&profile, args.seed, i) else {
+        let Some((input, case)) = evmdiff_generator::campaign_case(&profile, args.seed, i) else {
             continue;
         };
-        let run = run_case_localized(backends, &case, &profile);
+        let origin = Origin {
+            seed: args.seed,
+            index: i,
+            input: &input,
+        };
+        let run = oracle.run(backends, &case, Some(origin));
         if i.is_multiple_of(campaign::COVERAGE_SAMPLE) {
             std::hint::black_box(evmdiff::coverage::opcodes_run(
                 backends[0].as_mut(),
@@ -78,11 +65,7 @@ fn pipeline(
                 &profile,
             ));
         }
-        std::hint::black_box(
-            campaign::judge(&cfg, &names, i, &input, &case, &run, start.elapsed())
-                .signatures
-                .len(),
-        );
+        std::hint::black_box(oracle.judge(&case, &run, Some(origin)).signatures.len());
     }
     Ok((gen_rate, n as f64 / start.elapsed().as_secs_f64()))
 }
@@ -175,7 +158,7 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
     if let Some(n) = args.generated {
         let profile = Profile::load(&args.profile)?;
         for i in 0..n {
-            if let Some((_, case)) = campaign::generate_case(&profile, args.seed, i) {
+            if let Some((_, case)) = evmdiff_generator::campaign_case(&profile, args.seed, i) {
                 cases.push((case, profile.clone()));
             }
         }

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use evmdiff::campaign;
 use evmdiff::write::atomic_write;
 use evmdiff_core::Profile;
 use evmdiff_core::statetest::write_case;
@@ -30,12 +29,13 @@ pub struct GenerateArgs {
 pub fn generate(args: &GenerateArgs) -> Result<()> {
     let profile = Profile::load(&args.profile)?;
     for i in args.index..args.index + args.count {
-        let Some((input, mut case)) = campaign::generate_case(&profile, args.seed, i) else {
+        let Some((input, mut case)) = evmdiff_generator::campaign_case(&profile, args.seed, i)
+        else {
             eprintln!("evmdiff: case {i}: the generator could not build a case");
             continue;
         };
         case.meta = Some(
-            json!({ "profile": args.profile, "seed": args.seed, "index": i, "input": evmdiff::finding::input_hex(&input) }),
+            json!({ "profile": profile.name, "profile_toml": profile.to_toml(), "seed": args.seed, "index": i, "input": evmdiff::finding::input_hex(&input) }),
         );
         let name = format!("generated-{}-{}", args.seed, i);
         let text = serde_json::to_string_pretty(&write_case(&case, &name, "evmdiff generate"))?;

@@ -3,8 +3,10 @@
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
+use evmdiff::Oracle;
 use evmdiff::shrink::{listing, shrink, write_minimized};
-use evmdiff::{backends, execute::run_case_localized, inputs, report};
+use evmdiff::views::Views;
+use evmdiff::{backends, inputs, report};
 use evmdiff_core::Profile;
 use evmdiff_triage::signature::signature;
 
@@ -23,6 +25,8 @@ pub struct MinimizeArgs {
     pub signature: Option<String>,
     /// Predicate evaluations at most.
     pub budget: usize,
+    /// Prover views compared by the predicate.
+    pub views: Views,
 }
 
 /// Minimizes the first case of the file; returns the path written.
@@ -34,7 +38,9 @@ pub fn minimize(args: &MinimizeArgs) -> Result<PathBuf> {
         bail!("{}: no case to minimize", args.case.display());
     };
     let profile = inputs::profile_for(case, given.as_ref())?;
-    let run = run_case_localized(&mut backends, case, &profile);
+    let mut oracle = Oracle::new(profile.clone());
+    oracle.views = args.views;
+    let run = oracle.run(&mut backends, case, None);
     let ids: Vec<String> = run
         .divergences
         .iter()
@@ -61,7 +67,7 @@ pub fn minimize(args: &MinimizeArgs) -> Result<PathBuf> {
             ),
         },
     };
-    let m = shrink(&mut backends, case, &profile, &id, args.budget);
+    let m = shrink(&oracle, &mut backends, case, &id, args.budget);
     let out = args.out.clone().unwrap_or_else(|| {
         let stem = args
             .case
@@ -69,7 +75,7 @@ pub fn minimize(args: &MinimizeArgs) -> Result<PathBuf> {
             .map_or("case".into(), |s| s.to_string_lossy().into_owned());
         args.case.with_file_name(format!("{stem}.min.json"))
     });
-    write_minimized(&out, &mut backends, &m, &profile, &id)?;
+    write_minimized(&out, &oracle, &mut backends, &m, &id)?;
     println!(
         "signature {id}: {} -> {} instructions ({} attempts, {} edits kept)",
         m.instructions.0, m.instructions.1, m.attempts, m.kept
@@ -77,7 +83,7 @@ pub fn minimize(args: &MinimizeArgs) -> Result<PathBuf> {
     print!("{}", listing(&m.case));
     // Report the case as written: its expectation is now the minimized case's own.
     let written = inputs::load(&out)?.cases.remove(0);
-    let run = run_case_localized(&mut backends, &written, &profile);
+    let run = oracle.run(&mut backends, &written, None);
     println!("{}", report::text(&written, &profile, &run));
     println!("written to {}", out.display());
     Ok(out)

@@ -6,9 +6,10 @@ use anyhow::Result;
 use evmdiff_core::{BackendError, Profile};
 
 use crate::OutputFormat;
-use evmdiff::execute::{Verdict, run_case_localized};
+use evmdiff::Oracle;
+use evmdiff::execute::Verdict;
 use evmdiff::trace_files::write_traces;
-use evmdiff::views::{Views, compare_views};
+use evmdiff::views::Views;
 use evmdiff::{backends, inputs, report};
 
 /// Options of `evmdiff run`.
@@ -46,14 +47,17 @@ pub fn run(args: &RunArgs) -> Result<bool> {
         }
         for case in &loaded.cases {
             let profile = inputs::profile_for(case, given.as_ref())?;
-            let mut run = run_case_localized(&mut backends, case, &profile);
-            compare_views(&mut backends, case, &profile, args.views, &mut run);
+            let mut oracle = Oracle::new(profile.clone());
+            oracle.views = args.views;
+            let run = oracle.run(&mut backends, case, None);
             // A backend that failed internally is as much a problem as a divergence.
             diverged |= run.verdict == Verdict::Diverge
-                || run
-                    .executions
-                    .iter()
-                    .any(|e| matches!(e.result, Err(BackendError::Failed(_))));
+                || run.executions.iter().any(|e| {
+                    matches!(
+                        e.result,
+                        Err(BackendError::Failed(_) | BackendError::Timeout(_))
+                    )
+                });
             match args.format {
                 OutputFormat::Text => println!("{}", report::text(case, &profile, &run)),
                 OutputFormat::Json => println!("{}", report::json(case, &profile, &run)),

@@ -8,8 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use evmdiff_core::observe::Observer;
-use evmdiff_core::{Backend, BackendError, Case, Outcome, Profile};
+use evmdiff_core::{Backend, BackendError, Capabilities, Case, Fork, Outcome, Profile};
 use serde_json::Value;
 
 use super::process::{Process, ProcessError, ProcessSpec};
@@ -28,11 +27,18 @@ pub struct JsonWorker {
     announced: Option<String>,
     /// The `elapsedUs` of the last answer.
     reported: Option<Duration>,
+    /// The forks its implementation runs.
+    forks: Vec<Fork>,
 }
 
 impl JsonWorker {
     /// A worker started by `spec` on first use.
-    pub fn new(name: &'static str, version: &'static str, spec: ProcessSpec) -> JsonWorker {
+    pub fn new(
+        name: &'static str,
+        version: &'static str,
+        forks: Vec<Fork>,
+        spec: ProcessSpec,
+    ) -> JsonWorker {
         JsonWorker {
             name,
             version,
@@ -40,6 +46,7 @@ impl JsonWorker {
             next_id: 0,
             announced: None,
             reported: None,
+            forks,
         }
     }
 
@@ -95,7 +102,7 @@ fn elapsed(line: &str) -> Option<Duration> {
 }
 
 fn failed(e: ProcessError) -> BackendError {
-    BackendError::Failed(e.to_string())
+    BackendError::from(e)
 }
 
 impl Backend for JsonWorker {
@@ -129,21 +136,17 @@ impl Backend for JsonWorker {
         }
     }
 
-    fn observes_steps(&self) -> bool {
-        false
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            forks: self.forks.clone(),
+            steps: false,
+            reads: false,
+            in_process: false,
+            rules: Capabilities::all_rules,
+        }
     }
 
     fn reported_time(&self) -> Option<Duration> {
         self.reported
-    }
-
-    /// Workers report outcomes only: the observer sees no steps.
-    fn execute_observed(
-        &mut self,
-        case: &Case,
-        profile: &Profile,
-        _observer: &mut dyn Observer,
-    ) -> Result<Outcome, BackendError> {
-        self.execute(case, profile)
     }
 }

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use evmdiff_core::Fork;
+
 use super::json_worker::JsonWorker;
 use super::process::ProcessSpec;
 
@@ -26,6 +28,8 @@ pub struct Known {
     /// The implementation is the executable specification: the reference when backends
     /// disagree.
     pub reference: bool,
+    /// The forks its implementation does not run (every other one it does).
+    pub lacks: &'static [Fork],
 }
 
 /// Every shipped worker.
@@ -38,6 +42,7 @@ pub const KNOWN: &[Known] = &[
         script: "adapters/workers/eels_worker.py",
         installed: ".external/eels/bin/python",
         reference: true,
+        lacks: &[Fork::Constantinople],
     },
     Known {
         name: "ethereumjs",
@@ -47,6 +52,7 @@ pub const KNOWN: &[Known] = &[
         script: "adapters/workers/ethereumjs/worker.mjs",
         installed: "adapters/workers/ethereumjs/node_modules/@ethereumjs/vm/package.json",
         reference: false,
+        lacks: &[],
     },
     Known {
         name: "pyevm",
@@ -56,6 +62,7 @@ pub const KNOWN: &[Known] = &[
         script: "adapters/workers/pyevm_worker.py",
         installed: ".external/pyevm/bin/python",
         reference: false,
+        lacks: &[Fork::Osaka],
     },
 ];
 
@@ -133,7 +140,16 @@ impl Known {
 
     /// A fresh backend instance (the process starts on its first case).
     pub fn backend(&self) -> JsonWorker {
-        JsonWorker::new(self.name, self.version, self.spec())
+        self.backend_with(self.spec())
+    }
+
+    /// Its worker, started with `spec` (another timeout, say) instead of [`Known::spec`].
+    pub fn backend_with(&self, spec: ProcessSpec) -> JsonWorker {
+        let forks = Fork::ALL
+            .into_iter()
+            .filter(|f| !self.lacks.contains(f))
+            .collect();
+        JsonWorker::new(self.name, self.version, forks, spec)
     }
 }
 

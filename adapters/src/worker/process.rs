@@ -15,6 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, bounded, unbounded};
+use evmdiff_core::BackendError;
 
 /// How many stderr lines are kept for a finding.
 const STDERR_TAIL: usize = 40;
@@ -252,8 +253,24 @@ impl Process {
     }
 
     fn timed_out(&mut self) -> ProcessError {
-        // Give the stderr thread a moment to collect what the child said before it hung.
-        thread::sleep(Duration::from_millis(20));
+        // Ask the child to stop first (SIGINT): an interpreter then prints where it was (Python
+        // a traceback), which is what the finding needs; a silent one is killed after 500 ms.
+        if let Some(r) = &mut self.running {
+            let interrupted = std::process::Command::new("kill")
+                .args(["-INT", &r.child.id().to_string()])
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            let deadline = Instant::now() + Duration::from_millis(500);
+            while interrupted && Instant::now() < deadline {
+                if matches!(r.child.try_wait(), Ok(Some(_))) {
+                    break;
+                }
+                thread::sleep(Duration::from_millis(10));
+            }
+        }
+        // Give the stderr thread a moment to collect what the child said.
+        thread::sleep(Duration::from_millis(50));
         let stderr = self.stderr_tail();
         self.kill();
         ProcessError::Timeout {
@@ -284,6 +301,17 @@ impl Process {
         let stderr = self.stderr_tail();
         self.kill();
         ProcessError::Exited { status, stderr }
+    }
+}
+
+impl From<ProcessError> for BackendError {
+    /// A worker over its timeout gave no answer (a hang finding); any other failure is a
+    /// crash.
+    fn from(e: ProcessError) -> BackendError {
+        match e {
+            ProcessError::Timeout { .. } => BackendError::Timeout(e.to_string()),
+            other => BackendError::Failed(other.to_string()),
+        }
     }
 }
 

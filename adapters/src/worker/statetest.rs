@@ -22,8 +22,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use alloy_primitives::{B256, Bytes};
-use evmdiff_core::observe::Observer;
-use evmdiff_core::{Backend, BackendError, Case, HaltClass, Outcome, Profile, Status};
+use evmdiff_core::{
+    Backend, BackendError, Capabilities, Case, Fork, HaltClass, Outcome, Profile, Status,
+};
 use serde_json::{Value, json};
 
 use super::config::RunnerConfig;
@@ -214,7 +215,7 @@ impl Backend for StateTestRunner {
             )));
         }
         let path = self.write_test(case, profile)?;
-        let failed = |e: ProcessError| BackendError::Failed(e.to_string());
+        let failed = BackendError::from;
         if self.config.batch {
             if self.process.is_none() {
                 self.process = Some(Process::new(self.spec(None)).with_stderr_lines());
@@ -234,17 +235,17 @@ impl Backend for StateTestRunner {
         }
     }
 
-    fn observes_steps(&self) -> bool {
-        false
-    }
-
-    /// Runners report outcomes only: the observer sees no steps.
-    fn execute_observed(
-        &mut self,
-        case: &Case,
-        profile: &Profile,
-        _observer: &mut dyn Observer,
-    ) -> Result<Outcome, BackendError> {
-        self.execute(case, profile)
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            forks: Fork::ALL.to_vec(),
+            steps: false,
+            reads: false,
+            in_process: false,
+            rules: |p| {
+                (!p.is_mainnet()).then(|| {
+                    "a state-test runner cannot apply profile rules (mainnet profiles only)".into()
+                })
+            },
+        }
     }
 }

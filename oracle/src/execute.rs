@@ -6,6 +6,7 @@ use evmdiff_core::lockstep::lockstep;
 use evmdiff_core::step_hash::StepHash;
 use evmdiff_core::{Backend, BackendError, Case, Outcome, Profile};
 use serde::Serialize;
+use std::time::{Duration, Instant};
 
 /// One backend's result on one case.
 #[derive(Debug, Clone)]
@@ -25,6 +26,8 @@ pub struct Execution {
     /// Whether the backend reports its steps ([`Backend::observes_steps`]): a divergence of
     /// one that does not is never localized to a step.
     pub observes_steps: bool,
+    /// How long its execution took (zero when it did not run).
+    pub took: Duration,
 }
 
 /// Whether the backends agree.
@@ -57,6 +60,8 @@ pub struct CaseRun {
     /// When backends diverge and the executable specification is one of them: which of the
     /// others it agrees with.
     pub reference: Option<ReferenceSide>,
+    /// How long the whole run took (executions, localization and views).
+    pub took: Duration,
 }
 
 /// The side the reference (the Python execution spec) takes in a divergence.
@@ -154,8 +159,10 @@ fn run_case_with(
                     result: Err(BackendError::NotSampled),
                     check: Check::NoExpectation,
                     observes_steps: b.observes_steps(),
+                    took: Duration::ZERO,
                 };
             }
+            let start = Instant::now();
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 if hash_steps && b.observes_steps() {
                     b.execute_observed(case, profile, &mut hash)
@@ -169,6 +176,7 @@ fn run_case_with(
                     panic_message(&p)
                 )))
             });
+            let took = start.elapsed();
             let check = match (&result, applies) {
                 (Ok(o), true) => check(case, o),
                 _ => Check::NoExpectation,
@@ -180,6 +188,7 @@ fn run_case_with(
                 result,
                 check,
                 observes_steps: b.observes_steps(),
+                took,
             }
         })
         .collect();
@@ -240,6 +249,7 @@ fn run_case_with(
         notes,
         verdict,
         reference,
+        took: Duration::ZERO,
     }
 }
 

@@ -1,35 +1,42 @@
-//! Parsing `--backends revm,evm,eels` into backend instances, with the state-test runners of
-//! `--backends-file`, and `--sample eels=0.05` into per-backend sampling rates.
+//! Parsing `--backends revm,evm,eels` into backend instances from the registry (with the
+//! state-test runners of `--backends-file`), which of them sit a profile out, and `--sample
+//! eels=0.05` into per-backend sampling rates.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;
 
 use anyhow::{Result, anyhow, bail};
+use evmdiff_adapters::Registry;
 use evmdiff_adapters::worker::BackendsFile;
-use evmdiff_adapters::{BACKENDS, all_names, any_backend};
-use evmdiff_core::Backend;
+use evmdiff_core::{Backend, Profile};
 
-/// The runners declared by `--backends-file`, set once at startup.
-static RUNNERS: OnceLock<BackendsFile> = OnceLock::new();
+/// The registry every `--backends` list is read against, set once at startup.
+static REGISTRY: OnceLock<Registry> = OnceLock::new();
 
-/// Loads the backends file (once, before any backend is made). Its runners become backend
-/// names for every later `--backends`.
-pub fn load_runners(path: &Path) -> Result<()> {
-    let file = BackendsFile::load(path)?;
-    RUNNERS
-        .set(file)
-        .map_err(|_| anyhow!("a backends file is already loaded"))
+/// Installs the registry (once, before any backend is made): the built-in one with a
+/// backends file's runners, or a team's own with extra in-process rows.
+pub fn install(registry: Registry) -> Result<()> {
+    REGISTRY
+        .set(registry)
+        .map_err(|_| anyhow!("the backend registry is already set"))
 }
 
-/// The runners of the loaded backends file (none without one).
-pub fn runners() -> &'static BackendsFile {
-    RUNNERS.get_or_init(BackendsFile::default)
+/// Loads a backends file into the built-in registry. Its runners become backend names for
+/// every later `--backends`.
+pub fn load_runners(path: &Path) -> Result<()> {
+    let file = BackendsFile::load(path)?;
+    install(registry().clone().with_runners(file))
+}
+
+/// The registry in use (the built-in one unless another was installed).
+pub fn registry() -> &'static Registry {
+    REGISTRY.get_or_init(Registry::builtin)
 }
 
 /// The default backend list: every in-process backend of this build.
 pub fn default_list() -> String {
-    BACKENDS.join(",")
+    registry().default_list()
 }
 
 /// Fresh instances of the comma-separated backends in `list` (a name may repeat, for
@@ -37,20 +44,34 @@ pub fn default_list() -> String {
 pub fn instantiate(list: &str) -> Result<Vec<Box<dyn Backend>>> {
     let mut out = Vec::new();
     for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        out.push(any_backend(name, runners()).map_err(|e| anyhow!(e))?);
+        out.push(registry().make(name).map_err(|e| anyhow!(e))?);
     }
     if out.is_empty() {
         bail!(
             "no backend given (available: {})",
-            all_names(runners()).join(", ")
+            registry().names().join(", ")
         );
     }
     Ok(out)
 }
 
+/// The backends of `list` that cannot run any case under `profile`, with the reason each
+/// gives ([`Capabilities::sits_out`](evmdiff_core::Capabilities::sits_out)): said before a
+/// campaign's first case, and not held against it by a CI gate.
+pub fn sitting_out(list: &str, profile: &Profile) -> Result<BTreeMap<String, String>> {
+    Ok(instantiate(list)?
+        .iter()
+        .filter_map(|b| {
+            b.capabilities()
+                .sits_out(profile)
+                .map(|why| (b.name().to_string(), why))
+        })
+        .collect())
+}
+
 /// True when `name` is the executable specification, the side reports call right.
 pub fn is_reference(name: &str) -> bool {
-    evmdiff_adapters::is_reference(name, runners())
+    registry().is_reference(name)
 }
 
 /// Sampling rates per backend name (`--sample eels=0.05,pyevm=0.2`): a backend with a rate

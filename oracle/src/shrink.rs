@@ -1,57 +1,50 @@
-//! Shrinking a divergent case on the real backends: the triage minimizer with the predicate
-//! "these backends still diverge, with the same signature", and the minimized case written as
-//! a replayable state test.
+//! Shrinking a divergent case on the real backends: the triage minimizer with the oracle's
+//! predicate "these backends still diverge, with the same signature" (on the whole pipeline,
+//! prover views included), and the minimized case written as a replayable state test.
 
 use std::path::Path;
 
 use anyhow::Result;
 use evmdiff_core::case::Expectation;
 use evmdiff_core::statetest::write_case;
-use evmdiff_core::{Backend, Case, Profile, Status};
+use evmdiff_core::{Backend, Case, Status};
 use evmdiff_triage::minimize::{Minimized, disassemble, minimize};
-use evmdiff_triage::signature::signature;
 use serde_json::json;
 
-use crate::execute::run_case_localized;
+use crate::finding::backend_names;
+use crate::oracle::Oracle;
 use crate::write::atomic_write;
 
 /// Predicate evaluations a campaign spends on each new finding (a few hundred microseconds
 /// each on the in-process backends).
 pub const CAMPAIGN_BUDGET: usize = 3_000;
 
-/// Minimizes `case` under `profile` while `backends` still produce a divergence whose
+/// Minimizes `case` while `backends`, run by `oracle`, still produce a divergence whose
 /// signature id is `id`.
 pub fn shrink(
+    oracle: &Oracle,
     backends: &mut [Box<dyn Backend>],
     case: &Case,
-    profile: &Profile,
     id: &str,
     budget: usize,
 ) -> Minimized {
-    minimize(
-        case,
-        |c| {
-            run_case_localized(backends, c, profile)
-                .divergences
-                .iter()
-                .any(|d| signature(d, &profile.name).id() == id)
-        },
-        budget,
-    )
+    minimize(case, |c| oracle.diverges_with(backends, c, id), budget)
 }
 
 /// Writes `m.case` atomically to `path` as a state test whose expectation is the first
-/// backend's outcome, keeping the original's `_info.evmdiff` metadata (so `evmdiff run`
-/// replays it under the recorded profile) and noting what was minimized.
+/// backend's outcome, keeping the original's `_info.evmdiff` metadata (seed, index, generator
+/// bytes) with the profile's full content (so `evmdiff run` replays it from any folder) and
+/// noting what was minimized.
 pub fn write_minimized(
     path: &Path,
+    oracle: &Oracle,
     backends: &mut [Box<dyn Backend>],
     m: &Minimized,
-    profile: &Profile,
     id: &str,
 ) -> Result<()> {
+    let profile = &oracle.profile;
     let mut case = m.case.clone();
-    let run = run_case_localized(backends, &case, profile);
+    let run = oracle.run(backends, &case, None);
     let reference = run.executions.iter().find_map(|e| e.result.as_ref().ok());
     case.expect = reference.map(|o| Expectation {
         hash: o.state_root,
@@ -62,6 +55,8 @@ pub fn write_minimized(
     let mut meta = case.meta.clone().unwrap_or_else(|| json!({}));
     if let Some(obj) = meta.as_object_mut() {
         obj.insert("profile".into(), json!(profile.name));
+        obj.insert("profile_toml".into(), json!(profile.to_toml()));
+        obj.insert("backends".into(), json!(backend_names(&run)));
         obj.insert("signature_id".into(), json!(id));
         obj.insert("divergences".into(), json!(run.divergences));
         obj.insert(

@@ -1,0 +1,127 @@
+//! A campaign's counters: what the progress line, the summary, `--stats-json` and the CI gate
+//! read.
+
+use std::collections::BTreeMap;
+
+use evmdiff_oracle::Judgement;
+use evmdiff_oracle::execute::CaseRun;
+use serde::Serialize;
+
+/// Counters of a campaign, also written with `--stats-json`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stats {
+    /// Cases run.
+    pub cases: u64,
+    /// Cases on which some backends diverged (allowed ones included).
+    pub divergent_cases: u64,
+    /// Divergent cases whose every divergence is allowlisted.
+    pub allowed_cases: u64,
+    /// Divergent cases with a divergence not on the allowlist: what the CI gate fails on,
+    /// whether or not its finding file is new.
+    pub new_divergent_cases: u64,
+    /// Cases that crashed a backend.
+    pub crashes: u64,
+    /// Cases over the time budget.
+    pub slow: u64,
+    /// Cases a backend had not finished after the hang budget, or a worker its timeout.
+    pub hangs: u64,
+    /// Opcodes the profile allows that sampled cases executed (see
+    /// [`COVERAGE_SAMPLE`](super::COVERAGE_SAMPLE)).
+    pub opcodes_executed: usize,
+    /// Opcodes the profile allows.
+    pub opcodes_allowed: usize,
+    /// Cases at least one backend did not support.
+    pub unsupported: u64,
+    /// Cases that were not generated (the generator ran out of input).
+    pub generator_errors: u64,
+    /// Findings written in this run (new files).
+    pub findings_written: u64,
+    /// Top-level status of the reference backend's outcome, by status.
+    pub statuses: BTreeMap<String, u64>,
+    /// Occurrences per signature (`id: rendered`).
+    pub signatures: BTreeMap<String, u64>,
+    /// The allowlisted signatures seen (`id: rendered`), with the reason they are known.
+    pub known: BTreeMap<String, String>,
+    /// Cases each backend produced an outcome for (sampled backends run on fewer).
+    pub outcomes: BTreeMap<String, u64>,
+    /// The selected backends that sit this campaign out, with the reason (said before the
+    /// first case).
+    pub sitting_out: BTreeMap<String, String>,
+    /// Divergent cases by the side the execution spec took (`reference eels agrees with
+    /// revm; disagrees with evm`), when it ran.
+    pub reference_sides: BTreeMap<String, u64>,
+    /// Seconds elapsed.
+    pub seconds: f64,
+    /// Cases per second.
+    pub cases_per_second: f64,
+    /// First case index of this run (after resuming: the cases before it ran earlier).
+    pub first_index: u64,
+    /// The run was stopped (Ctrl-C, or its time was up while cases were still running):
+    /// the checkpoint holds where to resume.
+    pub interrupted: bool,
+}
+
+impl Stats {
+    /// Adds one judged case.
+    pub fn record(&mut self, run: &CaseRun, j: &Judgement<'_>) {
+        self.cases += 1;
+        self.crashes += j.crashed as u64;
+        self.hangs += j.hung as u64;
+        self.unsupported += j.unsupported as u64;
+        self.slow += j.slow as u64;
+        if !run.divergences.is_empty() {
+            self.divergent_cases += 1;
+            self.allowed_cases += j.all_allowed as u64;
+            self.new_divergent_cases += !j.all_allowed as u64;
+        }
+        if let Some(o) = run.executions.iter().find_map(|e| e.result.as_ref().ok()) {
+            *self.statuses.entry(o.status.to_string()).or_default() += 1;
+        }
+        for e in run.executions.iter().filter(|e| e.result.is_ok()) {
+            *self.outcomes.entry(e.backend.to_string()).or_default() += 1;
+        }
+        if let Some(r) = &run.reference {
+            *self.reference_sides.entry(r.to_string()).or_default() += 1;
+        }
+        for (sig, reason) in &j.signatures {
+            let key = format!("{}: {sig}", sig.id());
+            if let Some(reason) = reason {
+                self.known.insert(key.clone(), reason.clone());
+            }
+            *self.signatures.entry(key).or_default() += 1;
+        }
+    }
+
+    /// Why a CI gate (`--fail-on-findings`) fails this campaign, if it does: a divergent case
+    /// not on the allowlist, a crash, a hang or a slow case (new file or not), or a selected
+    /// backend that produced no outcome at all without having said it sits out. `backends`
+    /// holds each selected backend with its sampling rate: one sampled so rarely that it may
+    /// fairly have missed every case (fewer than 5 expected) is not held to it.
+    pub fn gate_failures(&self, backends: &[(String, f64)]) -> Vec<String> {
+        let mut why = Vec::new();
+        let mut count = |n: u64, what: &str| {
+            if n > 0 {
+                why.push(format!("{n} {what}"));
+            }
+        };
+        count(
+            self.new_divergent_cases,
+            "divergent cases not on the allowlist",
+        );
+        count(self.crashes, "crashes");
+        count(self.hangs, "hangs");
+        count(self.slow, "slow cases");
+        if self.cases > 0 {
+            for (b, rate) in backends {
+                let expected = *rate * self.cases as f64;
+                if expected >= 5.0
+                    && !self.outcomes.contains_key(b)
+                    && !self.sitting_out.contains_key(b)
+                {
+                    why.push(format!("backend {b} produced no outcome on any case"));
+                }
+            }
+        }
+        why
+    }
+}
