@@ -25,6 +25,17 @@ pub fn backend(name: &str) -> Option<Box<dyn Backend>> {
     }
 }
 
+/// A fresh instance of every in-process backend that reports what it executes
+/// ([`Backend::observes_steps`]): the ones step-level comparisons (fast path, lockstep, prover
+/// views) can use. levm's observed execution reports nothing today, so it is not among them.
+pub fn stepping_backends() -> Vec<Box<dyn Backend>> {
+    BACKENDS
+        .iter()
+        .filter_map(|n| backend(n))
+        .filter(|b| b.observes_steps())
+        .collect()
+}
+
 /// A fresh instance of any backend called `name`: in-process, a shipped external worker
 /// (`eels`, `ethereumjs`, `pyevm`) or a runner of `runners`. The error says what is missing
 /// and how to install it, or which names exist.
