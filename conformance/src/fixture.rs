@@ -332,28 +332,11 @@ pub const FLOORS: &[Floor] = &[
         known: &[],
         unsupported: MayBeUnsupported::Before(Fork::Paris),
     },
-    Floor {
-        backend: "eels",
-        folders: REPRESENTATIVE,
-        skip: TOO_SLOW_FOR_PYTHON,
-        min_passed: 2900,
-        known: &[],
-        unsupported: MayBeUnsupported::Any,
-    },
-    Floor {
-        backend: "ethereumjs",
-        folders: REPRESENTATIVE,
-        skip: TOO_SLOW_FOR_PYTHON,
-        min_passed: 2900,
-        known: &[],
-        unsupported: MayBeUnsupported::Any,
-    },
-    Floor {
-        backend: "pyevm",
-        folders: REPRESENTATIVE,
-        skip: TOO_SLOW_FOR_PYTHON,
-        min_passed: 2900,
-        known: &[
+    representative("eels", &[]),
+    representative("ethereumjs", &[]),
+    representative(
+        "pyevm",
+        &[
             KnownFailure {
                 case: "tipTooHigh/*",
                 symptom: "",
@@ -370,9 +353,21 @@ pub const FLOORS: &[Floor] = &[
                 cause: PYEVM_ACCEPTS_INVALID,
             },
         ],
-        unsupported: MayBeUnsupported::Any,
-    },
+    ),
 ];
+
+/// The floor of an external worker: the representative folders without the files too slow for
+/// Python, 2900 passes, any unsupported case (forks the implementation stops before).
+const fn representative(backend: &'static str, known: &'static [KnownFailure]) -> Floor {
+    Floor {
+        backend,
+        folders: REPRESENTATIVE,
+        skip: TOO_SLOW_FOR_PYTHON,
+        min_passed: 2900,
+        known,
+        unsupported: MayBeUnsupported::Any,
+    }
+}
 
 impl KnownFailure {
     fn explains(&self, name: &str, why: &str) -> bool {

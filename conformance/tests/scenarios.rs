@@ -15,6 +15,16 @@ use evmdiff_core::compare::compare;
 
 const EXTERNAL: &[&str] = &["eels", "ethereumjs", "pyevm"];
 
+/// Fails with every problem listed.
+fn assert_none(problems: &[String]) {
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
 /// Runs the whole table, in order, on one instance of `b`; returns every problem.
 fn run_table(b: &mut dyn Backend, table: &[Scenario]) -> Vec<String> {
     table.iter().filter_map(|s| conform(b, s).err()).collect()
@@ -28,12 +38,7 @@ fn every_in_process_backend_conforms() {
         let mut b = backend(name).expect("an in-process backend");
         problems.extend(run_table(b.as_mut(), &table));
     }
-    assert!(
-        problems.is_empty(),
-        "{} problems:\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    assert_none(&problems);
 }
 
 #[test]
@@ -46,12 +51,7 @@ fn every_installed_external_worker_conforms() {
             Err(e) => println!("SKIPPED {name}: not installed ({e})"),
         }
     }
-    assert!(
-        problems.is_empty(),
-        "{} problems:\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    assert_none(&problems);
 }
 
 /// Where several in-process backends pass a scenario, their whole outcomes agree field by
