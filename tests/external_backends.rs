@@ -1,6 +1,7 @@
 //! The external backends (the Python execution spec `eels`, `ethereumjs`, `pyevm`, and the
-//! generic state-test runner) on real fixtures and real generated cases, and the supervision
-//! of their worker processes. These need the runtimes of `scripts/setup-external.sh`: run it
+//! generic state-test runner) on real generated cases, and the supervision of their worker
+//! processes. Their fixture replay and scenario table are the conformance suite's
+//! (`conformance/tests/`). These need the runtimes of `scripts/setup-external.sh`: run it
 //! first (CI does); a missing runtime fails the test with the command that installs it.
 
 use std::path::{Path, PathBuf};
@@ -9,7 +10,7 @@ use std::time::Duration;
 use evmdiff::execute::{Verdict, run_case};
 use evmdiff_adapters::worker::{BackendsFile, JsonWorker, Known, ProcessSpec};
 use evmdiff_adapters::{any_backend, backend};
-use evmdiff_core::expect::{Check, check, skip_reason};
+use evmdiff_core::expect::Check;
 use evmdiff_core::statetest::{json_files, read_file};
 use evmdiff_core::{Backend, BackendError, Profile};
 use evmdiff_generator::campaign_case as generate_case;
@@ -18,104 +19,6 @@ fn fixtures(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/fixtures/ethereum-tests/GeneralStateTests")
         .join(rel)
-}
-
-fn external(name: &str) -> Box<dyn Backend> {
-    any_backend(name, &BackendsFile::default()).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// Pass/fail counts of one backend over fixture folders, with every failure's reason.
-#[derive(Debug, Default)]
-struct Replay {
-    passed: usize,
-    failed: Vec<String>,
-    unsupported: usize,
-}
-
-/// Fixture files that run for minutes in the Python implementations (tens of thousands of
-/// TSTOREs); the Rust backends replay them.
-const TOO_SLOW_FOR_PYTHON: &[&str] = &[
-    "15_tstoreCannotBeDosd.json",
-    "21_tstoreCannotBeDosdOOO.json",
-];
-
-fn replay(b: &mut dyn Backend, dirs: &[&str]) -> Replay {
-    let mut r = Replay::default();
-    for dir in dirs {
-        for file in json_files(&fixtures(dir)).expect("fixture folder") {
-            let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if skip_reason(&file).is_some() || TOO_SLOW_FOR_PYTHON.contains(&name) {
-                continue;
-            }
-            let test = read_file(&file).expect("fixture parses");
-            for case in &test.cases {
-                match b.execute(case, &Profile::mainnet(case.fork)) {
-                    Ok(o) => match check(case, &o) {
-                        Check::Pass => r.passed += 1,
-                        Check::Fail(why) => r.failed.push(format!("{}: {why}", case.name)),
-                        Check::NoExpectation => {}
-                    },
-                    Err(BackendError::Unsupported(_)) => r.unsupported += 1,
-                    Err(e) => r.failed.push(format!("{}: {e}", case.name)),
-                }
-            }
-        }
-    }
-    r
-}
-
-/// Folders every worker replays: small, and between them every status, CREATE, precompiles,
-/// refunds, access lists, EIP-1559 and Cancun's opcodes.
-const REPRESENTATIVE: &[&str] = &[
-    "stExample",
-    "stRevertTest",
-    "stSStoreTest",
-    "stRefundTest",
-    "stEIP2930",
-    "stEIP1559",
-    "Cancun",
-];
-
-fn assert_replays(name: &str, dirs: &[&str], min_passed: usize, known: &[&str]) {
-    let mut b = external(name);
-    let mut r = replay(b.as_mut(), dirs);
-    r.failed
-        .retain(|f| !known.iter().any(|k| f.starts_with(&format!("{k}/"))));
-    assert!(
-        r.failed.is_empty() && r.passed >= min_passed,
-        "{name}: {} passed (at least {min_passed} expected), {} unsupported, {} failed:\n{}",
-        r.passed,
-        r.unsupported,
-        r.failed.len(),
-        r.failed.join("\n")
-    );
-}
-
-#[test]
-fn eels_replays_representative_fixtures() {
-    assert_replays("eels", REPRESENTATIVE, 2900, &[]);
-}
-
-#[test]
-fn ethereumjs_replays_representative_fixtures() {
-    assert_replays("ethereumjs", REPRESENTATIVE, 2900, &[]);
-}
-
-#[test]
-fn pyevm_replays_representative_fixtures() {
-    // py-evm 0.12.1b1 accepts three invalid transactions (docs/backends.md, py-evm's classified
-    // failures): a priority fee over the fee cap, a sender short of the value plus the maximum
-    // fee, a blob transaction creating a contract.
-    assert_replays(
-        "pyevm",
-        REPRESENTATIVE,
-        2900,
-        &[
-            "tipTooHigh",
-            "transactionIntinsicBug_Paris",
-            "createBlobhashTx",
-        ],
-    );
 }
 
 /// Generated cases under `profile` on revm and the worker `name`: every outcome must agree

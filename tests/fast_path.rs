@@ -30,7 +30,9 @@ fn a_step_only_divergence_is_found_and_localized() {
     // PUSH1 32 PUSH1 0 PUSH1 0 CODECOPY MSIZE POP STOP
     let case = case(&[0x60, 0x20, 0x60, 0x00, 0x60, 0x00, 0x39, 0x59, 0x50, 0x00]);
     let profile = Profile::load("mainnet-cancun").unwrap();
-    let mut backends = evmdiff::backends::instantiate("revm,evm").unwrap();
+    // Step hashes need steps: every backend that reports them (not levm, whose
+    // `observes_steps()` is false).
+    let mut backends = evmdiff_adapters::stepping_backends();
     let plain = run_case(&mut backends, &case, &profile);
     assert_eq!(plain.verdict, Verdict::Agree, "{:?}", plain.divergences);
     let fast = run_case_localized(&mut backends, &case, &profile);

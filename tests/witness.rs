@@ -17,7 +17,9 @@ fn witnesses_suffice_and_extras_are_superfluous() {
         ("mainnet-cancun", 3, 3000),
     ] {
         let profile = Profile::load(profile).unwrap();
-        let mut backends = evmdiff::backends::instantiate("revm,evm").unwrap();
+        // Witnesses come from observed reads: every backend that reports them (not levm,
+        // whose observed execution reports nothing, `observes_steps()` false).
+        let mut backends = evmdiff_adapters::stepping_backends();
         let (mut checked, mut extra) = (0, 0);
         for i in 0..n {
             let input = input_bytes(seed, i);

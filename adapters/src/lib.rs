@@ -27,6 +27,17 @@ pub fn backend(name: &str) -> Option<Box<dyn Backend>> {
         .map(|e| (e.make)())
 }
 
+/// A fresh instance of every in-process backend that reports what it executes
+/// ([`Backend::observes_steps`]): the ones step-level comparisons (fast path, lockstep, prover
+/// views) can use. levm's observed execution reports nothing today, so it is not among them.
+pub fn stepping_backends() -> Vec<Box<dyn Backend>> {
+    IN_PROCESS
+        .iter()
+        .map(|e| (e.make)())
+        .filter(|b| b.capabilities().steps)
+        .collect()
+}
+
 /// A fresh instance of any backend called `name`: in-process, a shipped external worker
 /// (`eels`, `ethereumjs`, `pyevm`) or a runner of `runners` (see [`Registry::make`]).
 pub fn any_backend(name: &str, runners: &BackendsFile) -> Result<Box<dyn Backend>, String> {

@@ -3,13 +3,12 @@
 //! other, and report pass rates.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Result, anyhow};
+use evmdiff_conformance::spread;
 use evmdiff_core::compare::Divergence;
-use evmdiff_core::expect::{Check, skip_reason};
-use evmdiff_core::{BackendError, Fork, Profile};
+use evmdiff_core::expect::Check;
+use evmdiff_core::{BackendError, Case, Fork, Profile};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use evmdiff::execute::{Verdict, run_case};
@@ -48,9 +47,9 @@ struct Failure {
     reason: String,
 }
 
-/// Everything one file contributed.
+/// Everything the cases one worker thread ran contributed.
 #[derive(Debug, Default)]
-struct FileResult {
+struct Results {
     tallies: Vec<Tally>,
     passed: usize,
     failed: usize,
@@ -74,81 +73,69 @@ fn pair_record(file: &str, case: &str, d: &Divergence, prefix: &str) -> Failure 
     }
 }
 
-fn replay_file(
+/// Runs one case on every backend, checks each against the case's expectation, compares
+/// them, and records it all in `r`.
+fn replay_case(
     path: &Path,
-    names: &[&'static str],
+    case: &Case,
     backends: &mut [Box<dyn evmdiff_core::Backend>],
-    fork: Option<Fork>,
-) -> Result<FileResult> {
+    r: &mut Results,
+) {
     let file = path.display().to_string();
-    let mut r = FileResult {
-        tallies: vec![Tally::default(); names.len()],
-        ..Default::default()
-    };
-    if skip_reason(path).is_some() {
-        r.skipped = count_post_entries(path, fork)?;
-        return Ok(r);
+    if r.tallies.len() < backends.len() {
+        r.tallies.resize(backends.len(), Tally::default());
     }
-    let loaded = inputs::load(path)?;
-    let cases: Vec<_> = loaded
-        .cases
-        .iter()
-        .filter(|c| fork.is_none_or(|f| c.fork == f))
-        .collect();
-    for case in cases {
-        let profile = Profile::mainnet(case.fork);
-        let run = run_case(backends, case, &profile);
-        let mut ok = true;
-        let mut any_ran = false;
-        for (i, e) in run.executions.iter().enumerate() {
-            let t = &mut r.tallies[i];
-            let fail = |reason: String| Failure {
-                file: file.clone(),
-                case: case.name.clone(),
-                who: e.backend.to_string(),
-                reason,
-            };
-            match (&e.result, &e.check) {
-                (Err(BackendError::Unsupported(_)), _) => t.unsupported += 1,
-                (Err(err), _) => {
-                    t.failed += 1;
-                    ok = false;
-                    any_ran = true;
-                    r.failures.push(fail(err.to_string()));
-                }
-                (Ok(_), Check::Fail(reason)) => {
-                    t.failed += 1;
-                    ok = false;
-                    any_ran = true;
-                    r.failures.push(fail(reason.clone()));
-                }
-                (Ok(_), _) => {
-                    t.passed += 1;
-                    any_ran = true;
-                }
+    let profile = Profile::mainnet(case.fork);
+    let run = run_case(backends, case, &profile);
+    let mut ok = true;
+    let mut any_ran = false;
+    for (i, e) in run.executions.iter().enumerate() {
+        let t = &mut r.tallies[i];
+        let fail = |reason: String| Failure {
+            file: file.clone(),
+            case: case.name.clone(),
+            who: e.backend.to_string(),
+            reason,
+        };
+        match (&e.result, &e.check) {
+            (Err(BackendError::Unsupported(_)), _) => t.unsupported += 1,
+            (Err(err), _) => {
+                t.failed += 1;
+                ok = false;
+                any_ran = true;
+                r.failures.push(fail(err.to_string()));
+            }
+            (Ok(_), Check::Fail(reason)) => {
+                t.failed += 1;
+                ok = false;
+                any_ran = true;
+                r.failures.push(fail(reason.clone()));
+            }
+            (Ok(_), _) => {
+                t.passed += 1;
+                any_ran = true;
             }
         }
-        if run.verdict == Verdict::Diverge {
-            ok = false;
-            for d in &run.divergences {
-                r.failures
-                    .push(pair_record(&file, &case.name, d, "divergence: "));
-            }
-        }
-        for n in &run.notes {
-            let mut note = pair_record(&file, &case.name, n, "");
-            note.who.push_str(" (note)");
-            r.notes.push(note);
-        }
-        if !any_ran {
-            r.skipped += 1;
-        } else if ok {
-            r.passed += 1;
-        } else {
-            r.failed += 1;
+    }
+    if run.verdict == Verdict::Diverge {
+        ok = false;
+        for d in &run.divergences {
+            r.failures
+                .push(pair_record(&file, &case.name, d, "divergence: "));
         }
     }
-    Ok(r)
+    for n in &run.notes {
+        let mut note = pair_record(&file, &case.name, n, "");
+        note.who.push_str(" (note)");
+        r.notes.push(note);
+    }
+    if !any_ran {
+        r.skipped += 1;
+    } else if ok {
+        r.passed += 1;
+    } else {
+        r.failed += 1;
+    }
 }
 
 /// The number of cases in a file that is skipped without being parsed into cases (skipped
@@ -177,43 +164,39 @@ pub fn replay(args: &ReplayArgs) -> Result<usize> {
         .iter()
         .map(|b| b.version())
         .collect();
-    let results: Vec<Mutex<Option<Result<FileResult>>>> =
-        files.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    let bar = ProgressBar::with_draw_target(Some(files.len() as u64), ProgressDrawTarget::stderr());
+    // Cases are spread over the threads by the conformance suite's fixture walker (the
+    // slowest files hold many cases); the bar counts cases as the walker reads them.
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} files {msg}")
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} cases {msg}")
             .expect("valid template")
             .progress_chars("=> "),
     );
-    let jobs = args.jobs.max(1);
-    std::thread::scope(|s| {
-        for _ in 0..jobs {
-            s.spawn(|| {
-                let mut backends = backends::instantiate(&args.backends).expect("validated above");
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = files.get(i) else { break };
-                    let r = replay_file(path, &names, &mut backends, args.fork);
-                    *results[i]
-                        .lock()
-                        .expect("no poisoning: replay_file catches backend panics") = Some(r);
-                    bar.inc(1);
-                }
-            });
-        }
-    });
+    let (walk, results) = spread(
+        &files,
+        args.jobs,
+        |case| {
+            let keep = args.fork.is_none_or(|f| case.fork == f);
+            bar.inc_length(keep as u64);
+            keep
+        },
+        || backends::instantiate(&args.backends).expect("validated above"),
+        |backends, path, case, r: &mut Results| {
+            replay_case(path, case, backends, r);
+            bar.inc(1);
+        },
+    )
+    .map_err(|e| anyhow!(e))?;
     bar.finish_and_clear();
 
     let mut tallies = vec![Tally::default(); names.len()];
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     let mut failures = Vec::new();
     let mut notes = Vec::new();
+    for (path, _) in &walk.skipped_files {
+        skipped += count_post_entries(path, args.fork)?;
+    }
     for r in results {
-        let r = r
-            .into_inner()
-            .expect("no poisoning")
-            .ok_or_else(|| anyhow!("a file was not processed"))??;
         for (t, x) in tallies.iter_mut().zip(&r.tallies) {
             t.passed += x.passed;
             t.failed += x.failed;
@@ -225,6 +208,10 @@ pub fn replay(args: &ReplayArgs) -> Result<usize> {
         failures.extend(r.failures);
         notes.extend(r.notes);
     }
+    // Threads finish cases in any order: list them in file and case order.
+    let order = |f: &Failure| (f.file.clone(), f.case.clone(), f.who.clone());
+    failures.sort_by_key(order);
+    notes.sort_by_key(order);
 
     println!(
         "{:<14} {:<9} {:>8} {:>8} {:>12} {:>10}",
