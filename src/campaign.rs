@@ -368,4 +368,70 @@ mod tests {
         .unwrap();
         assert_eq!(cp.next_index, 30);
     }
+
+    /// A real backend that takes 3 s per case: a slow worker, as the campaign sees it.
+    struct Slow(Box<dyn Backend>);
+
+    impl Backend for Slow {
+        fn name(&self) -> &'static str {
+            self.0.name()
+        }
+        fn version(&self) -> &'static str {
+            self.0.version()
+        }
+        fn capabilities(&self) -> evmdiff_core::Capabilities {
+            self.0.capabilities()
+        }
+        fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
+            std::thread::sleep(Duration::from_secs(3));
+            self.0.execute(case, profile)
+        }
+        fn execute_observed(
+            &mut self,
+            case: &Case,
+            profile: &Profile,
+            observer: &mut dyn Observer,
+        ) -> Result<Outcome, BackendError> {
+            std::thread::sleep(Duration::from_secs(3));
+            self.0.execute_observed(case, profile, observer)
+        }
+    }
+
+    fn with_a_slow_backend(list: &str) -> Result<Vec<Box<dyn Backend>>> {
+        let mut backends = crate::backends::instantiate(list)?;
+        let last = backends.pop().expect("two backends");
+        backends.push(Box::new(Slow(last)));
+        Ok(backends)
+    }
+
+    #[test]
+    fn the_time_limit_is_wall_clock_whatever_the_backends_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            oracle: Oracle::new(Profile::load("mainnet-cancun").unwrap()),
+            backends: "revm,revm".into(),
+            jobs: 2,
+            seed: 3,
+            runs: None,
+            time: Some(Duration::from_secs(1)),
+            out: dir.path().to_path_buf(),
+            hang_budget: Duration::from_secs(60),
+            instantiate: with_a_slow_backend,
+        };
+        let started = Instant::now();
+        let stats = run(
+            config,
+            Default::default(),
+            Arc::new(AtomicBool::new(false)),
+            |_| {},
+        )
+        .unwrap();
+        let took = started.elapsed();
+        assert!(took < Duration::from_millis(2500), "took {took:?}");
+        assert!(stats.interrupted);
+        assert_eq!(stats.cases, 0);
+        // The cases still running were not recorded: the checkpoint is before them.
+        let cp = checkpoint::read(dir.path()).unwrap().unwrap();
+        assert_eq!(cp.next_index, 0);
+    }
 }

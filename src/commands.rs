@@ -4,6 +4,7 @@ pub mod bench;
 pub mod fuzz;
 pub mod generate;
 pub mod minimize;
+pub mod options;
 pub mod profiles;
 pub mod replay;
 pub mod run;

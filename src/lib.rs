@@ -1,10 +1,13 @@
 //! # evmdiff
 //!
-//! The `evmdiff` command's library: the fuzzing campaign (`campaign`), coverage measurement,
-//! reports and trace files. The per-case pipeline itself is [`evmdiff_oracle`]'s, re-exported
+//! The `evmdiff` command's library: the command line (`cli`, `commands`, with a [`cli::main`]
+//! that takes a team's own backend registry), the fuzzing campaign (`campaign`), coverage
+//! measurement, reports and trace files. The per-case pipeline itself is [`evmdiff_oracle`]'s, re-exported
 //! here under its old module names.
 
 pub mod campaign;
+pub mod cli;
+pub mod commands;
 pub mod coverage;
 pub mod inputs;
 pub mod report;

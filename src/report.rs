@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use evmdiff_core::expect::Check;
 use evmdiff_core::lockstep::StepDifference;
 use evmdiff_core::trace::TraceStep;
-use evmdiff_core::{Case, Outcome, Profile};
+use evmdiff_core::{BackendError, Case, Outcome, Profile};
 use serde_json::{Value, json};
 
 use evmdiff_triage::signature::signature;
@@ -52,10 +52,14 @@ const FIELDS: [&str; 8] = [
     "detail",
 ];
 
-fn check_text(c: &Check) -> String {
+/// The expectation cell; a failure's reason goes to the notes under the table, whole.
+fn check_text(c: &Check, backend: &str, notes: &mut Vec<String>) -> String {
     match c {
         Check::Pass => "pass".into(),
-        Check::Fail(r) => format!("FAIL: {r}"),
+        Check::Fail(r) => {
+            notes.push(format!("{backend}: expectation failed: {r}"));
+            format!("FAIL [{}]", notes.len())
+        }
         Check::NoExpectation => "-".into(),
     }
 }
@@ -68,6 +72,9 @@ pub fn text(case: &Case, profile: &Profile, run: &CaseRun) -> String {
         "case {}  (profile {}, fork {})",
         case.name, profile.name, profile.base_fork
     );
+    // Reasons are never cut: a cell names the kind and a note number, and the notes under
+    // the table hold the whole text (a worker's stderr included).
+    let mut notes: Vec<String> = Vec::new();
     let cols: Vec<Vec<String>> = run
         .executions
         .iter()
@@ -76,13 +83,18 @@ pub fn text(case: &Case, profile: &Profile, run: &CaseRun) -> String {
             match &e.result {
                 Ok(o) => col.extend(rows(o)),
                 Err(err) => {
-                    // The first line: a worker's stderr follows in the JSON report.
-                    let text = err.to_string();
-                    col.push(text.lines().next().unwrap_or("").chars().take(60).collect());
+                    notes.push(format!("{}: {err}", e.backend));
+                    let kind = match err {
+                        BackendError::Unsupported(_) => "unsupported",
+                        BackendError::Failed(_) => "FAILED",
+                        BackendError::Timeout(_) => "NO ANSWER IN TIME",
+                        BackendError::NotSampled => "not sampled",
+                    };
+                    col.push(format!("{kind} [{}]", notes.len()));
                     col.extend(std::iter::repeat_n(String::new(), FIELDS.len() - 1));
                 }
             }
-            col.push(check_text(&e.check));
+            col.push(check_text(&e.check, e.backend, &mut notes));
             col
         })
         .collect();
@@ -106,6 +118,9 @@ pub fn text(case: &Case, profile: &Profile, run: &CaseRun) -> String {
             let _ = write!(s, "  {:<w$}", c[i], w = *w);
         }
         s.push('\n');
+    }
+    for (i, n) in notes.iter().enumerate() {
+        let _ = writeln!(s, "  [{}] {n}", i + 1);
     }
     match run.verdict {
         Verdict::Agree => s.push_str("verdict: agree\n"),

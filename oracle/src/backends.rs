@@ -4,34 +4,37 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::RwLock;
 
 use anyhow::{Result, anyhow, bail};
 use evmdiff_adapters::Registry;
 use evmdiff_adapters::worker::BackendsFile;
 use evmdiff_core::{Backend, Profile};
 
-/// The registry every `--backends` list is read against, set once at startup.
-static REGISTRY: OnceLock<Registry> = OnceLock::new();
+/// The registry every `--backends` list is read against: the built-in one until the command
+/// line installs another (with a backends file's runners, or a team's own rows).
+static REGISTRY: RwLock<Option<Registry>> = RwLock::new(None);
 
-/// Installs the registry (once, before any backend is made): the built-in one with a
-/// backends file's runners, or a team's own with extra in-process rows.
-pub fn install(registry: Registry) -> Result<()> {
-    REGISTRY
-        .set(registry)
-        .map_err(|_| anyhow!("the backend registry is already set"))
+/// Installs the registry every later `--backends` list is read against.
+pub fn install(registry: Registry) {
+    *REGISTRY.write().unwrap_or_else(|e| e.into_inner()) = Some(registry);
 }
 
-/// Loads a backends file into the built-in registry. Its runners become backend names for
+/// Loads a backends file into the registry in use: its runners become backend names for
 /// every later `--backends`.
 pub fn load_runners(path: &Path) -> Result<()> {
     let file = BackendsFile::load(path)?;
-    install(registry().clone().with_runners(file))
+    install(registry().with_runners(file));
+    Ok(())
 }
 
 /// The registry in use (the built-in one unless another was installed).
-pub fn registry() -> &'static Registry {
-    REGISTRY.get_or_init(Registry::builtin)
+pub fn registry() -> Registry {
+    REGISTRY
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+        .unwrap_or_else(Registry::builtin)
 }
 
 /// The default backend list: every in-process backend of this build.

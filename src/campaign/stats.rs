@@ -125,3 +125,30 @@ impl Stats {
         why
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gate_fails_on_a_silent_backend_unless_it_sat_out_or_was_rarely_sampled() {
+        let mut s = Stats {
+            cases: 1000,
+            ..Stats::default()
+        };
+        s.outcomes.insert("revm".into(), 1000);
+        let selected = |rate: f64| vec![("revm".to_string(), 1.0), ("evm".to_string(), rate)];
+        assert_eq!(
+            s.gate_failures(&selected(1.0)),
+            vec!["backend evm produced no outcome on any case".to_string()]
+        );
+        assert!(
+            s.gate_failures(&selected(0.001)).is_empty(),
+            "1 case expected"
+        );
+        s.sitting_out.insert("evm".into(), "no Osaka".into());
+        assert!(s.gate_failures(&selected(1.0)).is_empty());
+        s.hangs = 1;
+        assert_eq!(s.gate_failures(&selected(1.0)), vec!["1 hangs".to_string()]);
+    }
+}

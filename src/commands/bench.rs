@@ -2,31 +2,42 @@
 //! side in one run (rounds interleave the backends), reported as medians.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Result, bail};
-use evmdiff_core::{Case, Fork, Profile};
+use evmdiff_core::{Case, Profile};
 
-use evmdiff::execute::{run_case, run_case_localized};
-use evmdiff::{Oracle, Origin, backends, campaign, inputs};
+use super::options::{BackendsOpt, ForkOpt};
+use crate::execute::{run_case, run_case_localized};
+use crate::{Oracle, Origin, backends, campaign, inputs};
 use evmdiff_core::lockstep::lockstep;
 
-/// Options of `evmdiff bench`.
-#[derive(Debug)]
-pub struct BenchArgs {
-    /// State-test files or folders.
+/// Benchmark: executions per second of each backend on the same state-test cases (mainnet
+/// profile at each case's fork), rounds interleaved, medians reported.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// State-test files or folders (none with --generated).
+    #[arg(required_unless_present = "generated")]
     pub paths: Vec<PathBuf>,
-    /// Comma-separated backends.
-    pub backends: String,
-    /// Only cases of this fork.
-    pub fork: Option<Fork>,
-    /// Number of timed rounds.
+    /// Which backends run.
+    #[command(flatten)]
+    pub backends: BackendsOpt,
+    /// Which fork's cases.
+    #[command(flatten)]
+    pub fork: ForkOpt,
+    /// Timed rounds (the median is reported).
+    #[arg(long, default_value_t = 5)]
     pub rounds: usize,
-    /// Instead of files: this many cases generated as `evmdiff fuzz` generates them.
+    /// Benchmark N generated cases (as `evmdiff fuzz` makes them) instead of files, and
+    /// also time generation alone and the whole fuzzing pipeline on the same cases.
+    #[arg(long)]
     pub generated: Option<u64>,
-    /// Profile for generated cases.
+    /// Profile for --generated.
+    #[arg(long, short, default_value = "mainnet-cancun")]
     pub profile: String,
-    /// Seed for generated cases.
+    /// Seed for --generated.
+    #[arg(long, default_value_t = 0)]
     pub seed: u64,
 }
 
@@ -35,7 +46,7 @@ pub struct BenchArgs {
 /// not the finding files or the shared counters), over the same `n` cases. Returns both
 /// rates in cases per second.
 fn pipeline(
-    args: &BenchArgs,
+    args: &Args,
     backends: &mut [Box<dyn evmdiff_core::Backend>],
     n: u64,
 ) -> Result<(f64, f64)> {
@@ -59,7 +70,7 @@ fn pipeline(
         };
         let run = oracle.run(backends, &case, Some(origin));
         if i.is_multiple_of(campaign::COVERAGE_SAMPLE) {
-            std::hint::black_box(evmdiff::coverage::opcodes_run(
+            std::hint::black_box(crate::coverage::opcodes_run(
                 backends[0].as_mut(),
                 &case,
                 &profile,
@@ -152,8 +163,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Runs the benchmark and prints a table.
-pub fn bench(args: &BenchArgs) -> Result<()> {
-    let mut backends = backends::instantiate(&args.backends)?;
+pub fn run(args: &Args) -> Result<ExitCode> {
+    let fork = args.fork.get()?;
+    let mut backends = backends::instantiate(&args.backends.backends)?;
     let mut cases: Vec<(Case, Profile)> = Vec::new();
     if let Some(n) = args.generated {
         let profile = Profile::load(&args.profile)?;
@@ -168,7 +180,7 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             continue;
         }
         for case in inputs::load(&file)?.cases {
-            if args.fork.is_none_or(|f| f == case.fork) {
+            if fork.is_none_or(|f| f == case.fork) {
                 let profile = Profile::mainnet(case.fork);
                 cases.push((case, profile));
             }
@@ -276,5 +288,5 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             100.0 * fuzzing / combined
         );
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

@@ -2,52 +2,90 @@
 //! `--coverage` what its cases executed.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Result, bail};
-use evmdiff::Oracle;
-use evmdiff::allowlist::Allowlist;
-use evmdiff::campaign::{self, Config, Stats};
-use evmdiff::coverage;
-use evmdiff::write::atomic_write;
+
+use super::options::{BackendsOpt, JobsOpt, ProverOpt};
+use crate::Oracle;
+use crate::allowlist::Allowlist;
+use crate::campaign::{self, Config, Stats};
+use crate::coverage;
+use crate::write::atomic_write;
 use evmdiff_core::Profile;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// Options of `evmdiff fuzz`.
-#[derive(Debug)]
-pub struct FuzzArgs {
-    /// Profile name or file.
+/// Fuzz: generate programs within a profile, run them on every backend, keep every
+/// divergence, crash, hang and slow case as a replayable finding in --out.
+///
+/// Same seed, same cases. Rerunning with the same --out, seed, profile and backends resumes
+/// after the last checkpoint (Ctrl-C saves it). The known differences that ship with evmdiff
+/// (docs/findings.md) are reported as known, not as new findings. Exit code 0 when the
+/// campaign completes (with --fail-on-findings: 1 on any divergent case not on the
+/// allowlist, crash, hang or slow case, or a backend that produced no outcome without sitting
+/// out), 2 on bad input, 130 when interrupted.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Profile: a built-in name or a .toml file.
+    #[arg(long, short, default_value = "mainnet-cancun")]
     pub profile: String,
-    /// Comma-separated backends.
-    pub backends: String,
+    /// Which backends run.
+    #[command(flatten)]
+    pub backends: BackendsOpt,
     /// Worker threads.
-    pub jobs: usize,
-    /// Seed.
+    #[command(flatten)]
+    pub jobs: JobsOpt,
+    /// Campaign seed.
+    #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Number of cases.
+    /// Stop after this many cases.
+    #[arg(long)]
     pub runs: Option<u64>,
-    /// Duration.
+    /// Stop after this long, wall clock (30s, 5m, 2h): cases still running then are left for
+    /// the resumed campaign.
+    #[arg(long, value_parser = parse_duration)]
     pub time: Option<Duration>,
-    /// Output folder.
+    /// Output folder for findings and the checkpoint.
+    #[arg(long, default_value = "findings")]
     pub out: PathBuf,
-    /// Allowlist file.
+    /// Allowlist of known signatures (TOML, each with a reason), on top of the shipped ones.
+    #[arg(long)]
     pub allow: Option<PathBuf>,
-    /// Stats file.
-    pub stats_json: Option<PathBuf>,
-    /// Per-case time budget.
-    pub case_budget: Duration,
-    /// Time after which a running case is a hang.
-    pub hang_budget: Duration,
-    /// Prover views compared on every case.
-    pub views: evmdiff::views::Views,
-    /// After the campaign, measure what its cases executed on the first backend.
-    pub coverage: bool,
-    /// Sampling rates of slow backends (`eels=0.05,pyevm=0.2`).
-    pub sample: String,
-    /// Do not recognise the known differences that ship with evmdiff (`corpus/allow/`).
+    /// Do not recognise the known differences that ship with evmdiff (corpus/allow/, written
+    /// up in docs/findings.md): report them as new findings.
+    #[arg(long)]
     pub no_known: bool,
+    /// Write the final statistics as JSON to this file.
+    #[arg(long)]
+    pub stats_json: Option<PathBuf>,
+    /// Exit with code 1 on any divergent case not on the allowlist, crash, hang or slow case
+    /// (new finding file or not), or a selected backend that produced no outcome at all
+    /// without having said it sits out (for CI gates).
+    #[arg(long)]
+    pub fail_on_findings: bool,
+    /// A case slower than this becomes a `slow` finding.
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    pub case_budget: Duration,
+    /// A case still running after this long is kept as a `hang` finding; its worker is
+    /// abandoned and replaced, and the campaign goes on.
+    #[arg(long, value_parser = parse_duration, default_value = "60s")]
+    pub hang_budget: Duration,
+    /// Prover views compared.
+    #[command(flatten)]
+    pub prover: ProverOpt,
+    /// After the campaign, rerun its cases observed on the first backend and report which
+    /// allowed opcodes and precompiles they executed, the early-halt share and the status
+    /// mix (also in --stats-json, under "coverage").
+    #[arg(long)]
+    pub coverage: bool,
+    /// Run slow backends on a fraction of the cases only, so that the fast ones keep their
+    /// pace: `eels=0.05,pyevm=0.2`. Which cases is decided by the seed and the case index,
+    /// so a rerun samples the same ones.
+    #[arg(long, default_value = "", value_name = "NAME=RATE,..")]
+    pub sample: String,
 }
 
 /// Parses `90`, `90s`, `5m`, `2h`, `1d`.
@@ -107,11 +145,24 @@ fn clock(secs: f64) -> String {
     }
 }
 
+/// Runs the campaign and prints its summary; exit 1 when `--fail-on-findings` and the gate
+/// fails.
+pub fn run(args: &Args) -> Result<ExitCode> {
+    let (_, gate) = fuzz(args)?;
+    if args.fail_on_findings && !gate.is_empty() {
+        println!("--fail-on-findings: {}", gate.join("; "));
+    }
+    Ok(crate::cli::exit(args.fail_on_findings && !gate.is_empty()))
+}
+
 /// Runs the campaign; returns the final stats and, when a CI gate would fail it, why.
-pub fn fuzz(args: &FuzzArgs) -> Result<(Stats, Vec<String>)> {
+pub fn fuzz(args: &Args) -> Result<(Stats, Vec<String>)> {
     let profile = Profile::load(&args.profile)?;
-    evmdiff::backends::instantiate(&args.backends)?;
-    let sample = evmdiff::backends::Sampling::parse(&args.sample, &args.backends)?;
+    let list = &args.backends.backends;
+    let jobs = args.jobs.get();
+    let views = args.prover.views()?;
+    crate::backends::instantiate(list)?;
+    let sample = crate::backends::Sampling::parse(&args.sample, list)?;
     let allow = match &args.allow {
         Some(p) => Allowlist::load(p)?,
         None => Allowlist::default(),
@@ -126,12 +177,11 @@ pub fn fuzz(args: &FuzzArgs) -> Result<(Stats, Vec<String>)> {
             "evmdiff: no --runs or --time given: fuzzing until interrupted (Ctrl-C; findings and the checkpoint survive)"
         );
     }
-    let sitting_out = evmdiff::backends::sitting_out(&args.backends, &profile)?;
+    let sitting_out = crate::backends::sitting_out(list, &profile)?;
     for (name, why) in &sitting_out {
         eprintln!("evmdiff: backend {name} sits out this campaign: {why}");
     }
-    let running = args
-        .backends
+    let running = list
         .split(',')
         .map(str::trim)
         .filter(|n| !n.is_empty() && !sitting_out.contains_key(*n))
@@ -140,24 +190,24 @@ pub fn fuzz(args: &FuzzArgs) -> Result<(Stats, Vec<String>)> {
         bail!(
             "under profile {} only {running} of the backends {} can run: nothing to compare",
             profile.name,
-            args.backends
+            list
         );
     }
     let mut oracle = Oracle::new(profile);
-    oracle.views = args.views;
+    oracle.views = views;
     oracle.sample = sample.clone();
     oracle.allow = allow;
     oracle.case_budget = args.case_budget;
     let config = Config {
         oracle,
-        backends: args.backends.clone(),
-        jobs: args.jobs,
+        backends: list.clone(),
+        jobs,
         seed: args.seed,
         runs: args.runs,
         time: args.time,
         out: args.out.clone(),
         hang_budget: args.hang_budget,
-        instantiate: evmdiff::backends::instantiate,
+        instantiate: crate::backends::instantiate,
     };
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -236,18 +286,18 @@ pub fn fuzz(args: &FuzzArgs) -> Result<(Stats, Vec<String>)> {
     if stats.interrupted {
         println!(
             "stopped before the end: checkpoint saved in {}, rerun the same command to resume",
-            evmdiff::campaign::checkpoint::path(&args.out).display()
+            crate::campaign::checkpoint::path(&args.out).display()
         );
     }
     let coverage = if args.coverage {
-        let first_backend = args.backends.split(',').next().unwrap_or_default();
+        let first_backend = list.split(',').next().unwrap_or_default();
         let cov = coverage::measure(&coverage::Options {
             profile: Profile::load(&args.profile)?,
             backend: first_backend.to_string(),
             seed: args.seed,
             first: stats.first_index,
             runs: stats.cases + stats.generator_errors,
-            jobs: args.jobs,
+            jobs,
         })?;
         print!("{}", cov.text());
         Some(cov)
@@ -261,8 +311,7 @@ pub fn fuzz(args: &FuzzArgs) -> Result<(Stats, Vec<String>)> {
         }
         atomic_write(p, serde_json::to_string_pretty(&json)?.as_bytes())?;
     }
-    let selected: Vec<(String, f64)> = args
-        .backends
+    let selected: Vec<(String, f64)> = list
         .split(',')
         .map(str::trim)
         .filter(|n| !n.is_empty())

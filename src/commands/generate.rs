@@ -2,31 +2,39 @@
 //! (or to seed other tools).
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
+use crate::write::atomic_write;
 use anyhow::Result;
-use evmdiff::write::atomic_write;
 use evmdiff_core::Profile;
 use evmdiff_core::statetest::write_case;
 use serde_json::json;
 
-/// Options of `evmdiff generate`.
-#[derive(Debug)]
-pub struct GenerateArgs {
-    /// Profile name or file.
+/// Write generated cases as state tests (the cases `evmdiff fuzz` would run for this seed).
+///
+/// No backend runs: the `post` section is absent, so replay them with `evmdiff run`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Profile: a built-in name or a .toml file.
+    #[arg(long, short, default_value = "mainnet-cancun")]
     pub profile: String,
     /// Campaign seed.
+    #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// First case index.
+    #[arg(long, default_value_t = 0)]
     pub index: u64,
     /// Number of cases.
+    #[arg(long, default_value_t = 1)]
     pub count: u64,
-    /// Output folder; stdout when absent.
+    /// Output folder (one file per case); stdout when absent.
+    #[arg(long)]
     pub out: Option<PathBuf>,
 }
 
 /// Generates the cases `index..index+count` of campaign `seed` (the very cases `evmdiff fuzz`
 /// runs) and writes them without expectations (no backend is run).
-pub fn generate(args: &GenerateArgs) -> Result<()> {
+pub fn run(args: &Args) -> Result<ExitCode> {
     let profile = Profile::load(&args.profile)?;
     for i in args.index..args.index + args.count {
         let Some((input, mut case)) = evmdiff_generator::campaign_case(&profile, args.seed, i)
@@ -35,7 +43,7 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
             continue;
         };
         case.meta = Some(
-            json!({ "profile": profile.name, "profile_toml": profile.to_toml(), "seed": args.seed, "index": i, "input": evmdiff::finding::input_hex(&input) }),
+            json!({ "profile": profile.name, "profile_toml": profile.to_toml(), "seed": args.seed, "index": i, "input": crate::finding::input_hex(&input) }),
         );
         let name = format!("generated-{}-{}", args.seed, i);
         let text = serde_json::to_string_pretty(&write_case(&case, &name, "evmdiff generate"))?;
@@ -44,5 +52,5 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
             None => println!("{text}"),
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

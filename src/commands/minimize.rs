@@ -1,45 +1,58 @@
 //! `evmdiff minimize`: shrink a divergent case to the instructions that make the backends part.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use evmdiff::Oracle;
-use evmdiff::shrink::{listing, shrink, write_minimized};
-use evmdiff::views::Views;
-use evmdiff::{backends, inputs, report};
+
+use super::options::{BackendsOpt, ProverOpt};
+use crate::Oracle;
+use crate::shrink::{listing, shrink, write_minimized};
+use crate::{backends, inputs, report};
 use evmdiff_core::Profile;
 use evmdiff_triage::signature::signature;
 
-/// Options of `evmdiff minimize`.
-#[derive(Debug)]
-pub struct MinimizeArgs {
-    /// The divergent state-test file (a finding).
+/// Shrink a divergent case (a finding) to the few instructions that make the backends
+/// part, keeping its signature; writes the result as a state test and prints its listing.
+///
+/// Exit code 0 when a minimized case was written, 2 when the file has no divergence.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The divergent state-test file.
     pub case: PathBuf,
-    /// Where to write the minimized case.
+    /// Where to write the minimized case (default: CASE with `.min.json`).
+    #[arg(long, short)]
     pub out: Option<PathBuf>,
-    /// Profile override.
+    /// Profile (default: the one the finding records, else mainnet at the case's fork).
+    #[arg(long, short)]
     pub profile: Option<String>,
-    /// Backends.
-    pub backends: String,
-    /// Signature id to keep (default: the first divergence's).
+    /// Which backends run.
+    #[command(flatten)]
+    pub backends: BackendsOpt,
+    /// Keep this divergence signature id (default: the first divergence's).
+    #[arg(long)]
     pub signature: Option<String>,
-    /// Predicate evaluations at most.
+    /// At most this many trial runs of the case.
+    #[arg(long, default_value_t = 20_000)]
     pub budget: usize,
-    /// Prover views compared by the predicate.
-    pub views: Views,
+    /// Prover views the predicate compares too (needed to keep a divergence only a view
+    /// shows): `witness`, `rw-log`.
+    #[command(flatten)]
+    pub prover: ProverOpt,
 }
 
 /// Minimizes the first case of the file; returns the path written.
-pub fn minimize(args: &MinimizeArgs) -> Result<PathBuf> {
+pub fn run(args: &Args) -> Result<ExitCode> {
     let given = args.profile.as_deref().map(Profile::load).transpose()?;
-    let mut backends = backends::instantiate(&args.backends)?;
+    let list = &args.backends.backends;
+    let mut backends = backends::instantiate(list)?;
     let loaded = inputs::load(&args.case)?;
     let Some(case) = loaded.cases.first() else {
         bail!("{}: no case to minimize", args.case.display());
     };
     let profile = inputs::profile_for(case, given.as_ref())?;
     let mut oracle = Oracle::new(profile.clone());
-    oracle.views = args.views;
+    oracle.views = args.prover.views()?;
     let run = oracle.run(&mut backends, case, None);
     let ids: Vec<String> = run
         .divergences
@@ -51,7 +64,7 @@ pub fn minimize(args: &MinimizeArgs) -> Result<PathBuf> {
         Some(s) => bail!(
             "{}: no divergence with signature {s} on {} (signatures: {})",
             args.case.display(),
-            args.backends,
+            list,
             if ids.is_empty() {
                 "none, the backends agree".to_string()
             } else {
@@ -63,7 +76,7 @@ pub fn minimize(args: &MinimizeArgs) -> Result<PathBuf> {
             None => bail!(
                 "{}: the backends {} agree on this case: nothing to minimize",
                 args.case.display(),
-                args.backends
+                list
             ),
         },
     };
@@ -86,5 +99,5 @@ pub fn minimize(args: &MinimizeArgs) -> Result<PathBuf> {
     let run = oracle.run(&mut backends, &written, None);
     println!("{}", report::text(&written, &profile, &run));
     println!("written to {}", out.display());
-    Ok(out)
+    Ok(ExitCode::SUCCESS)
 }

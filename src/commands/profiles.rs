@@ -2,10 +2,38 @@
 
 use std::fmt::Write as _;
 
+use std::process::ExitCode;
+
 use anyhow::Result;
+use clap::Subcommand;
 use evmdiff_core::opcode::Opcode;
 use evmdiff_core::profile::{BUILTIN, builtin};
 use evmdiff_core::{Behaviour, Profile};
+
+/// List the built-in profiles, or show one profile's rules.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Option<Action>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Action {
+    /// Print the rule table of a built-in profile or a profile file.
+    Show {
+        /// A built-in name (see `evmdiff profiles`) or a path to a .toml file.
+        profile: String,
+    },
+}
+
+/// Prints the list, or one profile's rule table.
+pub fn run(args: &Args) -> Result<ExitCode> {
+    match &args.action {
+        None => print!("{}", list()),
+        Some(Action::Show { profile }) => print!("{}", show(profile)?),
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
 /// Lists the built-in profiles, one per line.
 pub fn list() -> String {

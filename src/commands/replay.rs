@@ -4,30 +4,42 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, anyhow};
+use std::process::ExitCode;
+
+use anyhow::{Result, anyhow, bail};
 use evmdiff_conformance::spread;
 use evmdiff_core::compare::Divergence;
 use evmdiff_core::expect::Check;
 use evmdiff_core::{BackendError, Case, Fork, Profile};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use evmdiff::execute::{Verdict, run_case};
-use evmdiff::write::atomic_write;
-use evmdiff::{backends, inputs};
+use super::options::{BackendsOpt, ForkOpt, JobsOpt};
+use crate::execute::{Verdict, run_case};
+use crate::write::atomic_write;
+use crate::{backends, inputs};
 
-/// Options of `evmdiff replay`.
-#[derive(Debug)]
-pub struct ReplayArgs {
-    /// Files or folders.
+/// Replay ethereum/tests state tests: check every backend against the files' expected
+/// state roots and logs, compare the backends, print pass rates.
+///
+/// Ends with the line `N passed, M failed, K skipped` (cases); exit code 1 if any failed, 2
+/// when there is no case to replay.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// State-test files or folders (walked recursively for *.json).
+    #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Comma-separated backends.
-    pub backends: String,
-    /// Only this fork's cases.
-    pub fork: Option<Fork>,
-    /// Where to write the list of failures.
+    /// Which backends run.
+    #[command(flatten)]
+    pub backends: BackendsOpt,
+    /// Which fork's cases.
+    #[command(flatten)]
+    pub fork: ForkOpt,
+    /// Write every failure (file, case, backend, reason; tab-separated) to this file.
+    #[arg(long)]
     pub failures: Option<PathBuf>,
     /// Worker threads.
-    pub jobs: usize,
+    #[command(flatten)]
+    pub jobs: JobsOpt,
 }
 
 /// Per-backend counts.
@@ -153,14 +165,16 @@ fn count_post_entries(path: &Path, fork: Option<Fork>) -> Result<usize> {
         .sum())
 }
 
-/// Replays the files and prints the report; returns the number of failed cases.
-pub fn replay(args: &ReplayArgs) -> Result<usize> {
+/// Replays the files and prints the report; exit 1 when a case failed.
+pub fn run(args: &Args) -> Result<ExitCode> {
+    let fork = args.fork.get()?;
+    let list = &args.backends.backends;
     let files = inputs::json_files(&args.paths)?;
-    let names: Vec<&'static str> = backends::instantiate(&args.backends)?
+    let names: Vec<&'static str> = backends::instantiate(list)?
         .iter()
         .map(|b| b.name())
         .collect();
-    let versions: Vec<&'static str> = backends::instantiate(&args.backends)?
+    let versions: Vec<&'static str> = backends::instantiate(list)?
         .iter()
         .map(|b| b.version())
         .collect();
@@ -174,13 +188,13 @@ pub fn replay(args: &ReplayArgs) -> Result<usize> {
     );
     let (walk, results) = spread(
         &files,
-        args.jobs,
+        args.jobs.get(),
         |case| {
-            let keep = args.fork.is_none_or(|f| case.fork == f);
+            let keep = fork.is_none_or(|f| case.fork == f);
             bar.inc_length(keep as u64);
             keep
         },
-        || backends::instantiate(&args.backends).expect("validated above"),
+        || backends::instantiate(list).expect("validated above"),
         |backends, path, case, r: &mut Results| {
             replay_case(path, case, backends, r);
             bar.inc(1);
@@ -194,7 +208,7 @@ pub fn replay(args: &ReplayArgs) -> Result<usize> {
     let mut failures = Vec::new();
     let mut notes = Vec::new();
     for (path, _) in &walk.skipped_files {
-        skipped += count_post_entries(path, args.fork)?;
+        skipped += count_post_entries(path, fork)?;
     }
     for r in results {
         for (t, x) in tallies.iter_mut().zip(&r.tallies) {
@@ -270,5 +284,12 @@ pub fn replay(args: &ReplayArgs) -> Result<usize> {
         atomic_write(path, text.as_bytes())?;
     }
     println!("{passed} passed, {failed} failed, {skipped} skipped");
-    Ok(failed)
+    if passed + failed + skipped == 0 {
+        bail!(
+            "{}: no state-test case to replay{}",
+            super::run::paths_text(&args.paths),
+            fork.map_or(String::new(), |f| format!(" at fork {f}"))
+        );
+    }
+    Ok(crate::cli::exit(failed > 0))
 }

@@ -2,10 +2,44 @@
 
 use std::fmt::Write as _;
 use std::io::BufReader;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use evmdiff_core::eip3155::{self, FIELDS, Line, Trace};
+
+/// Show where two EIP-3155 traces part: the first differing step, its differing fields and
+/// the steps before it, then the two summary lines.
+///
+/// Reads traces written by `evmdiff run --trace`, geth's `evm --json`, `revme` or
+/// `ethereum-spec-evm` (numbers as JSON numbers or hex strings). A field one trace lacks is
+/// not compared. A STOP in one trace where the other has already left the frame is taken
+/// for the implicit STOP at the end of code (which the execution spec reports and evmdiff's
+/// backends do not) and skipped. The execution spec prints an SSTORE's refund after the
+/// instruction, evmdiff and geth before it: compare those with `--ignore refund`. Summary
+/// lines are compared on stateRoot and output (tools count gasUsed differently).
+/// Exit code 0 when the traces agree, 1 when they part, 2 on unreadable input.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The first trace (the reference).
+    a: PathBuf,
+    /// The second trace.
+    b: PathBuf,
+    /// Step fields not to compare, comma-separated (of pc, op, gas, gasCost, memSize,
+    /// stack, depth, refund, returnData).
+    #[arg(long, value_delimiter = ',')]
+    ignore: Vec<String>,
+    /// Identical steps to show before the first differing one.
+    #[arg(long, default_value_t = 4)]
+    context: usize,
+}
+
+/// Prints where the traces part; exit 1 when they do.
+pub fn run(args: &Args) -> Result<ExitCode> {
+    let (text, parted) = trace_diff(&args.a, &args.b, &args.ignore, args.context)?;
+    print!("{text}");
+    Ok(crate::cli::exit(parted))
+}
 
 /// Reads a trace file; errors name the file and the line.
 fn load(path: &Path) -> Result<Trace> {
