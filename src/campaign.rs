@@ -261,16 +261,16 @@ mod tests {
     use evmdiff_core::{Backend, BackendError, Case, Observer, Outcome, Profile};
     use std::sync::atomic::AtomicUsize;
 
-    /// Calls of [`Stalls::execute`] so far, over every instance.
+    /// Executions of hooked backends so far, over every instance.
     static CALLS: AtomicUsize = AtomicUsize::new(0);
     /// The call that never returns.
     const STALL_AT: usize = 5;
 
-    /// A real backend that never returns from one call: what a backend stuck in an endless
-    /// loop looks like from the campaign.
-    struct Stalls(Box<dyn Backend>);
+    /// A real backend with `before` run ahead of each of its executions: how a backend that
+    /// gets stuck, or is slow, looks from the campaign.
+    struct Hooked(Box<dyn Backend>, fn());
 
-    impl Backend for Stalls {
+    impl Backend for Hooked {
         fn name(&self) -> &'static str {
             self.0.name()
         }
@@ -281,7 +281,7 @@ mod tests {
             self.0.capabilities()
         }
         fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
-            stall_once();
+            (self.1)();
             self.0.execute(case, profile)
         }
         fn execute_observed(
@@ -291,9 +291,17 @@ mod tests {
             observer: &mut dyn Observer,
         ) -> Result<Outcome, BackendError> {
             // The campaign's fast path executes observed.
-            stall_once();
+            (self.1)();
             self.0.execute_observed(case, profile, observer)
         }
+    }
+
+    /// The backends of `list`, the last one hooked.
+    fn hook_last(list: &str, before: fn()) -> Result<Vec<Box<dyn Backend>>> {
+        let mut backends = crate::backends::instantiate(list)?;
+        let last = backends.pop().expect("two backends");
+        backends.push(Box::new(Hooked(last, before)));
+        Ok(backends)
     }
 
     /// Never returns on the `STALL_AT`-th execution.
@@ -306,10 +314,11 @@ mod tests {
     }
 
     fn with_a_stalling_backend(list: &str) -> Result<Vec<Box<dyn Backend>>> {
-        let mut backends = crate::backends::instantiate(list)?;
-        let last = backends.pop().expect("two backends");
-        backends.push(Box::new(Stalls(last)));
-        Ok(backends)
+        hook_last(list, stall_once)
+    }
+
+    fn with_a_slow_backend(list: &str) -> Result<Vec<Box<dyn Backend>>> {
+        hook_last(list, || std::thread::sleep(Duration::from_secs(3)))
     }
 
     #[test]
@@ -367,41 +376,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(cp.next_index, 30);
-    }
-
-    /// A real backend that takes 3 s per case: a slow worker, as the campaign sees it.
-    struct Slow(Box<dyn Backend>);
-
-    impl Backend for Slow {
-        fn name(&self) -> &'static str {
-            self.0.name()
-        }
-        fn version(&self) -> &'static str {
-            self.0.version()
-        }
-        fn capabilities(&self) -> evmdiff_core::Capabilities {
-            self.0.capabilities()
-        }
-        fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
-            std::thread::sleep(Duration::from_secs(3));
-            self.0.execute(case, profile)
-        }
-        fn execute_observed(
-            &mut self,
-            case: &Case,
-            profile: &Profile,
-            observer: &mut dyn Observer,
-        ) -> Result<Outcome, BackendError> {
-            std::thread::sleep(Duration::from_secs(3));
-            self.0.execute_observed(case, profile, observer)
-        }
-    }
-
-    fn with_a_slow_backend(list: &str) -> Result<Vec<Box<dyn Backend>>> {
-        let mut backends = crate::backends::instantiate(list)?;
-        let last = backends.pop().expect("two backends");
-        backends.push(Box::new(Slow(last)));
-        Ok(backends)
     }
 
     #[test]
