@@ -14,9 +14,10 @@
 
 use anyhow::{Result, bail};
 use evmdiff_core::compare::{Difference, Divergence};
+use evmdiff_core::field::{Side, WitnessClass};
 use evmdiff_core::rw_log::{RwLog, RwOp, first_difference};
 use evmdiff_core::witness::{Witness, check_stateless, collect, compare_witnesses};
-use evmdiff_core::{Backend, Case, Outcome, Profile};
+use evmdiff_core::{Backend, Case, Field, Outcome, Profile};
 
 use crate::execute::{CaseRun, Verdict};
 
@@ -47,14 +48,6 @@ impl Views {
     pub fn none(&self) -> bool {
         !self.witness && !self.rw_log
     }
-}
-
-/// True for a difference found by a prover view (`witness.…`, `stateless.…`, `rw_log.…`):
-/// no step localization applies to it.
-pub fn is_view_field(field: &str) -> bool {
-    ["witness.", "stateless.", "rw_log."]
-        .iter()
-        .any(|p| field.starts_with(p))
 }
 
 fn divergence(left: &str, right: &str, differences: Vec<Difference>) -> Divergence {
@@ -119,13 +112,17 @@ pub fn compare_views(
                 };
                 let (left_needs, right_needs) = (needs(*r, rfull), needs(*i, full));
                 for x in &mut d {
-                    let needed = if x.field.starts_with("witness.left-only.") {
-                        left_needs
-                    } else {
-                        right_needs
-                    };
-                    let tag = if needed { "needed" } else { "superfluous" };
-                    x.field = x.field.replacen("-only.", &format!("-only-{tag}."), 1);
+                    if let Field::Witness { side, class, .. } = &mut x.field {
+                        let needed = match side {
+                            Side::Left => left_needs,
+                            Side::Right => right_needs,
+                        };
+                        *class = Some(if needed {
+                            WitnessClass::Needed
+                        } else {
+                            WitnessClass::Superfluous
+                        });
+                    }
                 }
                 found.push(((*r, *i), divergence(names[*r], names[*i], d)));
             }
@@ -137,7 +134,7 @@ pub fn compare_views(
         let steps_part = |l: usize, r: usize| {
             run.divergences.iter().zip(&run.pairs).any(|(d, &p)| {
                 p == (l, r)
-                    && (d.step.is_some() || d.differences.iter().any(|x| x.field == "steps"))
+                    && (d.step.is_some() || d.differences.iter().any(|x| x.field == Field::Steps))
             })
         };
         let mut log_of = |i: usize| {
@@ -168,13 +165,10 @@ pub fn compare_views(
                         serde_json::to_string(o).unwrap_or_default()
                     })
                 };
-                let target = a
-                    .as_ref()
-                    .or(b.as_ref())
-                    .map(|o| format!("{:?}", o.target).to_lowercase())
-                    .unwrap_or_default();
+                // The logs differ at `index`, so at least one of them has an operation there.
+                let target = a.as_ref().or(b.as_ref()).expect("one log has it").target;
                 let d = Difference {
-                    field: format!("rw_log.{target}[{index}]"),
+                    field: Field::RwLog { target, index },
                     left: render(&a),
                     right: render(&b),
                 };
