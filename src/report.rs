@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 use evmdiff_triage::signature::signature;
 
 use crate::execute::{CaseRun, Verdict};
-use crate::views::is_view_field;
 
 /// Shortens long hex for the table: first 10 and last 4 characters.
 fn short(s: String) -> String {
@@ -140,7 +139,7 @@ pub fn text(case: &Case, profile: &Profile, run: &CaseRun) -> String {
                 for diff in &d.differences {
                     let _ = writeln!(s, "    {diff}");
                 }
-                let view = d.differences.iter().any(|x| is_view_field(&x.field));
+                let view = d.differences.iter().any(|x| x.field.is_view());
                 let observed = |name: &str| {
                     run.executions
                         .iter()

@@ -5,8 +5,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use evmdiff_core::eip3155::{Summary, Writer};
 use evmdiff_core::expect::{Check, check};
-use evmdiff_core::rw_log::RwLog;
-use evmdiff_core::witness;
 use evmdiff_core::{Backend, Case, Profile};
 
 use crate::views::Views;
@@ -30,7 +28,9 @@ fn safe(name: &str) -> String {
 /// Traces `case` (read from `file`) on every backend into `dir` (`<case>.<backend>.jsonl`,
 /// the file's stem put first when the case name does not start with it, so that two files
 /// with the same test name do not overwrite each other's traces; the backend's position added
-/// when a name repeats), each written atomically; returns the paths.
+/// when a name repeats), with each asked-for prover view's file next to it
+/// (`<case>.<backend>.<extension>`, [`ProverView::trace`](crate::views::ProverView::trace)),
+/// each written atomically; returns the paths.
 pub fn write_traces(
     dir: &Path,
     file: &Path,
@@ -86,25 +86,12 @@ pub fn write_traces(
         let bytes = writer.finish(&summary)?;
         atomic_write(&path, &bytes)?;
         paths.push(path);
-        if views.rw_log {
-            let mut log = RwLog::default();
-            if backend.execute_observed(case, profile, &mut log).is_ok() {
-                let mut text = String::new();
-                for op in &log.ops {
-                    text.push_str(&serde_json::to_string(op)?);
-                    text.push('\n');
-                }
-                let path = dir.join(format!("{base}.rw.jsonl"));
-                atomic_write(&path, text.as_bytes())?;
+        for view in views.iter() {
+            if let Some(bytes) = view.trace(backend.as_mut(), case, profile)? {
+                let path = dir.join(format!("{base}.{}", view.trace_extension()));
+                atomic_write(&path, &bytes)?;
                 paths.push(path);
             }
-        }
-        if views.witness
-            && let Ok((_, w)) = witness::collect(backend.as_mut(), case, profile)
-        {
-            let path = dir.join(format!("{base}.witness.json"));
-            atomic_write(&path, serde_json::to_string_pretty(&w)?.as_bytes())?;
-            paths.push(path);
         }
     }
     Ok(paths)

@@ -6,7 +6,7 @@ use std::path::Path;
 use alloy_primitives::Bytes;
 use evmdiff::execute::{Verdict, run_case, run_case_localized};
 use evmdiff_core::statetest::read_file;
-use evmdiff_core::{Case, Profile};
+use evmdiff_core::{Case, Field, Profile};
 
 /// The CODECOPY regression's case with the target's code replaced by `code`.
 fn case(code: &[u8]) -> Case {
@@ -39,7 +39,7 @@ fn a_step_only_divergence_is_found_and_localized() {
     assert_eq!(fast.verdict, Verdict::Diverge);
     let d = &fast.divergences[0];
     assert_eq!(d.differences.len(), 1);
-    assert_eq!(d.differences[0].field, "steps");
+    assert_eq!(d.differences[0].field, Field::Steps);
     let step = d.step.as_ref().expect("localized");
     assert_eq!(step.summary(), "after CODECOPY: memory_size");
     assert_eq!(step.index, 4);

@@ -83,7 +83,9 @@ fn every_regression_replays_with_its_known_verdict() {
                     assert_eq!(run.verdict, Verdict::Diverge, "{name}");
                     let d = &run.divergences[0];
                     assert!(
-                        d.differences.iter().any(|x| x.field == known.field),
+                        d.differences
+                            .iter()
+                            .any(|x| x.field.to_string() == known.field),
                         "{name}: {:?}",
                         d.differences
                     );

@@ -9,6 +9,7 @@ use std::fmt;
 use alloy_primitives::Address;
 use serde::Serialize;
 
+use crate::field::Field;
 use crate::lockstep::StepDifference;
 use crate::outcome::{Outcome, Status};
 use crate::state::Account;
@@ -16,8 +17,8 @@ use crate::state::Account;
 /// One field on which two outcomes differ.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Difference {
-    /// The field: `status`, `gas_used`, `refund`, `output`, `logs`, `state[0x..].balance`, ...
-    pub field: String,
+    /// The field (serialized as its text: `status`, `gas_used`, `state[0x..].balance`, ...).
+    pub field: Field,
     /// Left backend's value, rendered.
     pub left: String,
     /// Right backend's value, rendered.
@@ -45,15 +46,10 @@ pub struct Divergence {
     pub step: Option<StepDifference>,
 }
 
-fn diff<T: PartialEq + fmt::Debug>(
-    out: &mut Vec<Difference>,
-    field: impl Into<String>,
-    a: &T,
-    b: &T,
-) {
+fn diff<T: PartialEq + fmt::Debug>(out: &mut Vec<Difference>, field: Field, a: &T, b: &T) {
     if a != b {
         out.push(Difference {
-            field: field.into(),
+            field,
             left: format!("{a:?}"),
             right: format!("{b:?}"),
         });
@@ -75,28 +71,28 @@ pub fn compare(a: &Outcome, b: &Outcome) -> Vec<Difference> {
     let mut out = Vec::new();
     if !a.status.same_kind(&b.status) {
         out.push(Difference {
-            field: "status".into(),
+            field: Field::Status,
             left: a.status.to_string(),
             right: b.status.to_string(),
         });
     }
     if !(a.scope.is_full() && b.scope.is_full()) {
-        diff(&mut out, "output", &a.output, &b.output);
-        diff(&mut out, "state_root", &a.state_root, &b.state_root);
+        diff(&mut out, Field::Output, &a.output, &b.output);
+        diff(&mut out, Field::StateRoot, &a.state_root, &b.state_root);
         return out;
     }
-    diff(&mut out, "gas_used", &a.gas_used, &b.gas_used);
-    diff(&mut out, "refund", &a.refund, &b.refund);
-    diff(&mut out, "output", &a.output, &b.output);
+    diff(&mut out, Field::GasUsed, &a.gas_used, &b.gas_used);
+    diff(&mut out, Field::Refund, &a.refund, &b.refund);
+    diff(&mut out, Field::Output, &a.output, &b.output);
     if a.logs != b.logs {
-        diff(&mut out, "logs", &a.logs, &b.logs);
+        diff(&mut out, Field::Logs, &a.logs, &b.logs);
     }
     let addresses: BTreeSet<&Address> = a.post.keys().chain(b.post.keys()).collect();
     for addr in addresses {
         match (a.post.get(addr), b.post.get(addr)) {
             (Some(x), Some(y)) => account_diff(&mut out, addr, x, y),
             (x, y) => out.push(Difference {
-                field: format!("state[{addr}]"),
+                field: Field::Account(*addr),
                 left: if x.is_some() {
                     "exists".into()
                 } else {
@@ -111,8 +107,8 @@ pub fn compare(a: &Outcome, b: &Outcome) -> Vec<Difference> {
         }
     }
     if out.is_empty() {
-        diff(&mut out, "state_root", &a.state_root, &b.state_root);
-        diff(&mut out, "logs_hash", &a.logs_hash, &b.logs_hash);
+        diff(&mut out, Field::StateRoot, &a.state_root, &b.state_root);
+        diff(&mut out, Field::LogsHash, &a.logs_hash, &b.logs_hash);
     }
     out
 }
@@ -126,7 +122,7 @@ pub fn halt_class_difference(a: &Outcome, b: &Outcome) -> Option<Difference> {
     }
     match (a.status, b.status) {
         (Status::Halt(x), Status::Halt(y)) if x != y => Some(Difference {
-            field: "halt_class".into(),
+            field: Field::HaltClass,
             left: a.status.to_string(),
             right: b.status.to_string(),
         }),
@@ -135,20 +131,15 @@ pub fn halt_class_difference(a: &Outcome, b: &Outcome) -> Option<Difference> {
 }
 
 fn account_diff(out: &mut Vec<Difference>, addr: &Address, a: &Account, b: &Account) {
-    diff(
-        out,
-        format!("state[{addr}].balance"),
-        &a.balance,
-        &b.balance,
-    );
-    diff(out, format!("state[{addr}].nonce"), &a.nonce, &b.nonce);
-    diff(out, format!("state[{addr}].code"), &a.code, &b.code);
+    diff(out, Field::Balance(*addr), &a.balance, &b.balance);
+    diff(out, Field::Nonce(*addr), &a.nonce, &b.nonce);
+    diff(out, Field::Code(*addr), &a.code, &b.code);
     let slots: BTreeSet<_> = a.storage.keys().chain(b.storage.keys()).collect();
     for slot in slots {
         let zero = Default::default();
         diff(
             out,
-            format!("state[{addr}].storage[{slot:#x}]"),
+            Field::Storage(*addr, *slot),
             a.storage.get(slot).unwrap_or(&zero),
             b.storage.get(slot).unwrap_or(&zero),
         );
@@ -185,7 +176,7 @@ mod tests {
             "halt_class: halt(stack-overflow) vs halt(stack-underflow)"
         );
         let c = outcome(Status::Revert, 100, State::new());
-        assert_eq!(compare(&a, &c)[0].field, "status");
+        assert_eq!(compare(&a, &c)[0].field, Field::Status);
         assert!(halt_class_difference(&a, &c).is_none());
     }
 
@@ -206,7 +197,10 @@ mod tests {
             .storage
             .insert(U256::from(1), U256::from(2));
         let b = outcome(Status::Revert, 90, post);
-        let fields: Vec<_> = compare(&a, &b).into_iter().map(|d| d.field).collect();
+        let fields: Vec<_> = compare(&a, &b)
+            .into_iter()
+            .map(|d| d.field.to_string())
+            .collect();
         assert_eq!(
             fields,
             vec![

@@ -4,7 +4,7 @@
 //! how it is read from and written to the ethereum/tests state-test format ([`case`],
 //! [`statetest`]), what a backend returns ([`outcome`], [`state`]), the [`backend::Backend`]
 //! trait every EVM implements, how an execution is watched step by step ([`observe`]), and how
-//! two outcomes are compared ([`compare`]) and where two executions part ([`lockstep`],
+//! two outcomes are compared ([`compare`], field by typed [`field`]) and where two executions part ([`lockstep`],
 //! over the owned steps of [`trace`]).
 
 pub mod backend;
@@ -12,6 +12,7 @@ pub mod case;
 pub mod compare;
 pub mod eip3155;
 pub mod expect;
+pub mod field;
 pub mod fork;
 pub mod lockstep;
 pub mod observe;
@@ -28,6 +29,7 @@ pub mod witness;
 
 pub use backend::{Backend, BackendError, Capabilities};
 pub use case::Case;
+pub use field::Field;
 pub use fork::Fork;
 pub use observe::{Observer, Step, StepState};
 pub use outcome::{HaltClass, Outcome, Scope, Status};

@@ -22,6 +22,7 @@ use serde::Serialize;
 use crate::backend::{Backend, BackendError};
 use crate::case::Case;
 use crate::compare::{Difference, compare};
+use crate::field::{Field, Side, WitnessEntry};
 use crate::observe::{Flow, Observer, StateRead, Step};
 use crate::outcome::Outcome;
 use crate::profile::Profile;
@@ -171,7 +172,7 @@ pub fn check_stateless(
     Ok(compare(full, &completed)
         .into_iter()
         .map(|d| Difference {
-            field: format!("stateless.{}", d.field),
+            field: Field::Stateless(Box::new(d.field)),
             ..d
         })
         .collect())
@@ -199,45 +200,41 @@ impl Witness {
 /// The entries one witness holds and the other does not, as differences named
 /// `witness.left-only.account[..]`, `witness.right-only.storage[..][..]`,
 /// `witness.left-only.block_hash[..]` (values `read` or `-`), so that a signature tells
-/// which side reads more.
+/// which side reads more. They are unclassified ([`Field::Witness`]'s `class` is `None`) until
+/// a stateless re-execution tells whether the side needed them.
 pub fn compare_witnesses(left: &Witness, right: &Witness) -> Vec<Difference> {
     fn entries<T: Ord>(
         out: &mut Vec<Difference>,
-        kind: &str,
         l: &BTreeSet<T>,
         r: &BTreeSet<T>,
-        render: impl Fn(&T) -> String,
+        entry: impl Fn(&T) -> WitnessEntry,
     ) {
         for x in l.symmetric_difference(r) {
             let (side, left, right) = if l.contains(x) {
-                ("left-only", "read", "-")
+                (Side::Left, "read", "-")
             } else {
-                ("right-only", "-", "read")
+                (Side::Right, "-", "read")
             };
             out.push(Difference {
-                field: format!("witness.{side}.{kind}{}", render(x)),
+                field: Field::Witness {
+                    side,
+                    class: None,
+                    entry: entry(x),
+                },
                 left: left.into(),
                 right: right.into(),
             });
         }
     }
     let mut out = Vec::new();
-    entries(&mut out, "account", &left.accounts, &right.accounts, |a| {
-        format!("[{a}]")
+    entries(&mut out, &left.accounts, &right.accounts, |a| {
+        WitnessEntry::Account(*a)
     });
-    entries(
-        &mut out,
-        "storage",
-        &left.storage,
-        &right.storage,
-        |(a, s)| format!("[{a}][{s:#x}]"),
-    );
-    entries(
-        &mut out,
-        "block_hash",
-        &left.block_hashes,
-        &right.block_hashes,
-        |n| format!("[{n}]"),
-    );
+    entries(&mut out, &left.storage, &right.storage, |(a, s)| {
+        WitnessEntry::Storage(*a, *s)
+    });
+    entries(&mut out, &left.block_hashes, &right.block_hashes, |n| {
+        WitnessEntry::BlockHash(*n)
+    });
     out
 }

@@ -4,7 +4,7 @@ use evmdiff_core::compare::{Difference, Divergence, compare, halt_class_differen
 use evmdiff_core::expect::{Check, check};
 use evmdiff_core::lockstep::lockstep;
 use evmdiff_core::step_hash::StepHash;
-use evmdiff_core::{Backend, BackendError, Case, Outcome, Profile};
+use evmdiff_core::{Backend, BackendError, Case, Field, Outcome, Profile};
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
@@ -257,7 +257,7 @@ fn run_case_with(
 fn steps_difference(a: StepHash, b: StepHash) -> Difference {
     let render = |h: StepHash| format!("{:016x} ({} steps)", h.hash, h.steps);
     Difference {
-        field: "steps".into(),
+        field: Field::Steps,
         left: render(a),
         right: render(b),
     }

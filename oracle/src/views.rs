@@ -1,63 +1,128 @@
 //! Prover views (`--prover witness,rw-log`): observations compared across backends on top of
 //! outcomes and steps, for the cases a prover team cares about.
 //!
-//! * `witness`: each backend's execution witness must be sufficient for its own stateless
-//!   re-execution (a divergence `<backend>|<backend>-stateless` otherwise), and the backends'
-//!   witnesses must hold the same entries; an entry only one side read is classified as
-//!   superfluous (that side reproduces its outcome from the common entries) or needed
-//!   (`witness.right-only-superfluous.account`, `witness.left-only-needed.storage`, ...).
-//! * `rw-log`: the backends' read/write logs must be equal (compared for the pairs whose steps
-//!   agree: the log is derived from the steps, so where they part the step is the finding).
+//! Each view is one [`ProverView`] in its own module, listed once in [`VIEWS`]: the `--prover`
+//! parsing and its error, the help text, the comparison and the trace files written next to
+//! a backend's EIP-3155 trace all read that table, so a new view is a new module and a row.
+//! The fields a view reports are [`Field`](evmdiff_core::Field)s that say they come from a view
+//! ([`Field::is_view`](evmdiff_core::Field::is_view)), since no step localization applies to
+//! them.
 //!
-//! Each costs extra observed executions per backend (witness: two, rw-log: one), so neither
-//! runs unless asked for.
+//! Each costs extra observed executions per backend, so none runs unless asked for.
+
+mod rw_log;
+mod witness;
+
+use std::fmt;
 
 use anyhow::{Result, bail};
 use evmdiff_core::compare::{Difference, Divergence};
-use evmdiff_core::rw_log::{RwLog, RwOp, first_difference};
-use evmdiff_core::witness::{Witness, check_stateless, collect, compare_witnesses};
-use evmdiff_core::{Backend, Case, Outcome, Profile};
+use evmdiff_core::{Backend, Case, Profile};
+
+pub use rw_log::RwLogView;
+pub use witness::WitnessView;
 
 use crate::execute::{CaseRun, Verdict};
 
-/// Which prover views to compare.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Views {
-    /// Execution witness and stateless re-execution.
-    pub witness: bool,
-    /// Read/write log.
-    pub rw_log: bool,
+/// One observation a prover makes of an execution, compared across backends.
+pub trait ProverView: Sync {
+    /// Its `--prover` name.
+    fn name(&self) -> &'static str;
+
+    /// What it checks, in a line of the help text.
+    fn help(&self) -> &'static str;
+
+    /// Compares this view of the backends at positions `observed` (those that produced an
+    /// outcome in `run` and report their steps), returning each pair that differs (positions,
+    /// left one the reference) with its divergence. `run` is the case's run before any view
+    /// added to it. A backend that fails while observed is left out.
+    fn compare(
+        &self,
+        backends: &mut [Box<dyn Backend>],
+        case: &Case,
+        profile: &Profile,
+        observed: &[usize],
+        run: &CaseRun,
+    ) -> Vec<((usize, usize), Divergence)>;
+
+    /// The extension of its trace file (`rw.jsonl`: `<case>.<backend>.rw.jsonl`).
+    fn trace_extension(&self) -> &'static str;
+
+    /// The content of `backend`'s trace file for `case`, `None` when the backend fails while
+    /// observed (no file is written for it).
+    fn trace(
+        &self,
+        backend: &mut dyn Backend,
+        case: &Case,
+        profile: &Profile,
+    ) -> Result<Option<Vec<u8>>>;
 }
 
+/// Every prover view, in the order they are compared (and their divergences reported).
+pub static VIEWS: &[&dyn ProverView] = &[&WitnessView, &RwLogView];
+
+/// A selection of [`VIEWS`]: bit `i` asks for `VIEWS[i]`. A bitset so that it stays `Copy`
+/// inside the [`Oracle`](crate::Oracle) that every worker clones.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct Views(u32);
+
+const _: () = assert!(VIEWS.len() <= u32::BITS as usize);
+
 impl Views {
-    /// Parses `witness,rw-log` (either, both, or empty for none).
+    /// Parses a comma-separated list of view names (empty for none).
     pub fn parse(list: &str) -> Result<Views> {
         let mut v = Views::default();
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            match name {
-                "witness" => v.witness = true,
-                "rw-log" => v.rw_log = true,
-                other => bail!("unknown prover view `{other}` (known: witness, rw-log)"),
-            }
+            let Some(i) = VIEWS.iter().position(|x| x.name() == name) else {
+                let known: Vec<&str> = VIEWS.iter().map(|x| x.name()).collect();
+                bail!("unknown prover view `{name}` (known: {})", known.join(", "));
+            };
+            v.0 |= 1 << i;
         }
         Ok(v)
     }
 
     /// True when no view is asked for.
     pub fn none(&self) -> bool {
-        !self.witness && !self.rw_log
+        self.0 == 0
+    }
+
+    /// The views asked for, in [`VIEWS`] order.
+    pub fn iter(self) -> impl Iterator<Item = &'static dyn ProverView> {
+        VIEWS
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, v)| *v)
     }
 }
 
-/// True for a difference found by a prover view (`witness.…`, `stateless.…`, `rw_log.…`):
-/// no step localization applies to it.
-pub fn is_view_field(field: &str) -> bool {
-    ["witness.", "stateless.", "rw_log."]
-        .iter()
-        .any(|p| field.starts_with(p))
+impl fmt::Debug for Views {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set()
+            .entries(self.iter().map(|v| v.name()))
+            .finish()
+    }
 }
 
-fn divergence(left: &str, right: &str, differences: Vec<Difference>) -> Divergence {
+/// The help text of `--prover`: one line per view, from [`VIEWS`].
+pub fn help() -> String {
+    let mut s = String::from(
+        "Prover views to compare too, comma-separated (each costs extra executions; with \
+         --trace, each writes a file next to a backend's trace):",
+    );
+    for v in VIEWS {
+        s.push_str(&format!(
+            "\n  {}: {} (`.{}`)",
+            v.name(),
+            v.help(),
+            v.trace_extension()
+        ));
+    }
+    s
+}
+
+pub(crate) fn divergence(left: &str, right: &str, differences: Vec<Difference>) -> Divergence {
     Divergence {
         left: left.to_string(),
         right: right.to_string(),
@@ -66,9 +131,9 @@ fn divergence(left: &str, right: &str, differences: Vec<Difference>) -> Divergen
     }
 }
 
-/// Compares the asked-for views of every backend that produced an outcome in `run`, adding
-/// a divergence (and its pair of positions) for each view that differs. A backend that fails
-/// while observed for a view is left out of that view.
+/// Compares the asked-for views of every backend that produced an outcome in `run` and
+/// reports its steps, adding a divergence (and its pair of positions) for each view that
+/// differs.
 pub fn compare_views(
     backends: &mut [Box<dyn Backend>],
     case: &Case,
@@ -79,112 +144,38 @@ pub fn compare_views(
     if views.none() {
         return;
     }
-    let ok: Vec<usize> = (0..backends.len())
+    let observed: Vec<usize> = (0..backends.len())
         .filter(|&i| run.executions[i].result.is_ok() && backends[i].observes_steps())
         .collect();
-    let names: Vec<&'static str> = backends.iter().map(|b| b.name()).collect();
     let mut found = Vec::new();
-    if views.witness {
-        let mut witnesses: Vec<(usize, Outcome, Witness)> = Vec::new();
-        for &i in &ok {
-            let b = backends[i].as_mut();
-            let name = b.name();
-            let Ok((full, w)) = collect(b, case, profile) else {
-                continue;
-            };
-            if let Ok(missing) = check_stateless(b, case, profile, &full, &w)
-                && !missing.is_empty()
-            {
-                found.push((
-                    (i, i),
-                    divergence(name, &format!("{name}-stateless"), missing),
-                ));
-            }
-            witnesses.push((i, full, w));
-        }
-        if let Some(((r, rfull, reference), others)) = witnesses.split_first() {
-            for (i, full, w) in others {
-                let mut d = compare_witnesses(reference, w);
-                if d.is_empty() {
-                    continue;
-                }
-                // An entry only one backend read is superfluous if that backend reproduces
-                // its outcome from the entries both read; otherwise it needed it, and the two
-                // use the state differently although their outcomes agree.
-                let common = reference.intersection(w);
-                let mut needs = |k: usize, full: &Outcome| {
-                    check_stateless(backends[k].as_mut(), case, profile, full, &common)
-                        .map(|m| !m.is_empty())
-                        .unwrap_or(false)
-                };
-                let (left_needs, right_needs) = (needs(*r, rfull), needs(*i, full));
-                for x in &mut d {
-                    let needed = if x.field.starts_with("witness.left-only.") {
-                        left_needs
-                    } else {
-                        right_needs
-                    };
-                    let tag = if needed { "needed" } else { "superfluous" };
-                    x.field = x.field.replacen("-only.", &format!("-only-{tag}."), 1);
-                }
-                found.push(((*r, *i), divergence(names[*r], names[*i], d)));
-            }
-        }
-    }
-    if views.rw_log {
-        // The log is derived from the steps: where a pair's steps already part, the first
-        // differing step is the finding and the log's difference only follows from it.
-        let steps_part = |l: usize, r: usize| {
-            run.divergences.iter().zip(&run.pairs).any(|(d, &p)| {
-                p == (l, r)
-                    && (d.step.is_some() || d.differences.iter().any(|x| x.field == "steps"))
-            })
-        };
-        let mut log_of = |i: usize| {
-            let mut log = RwLog::default();
-            backends[i]
-                .execute_observed(case, profile, &mut log)
-                .ok()
-                .map(|_| log.ops)
-        };
-        // The reference is the first backend whose observed run succeeds; it runs only once a
-        // pair needs comparing, and a pair whose steps part is never executed for its log.
-        let mut reference: Option<(usize, Vec<RwOp>)> = None;
-        for (k, &i) in ok.iter().enumerate() {
-            let Some((r, ref_ops)) = &reference else {
-                if ok[k + 1..].iter().all(|&j| steps_part(i, j)) {
-                    break;
-                }
-                reference = log_of(i).map(|ops| (i, ops));
-                continue;
-            };
-            if steps_part(*r, i) {
-                continue;
-            }
-            let Some(ops) = log_of(i) else { continue };
-            if let Some((index, a, b)) = first_difference(ref_ops, &ops) {
-                let render = |o: &Option<RwOp>| {
-                    o.as_ref().map_or("(log ended)".to_string(), |o| {
-                        serde_json::to_string(o).unwrap_or_default()
-                    })
-                };
-                let target = a
-                    .as_ref()
-                    .or(b.as_ref())
-                    .map(|o| format!("{:?}", o.target).to_lowercase())
-                    .unwrap_or_default();
-                let d = Difference {
-                    field: format!("rw_log.{target}[{index}]"),
-                    left: render(&a),
-                    right: render(&b),
-                };
-                found.push(((*r, i), divergence(names[*r], names[i], vec![d])));
-            }
-        }
+    for view in views.iter() {
+        found.extend(view.compare(backends, case, profile, &observed, run));
     }
     for (pair, d) in found {
         run.pairs.push(pair);
         run.divergences.push(d);
         run.verdict = Verdict::Diverge;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn views_are_parsed_from_the_table() {
+        let both = Views::parse(" rw-log ,witness,").unwrap();
+        let names: Vec<&str> = both.iter().map(|v| v.name()).collect();
+        assert_eq!(names, ["witness", "rw-log"]);
+        assert_eq!(format!("{both:?}"), r#"{"witness", "rw-log"}"#);
+        assert!(Views::parse("").unwrap().none());
+        let one = Views::parse("rw-log").unwrap();
+        assert_eq!(one.iter().map(|v| v.name()).collect::<Vec<_>>(), ["rw-log"]);
+        let err = Views::parse("witness,proof").unwrap_err().to_string();
+        assert_eq!(err, "unknown prover view `proof` (known: witness, rw-log)");
+        let help = help();
+        for v in VIEWS {
+            assert!(help.contains(&format!("{}: {}", v.name(), v.help())));
+        }
     }
 }

@@ -113,7 +113,7 @@ mod tests {
             left: "revm".into(),
             right: "evm".into(),
             differences: vec![Difference {
-                field: "gas_used".into(),
+                field: evmdiff_core::Field::GasUsed,
                 left: "1".into(),
                 right: "2".into(),
             }],

@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use alloy_primitives::keccak256;
+use evmdiff_core::Field;
 use evmdiff_core::compare::Divergence;
 use serde::Serialize;
 
@@ -27,26 +28,10 @@ pub struct Signature {
     /// The first differing step's summary (`after CODECOPY: memory_size`), when localized.
     pub step: Option<String>,
     /// Without a step: the kinds of outcome field that differ (`status`, `gas_used`,
-    /// `state.balance`, ...), sorted.
+    /// `state.balance`, ..., see [`Field::kind`]), sorted.
     pub fields: Vec<String>,
     /// Without a step: `left->right` status when the status differs.
     pub status: Option<String>,
-}
-
-/// The kind of a difference's field: `state[0xab..].storage[0x1]` becomes `state.storage`,
-/// `witness.storage[0xab..][0x1]` becomes `witness.storage`, `stateless.state[0xab..].nonce`
-/// becomes `stateless.state.nonce`.
-fn field_kind(field: &str) -> String {
-    if let Some(rest) = field.strip_prefix("stateless.") {
-        return format!("stateless.{}", field_kind(rest));
-    }
-    match field.strip_prefix("state[") {
-        Some(rest) => match rest.split_once("].") {
-            Some((_, tail)) => format!("state.{}", tail.split('[').next().unwrap_or(tail)),
-            None => "state.account".to_string(),
-        },
-        None => field.split('[').next().unwrap_or(field).to_string(),
-    }
 }
 
 /// The signature of `d` under `profile`.
@@ -61,11 +46,11 @@ pub fn signature(d: &Divergence, profile: &str) -> Signature {
             status: None,
         };
     }
-    let fields: BTreeSet<String> = d.differences.iter().map(|x| field_kind(&x.field)).collect();
+    let fields: BTreeSet<String> = d.differences.iter().map(|x| x.field.kind()).collect();
     let status = d
         .differences
         .iter()
-        .find(|x| x.field == "status")
+        .find(|x| x.field == Field::Status)
         .map(|x| format!("{}->{}", x.left, x.right));
     Signature {
         backends,
@@ -115,7 +100,7 @@ mod tests {
             differences: fields
                 .iter()
                 .map(|(f, l, r)| Difference {
-                    field: f.to_string(),
+                    field: f.parse().unwrap(),
                     left: l.to_string(),
                     right: r.to_string(),
                 })
@@ -156,6 +141,25 @@ mod tests {
             signature(&a, "p").to_string(),
             "revm|evm p [status] status success->revert"
         );
-        assert_eq!(field_kind("state[0x01]"), "state.account");
+    }
+
+    /// The shipped allowlist names view divergences by these kinds: they must keep their text.
+    #[test]
+    fn view_fields_are_signed_by_their_kind() {
+        let a = "0x00000000000000000000000000000000000000Aa";
+        let d = div(&[
+            (
+                &format!("witness.right-only-superfluous.account[{a}]"),
+                "-",
+                "read",
+            ),
+            (&format!("stateless.state[{a}].storage[0x1]"), "1", "0"),
+            ("rw_log.callcontext[4]", "{}", "(log ended)"),
+        ]);
+        assert_eq!(
+            signature(&d, "p").to_string(),
+            "revm|evm p [rw_log.callcontext,stateless.state.storage,\
+             witness.right-only-superfluous.account]"
+        );
     }
 }
