@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use evmdiff_core::statetest::{TestFile, read_file};
 use evmdiff_core::{Case, Profile};
+use evmdiff_oracle::views::Views;
 
 /// Every `.json` file under `paths` (files as given, folders walked recursively), sorted
 /// within each folder so runs are deterministic.
@@ -57,4 +58,19 @@ pub fn profile_for(case: &Case, given: Option<&Profile>) -> Result<Profile> {
             .map_err(|e| anyhow::anyhow!("{}: recorded profile: {e}", case.name));
     }
     Ok(Profile::mainnet(case.fork))
+}
+
+/// The prover views a case runs with: those given on the command line; else those a finding
+/// records in `_info.evmdiff.prover` (so a view divergence replays as one); else none.
+pub fn views_for(case: &Case, given: Views) -> Result<Views> {
+    if !given.none() {
+        return Ok(given);
+    }
+    let recorded = case
+        .meta
+        .as_ref()
+        .and_then(|m| m.get("prover"))
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
+    Views::parse(recorded).map_err(|e| anyhow::anyhow!("{}: recorded prover views: {e}", case.name))
 }

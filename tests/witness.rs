@@ -84,3 +84,59 @@ fn a_missing_witness_entry_is_caught() {
             .all(|d| matches!(d.field, Field::Stateless(_)))
     );
 }
+
+/// A witness divergence found by `fuzz --prover witness` is minimized with the views in the
+/// predicate (the minimized case is smaller than the original and still diverges on the
+/// witness), and both files replay as a witness divergence with a plain `evmdiff run`.
+#[test]
+fn a_view_divergence_is_minimized_and_replays_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_evmdiff"))
+        .args([
+            "fuzz",
+            "-b",
+            "revm,evm",
+            "--prover",
+            "witness",
+            "--no-known",
+            "--seed",
+            "42",
+            "--runs",
+            "400",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut checked = 0;
+    for entry in std::fs::read_dir(out.join("minimized")).unwrap() {
+        let path = entry.unwrap().path();
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let info = &v.as_object().unwrap().values().next().unwrap()["_info"]["evmdiff"];
+        let fields = info["divergences"].to_string();
+        if !fields.contains("witness.") {
+            continue;
+        }
+        let (before, after) = (
+            info["minimized"]["instructions_before"].as_u64().unwrap(),
+            info["minimized"]["instructions_after"].as_u64().unwrap(),
+        );
+        assert!(after < before, "{}: {before} -> {after}", path.display());
+        assert_eq!(info["prover"], "witness");
+        let original = out.join(path.file_name().unwrap());
+        for f in [&path, &original] {
+            let o = std::process::Command::new(env!("CARGO_BIN_EXE_evmdiff"))
+                .args(["run", "-b", "revm,evm", f.to_str().unwrap()])
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&o.stdout);
+            assert_eq!(o.status.code(), Some(1), "{}: {stdout}", f.display());
+            assert!(stdout.contains("witness."), "{}: {stdout}", f.display());
+        }
+        checked += 1;
+    }
+    assert!(checked > 0, "no witness divergence in 400 cases of seed 42");
+}

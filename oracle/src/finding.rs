@@ -34,6 +34,9 @@ pub struct Provenance {
     pub input: Option<String>,
     /// `name version` of each backend.
     pub backends: Vec<String>,
+    /// The prover views the case was run with (`witness,rw-log`; empty for none), which a
+    /// replay uses again so that a view divergence replays as one.
+    pub prover: String,
 }
 
 impl Provenance {
@@ -47,6 +50,7 @@ impl Provenance {
             index: origin.map(|o| o.index),
             input: origin.map(|o| input_hex(o.input)),
             backends,
+            prover: String::new(),
         }
     }
 }
@@ -83,7 +87,7 @@ impl Finding<'_> {
     /// The `_info.evmdiff` metadata of this finding.
     pub fn meta(&self) -> Value {
         let prov = &self.provenance;
-        json!({
+        let mut meta = json!({
             "profile": prov.profile,
             "profile_toml": prov.profile_toml,
             "seed": prov.seed,
@@ -95,7 +99,11 @@ impl Finding<'_> {
             "divergences": self.divergences,
             "reference_side": self.reference_side,
             "detail": self.detail,
-        })
+        });
+        if !prov.prover.is_empty() {
+            meta["prover"] = json!(prov.prover);
+        }
+        meta
     }
 
     /// Writes the finding as `DIR/<kind>-<id>.json` and returns its path. The post expectation

@@ -43,7 +43,8 @@ impl Oracle {
         let profile = &self.profile.name;
         let reference = expectation_source(run);
         let reference_side = run.reference.as_ref().map(|r| r.to_string());
-        let provenance = Provenance::new(&self.profile, backend_names(run), origin);
+        let mut provenance = Provenance::new(&self.profile, backend_names(run), origin);
+        provenance.prover = self.views.render();
         let finding = |identity, divergences, detail| Finding {
             identity,
             case,

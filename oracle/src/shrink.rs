@@ -57,6 +57,9 @@ pub fn write_minimized(
         obj.insert("profile".into(), json!(profile.name));
         obj.insert("profile_toml".into(), json!(profile.to_toml()));
         obj.insert("backends".into(), json!(backend_names(&run)));
+        if !oracle.views.none() {
+            obj.insert("prover".into(), json!(oracle.views.render()));
+        }
         obj.insert("signature_id".into(), json!(id));
         obj.insert("divergences".into(), json!(run.divergences));
         obj.insert(

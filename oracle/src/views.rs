@@ -87,6 +87,11 @@ impl Views {
         self.0 == 0
     }
 
+    /// The names, comma-separated (what [`Views::parse`] reads back; empty for none).
+    pub fn render(self) -> String {
+        self.iter().map(|v| v.name()).collect::<Vec<_>>().join(",")
+    }
+
     /// The views asked for, in [`VIEWS`] order.
     pub fn iter(self) -> impl Iterator<Item = &'static dyn ProverView> {
         VIEWS

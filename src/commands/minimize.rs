@@ -52,7 +52,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     };
     let profile = inputs::profile_for(case, given.as_ref())?;
     let mut oracle = Oracle::new(profile.clone());
-    oracle.views = args.prover.views()?;
+    oracle.views = inputs::views_for(case, args.prover.views()?)?;
     let run = oracle.run(&mut backends, case, None);
     let ids: Vec<String> = run
         .divergences

@@ -30,10 +30,9 @@ impl JobsOpt {
 /// `--prover`: prover views compared on top of outcomes and steps.
 #[derive(Debug, Clone, Args)]
 pub struct ProverOpt {
-    /// Prover views to compare too, comma-separated: `witness` (each backend's execution
-    /// witness must suffice for its own stateless re-execution, and the backends' must match)
-    /// and `rw-log` (the ordered read/write operations). Each costs extra executions.
-    #[arg(long, default_value = "", value_name = "VIEWS")]
+    /// Prover views to compare too, comma-separated (`witness`, `rw-log`; see --help). A
+    /// finding made with views replays with them unless others are given.
+    #[arg(long, default_value = "", value_name = "VIEWS", long_help = crate::views::help())]
     pub prover: String,
 }
 

@@ -75,7 +75,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         for case in &loaded.cases {
             let profile = inputs::profile_for(case, given.as_ref())?;
             let mut oracle = Oracle::new(profile.clone());
-            oracle.views = views;
+            oracle.views = inputs::views_for(case, views)?;
             let run = oracle.run(&mut backends, case, None);
             ran += 1;
             // A backend that failed internally is as much a problem as a divergence.
@@ -91,7 +91,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 OutputFormat::Json => println!("{}", report::json(case, &profile, &run)),
             }
             if let Some(dir) = &args.trace {
-                for path in write_traces(dir, &file, &mut backends, case, &profile, views)? {
+                for path in write_traces(dir, &file, &mut backends, case, &profile, oracle.views)? {
                     eprintln!("trace: {}", path.display());
                 }
             }
