@@ -12,8 +12,8 @@ use std::process::Command;
 
 use arbitrary::Unstructured;
 use evmdiff::coverage::{Coverage, Options, measure};
-use evmdiff_core::observe::Recorder;
 use evmdiff_core::profile::builtin_names;
+use evmdiff_core::trace::Recorder;
 use evmdiff_core::{BackendError, Profile};
 use evmdiff_generator::input_bytes;
 

@@ -137,7 +137,7 @@ fn lockstep_stops_both_backends_at_the_first_difference() {
         evmdiff_adapters::backend("revm").unwrap(),
         Arc::new(AtomicUsize::new(0)),
     );
-    let mut rec = evmdiff_core::observe::Recorder::default();
+    let mut rec = evmdiff_core::trace::Recorder::default();
     all.execute_observed(&case, &profile, &mut rec).unwrap();
     assert!(rec.steps.len() > 100_000, "{}", rec.steps.len());
 }

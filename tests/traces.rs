@@ -169,7 +169,7 @@ fn refund_in_steps_is_the_transactions() {
     );
     let profile = evmdiff_core::Profile::load("mainnet-cancun").unwrap();
     let mut revm = evmdiff_adapters::backend("revm").unwrap();
-    let mut rec = evmdiff_core::observe::Recorder::default();
+    let mut rec = evmdiff_core::trace::Recorder::default();
     revm.execute_observed(&case, &profile, &mut rec).unwrap();
     let first_in_callee = rec.steps.iter().find(|s| s.depth == 2).unwrap();
     assert_eq!(first_in_callee.refund, Some(4800));

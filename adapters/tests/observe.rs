@@ -11,8 +11,9 @@ use evmdiff_adapters::evm_backend::EvmBackend;
 use evmdiff_adapters::revm_backend::RevmBackend;
 use evmdiff_core::case::{BlockEnv, Transaction};
 use evmdiff_core::expect::skip_reason;
-use evmdiff_core::observe::{Flow, Observer, Recorder, Step};
+use evmdiff_core::observe::{Flow, Observer, Step};
 use evmdiff_core::statetest::{self, json_files};
+use evmdiff_core::trace::Recorder;
 use evmdiff_core::{Account, Backend, Case, Fork, Profile, State, Status};
 
 const FIXTURES: &str = concat!(

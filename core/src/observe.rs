@@ -4,7 +4,7 @@
 //! An [`Observer`] is handed to [`Backend::execute_observed`](crate::Backend::execute_observed);
 //! the plain [`Backend::execute`](crate::Backend::execute) never sees one and pays nothing for
 //! this module. Coverage counting needs only the opcode of each step; localizing a divergence
-//! ([`crate::lockstep`]) and writing EIP-3155 traces ([`crate::trace`]) need the machine state
+//! ([`crate::lockstep`]) and writing EIP-3155 traces ([`crate::eip3155`]) need the machine state
 //! too, which an observer asks for with [`Observer::wants_state`] so that counting stays cheap.
 //!
 //! A step is reported in two halves: [`Observer::step`] before the instruction (what it sees)
@@ -158,46 +158,3 @@ pub trait Observer {
 
 /// An observer that ignores everything (what `execute` amounts to).
 impl Observer for () {}
-
-/// An observer that keeps everything, in order: for tests and small traces. Steps carry their
-/// stack, memory and return data only if made with [`Recorder::with_state`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Recorder {
-    /// Every step, in execution order.
-    pub steps: Vec<crate::trace::TraceStep>,
-    /// Every precompile call, in execution order.
-    pub precompiles: Vec<Address>,
-    /// Whether steps are recorded with their machine state.
-    pub state: bool,
-}
-
-impl Recorder {
-    /// A recorder that asks for each step's machine state.
-    pub fn with_state() -> Recorder {
-        Recorder {
-            state: true,
-            ..Recorder::default()
-        }
-    }
-}
-
-impl Observer for Recorder {
-    fn wants_state(&self) -> bool {
-        self.state
-    }
-
-    fn step(&mut self, step: &Step<'_>) -> Flow {
-        self.steps.push(crate::trace::TraceStep::from(step));
-        Flow::Continue(())
-    }
-
-    fn step_end(&mut self, gas_cost: GasCost) {
-        if let Some(last) = self.steps.last_mut() {
-            last.gas_cost = gas_cost;
-        }
-    }
-
-    fn precompile(&mut self, address: Address) {
-        self.precompiles.push(address);
-    }
-}

@@ -7,11 +7,11 @@
 use std::hash::{BuildHasher, Hasher};
 use std::sync::LazyLock;
 
-use alloy_primitives::U256;
+use alloy_primitives::{Address, U256};
 use foldhash::fast::FixedState;
 use serde::Serialize;
 
-use crate::observe::{GasCost, Step};
+use crate::observe::{Flow, GasCost, Observer, Step};
 use crate::opcode::{Opcode, writes_memory};
 
 /// One recorded instruction, with the machine state before it.
@@ -158,5 +158,48 @@ impl TraceStep {
             "return_data",
         );
         out
+    }
+}
+
+/// An observer that keeps everything, in order: for tests and small traces. Steps carry their
+/// stack, memory and return data only if made with [`Recorder::with_state`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recorder {
+    /// Every step, in execution order.
+    pub steps: Vec<TraceStep>,
+    /// Every precompile call, in execution order.
+    pub precompiles: Vec<Address>,
+    /// Whether steps are recorded with their machine state.
+    pub state: bool,
+}
+
+impl Recorder {
+    /// A recorder that asks for each step's machine state.
+    pub fn with_state() -> Recorder {
+        Recorder {
+            state: true,
+            ..Recorder::default()
+        }
+    }
+}
+
+impl Observer for Recorder {
+    fn wants_state(&self) -> bool {
+        self.state
+    }
+
+    fn step(&mut self, step: &Step<'_>) -> Flow {
+        self.steps.push(TraceStep::from(step));
+        Flow::Continue(())
+    }
+
+    fn step_end(&mut self, gas_cost: GasCost) {
+        if let Some(last) = self.steps.last_mut() {
+            last.gas_cost = gas_cost;
+        }
+    }
+
+    fn precompile(&mut self, address: Address) {
+        self.precompiles.push(address);
     }
 }
