@@ -175,3 +175,44 @@ fn a_missing_runtime_says_how_to_install_it() {
     let e = k.check_installed().unwrap_err();
     assert!(e.contains("scripts/setup-external.sh eels"), "{e}");
 }
+
+/// In a campaign, a worker over its timeout makes each such case one `hang` finding (not also
+/// a crash and a slow one) whose detail carries what the worker last wrote on stderr.
+#[test]
+fn a_timed_out_case_is_one_hang_finding_with_the_workers_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_evmdiff"))
+        .env("EVMDIFF_WORKER_TIMEOUT", "0.2")
+        .args([
+            "fuzz",
+            "-b",
+            "revm,eels",
+            "--runs",
+            "6",
+            "--seed",
+            "5",
+            "--case-budget",
+            "1s",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "campaign.json")
+        .collect();
+    assert!(
+        names.iter().all(|n| n.starts_with("hang-")) && !names.is_empty(),
+        "{names:?}"
+    );
+    let text = std::fs::read_to_string(out.join(&names[0])).unwrap();
+    assert!(text.contains("no answer within"), "{text}");
+    assert!(
+        text.contains("KeyboardInterrupt"),
+        "no stderr in the finding: {text}"
+    );
+}
