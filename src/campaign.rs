@@ -51,7 +51,7 @@ pub struct Config {
 }
 
 /// Makes a worker's backend instances from a `--backends` list.
-pub type Instantiate = fn(&str) -> Result<Vec<Box<dyn evmdiff_core::Backend>>>;
+pub type Instantiate = fn(&str) -> evmdiff_oracle::Result<Vec<Box<dyn evmdiff_core::Backend>>>;
 
 /// One case in this many is also run observed on the first backend, to report which of the
 /// profile's opcodes the campaign executes while it runs (about 3% of the first backend's
@@ -297,7 +297,7 @@ mod tests {
     }
 
     /// The backends of `list`, the last one hooked.
-    fn hook_last(list: &str, before: fn()) -> Result<Vec<Box<dyn Backend>>> {
+    fn hook_last(list: &str, before: fn()) -> evmdiff_oracle::Result<Vec<Box<dyn Backend>>> {
         let mut backends = crate::backends::instantiate(list)?;
         let last = backends.pop().expect("two backends");
         backends.push(Box::new(Hooked(last, before)));
@@ -313,11 +313,11 @@ mod tests {
         }
     }
 
-    fn with_a_stalling_backend(list: &str) -> Result<Vec<Box<dyn Backend>>> {
+    fn with_a_stalling_backend(list: &str) -> evmdiff_oracle::Result<Vec<Box<dyn Backend>>> {
         hook_last(list, stall_once)
     }
 
-    fn with_a_slow_backend(list: &str) -> Result<Vec<Box<dyn Backend>>> {
+    fn with_a_slow_backend(list: &str) -> evmdiff_oracle::Result<Vec<Box<dyn Backend>>> {
         hook_last(list, || std::thread::sleep(Duration::from_secs(3)))
     }
 

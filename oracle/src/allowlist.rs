@@ -17,7 +17,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use crate::error::{OracleError, Result};
 use evmdiff_triage::Signature;
 use serde::Deserialize;
 
@@ -46,8 +46,7 @@ pub struct Allowlist {
 impl Allowlist {
     /// Reads an allowlist file; errors name the file and line.
     pub fn load(path: &Path) -> Result<Allowlist> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("{}: cannot read", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(OracleError::io(path, "cannot read"))?;
         Allowlist::parse(&text, &path.display().to_string())
     }
 
@@ -57,11 +56,14 @@ impl Allowlist {
             let line = e
                 .span()
                 .map_or(0, |s| text[..s.start].matches('\n').count() + 1);
-            anyhow::anyhow!("{origin}:{line}: {}", e.message().trim())
+            OracleError::input(format!("{origin}:{line}: {}", e.message().trim()))
         })?;
         for a in &list.allow {
             if a.reason.trim().is_empty() {
-                bail!("{origin}: signature {} has an empty reason", a.signature);
+                return Err(OracleError::input(format!(
+                    "{origin}: signature {} has an empty reason",
+                    a.signature
+                )));
             }
         }
         Ok(list)

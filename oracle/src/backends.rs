@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::RwLock;
 
-use anyhow::{Result, anyhow, bail};
+use crate::error::{OracleError, Result};
 use evmdiff_adapters::Registry;
 use evmdiff_adapters::worker::BackendsFile;
 use evmdiff_core::{Backend, Profile};
@@ -23,7 +23,7 @@ pub fn install(registry: Registry) {
 /// Loads a backends file into the registry in use: its runners become backend names for
 /// every later `--backends`.
 pub fn load_runners(path: &Path) -> Result<()> {
-    let file = BackendsFile::load(path)?;
+    let file = BackendsFile::load(path).map_err(|e| OracleError::input(e.to_string()))?;
     install(registry().with_runners(file));
     Ok(())
 }
@@ -47,13 +47,13 @@ pub fn default_list() -> String {
 pub fn instantiate(list: &str) -> Result<Vec<Box<dyn Backend>>> {
     let mut out = Vec::new();
     for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        out.push(registry().make(name).map_err(|e| anyhow!(e))?);
+        out.push(registry().make(name).map_err(OracleError::Input)?);
     }
     if out.is_empty() {
-        bail!(
+        return Err(OracleError::input(format!(
             "no backend given (available: {})",
             registry().names().join(", ")
-        );
+        )));
     }
     Ok(out)
 }
@@ -89,18 +89,24 @@ impl Sampling {
         let names: Vec<&str> = backends.split(',').map(str::trim).collect();
         let mut rates = BTreeMap::new();
         for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let (name, rate) = item
-                .split_once('=')
-                .ok_or_else(|| anyhow!("--sample: `{item}` is not NAME=RATE (e.g. eels=0.05)"))?;
+            let (name, rate) = item.split_once('=').ok_or_else(|| {
+                OracleError::input(format!(
+                    "--sample: `{item}` is not NAME=RATE (e.g. eels=0.05)"
+                ))
+            })?;
             let rate: f64 = rate
                 .parse()
                 .ok()
                 .filter(|r| (0.0..=1.0).contains(r) && *r > 0.0)
                 .ok_or_else(|| {
-                    anyhow!("--sample: rate of `{name}` must be in (0, 1], got `{rate}`")
+                    OracleError::input(format!(
+                        "--sample: rate of `{name}` must be in (0, 1], got `{rate}`"
+                    ))
                 })?;
             if !names.contains(&name) {
-                bail!("--sample: `{name}` is not one of --backends ({backends})");
+                return Err(OracleError::input(format!(
+                    "--sample: `{name}` is not one of --backends ({backends})"
+                )));
             }
             rates.insert(name.to_string(), rate);
         }

@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::error::Result;
 use alloy_primitives::hex;
-use anyhow::Result;
 use evmdiff_core::case::Expectation;
 use evmdiff_core::compare::Divergence;
 use evmdiff_core::statetest::write_case;

@@ -9,6 +9,7 @@
 
 pub mod allowlist;
 pub mod backends;
+pub mod error;
 pub mod execute;
 pub mod finding;
 pub mod judge;
@@ -17,5 +18,6 @@ pub mod shrink;
 pub mod views;
 pub mod write;
 
+pub use error::{OracleError, Result};
 pub use judge::Judgement;
 pub use oracle::{Oracle, Origin};

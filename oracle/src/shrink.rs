@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use crate::error::Result;
 use evmdiff_core::case::Expectation;
 use evmdiff_core::statetest::write_case;
 use evmdiff_core::{Backend, Case, Status};

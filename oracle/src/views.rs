@@ -15,7 +15,7 @@ mod witness;
 
 use std::fmt;
 
-use anyhow::{Result, bail};
+use crate::error::{OracleError, Result};
 use evmdiff_core::compare::{Difference, Divergence};
 use evmdiff_core::{Backend, Case, Profile};
 
@@ -75,7 +75,10 @@ impl Views {
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             let Some(i) = VIEWS.iter().position(|x| x.name() == name) else {
                 let known: Vec<&str> = VIEWS.iter().map(|x| x.name()).collect();
-                bail!("unknown prover view `{name}` (known: {})", known.join(", "));
+                return Err(OracleError::input(format!(
+                    "unknown prover view `{name}` (known: {})",
+                    known.join(", ")
+                )));
             };
             v.0 |= 1 << i;
         }

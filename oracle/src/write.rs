@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use crate::error::{OracleError, Result};
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -11,14 +11,13 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("{}: cannot create folder", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(OracleError::io(dir, "cannot create folder"))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
+        .map_err(OracleError::io(dir, "cannot create a temporary file"))?;
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
-        .with_context(|| format!("{}: write failed", path.display()))?;
+        .map_err(OracleError::io(path, "write failed"))?;
     tmp.persist(path)
-        .with_context(|| format!("{}: cannot rename into place", path.display()))?;
+        .map_err(|e| OracleError::io(path, "cannot rename into place")(e.error))?;
     Ok(())
 }

@@ -62,7 +62,10 @@ pub fn read(out: &Path) -> Result<Option<Checkpoint>> {
 
 /// Writes `cp` into `out` atomically.
 pub fn write(out: &Path, cp: &Checkpoint) -> Result<()> {
-    atomic_write(&path(out), serde_json::to_string_pretty(cp)?.as_bytes())
+    Ok(atomic_write(
+        &path(out),
+        serde_json::to_string_pretty(cp)?.as_bytes(),
+    )?)
 }
 
 /// Findings already in `out` (files `<kind>-<id>.json`), with the seed and case index each

@@ -39,7 +39,7 @@ pub struct ProverOpt {
 impl ProverOpt {
     /// The parsed selection.
     pub fn views(&self) -> anyhow::Result<crate::views::Views> {
-        crate::views::Views::parse(&self.prover)
+        Ok(crate::views::Views::parse(&self.prover)?)
     }
 }
 

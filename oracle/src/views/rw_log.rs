@@ -2,7 +2,7 @@
 //! pairs whose steps agree only: the log is derived from the steps, so where they part the
 //! step is the finding. It costs one extra observed execution per backend compared.
 
-use anyhow::Result;
+use crate::error::Result;
 use evmdiff_core::compare::{Difference, Divergence};
 use evmdiff_core::rw_log::{RwLog, RwOp, first_difference};
 use evmdiff_core::{Backend, Case, Field, Profile};

@@ -7,7 +7,7 @@
 //! It costs two extra observed executions per backend (the witness and its stateless
 //! re-execution), and two more per pair whose witnesses differ.
 
-use anyhow::Result;
+use crate::error::Result;
 use evmdiff_core::compare::Divergence;
 use evmdiff_core::field::{Side, WitnessClass};
 use evmdiff_core::witness::{Witness, check_stateless, collect, compare_witnesses};
