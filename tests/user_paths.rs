@@ -47,7 +47,12 @@ fn a_closed_pipe_ends_the_output_quietly() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_evmdiff"))
         // About 140 KB of tables: more than a pipe holds, so the writer always meets the
         // closed end, however fast it runs.
-        .args(["run", "-b", "revm", fixtures("stRevertTest").to_str().unwrap()])
+        .args([
+            "run",
+            "-b",
+            "revm",
+            fixtures("stRevertTest").to_str().unwrap(),
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
