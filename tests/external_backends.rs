@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use evmdiff::execute::{Verdict, run_case};
-use evmdiff_adapters::worker::{BackendsFile, JsonWorker, Known, ProcessSpec};
+use evmdiff_adapters::worker::{BackendsFile, Declared, JsonWorker, ProcessSpec};
 use evmdiff_adapters::{any_backend, backend};
 use evmdiff_core::expect::Check;
 use evmdiff_core::statetest::{json_files, read_file};
@@ -27,7 +27,8 @@ fn fixtures(rel: &str) -> PathBuf {
 /// at most a tenth of the cases may exceed it.
 fn agrees_with_revm_under(name: &str, profile: &str, cases: u64) {
     let profile = Profile::load(profile).expect("built-in profile");
-    let known = Known::find(name).expect("shipped worker");
+    let shipped = BackendsFile::shipped();
+    let known = shipped.find_worker(name).expect("shipped worker");
     known.check_installed().unwrap_or_else(|e| panic!("{e}"));
     let mut spec = known.spec();
     spec.timeout = Duration::from_secs(10);
@@ -111,7 +112,8 @@ fn the_statetest_runner_agrees_with_revm_on_fixtures() {
 /// The worker script of `eels` with a timeout too short for a 7 million gas loop.
 #[test]
 fn a_worker_over_its_timeout_is_killed_restarted_and_the_case_fails() {
-    let known = Known::find("eels").unwrap();
+    let shipped = BackendsFile::shipped();
+    let known = shipped.find_worker("eels").unwrap();
     known.check_installed().unwrap_or_else(|e| panic!("{e}"));
     let mut spec = known.spec();
     spec.timeout = Duration::from_secs(5);
@@ -156,7 +158,15 @@ fn a_worker_that_dies_is_a_failure_carrying_its_stderr() {
         cwd: None,
         timeout: Duration::from_secs(20),
     };
-    let mut worker = JsonWorker::new("dying", "0", evmdiff_core::Fork::ALL.to_vec(), spec);
+    let mut worker = JsonWorker::new(
+        "dying",
+        "0",
+        Declared {
+            forks: evmdiff_core::Fork::ALL.to_vec(),
+            native: Vec::new(),
+        },
+        spec,
+    );
     let case = read_file(&fixtures("stExample/add11.json")).unwrap().cases[0].clone();
     let e = worker
         .execute(&case, &Profile::mainnet(case.fork))
@@ -170,8 +180,8 @@ fn a_worker_that_dies_is_a_failure_carrying_its_stderr() {
 
 #[test]
 fn a_missing_runtime_says_how_to_install_it() {
-    let mut k = *Known::find("eels").unwrap();
-    k.installed = ".external/not-installed/bin/python";
+    let mut k = BackendsFile::shipped().find_worker("eels").unwrap().clone();
+    k.requires = Some(".external/not-installed/bin/python".into());
     let e = k.check_installed().unwrap_err();
     assert!(e.contains("scripts/setup-external.sh eels"), "{e}");
 }
@@ -214,5 +224,169 @@ fn a_timed_out_case_is_one_hang_finding_with_the_workers_stderr() {
     assert!(
         text.contains("KeyboardInterrupt"),
         "no stderr in the finding: {text}"
+    );
+}
+
+/// A made-up rollup: Cancun with PREVRANDAO 0, SELFDESTRUCT invalid and ripemd160 halting.
+const MY_ROLLUP: &str = "name = \"myrollup\"\nbase_fork = \"Cancun\"\n[opcodes]\nPREVRANDAO = { behaviour = \"constant\", value = 0 }\nSELFDESTRUCT = \"invalid\"\n[precompiles]\nripemd160 = \"halt\"\n";
+
+/// A folder with `myrollup.toml` and a backends file declaring the execution spec twice as a
+/// user's own worker: `my-spec` applies profiles from the protocol, `my-native` claims to
+/// implement `myrollup` itself (it does not: it runs plain Cancun) — a planted divergence.
+fn user_backends() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("myrollup.toml"), MY_ROLLUP).unwrap();
+    let home = evmdiff_adapters::worker::home();
+    let python = home.join(".external/eels/bin/python");
+    let script = home.join("adapters/workers/eels_worker.py");
+    let worker = |name: &str, extra: &str| {
+        format!(
+            "[[worker]]\nname = \"{name}\"\ncommand = [\"{}\", \"{}\"]\nenv = {{ PYTHONUNBUFFERED = \"1\" }}\nforks = [\"Cancun\", \"Prague\"]\n{extra}\n",
+            python.display(),
+            script.display()
+        )
+    };
+    let file = format!(
+        "{}{}[[runner]]\nname = \"my-statetest\"\ncommand = [\"{}\", \"statetest\", \"--json\", \"--nomemory\", \"--noreturndata\"]\nbatch = true\nprofiles = [\"myrollup.toml\"]\n",
+        worker("my-spec", ""),
+        worker("my-native", "profiles = [\"myrollup.toml\"]"),
+        home.join(".external/eels/bin/ethereum-spec-evm").display()
+    );
+    std::fs::write(dir.path().join("backends.toml"), file).unwrap();
+    dir
+}
+
+/// Cases `backend` produced an outcome for, from a campaign's summary line
+/// `cases with an outcome, per backend: evm 2000, revm 2000`.
+fn outcomes_of(stdout: &str, backend: &str) -> u64 {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("cases with an outcome, per backend: "))
+        .into_iter()
+        .flat_map(|list| list.split(", "))
+        .filter_map(|entry| entry.rsplit_once(' '))
+        .find(|(name, _)| *name == backend)
+        .and_then(|(_, n)| n.parse().ok())
+        .unwrap_or(0)
+}
+
+fn evmdiff_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_evmdiff"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_users_own_worker_runs_under_a_users_profile_and_agrees_with_revm() {
+    let dir = user_backends();
+    let o = evmdiff_in(
+        dir.path(),
+        &[
+            "--backends-file",
+            "backends.toml",
+            "fuzz",
+            "-b",
+            "revm,my-spec",
+            "--profile",
+            "myrollup.toml",
+            "--runs",
+            "150",
+            "--seed",
+            "3",
+            "--out",
+            "out",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The execution spec may take longer than its timeout on a heavy case (a hang finding):
+    // every other case has an outcome, and none diverges.
+    assert!(outcomes_of(&stdout, "my-spec") >= 145, "{stdout}");
+    assert!(stdout.contains(" 0 divergent"), "{stdout}");
+}
+
+#[test]
+fn a_backend_native_for_a_profile_it_does_not_implement_is_caught() {
+    let dir = user_backends();
+    let o = evmdiff_in(
+        dir.path(),
+        &[
+            "--backends-file",
+            "backends.toml",
+            "fuzz",
+            "-b",
+            "revm,my-native",
+            "--profile",
+            "myrollup.toml",
+            "--runs",
+            "40",
+            "--seed",
+            "3",
+            "--out",
+            "out",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // It runs (declared native, so it does not sit out), gets the case with no rules, and
+    // parts from revm, which applies them.
+    assert!(outcomes_of(&stdout, "my-native") >= 35, "{stdout}");
+    assert!(!stdout.contains(" 0 divergent"), "{stdout}");
+    assert!(stdout.contains("revm|my-native myrollup"), "{stdout}");
+}
+
+#[test]
+fn a_runner_runs_the_profiles_it_declares_and_sits_out_the_others() {
+    let dir = user_backends();
+    // Declared native for myrollup (which the spec's runner does not implement): it runs,
+    // and it parts from revm.
+    let o = evmdiff_in(
+        dir.path(),
+        &[
+            "--backends-file",
+            "backends.toml",
+            "fuzz",
+            "-b",
+            "revm,my-statetest",
+            "--profile",
+            "myrollup.toml",
+            "--runs",
+            "20",
+            "--seed",
+            "3",
+            "--out",
+            "out",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout.contains("my-statetest "), "{stdout}");
+    assert!(!stdout.contains(" 0 divergent"), "{stdout}");
+    // Not declared for scroll, and it cannot apply rules: it sits out, said first.
+    let o = evmdiff_in(
+        dir.path(),
+        &[
+            "--backends-file",
+            "backends.toml",
+            "fuzz",
+            "-b",
+            "revm,levm,my-statetest",
+            "--profile",
+            "scroll",
+            "--runs",
+            "10",
+            "--out",
+            "out2",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("my-statetest sits out")),
+        "{stderr}"
     );
 }

@@ -132,6 +132,7 @@ impl Backend for EvmBackend {
             reads: true,
             in_process: true,
             rules: Capabilities::all_rules,
+            native: Vec::new(),
         }
     }
 

@@ -68,6 +68,7 @@ impl Backend for LevmBackend {
             reads: false,
             in_process: true,
             rules: |p| Rules::of(p).err().map(|e| e.to_string()),
+            native: Vec::new(),
         }
     }
 

@@ -1,12 +1,13 @@
 //! The backend registry: one table from which the backend names, their constructors, the
 //! default set, `--help` and the conformance suite all derive. In-process backends are rows
-//! of [`IN_PROCESS`]; the shipped external workers are rows of [`KNOWN`]; state-test runners
-//! come from a backends file. A team's own Rust EVM (a revm fork, a zkVM's executor) is one
+//! of [`IN_PROCESS`]; external ones — workers speaking the JSON-lines protocol and state-test
+//! runners — are entries of backends files: the one evmdiff ships
+//! ([`BackendsFile::shipped`]: `eels`, `ethereumjs`, `pyevm`) and a user's own. A team's own Rust EVM (a revm fork, a zkVM's executor) is one
 //! more [`Entry`], added from its own crate with [`Registry::with`] — no fork of evmdiff.
 
 use evmdiff_core::Backend;
 
-use crate::worker::{BackendsFile, KNOWN, Known, StateTestRunner};
+use crate::worker::{BackendsFile, StateTestRunner, WorkerConfig};
 use crate::{evm_backend, levm_backend, revm_backend};
 
 /// One in-process backend.
@@ -57,7 +58,10 @@ pub const IN_PROCESS: &[Entry] = &[
 #[derive(Debug, Clone)]
 pub struct Registry {
     entries: Vec<Entry>,
-    runners: BackendsFile,
+    /// A user's backends file (`--backends-file`): looked up before the shipped one.
+    user: BackendsFile,
+    /// The backends file evmdiff ships.
+    shipped: BackendsFile,
 }
 
 impl Default for Registry {
@@ -71,7 +75,8 @@ impl Registry {
     pub fn builtin() -> Registry {
         Registry {
             entries: IN_PROCESS.to_vec(),
-            runners: BackendsFile::default(),
+            user: BackendsFile::default(),
+            shipped: BackendsFile::shipped(),
         }
     }
 
@@ -83,10 +88,18 @@ impl Registry {
         self
     }
 
-    /// This registry with the runners of a backends file.
-    pub fn with_runners(mut self, runners: BackendsFile) -> Registry {
-        self.runners = runners;
+    /// This registry with the runners and workers of a user's backends file (a name there
+    /// takes precedence over a shipped worker of the same name).
+    pub fn with_runners(mut self, file: BackendsFile) -> Registry {
+        self.user = file;
         self
+    }
+
+    /// The worker called `name`: the user's, else a shipped one.
+    pub fn worker(&self, name: &str) -> Option<&WorkerConfig> {
+        self.user
+            .find_worker(name)
+            .or_else(|| self.shipped.find_worker(name))
     }
 
     /// The in-process entries.
@@ -110,12 +123,12 @@ impl Registry {
         if let Some(e) = self.entries.iter().find(|e| e.name == name) {
             return Ok((e.make)());
         }
-        if let Some(r) = self.runners.find(name) {
+        if let Some(r) = self.user.find(name) {
             return StateTestRunner::new(r).map(|b| Box::new(b) as Box<dyn Backend>);
         }
-        if let Some(k) = Known::find(name) {
-            k.check_installed()?;
-            return Ok(Box::new(k.backend()));
+        if let Some(w) = self.worker(name) {
+            w.check_installed()?;
+            return Ok(Box::new(w.backend()));
         }
         Err(format!(
             "unknown backend `{name}` (available: {})",
@@ -123,21 +136,24 @@ impl Registry {
         ))
     }
 
-    /// Every backend name: in-process, external workers, then the runners.
+    /// Every backend name: in-process, the shipped workers, then the user's backends.
     pub fn names(&self) -> Vec<String> {
-        self.entries
-            .iter()
-            .map(|e| e.name.to_string())
-            .chain(KNOWN.iter().map(|k| k.name.to_string()))
-            .chain(self.runners.runner.iter().map(|r| r.name.clone()))
-            .collect()
+        let mut names: Vec<String> = self.entries.iter().map(|e| e.name.to_string()).collect();
+        for n in self.shipped.names().chain(self.user.names()) {
+            if !names.iter().any(|x| x == n) {
+                names.push(n.to_string());
+            }
+        }
+        names
     }
 
     /// True when `name` is the executable specification (a shipped worker or a runner marked
     /// `reference`): the side evmdiff reports as right when backends disagree.
     pub fn is_reference(&self, name: &str) -> bool {
-        Known::find(name).is_some_and(|k| k.reference)
-            || self.runners.find(name).is_some_and(|r| r.reference)
+        self.user.is_reference(name)
+            || (self.user.find(name).is_none()
+                && self.user.find_worker(name).is_none()
+                && self.shipped.is_reference(name))
     }
 
     /// The backends for `--help`, one per line.
@@ -150,13 +166,17 @@ impl Registry {
                 format!("  {:<11} {}{default}", e.name, e.description)
             })
             .collect();
-        for k in KNOWN {
+        for w in self.shipped.worker.iter().chain(&self.user.worker) {
+            let after = w
+                .install
+                .as_deref()
+                .map_or(String::new(), |i| format!(", after `{i}`"));
             lines.push(format!(
-                "  {:<11} {} (worker, after `scripts/setup-external.sh {}`)",
-                k.name, k.description, k.name
+                "  {:<11} {} (worker{after})",
+                w.name, w.description
             ));
         }
-        for r in &self.runners.runner {
+        for r in &self.user.runner {
             lines.push(format!(
                 "  {:<11} state-test runner `{}`",
                 r.name,

@@ -123,6 +123,7 @@ impl Backend for RevmBackend {
             reads: true,
             in_process: true,
             rules: |p| profile::check(p).err().map(|e| e.to_string()),
+            native: Vec::new(),
         }
     }
 

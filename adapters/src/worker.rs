@@ -6,9 +6,10 @@
 //! * [`protocol`]: evmdiff's JSON-lines worker protocol (`docs/backends.md`), a request per
 //!   case and a normalized outcome per response;
 //! * [`json_worker`]: the [`Backend`](evmdiff_core::Backend) over that protocol;
-//! * [`known`]: the workers shipped in `adapters/workers/` and where their runtimes live;
+//! * [`known`]: where workers and their runtimes live, and how a declared worker starts;
 //! * [`statetest`]: any state-test runner (`evm statetest`, `ethereum-spec-evm statetest`, ...)
-//!   configured in a backends file ([`config`]).
+//!   configured in a backends file ([`config`]), which also declares workers (the shipped
+//!   ones are entries of `adapters/workers/backends.toml`).
 
 pub mod config;
 pub mod json_worker;
@@ -17,9 +18,9 @@ pub mod process;
 pub mod protocol;
 pub mod statetest;
 
-pub use config::{BackendsFile, ConfigError, RunnerConfig};
+pub use config::{BackendsFile, ConfigError, Declared, RunnerConfig, WorkerConfig};
 pub use json_worker::JsonWorker;
-pub use known::{KNOWN, Known, home};
+pub use known::home;
 pub use process::{Process, ProcessError, ProcessSpec};
 pub use statetest::StateTestRunner;
 

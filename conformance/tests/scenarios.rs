@@ -6,7 +6,6 @@
 use std::collections::HashSet;
 
 use evmdiff_adapters::worker::BackendsFile;
-use evmdiff_adapters::worker::KNOWN;
 use evmdiff_adapters::{any_backend, backend, in_process_names};
 use evmdiff_conformance::deviation::{Applies, DEVIATIONS};
 use evmdiff_conformance::scenario::Verdict;
@@ -44,7 +43,8 @@ fn every_in_process_backend_conforms() {
 fn every_installed_external_worker_conforms() {
     let table = scenarios();
     let mut problems = Vec::new();
-    for name in KNOWN.iter().map(|k| k.name) {
+    let shipped = BackendsFile::shipped();
+    for name in shipped.worker.iter().map(|w| w.name.as_str()) {
         match any_backend(name, &BackendsFile::default()) {
             Ok(mut b) => problems.extend(run_table(b.as_mut(), &table)),
             Err(e) => println!("SKIPPED {name}: not installed ({e})"),

@@ -26,6 +26,9 @@ pub struct Capabilities {
     /// Why it cannot apply a profile's rules, if it cannot (checked once per campaign; `None`
     /// when it applies them all).
     pub rules: fn(&Profile) -> Option<String>,
+    /// The profiles it implements itself, by content id ([`Profile::content_id`]): under one
+    /// of them it runs the case unchanged, whatever `rules` says.
+    pub native: Vec<String>,
 }
 
 impl Capabilities {
@@ -39,6 +42,9 @@ impl Capabilities {
                 profile.name,
                 fork_ranges(&self.forks)
             ));
+        }
+        if self.native.contains(&profile.content_id()) {
+            return None;
         }
         (self.rules)(profile)
     }

@@ -3,6 +3,7 @@
 //! prover views included), and the minimized case written as a replayable state test.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use crate::error::Result;
 use evmdiff_core::case::Expectation;
@@ -19,16 +20,27 @@ use crate::write::atomic_write;
 /// each on the in-process backends).
 pub const CAMPAIGN_BUDGET: usize = 3_000;
 
+/// Wall-clock time a campaign spends minimizing one new finding: with a backend in another
+/// process each evaluation costs milliseconds to seconds, and a campaign must not stall on
+/// one finding (`evmdiff minimize` goes on from the file, without this limit).
+pub const CAMPAIGN_TIME: Duration = Duration::from_secs(20);
+
 /// Minimizes `case` while `backends`, run by `oracle`, still produce a divergence whose
-/// signature id is `id`.
+/// signature id is `id`: at most `budget` evaluations, and none started after `deadline`
+/// (the edits kept by then stand).
 pub fn shrink(
     oracle: &Oracle,
     backends: &mut [Box<dyn Backend>],
     case: &Case,
     id: &str,
     budget: usize,
+    deadline: Option<Instant>,
 ) -> Minimized {
-    minimize(case, |c| oracle.diverges_with(backends, c, id), budget)
+    minimize(
+        case,
+        |c| deadline.is_none_or(|d| Instant::now() < d) && oracle.diverges_with(backends, c, id),
+        budget,
+    )
 }
 
 /// Writes `m.case` atomically to `path` as a state test whose expectation is the first

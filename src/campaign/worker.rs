@@ -7,7 +7,7 @@ use std::time::Instant;
 use evmdiff_core::{Backend, Case};
 use evmdiff_oracle::Origin;
 use evmdiff_oracle::finding::Finding;
-use evmdiff_oracle::shrink::{CAMPAIGN_BUDGET, shrink, write_minimized};
+use evmdiff_oracle::shrink::{CAMPAIGN_BUDGET, CAMPAIGN_TIME, shrink, write_minimized};
 use evmdiff_triage::Kind;
 
 use super::watchdog::IDLE;
@@ -84,7 +84,15 @@ fn sample_coverage(shared: &Shared, backend: &mut dyn Backend, case: &Case) {
 fn minimize(shared: &Shared, backends: &mut [Box<dyn Backend>], f: &Finding<'_>) {
     let cfg = &shared.config;
     let id = f.identity.id();
-    let m = shrink(&cfg.oracle, backends, f.case, &id, CAMPAIGN_BUDGET);
+    let deadline = Instant::now() + CAMPAIGN_TIME;
+    let m = shrink(
+        &cfg.oracle,
+        backends,
+        f.case,
+        &id,
+        CAMPAIGN_BUDGET,
+        Some(deadline),
+    );
     let mut m = m;
     // The minimized copy keeps the finding's provenance (seed, index, generator bytes).
     m.case.meta = Some(f.meta());

@@ -80,7 +80,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             ),
         },
     };
-    let m = shrink(&oracle, &mut backends, case, &id, args.budget);
+    let m = shrink(&oracle, &mut backends, case, &id, args.budget, None);
     let out = args.out.clone().unwrap_or_else(|| {
         let stem = args
             .case

@@ -8,11 +8,12 @@
 
 use std::time::{Duration, Instant};
 
-use evmdiff_core::{Backend, BackendError, Capabilities, Case, Fork, Outcome, Profile};
+use evmdiff_core::{Backend, BackendError, Capabilities, Case, Outcome, Profile};
 use serde_json::Value;
 
+use super::config::Declared;
 use super::process::{Process, ProcessError, ProcessSpec};
-use super::protocol::{into_result, parse_response, request};
+use super::protocol::{into_result, native_request, parse_response, request};
 
 /// How long a worker may take to import its implementation and say hello.
 const STARTUP: Duration = Duration::from_secs(60);
@@ -27,8 +28,8 @@ pub struct JsonWorker {
     announced: Option<String>,
     /// The `elapsedUs` of the last answer.
     reported: Option<Duration>,
-    /// The forks its implementation runs.
-    forks: Vec<Fork>,
+    /// The forks it runs and the profiles it implements itself.
+    declared: Declared,
 }
 
 impl JsonWorker {
@@ -36,7 +37,7 @@ impl JsonWorker {
     pub fn new(
         name: &'static str,
         version: &'static str,
-        forks: Vec<Fork>,
+        declared: Declared,
         spec: ProcessSpec,
     ) -> JsonWorker {
         JsonWorker {
@@ -46,7 +47,7 @@ impl JsonWorker {
             next_id: 0,
             announced: None,
             reported: None,
-            forks,
+            declared,
         }
     }
 
@@ -118,9 +119,12 @@ impl Backend for JsonWorker {
         self.ready()?;
         self.next_id += 1;
         let id = self.next_id;
-        self.process
-            .send(&request(id, case, profile))
-            .map_err(failed)?;
+        // A profile the worker implements itself: the case unchanged, no rules to apply.
+        let line = match self.declared.native(profile) {
+            Some(native) => native_request(id, case, native),
+            None => request(id, case, profile),
+        };
+        self.process.send(&line).map_err(failed)?;
         let line = self.process.recv().map_err(failed)?;
         self.reported = elapsed(&line);
         match parse_response(&line, id) {
@@ -138,7 +142,13 @@ impl Backend for JsonWorker {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
-            forks: self.forks.clone(),
+            forks: self.declared.forks.clone(),
+            native: self
+                .declared
+                .native
+                .iter()
+                .map(|p| p.content_id())
+                .collect(),
             steps: false,
             reads: false,
             in_process: false,

@@ -27,6 +27,20 @@ pub fn request(id: u64, case: &Case, profile: &Profile) -> String {
     .to_string()
 }
 
+/// The request line for `case` under `profile`, which the worker implements itself: the
+/// profile goes by name only (`"profile": null`, `"nativeProfile": NAME`), so the worker
+/// applies its own rules, not evmdiff's.
+pub fn native_request(id: u64, case: &Case, profile: &Profile) -> String {
+    json!({
+        "id": id,
+        "fork": profile.base_fork.name(),
+        "test": test_body(case, profile),
+        "profile": Value::Null,
+        "nativeProfile": profile.name,
+    })
+    .to_string()
+}
+
 /// The one-vector state test of `case`, with its `post` entry under the profile's fork.
 pub fn test_body(case: &Case, profile: &Profile) -> Value {
     let mut file = write_case(case, "case", "");

@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use alloy_primitives::{B256, Bytes};
 use evmdiff_core::{
-    Backend, BackendError, Capabilities, Case, Fork, HaltClass, Outcome, Profile, Status,
+    Backend, BackendError, Capabilities, Case, HaltClass, Outcome, Profile, Status,
 };
 use serde_json::{Value, json};
 
@@ -208,10 +208,11 @@ impl Backend for StateTestRunner {
     }
 
     fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
-        if !profile.is_mainnet() {
+        if !profile.is_mainnet() && self.config.declared.native(profile).is_none() {
             return Err(BackendError::Unsupported(format!(
-                "state-test runner `{}` cannot apply profile rules",
-                self.name
+                "state-test runner `{}` cannot apply profile rules, and does not declare `{}` as \
+                 a profile it implements itself",
+                self.name, profile.name
             )));
         }
         let path = self.write_test(case, profile)?;
@@ -237,13 +238,22 @@ impl Backend for StateTestRunner {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
-            forks: Fork::ALL.to_vec(),
+            forks: self.config.declared.forks.clone(),
+            native: self
+                .config
+                .declared
+                .native
+                .iter()
+                .map(|p| p.content_id())
+                .collect(),
             steps: false,
             reads: false,
             in_process: false,
             rules: |p| {
                 (!p.is_mainnet()).then(|| {
-                    "a state-test runner cannot apply profile rules (mainnet profiles only)".into()
+                    "a state-test runner cannot apply profile rules (mainnet profiles and those \
+                     it declares in `profiles` only)"
+                        .into()
                 })
             },
         }
