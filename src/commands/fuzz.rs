@@ -186,7 +186,10 @@ pub fn fuzz(args: &Args) -> Result<(Stats, Vec<String>)> {
         .map(str::trim)
         .filter(|n| !n.is_empty() && !sitting_out.contains_key(*n))
         .count();
-    if running < 2 {
+    let selected = list.split(',').filter(|n| !n.trim().is_empty()).count();
+    // One backend alone is a campaign too (crash hunting, `--coverage`); asking for several
+    // and being left with one is nothing to compare.
+    if running == 0 || (selected >= 2 && running < 2) {
         bail!(
             "under profile {} only {running} of the backends {} can run: nothing to compare",
             profile.name,
