@@ -270,6 +270,31 @@ fn outcomes_of(stdout: &str, backend: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// `evmdiff --backends-file backends.toml fuzz -b BACKENDS --profile PROFILE --runs RUNS`
+/// (seed 3) in `dir`: its stdout, after checking it exited 0.
+fn user_campaign(dir: &Path, backends: &str, profile: &str, runs: &str) -> String {
+    let o = evmdiff_in(
+        dir,
+        &[
+            "--backends-file",
+            "backends.toml",
+            "fuzz",
+            "-b",
+            backends,
+            "--profile",
+            profile,
+            "--runs",
+            runs,
+            "--seed",
+            "3",
+            "--out",
+            "out",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 fn evmdiff_in(dir: &Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_evmdiff"))
         .current_dir(dir)
@@ -281,26 +306,7 @@ fn evmdiff_in(dir: &Path, args: &[&str]) -> std::process::Output {
 #[test]
 fn a_users_own_worker_runs_under_a_users_profile_and_agrees_with_revm() {
     let dir = user_backends();
-    let o = evmdiff_in(
-        dir.path(),
-        &[
-            "--backends-file",
-            "backends.toml",
-            "fuzz",
-            "-b",
-            "revm,my-spec",
-            "--profile",
-            "myrollup.toml",
-            "--runs",
-            "150",
-            "--seed",
-            "3",
-            "--out",
-            "out",
-        ],
-    );
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = user_campaign(dir.path(), "revm,my-spec", "myrollup.toml", "150");
     // The execution spec may take longer than its timeout on a heavy case (a hang finding):
     // every other case has an outcome, and none diverges.
     assert!(outcomes_of(&stdout, "my-spec") >= 145, "{stdout}");
@@ -310,26 +316,7 @@ fn a_users_own_worker_runs_under_a_users_profile_and_agrees_with_revm() {
 #[test]
 fn a_backend_native_for_a_profile_it_does_not_implement_is_caught() {
     let dir = user_backends();
-    let o = evmdiff_in(
-        dir.path(),
-        &[
-            "--backends-file",
-            "backends.toml",
-            "fuzz",
-            "-b",
-            "revm,my-native",
-            "--profile",
-            "myrollup.toml",
-            "--runs",
-            "40",
-            "--seed",
-            "3",
-            "--out",
-            "out",
-        ],
-    );
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = user_campaign(dir.path(), "revm,my-native", "myrollup.toml", "40");
     // It runs (declared native, so it does not sit out), gets the case with no rules, and
     // parts from revm, which applies them.
     assert!(outcomes_of(&stdout, "my-native") >= 35, "{stdout}");
@@ -342,26 +329,7 @@ fn a_runner_runs_the_profiles_it_declares_and_sits_out_the_others() {
     let dir = user_backends();
     // Declared native for myrollup (which the spec's runner does not implement): it runs,
     // and it parts from revm.
-    let o = evmdiff_in(
-        dir.path(),
-        &[
-            "--backends-file",
-            "backends.toml",
-            "fuzz",
-            "-b",
-            "revm,my-statetest",
-            "--profile",
-            "myrollup.toml",
-            "--runs",
-            "20",
-            "--seed",
-            "3",
-            "--out",
-            "out",
-        ],
-    );
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = user_campaign(dir.path(), "revm,my-statetest", "myrollup.toml", "20");
     assert!(stdout.contains("my-statetest "), "{stdout}");
     assert!(!stdout.contains(" 0 divergent"), "{stdout}");
     // Not declared for scroll, and it cannot apply rules: it sits out, said first.
