@@ -3,12 +3,10 @@
 //! eels=0.05` into per-backend sampling rates.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::RwLock;
 
 use crate::error::{OracleError, Result};
 use evmdiff_adapters::Registry;
-use evmdiff_adapters::worker::BackendsFile;
 use evmdiff_core::{Backend, Profile};
 
 /// The registry every `--backends` list is read against: the built-in one until the command
@@ -18,14 +16,6 @@ static REGISTRY: RwLock<Option<Registry>> = RwLock::new(None);
 /// Installs the registry every later `--backends` list is read against.
 pub fn install(registry: Registry) {
     *REGISTRY.write().unwrap_or_else(|e| e.into_inner()) = Some(registry);
-}
-
-/// Loads a backends file into the registry in use: its runners become backend names for
-/// every later `--backends`.
-pub fn load_runners(path: &Path) -> Result<()> {
-    let file = BackendsFile::load(path).map_err(|e| OracleError::input(e.to_string()))?;
-    install(registry().with_runners(file));
-    Ok(())
 }
 
 /// The registry in use (the built-in one unless another was installed).

@@ -151,6 +151,8 @@ fn run_case_with(
         .enumerate()
         .map(|(i, b)| {
             let mut hash = StepHash::default();
+            // Asked once per backend and case: a backend builds its capabilities on each ask.
+            let observes_steps = b.observes_steps();
             if active.is_some_and(|a| !a[i]) {
                 return Execution {
                     backend: b.name(),
@@ -158,13 +160,13 @@ fn run_case_with(
                     steps: None,
                     result: Err(BackendError::NotSampled),
                     check: Check::NoExpectation,
-                    observes_steps: b.observes_steps(),
+                    observes_steps,
                     took: Duration::ZERO,
                 };
             }
             let start = Instant::now();
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                if hash_steps && b.observes_steps() {
+                if hash_steps && observes_steps {
                     b.execute_observed(case, profile, &mut hash)
                 } else {
                     b.execute(case, profile)
@@ -184,10 +186,10 @@ fn run_case_with(
             Execution {
                 backend: b.name(),
                 version: b.version(),
-                steps: (hash_steps && b.observes_steps() && result.is_ok()).then_some(hash),
+                steps: (hash_steps && observes_steps && result.is_ok()).then_some(hash),
                 result,
                 check,
-                observes_steps: b.observes_steps(),
+                observes_steps,
                 took,
             }
         })

@@ -43,14 +43,19 @@ impl Oracle {
         let profile = &self.profile.name;
         let reference = expectation_source(run);
         let reference_side = run.reference.as_ref().map(|r| r.to_string());
-        let mut provenance = Provenance::new(&self.profile, backend_names(run), origin);
-        provenance.prover = self.views.render();
+        // Built for a finding only: most cases have none, and the provenance renders the
+        // profile's TOML.
+        let provenance = || {
+            let mut p = Provenance::new(&self.profile, backend_names(run), origin);
+            p.prover = self.views.render();
+            p
+        };
         let finding = |identity, divergences, detail| Finding {
             identity,
             case,
             reference,
             reference_side: reference_side.clone(),
-            provenance: provenance.clone(),
+            provenance: provenance(),
             divergences,
             detail,
         };

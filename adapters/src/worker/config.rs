@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use evmdiff_core::{Fork, Profile};
+use evmdiff_core::{Capabilities, Fork, Profile};
 use serde::Deserialize;
 
 /// The workers that ship with evmdiff, as a backends file.
@@ -159,8 +159,28 @@ impl Declared {
     /// The native profile `profile` is, if it is one (same content, wherever it was loaded
     /// from).
     pub fn native(&self, profile: &Profile) -> Option<&Profile> {
+        // Asked on every case: nothing to hash for the many backends that declare none.
+        if self.native.is_empty() {
+            return None;
+        }
         let id = profile.content_id();
         self.native.iter().find(|p| p.content_id() == id)
+    }
+}
+
+impl Declared {
+    /// The capabilities of an external backend that declares these forks and native
+    /// profiles: outcomes only (no steps, no pre-state reads), out of process, applying
+    /// profiles as `rules` says.
+    pub fn capabilities(&self, rules: fn(&Profile) -> Option<String>) -> Capabilities {
+        Capabilities {
+            forks: self.forks.clone(),
+            native: self.native.iter().map(Profile::content_id).collect(),
+            steps: false,
+            reads: false,
+            in_process: false,
+            rules,
+        }
     }
 }
 

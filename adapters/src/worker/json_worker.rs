@@ -141,19 +141,7 @@ impl Backend for JsonWorker {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            forks: self.declared.forks.clone(),
-            native: self
-                .declared
-                .native
-                .iter()
-                .map(|p| p.content_id())
-                .collect(),
-            steps: false,
-            reads: false,
-            in_process: false,
-            rules: Capabilities::all_rules,
-        }
+        self.declared.capabilities(Capabilities::all_rules)
     }
 
     fn reported_time(&self) -> Option<Duration> {

@@ -237,25 +237,12 @@ impl Backend for StateTestRunner {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            forks: self.config.declared.forks.clone(),
-            native: self
-                .config
-                .declared
-                .native
-                .iter()
-                .map(|p| p.content_id())
-                .collect(),
-            steps: false,
-            reads: false,
-            in_process: false,
-            rules: |p| {
-                (!p.is_mainnet()).then(|| {
-                    "a state-test runner cannot apply profile rules (mainnet profiles and those \
-                     it declares in `profiles` only)"
-                        .into()
-                })
-            },
-        }
+        self.config.declared.capabilities(|p| {
+            (!p.is_mainnet()).then(|| {
+                "a state-test runner cannot apply profile rules (mainnet profiles and those it \
+                 declares in `profiles` only)"
+                    .into()
+            })
+        })
     }
 }
