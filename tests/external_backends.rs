@@ -164,6 +164,7 @@ fn a_worker_that_dies_is_a_failure_carrying_its_stderr() {
         Declared {
             forks: evmdiff_core::Fork::ALL.to_vec(),
             native: Vec::new(),
+            steps: false,
         },
         spec,
     );
@@ -249,7 +250,7 @@ fn user_backends() -> tempfile::TempDir {
     let file = format!(
         "{}{}[[runner]]\nname = \"my-statetest\"\ncommand = [\"{}\", \"statetest\", \"--json\", \"--nomemory\", \"--noreturndata\"]\nbatch = true\nprofiles = [\"myrollup.toml\"]\n",
         worker("my-spec", ""),
-        worker("my-native", "profiles = [\"myrollup.toml\"]"),
+        worker("my-native", "profiles = [\"myrollup.toml\"]\nsteps = true"),
         home.join(".external/eels/bin/ethereum-spec-evm").display()
     );
     std::fs::write(dir.path().join("backends.toml"), file).unwrap();
@@ -357,4 +358,54 @@ fn a_runner_runs_the_profiles_it_declares_and_sits_out_the_others() {
             .is_some_and(|l| l.contains("my-statetest sits out")),
         "{stderr}"
     );
+}
+
+/// Every external backend that reports its steps (the execution spec's worker streaming them,
+/// its state-test runner printing EIP-3155 lines) replays them into the same comparator as
+/// the in-process backends: on generated cases they agree with revm step for step, once
+/// their quirks are canonicalized where they enter (the refund printed after the
+/// instruction, the implicit STOP, precompile pseudo-steps, memory left out).
+#[test]
+fn recorded_steps_agree_with_revm_step_for_step() {
+    let profile = Profile::load("mainnet-cancun").unwrap();
+    let runners = BackendsFile::load(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("backends.toml")
+            .as_path(),
+    )
+    .expect("the repository's backends file");
+    for name in ["eels", "spec-statetest"] {
+        let mut other = any_backend(name, &runners).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            other.observes_steps() && !other.observes_live_steps(),
+            "{name} reports recorded steps"
+        );
+        let mut revm = backend("revm").unwrap();
+        let (mut compared, mut steps) = (0, 0);
+        let mut parted = Vec::new();
+        for i in 0..40 {
+            let Some((_, case)) = generate_case(&profile, 21, i) else {
+                continue;
+            };
+            let mut recorder = evmdiff_core::trace::Recorder::with_state();
+            if let Err(e) = other.execute_observed(&case, &profile, &mut recorder) {
+                eprintln!("{name} case {i}: {e}");
+                continue;
+            }
+            compared += 1;
+            steps += recorder.steps.len();
+            match evmdiff_core::lockstep::lockstep(revm.as_mut(), other.as_mut(), &case, &profile) {
+                Ok(None) => {}
+                Ok(Some(d)) => {
+                    parted.push(format!("case {i}: {} at step {}", d.summary(), d.index))
+                }
+                Err(e) => parted.push(format!("case {i}: {e}")),
+            }
+        }
+        assert!(
+            parted.is_empty() && compared >= 30 && steps > 1000,
+            "{name}: {compared} cases, {steps} steps; parted:\n{}",
+            parted.join("\n")
+        );
+    }
 }

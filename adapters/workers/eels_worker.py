@@ -764,13 +764,104 @@ def run_request(req):
     return res
 
 
+class StepTracer:
+    """The steps of one request, in the protocol's conventions (docs/protocol.md, "Steps"):
+    EIP-3155 fields, `refund` the transaction-wide counter *before* the instruction (the
+    spec's own EIP-3155 tracer prints it after the gas charge), no line for the implicit STOP
+    at the end of the code nor for precompile calls, `gasCost` the first charge of the
+    instruction (for a CALL, the gas made available to the callee included)."""
+
+    def __init__(self):
+        self.lines = []
+        # The last line's instruction is still executing (its cost and error can land).
+        self.open = False
+        self.charged = False
+
+    def __call__(self, evm, event):
+        name = type(event).__name__
+        if name == "OpStart":
+            self._line(evm, int(event.op.value))
+            self.open, self.charged = True, False
+        elif name == "GasAndRefund":
+            if self.open and not self.charged and self.lines:
+                self.lines[-1]["gasCost"] = hex(event.gas_cost)
+                self.charged = True
+        elif name == "OpEnd":
+            self.open = False
+        elif name == "OpException":
+            last = self.lines[-1] if self.lines else None
+            if type(event.error).__name__ == "Revert":
+                # REVERT ends its frame through an exception, but it is not a failure: its
+                # cost stands.
+                pass
+            elif self.open and last is not None and last["depth"] == int(evm.message.depth) + 1:
+                last["error"] = type(event.error).__name__
+                last.pop("gasCost", None)
+            elif hasattr(event.error, "code"):
+                # An undefined opcode fails while decoding, before any OpStart.
+                self._line(evm, int(event.error.code))
+                self.lines[-1]["error"] = type(event.error).__name__
+            self.open = False
+
+    def _line(self, evm, op):
+        refund = evm.refund_counter
+        parent = evm.message.parent_evm
+        while parent is not None:
+            refund += parent.refund_counter
+            parent = parent.message.parent_evm
+        line = {
+            "pc": int(evm.pc),
+            "op": op,
+            "gas": hex(evm.gas_left),
+            # An instruction that charges nothing (STOP) sees no GasAndRefund event.
+            "gasCost": "0x0",
+            "memSize": len(evm.memory),
+            "stack": [hex(x) for x in evm.stack],
+            "depth": int(evm.message.depth) + 1,
+            "refund": int(refund),
+            "memory": "0x" + bytes(evm.memory).hex(),
+        }
+        return_data = getattr(evm, "return_data", None)
+        if return_data is not None:
+            line["returnData"] = "0x" + bytes(return_data).hex()
+        self.lines.append(line)
+
+
+def run_traced(req):
+    """`run_request` with the step tracer installed when the request asks for steps; the
+    steps are sent before the answer."""
+    if not req.get("steps"):
+        return run_request(req), []
+    import ethereum.trace as trace
+
+    tracer = StepTracer()
+    previous = trace.set_evm_trace(tracer)
+    try:
+        answer = run_request(req)
+    finally:
+        trace.set_evm_trace(previous)
+    return answer, tracer.lines
+
+
+# The version of evmdiff's worker protocol this worker speaks (docs/protocol.md).
+PROTOCOL = 1
+
+
 def send(obj):
     _PROTOCOL_OUT.write(json.dumps(obj, separators=(",", ":")) + "\n")
     _PROTOCOL_OUT.flush()
 
 
 def main():
-    send({"ready": True, "backend": "eels", "version": VERSION})
+    send(
+        {
+            "ready": True,
+            "protocol": PROTOCOL,
+            "backend": "eels",
+            "version": VERSION,
+            "steps": True,
+        }
+    )
     stdin = sys.stdin
     while True:
         line = stdin.readline()
@@ -785,7 +876,9 @@ def main():
             if not isinstance(req, dict):
                 raise ValueError("request is not a JSON object")
             started = time.perf_counter()
-            answer = run_request(req)
+            answer, steps = run_traced(req)
+            for step in steps:
+                send(step)
             # The implementation's share of the round trip (docs/backends.md: elapsedUs).
             answer["elapsedUs"] = round((time.perf_counter() - started) * 1e6)
         except BaseException as e:  # noqa: B902 - a worker never dies on a request

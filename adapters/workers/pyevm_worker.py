@@ -848,7 +848,7 @@ def send(obj):
 
 
 def main():
-    send({"ready": True, "backend": "pyevm", "version": VERSION})
+    send({"ready": True, "protocol": 1, "backend": "pyevm", "version": VERSION})
     stdin = sys.stdin
     while True:
         line = stdin.readline()

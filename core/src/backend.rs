@@ -49,6 +49,14 @@ impl Capabilities {
         (self.rules)(profile)
     }
 
+    /// Its steps are reported while it executes (an in-process backend), not replayed from a
+    /// record once it has finished ([`crate::replay`], an external backend): only live steps
+    /// are hashed on every case of the fast path and give the prover views their addresses
+    /// and reads; recorded ones localize a divergence once it is found.
+    pub fn live_steps(&self) -> bool {
+        self.steps && self.in_process
+    }
+
     /// Every rule applies.
     pub fn all_rules(_: &Profile) -> Option<String> {
         None
@@ -119,11 +127,16 @@ pub trait Backend: Send {
     /// Executes the case's transaction against its pre-state and normalizes the result.
     fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError>;
     /// Whether [`execute_observed`](Backend::execute_observed) reports steps
-    /// ([`Capabilities::steps`]). Backends that cannot (external workers, whose step traces
-    /// would cost more than the execution; levm, which has no hook) are run with
-    /// [`execute`](Backend::execute) on the fast path and compared on their outcomes only.
+    /// ([`Capabilities::steps`]), live or replayed: a divergence between two such backends is
+    /// localized to its first differing step.
     fn observes_steps(&self) -> bool {
         self.capabilities().steps
+    }
+    /// Whether its steps are reported live ([`Capabilities::live_steps`]). Backends whose
+    /// steps are not (external backends, whose step traces cost more than the execution) are
+    /// run with [`execute`](Backend::execute) on the fast path and compared on their outcomes.
+    fn observes_live_steps(&self) -> bool {
+        self.capabilities().live_steps()
     }
     /// For a backend in another process: the time its implementation said it spent on the
     /// last case (the worker protocol's `elapsedUs`), so that the round trip's own cost can be

@@ -45,9 +45,13 @@ pub struct Line {
     /// Call depth, the transaction's frame being 1.
     #[serde(deserialize_with = "quantity")]
     pub depth: u64,
-    /// Return data buffer.
+    /// Return data buffer; absent when the tool leaves it out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_data: Option<Bytes>,
+    /// Active memory; absent when the tool leaves it out (geth's `--nomemory`), and from the
+    /// execution spec when memory is empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Bytes>,
     /// Refund counter; absent for a backend that does not expose it.
     #[serde(
         default,
@@ -156,6 +160,7 @@ impl Line {
             stack,
             depth: s.depth as u64,
             return_data: Some(Bytes::copy_from_slice(return_data)),
+            memory: None,
             refund: s.refund,
             op_name: Some(op_name(s.opcode).to_string()),
             error: None,
@@ -250,6 +255,42 @@ pub enum ReadError {
     },
 }
 
+/// What one line of a trace is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    /// An instruction.
+    Step(Line),
+    /// (Part of) the summary.
+    Summary(Summary),
+    /// A line that is not an instruction: the execution spec's precompile pseudo-steps (the
+    /// address as a hex string in `op`).
+    Skip,
+}
+
+/// Parses one line of a trace: a step (it has a `pc`), a summary (`stateRoot`, `output` or
+/// `gasUsed`), or an error saying why it is neither.
+pub fn parse_line(text: &str) -> Result<Parsed, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    if value.get("pc").is_some() {
+        if value.get("op").is_some_and(serde_json::Value::is_string) {
+            return Ok(Parsed::Skip);
+        }
+        return serde_json::from_value(value)
+            .map(Parsed::Step)
+            .map_err(|e| format!("bad step: {e}"));
+    }
+    if ["stateRoot", "output", "gasUsed"]
+        .iter()
+        .any(|k| value.get(k).is_some())
+    {
+        return serde_json::from_value(value)
+            .map(Parsed::Summary)
+            .map_err(|e| format!("bad summary: {e}"));
+    }
+    Err("neither a step (no `pc`) nor a summary line".into())
+}
+
 /// Reads an EIP-3155 trace: every line with a `pc` is a step, lines with `stateRoot`, `output`
 /// or `gasUsed` make the summary, blank lines are skipped; anything else is an error.
 pub fn read(input: impl BufRead) -> Result<Trace, ReadError> {
@@ -264,32 +305,23 @@ pub fn read(input: impl BufRead) -> Result<Trace, ReadError> {
             line: i + 1,
             reason,
         };
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| bad(format!("not JSON: {e}")))?;
-        if value.get("pc").is_some() {
-            let step: Line =
-                serde_json::from_value(value).map_err(|e| bad(format!("bad step: {e}")))?;
-            trace.steps.push(step);
-        } else if ["stateRoot", "output", "gasUsed"]
-            .iter()
-            .any(|k| value.get(k).is_some())
-        {
-            let part: Summary =
-                serde_json::from_value(value).map_err(|e| bad(format!("bad summary: {e}")))?;
-            let merged = match trace.summary.take() {
-                None => part,
-                Some(s) => Summary {
-                    state_root: part.state_root.or(s.state_root),
-                    output: part.output.or(s.output),
-                    gas_used: part.gas_used.or(s.gas_used),
-                    pass: part.pass.or(s.pass),
-                    fork: part.fork.or(s.fork),
-                    error: part.error.or(s.error),
-                },
-            };
-            trace.summary = Some(merged);
-        } else {
-            return Err(bad("neither a step (no `pc`) nor a summary line".into()));
+        match parse_line(text).map_err(bad)? {
+            Parsed::Step(step) => trace.steps.push(step),
+            Parsed::Summary(part) => {
+                let merged = match trace.summary.take() {
+                    None => part,
+                    Some(s) => Summary {
+                        state_root: part.state_root.or(s.state_root),
+                        output: part.output.or(s.output),
+                        gas_used: part.gas_used.or(s.gas_used),
+                        pass: part.pass.or(s.pass),
+                        fork: part.fork.or(s.fork),
+                        error: part.error.or(s.error),
+                    },
+                };
+                trace.summary = Some(merged);
+            }
+            Parsed::Skip => {}
         }
     }
     Ok(trace)

@@ -20,6 +20,7 @@ pub mod opcode;
 pub mod outcome;
 pub mod precompile;
 pub mod profile;
+pub mod replay;
 pub mod rw_log;
 pub mod state;
 pub mod statetest;

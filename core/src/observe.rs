@@ -34,12 +34,26 @@ pub struct Step<'a> {
     pub opcode: u8,
     /// Gas remaining in the frame before the instruction is charged.
     pub gas: u64,
-    /// The frame's refund counter before the instruction (refunds accrued in this frame and
-    /// merged from its successful callees, so it can be negative under EIP-2200), when the
+    /// The transaction's refund counter before the instruction (the counters of every active
+    /// frame summed, a frame's own including what its successful callees merged into it, so
+    /// it can be negative under EIP-2200; what geth's EIP-3155 traces print), when the
     /// backend exposes it: `None` for a backend that keeps it private (`evm`).
     pub refund: Option<i64>,
     /// The frame's machine state before the instruction, when the observer asked for it.
     pub state: Option<StepState<'a>>,
+    /// Parts of that state the backend did not report (an external backend's trace often
+    /// leaves memory and return data out for speed): they are never compared.
+    pub omitted: Omitted,
+}
+
+/// Parts of a step's machine state a backend left out. In-process backends report
+/// everything; a trace read from another program ([`crate::replay`]) may not.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Omitted {
+    /// The contents of memory (its size is always reported).
+    pub memory: bool,
+    /// The return data buffer, size and contents.
+    pub return_data: bool,
 }
 
 /// The machine state of a frame before an instruction, borrowed from the backend.
@@ -66,6 +80,7 @@ impl<'a> Step<'a> {
             gas,
             refund: None,
             state: None,
+            omitted: Omitted::default(),
         }
     }
 
@@ -75,6 +90,11 @@ impl<'a> Step<'a> {
             refund: Some(refund),
             ..self
         }
+    }
+
+    /// The same step, saying which parts of its state were not reported.
+    pub fn with_omitted(self, omitted: Omitted) -> Step<'a> {
+        Step { omitted, ..self }
     }
 
     /// The same step with the frame's machine state.

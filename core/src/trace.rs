@@ -11,7 +11,7 @@ use alloy_primitives::{Address, U256};
 use foldhash::fast::FixedState;
 use serde::Serialize;
 
-use crate::observe::{Flow, GasCost, Observer, Step};
+use crate::observe::{Flow, GasCost, Observer, Omitted, Step};
 use crate::opcode::{Opcode, writes_memory};
 
 /// One recorded instruction, with the machine state before it.
@@ -47,6 +47,9 @@ pub struct TraceStep {
     /// [`bytes_hash`] of the return data buffer.
     #[serde(serialize_with = "hex64")]
     pub return_data_hash: u64,
+    /// What the backend did not report: not compared.
+    #[serde(skip)]
+    pub omitted: Omitted,
 }
 
 impl From<&Step<'_>> for TraceStep {
@@ -81,6 +84,7 @@ impl TraceStep {
             memory_hash,
             return_data_size,
             return_data_hash,
+            omitted: s.omitted,
         }
     }
 }
@@ -148,13 +152,17 @@ impl TraceStep {
         );
         check(self.stack != other.stack, "stack");
         check(self.mem_size != other.mem_size, "memory_size");
+        // Contents are compared only where both backends reported them.
+        let memory = !(self.omitted.memory || other.omitted.memory);
         check(
-            self.mem_size == other.mem_size && self.memory_hash != other.memory_hash,
+            memory && self.mem_size == other.mem_size && self.memory_hash != other.memory_hash,
             "memory",
         );
+        let return_data = !(self.omitted.return_data || other.omitted.return_data);
         check(
-            self.return_data_size != other.return_data_size
-                || self.return_data_hash != other.return_data_hash,
+            return_data
+                && (self.return_data_size != other.return_data_size
+                    || self.return_data_hash != other.return_data_hash),
             "return_data",
         );
         out

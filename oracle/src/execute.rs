@@ -152,7 +152,9 @@ fn run_case_with(
         .map(|(i, b)| {
             let mut hash = StepHash::default();
             // Asked once per backend and case: a backend builds its capabilities on each ask.
-            let observes_steps = b.observes_steps();
+            let caps = b.capabilities();
+            let observes_steps = caps.steps;
+            let hashed = hash_steps && caps.live_steps();
             if active.is_some_and(|a| !a[i]) {
                 return Execution {
                     backend: b.name(),
@@ -166,7 +168,7 @@ fn run_case_with(
             }
             let start = Instant::now();
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                if hash_steps && observes_steps {
+                if hashed {
                     b.execute_observed(case, profile, &mut hash)
                 } else {
                     b.execute(case, profile)
@@ -186,7 +188,7 @@ fn run_case_with(
             Execution {
                 backend: b.name(),
                 version: b.version(),
-                steps: (hash_steps && observes_steps && result.is_ok()).then_some(hash),
+                steps: (hashed && result.is_ok()).then_some(hash),
                 result,
                 check,
                 observes_steps,

@@ -153,7 +153,7 @@ pub fn compare_views(
         return;
     }
     let observed: Vec<usize> = (0..backends.len())
-        .filter(|&i| run.executions[i].result.is_ok() && backends[i].observes_steps())
+        .filter(|&i| run.executions[i].result.is_ok() && backends[i].observes_live_steps())
         .collect();
     let mut found = Vec::new();
     for view in views.iter() {

@@ -52,7 +52,7 @@ pub(super) fn work(shared: &Shared, w: usize) {
         }
         slot.started.store(IDLE, Ordering::SeqCst);
         if i.is_multiple_of(COVERAGE_SAMPLE)
-            && let Some(b) = backends.iter_mut().find(|b| b.observes_steps())
+            && let Some(b) = backends.iter_mut().find(|b| b.observes_live_steps())
         {
             sample_coverage(shared, b.as_mut(), &case);
         }

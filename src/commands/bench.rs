@@ -196,7 +196,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         bail!("no case that every backend supports");
     }
     // The fast path and lockstep compare the steps of the first two backends: in-process ones.
-    let steps_compared = backends.len() >= 2 && backends[..2].iter().all(|b| b.observes_steps());
+    let steps_compared =
+        backends.len() >= 2 && backends[..2].iter().all(|b| b.observes_live_steps());
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); backends.len()];
     let (mut gen_rates, mut pipeline_rates) = (Vec::new(), Vec::new());
     let mut modes: [Vec<f64>; 3] = Default::default();

@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use evmdiff_core::replay::Refund;
 use evmdiff_core::{Capabilities, Fork, Profile};
 use serde::Deserialize;
 
@@ -60,6 +61,14 @@ pub struct RunnerConfig {
     /// gets the case unchanged, and its answer is compared with the others'.
     #[serde(default)]
     pub profiles: Vec<String>,
+    /// It prints EIP-3155 step lines on stderr (`--json`): read as its steps, to localize a
+    /// divergence to its first differing instruction.
+    #[serde(default)]
+    pub steps: bool,
+    /// How its step lines print the refund counter (`before`, geth's way; `after`, the
+    /// execution spec's; `omitted`: not compared).
+    #[serde(default)]
+    pub refund: Refund,
     /// Folder the file was read from (relative programs resolve against it).
     #[serde(skip)]
     pub base: PathBuf,
@@ -99,6 +108,10 @@ pub struct WorkerConfig {
     /// gets the case with no profile rules, and its answer is compared with the others'.
     #[serde(default)]
     pub profiles: Vec<String>,
+    /// It streams its steps when a request asks for them (`"steps": true`, docs/protocol.md):
+    /// a divergence with it is localized to its first differing instruction.
+    #[serde(default)]
+    pub steps: bool,
     /// A file (relative to the backends file's folder) that exists once the worker's runtime
     /// is installed.
     #[serde(default)]
@@ -121,6 +134,8 @@ pub struct Declared {
     pub forks: Vec<Fork>,
     /// The profiles it implements itself.
     pub native: Vec<Profile>,
+    /// It reports its steps (recorded, replayed after it finished: [`evmdiff_core::replay`]).
+    pub steps: bool,
 }
 
 impl Declared {
@@ -129,6 +144,7 @@ impl Declared {
         name: &str,
         forks: &Option<Vec<String>>,
         profiles: &[String],
+        steps: bool,
         base: &Path,
     ) -> Result<Declared, String> {
         let forks = match forks {
@@ -153,7 +169,11 @@ impl Declared {
                 Profile::load(&arg).map_err(|e| format!("backend `{name}`: `profiles`: {e}"))
             })
             .collect::<Result<_, _>>()?;
-        Ok(Declared { forks, native })
+        Ok(Declared {
+            forks,
+            native,
+            steps,
+        })
     }
 
     /// The native profile `profile` is, if it is one (same content, wherever it was loaded
@@ -170,13 +190,14 @@ impl Declared {
 
 impl Declared {
     /// The capabilities of an external backend that declares these forks and native
-    /// profiles: outcomes only (no steps, no pre-state reads), out of process, applying
-    /// profiles as `rules` says.
+    /// profiles: outcomes, and steps if it declares them (recorded, so they localize a
+    /// divergence but are not hashed on every case), no pre-state reads, out of process,
+    /// applying profiles as `rules` says.
     pub fn capabilities(&self, rules: fn(&Profile) -> Option<String>) -> Capabilities {
         Capabilities {
             forks: self.forks.clone(),
             native: self.native.iter().map(Profile::content_id).collect(),
-            steps: false,
+            steps: self.steps,
             reads: false,
             in_process: false,
             rules,
@@ -312,7 +333,7 @@ impl BackendsFile {
                     w.name
                 ));
             }
-            w.declared = Declared::read(&w.name, &w.forks, &w.profiles, &base)?;
+            w.declared = Declared::read(&w.name, &w.forks, &w.profiles, w.steps, &base)?;
             w.base = base.clone();
         }
         for r in &mut file.runner {
@@ -329,7 +350,7 @@ impl BackendsFile {
                     r.name
                 ));
             }
-            r.declared = Declared::read(&r.name, &r.forks, &r.profiles, &base)?;
+            r.declared = Declared::read(&r.name, &r.forks, &r.profiles, r.steps, &base)?;
             r.base = base.clone();
         }
         Ok(file)

@@ -8,12 +8,14 @@
 
 use std::time::{Duration, Instant};
 
-use evmdiff_core::{Backend, BackendError, Capabilities, Case, Outcome, Profile};
+use evmdiff_core::eip3155::{Line, Parsed, parse_line};
+use evmdiff_core::replay::{Refund, canonical, replay};
+use evmdiff_core::{Backend, BackendError, Capabilities, Case, Observer, Outcome, Profile};
 use serde_json::Value;
 
 use super::config::Declared;
 use super::process::{Process, ProcessError, ProcessSpec};
-use super::protocol::{into_result, native_request, parse_response, request};
+use super::protocol::{PROTOCOL_VERSION, into_result, native_request, parse_response, request};
 
 /// How long a worker may take to import its implementation and say hello.
 const STARTUP: Duration = Duration::from_secs(60);
@@ -71,19 +73,105 @@ impl JsonWorker {
             .recv_until(Instant::now() + STARTUP.max(self.process.spec().timeout))
             .map_err(failed)?;
         let hello: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+        let refuse = |this: &mut JsonWorker, why: String| {
+            let stderr = this.process.stderr_tail();
+            this.process.kill();
+            Err(BackendError::Failed(format!(
+                "{} worker {why}; stderr:\n{stderr}",
+                this.name
+            )))
+        };
         if hello.get("ready").and_then(Value::as_bool) != Some(true) {
-            let stderr = self.process.stderr_tail();
-            self.process.kill();
-            return Err(BackendError::Failed(format!(
-                "{} worker did not say hello (got {line:.200}); stderr:\n{stderr}",
-                self.name
-            )));
+            return refuse(self, format!("did not say hello (got {line:.200})"));
+        }
+        match hello.get("protocol").and_then(Value::as_u64) {
+            Some(PROTOCOL_VERSION) => {}
+            Some(v) => {
+                return refuse(
+                    self,
+                    format!(
+                        "speaks protocol version {v}; this evmdiff speaks version \
+                         {PROTOCOL_VERSION} (docs/protocol.md)"
+                    ),
+                );
+            }
+            None => {
+                return refuse(
+                    self,
+                    format!(
+                        "said hello without a `protocol` version (got {line:.200}); this \
+                         evmdiff speaks version {PROTOCOL_VERSION} (docs/protocol.md)"
+                    ),
+                );
+            }
+        }
+        if self.declared.steps && hello.get("steps").and_then(Value::as_bool) != Some(true) {
+            return refuse(
+                self,
+                "is declared with `steps = true` but its hello does not say `\"steps\": true`"
+                    .into(),
+            );
         }
         self.announced = hello
             .get("version")
             .and_then(Value::as_str)
             .map(str::to_string);
         Ok(())
+    }
+}
+
+impl JsonWorker {
+    /// Sends one request (asking for steps when `steps`) and reads the step lines streamed
+    /// before the answer, then the answer.
+    fn run(
+        &mut self,
+        case: &Case,
+        profile: &Profile,
+        steps: bool,
+    ) -> Result<(Outcome, Vec<Line>), BackendError> {
+        self.ready()?;
+        self.next_id += 1;
+        let id = self.next_id;
+        // A profile the worker implements itself: the case unchanged, no rules to apply.
+        let line = match self.declared.native(profile) {
+            Some(native) => native_request(id, case, native, steps),
+            None => request(id, case, profile, steps),
+        };
+        self.process.send(&line).map_err(failed)?;
+        // One deadline for the whole answer, step lines included.
+        let deadline = Instant::now() + self.process.spec().timeout;
+        let mut recorded = Vec::new();
+        let answer = loop {
+            let line = self.process.recv_until(deadline).map_err(failed)?;
+            // Step lines have a `pc` and no `id`; anything else is the answer.
+            if !line.contains("\"pc\"") || line.contains("\"id\"") {
+                break line;
+            }
+            match parse_line(&line) {
+                Ok(Parsed::Step(step)) if steps => recorded.push(step),
+                Ok(Parsed::Step(_)) => {
+                    return Err(self.violation("streamed a step line unasked".into()));
+                }
+                Ok(_) => {}
+                Err(e) => return Err(self.violation(format!("bad step line ({e}): {line:.200}"))),
+            }
+        };
+        self.reported = elapsed(&answer);
+        match parse_response(&answer, id) {
+            Ok(r) => into_result(r).map(|o| (o, recorded)),
+            Err(violation) => Err(self.violation(violation)),
+        }
+    }
+
+    /// The worker broke the protocol: it is out of step, so it is killed (the next case
+    /// starts a fresh one) and the case fails with its stderr.
+    fn violation(&mut self, what: String) -> BackendError {
+        let stderr = self.process.stderr_tail();
+        self.process.kill();
+        BackendError::Failed(format!(
+            "{} worker broke the protocol: {what}; stderr:\n{stderr}",
+            self.name
+        ))
     }
 }
 
@@ -116,28 +204,23 @@ impl Backend for JsonWorker {
     }
 
     fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
-        self.ready()?;
-        self.next_id += 1;
-        let id = self.next_id;
-        // A profile the worker implements itself: the case unchanged, no rules to apply.
-        let line = match self.declared.native(profile) {
-            Some(native) => native_request(id, case, native),
-            None => request(id, case, profile),
-        };
-        self.process.send(&line).map_err(failed)?;
-        let line = self.process.recv().map_err(failed)?;
-        self.reported = elapsed(&line);
-        match parse_response(&line, id) {
-            Ok(r) => into_result(r),
-            Err(violation) => {
-                let stderr = self.process.stderr_tail();
-                self.process.kill();
-                Err(BackendError::Failed(format!(
-                    "{} worker broke the protocol: {violation}; stderr:\n{stderr}",
-                    self.name
-                )))
-            }
+        self.run(case, profile, false).map(|(o, _)| o)
+    }
+
+    fn execute_observed(
+        &mut self,
+        case: &Case,
+        profile: &Profile,
+        observer: &mut dyn Observer,
+    ) -> Result<Outcome, BackendError> {
+        if !self.declared.steps {
+            return self.execute(case, profile);
         }
+        let (outcome, steps) = self.run(case, profile, true)?;
+        // The protocol's refund is the transaction-wide counter before the instruction.
+        let steps = canonical(steps, case, Refund::Before);
+        let _ = replay(&steps, observer);
+        Ok(outcome)
     }
 
     fn capabilities(&self) -> Capabilities {

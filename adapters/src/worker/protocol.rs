@@ -16,29 +16,40 @@ use evmdiff_core::statetest::write_case;
 use evmdiff_core::{BackendError, Case, HaltClass, Outcome, Profile, State, Status};
 use serde_json::{Map, Value, json};
 
-/// The request line for `case` under `profile`, numbered `id`.
-pub fn request(id: u64, case: &Case, profile: &Profile) -> String {
-    json!({
+/// The protocol version this evmdiff speaks (docs/protocol.md): a worker says it in its
+/// hello line, and a worker that says another one is refused before its first case.
+pub const PROTOCOL_VERSION: u64 = 1;
+
+/// The request line for `case` under `profile`, numbered `id`; `steps` asks the worker to
+/// stream its steps before the answer.
+pub fn request(id: u64, case: &Case, profile: &Profile, steps: bool) -> String {
+    let mut r = json!({
         "id": id,
         "fork": profile.base_fork.name(),
         "test": test_body(case, profile),
         "profile": profile_json(profile),
-    })
-    .to_string()
+    });
+    if steps {
+        r["steps"] = json!(true);
+    }
+    r.to_string()
 }
 
 /// The request line for `case` under `profile`, which the worker implements itself: the
 /// profile goes by name only (`"profile": null`, `"nativeProfile": NAME`), so the worker
 /// applies its own rules, not evmdiff's.
-pub fn native_request(id: u64, case: &Case, profile: &Profile) -> String {
-    json!({
+pub fn native_request(id: u64, case: &Case, profile: &Profile, steps: bool) -> String {
+    let mut r = json!({
         "id": id,
         "fork": profile.base_fork.name(),
         "test": test_body(case, profile),
         "profile": Value::Null,
         "nativeProfile": profile.name,
-    })
-    .to_string()
+    });
+    if steps {
+        r["steps"] = json!(true);
+    }
+    r.to_string()
 }
 
 /// The one-vector state test of `case`, with its `post` entry under the profile's fork.

@@ -22,8 +22,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use alloy_primitives::{B256, Bytes};
+use evmdiff_core::eip3155::{Parsed, parse_line};
+use evmdiff_core::replay::{canonical, replay};
 use evmdiff_core::{
-    Backend, BackendError, Capabilities, Case, HaltClass, Outcome, Profile, Status,
+    Backend, BackendError, Capabilities, Case, HaltClass, Observer, Outcome, Profile, Status,
 };
 use serde_json::{Value, json};
 
@@ -208,6 +210,55 @@ impl Backend for StateTestRunner {
     }
 
     fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
+        self.run(case, profile).map(|(o, _)| o)
+    }
+
+    fn execute_observed(
+        &mut self,
+        case: &Case,
+        profile: &Profile,
+        observer: &mut dyn Observer,
+    ) -> Result<Outcome, BackendError> {
+        let (outcome, stderr) = self.run(case, profile)?;
+        if !self.config.steps {
+            return Ok(outcome);
+        }
+        let mut steps = Vec::new();
+        for line in stderr.iter().filter(|l| l.starts_with("{\"pc\"")) {
+            match parse_line(line) {
+                Ok(Parsed::Step(s)) => steps.push(s),
+                Ok(_) => {}
+                Err(e) => {
+                    return Err(BackendError::Failed(format!(
+                        "runner `{}` printed a step line evmdiff cannot read ({e}): {line:.200}",
+                        self.name
+                    )));
+                }
+            }
+        }
+        let steps = canonical(steps, case, self.config.refund);
+        let _ = replay(&steps, observer);
+        Ok(outcome)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.config.declared.capabilities(|p| {
+            (!p.is_mainnet()).then(|| {
+                "a state-test runner cannot apply profile rules (mainnet profiles and those it \
+                 declares in `profiles` only)"
+                    .into()
+            })
+        })
+    }
+}
+
+impl StateTestRunner {
+    /// Runs one case: its outcome, and the stderr lines it printed (its EIP-3155 steps).
+    fn run(
+        &mut self,
+        case: &Case,
+        profile: &Profile,
+    ) -> Result<(Outcome, Vec<String>), BackendError> {
         if !profile.is_mainnet() && self.config.declared.native(profile).is_none() {
             return Err(BackendError::Unsupported(format!(
                 "state-test runner `{}` cannot apply profile rules, and does not declare `{}` as \
@@ -227,22 +278,12 @@ impl Backend for StateTestRunner {
             }
             p.send(&path.display().to_string()).map_err(failed)?;
             let (out, err) = Self::read_answer(p).map_err(failed)?;
-            outcome(&out, &err)
+            Ok((outcome(&out, &err)?, err))
         } else {
             let mut p = Process::new(self.spec(Some(&path))).with_stderr_lines();
             p.ensure_started().map_err(failed)?;
             let (out, err) = Self::read_answer(&mut p).map_err(failed)?;
-            outcome(&out, &err)
+            Ok((outcome(&out, &err)?, err))
         }
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        self.config.declared.capabilities(|p| {
-            (!p.is_mainnet()).then(|| {
-                "a state-test runner cannot apply profile rules (mainnet profiles and those it \
-                 declares in `profiles` only)"
-                    .into()
-            })
-        })
     }
 }

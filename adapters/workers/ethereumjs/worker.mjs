@@ -47,7 +47,7 @@ process.on('uncaughtException', (e) => {
 // A closed stdout (the parent went away) must not turn into an endless error loop.
 process.stdout.on('error', () => process.exit(0))
 
-send({ ready: true, backend: 'ethereumjs', version })
+send({ ready: true, protocol: 1, backend: 'ethereumjs', version })
 
 async function handle(line) {
   if (line.trim() === '') return
