@@ -24,7 +24,7 @@ use anyhow::Result;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use evmdiff_adapters::Registry;
 
-use crate::commands::{bench, fuzz, generate, minimize, profiles, replay, run, trace_diff};
+use crate::commands::{bench, check, fuzz, generate, minimize, profiles, replay, run, trace_diff};
 
 /// Profile-aware differential fuzzer for EVM implementations.
 ///
@@ -58,6 +58,7 @@ enum Command {
     Minimize(minimize::Args),
     Generate(generate::Args),
     Bench(bench::Args),
+    Check(check::Args),
 }
 
 /// Exit 0 when everything agrees or passes, 1 on findings (a divergence, a failed check, a
@@ -104,6 +105,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Minimize(a) => minimize::run(&a),
         Command::Generate(a) => generate::run(&a),
         Command::Bench(a) => bench::run(&a),
+        Command::Check(a) => check::run(&a),
     }
 }
 

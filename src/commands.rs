@@ -1,6 +1,7 @@
 //! The subcommands of the `evmdiff` command line.
 
 pub mod bench;
+pub mod check;
 pub mod fuzz;
 pub mod generate;
 pub mod minimize;

@@ -323,6 +323,12 @@ fn a_backend_native_for_a_profile_it_does_not_implement_is_caught() {
     assert!(outcomes_of(&stdout, "my-native") >= 35, "{stdout}");
     assert!(!stdout.contains(" 0 divergent"), "{stdout}");
     assert!(stdout.contains("revm|my-native myrollup"), "{stdout}");
+    // It streams its steps (`steps = true`): the divergence is signed by its first differing
+    // instruction, the rule it does not implement, as one between two in-process EVMs is.
+    assert!(
+        stdout.contains("revm|my-native myrollup step after PREVRANDAO: stack"),
+        "{stdout}"
+    );
 }
 
 #[test]

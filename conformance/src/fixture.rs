@@ -130,7 +130,8 @@ impl Tally {
         }
     }
 
-    fn merge(&mut self, from: Tally) {
+    /// Adds the counts of another thread's tally.
+    pub fn merge(&mut self, from: Tally) {
         self.passed += from.passed;
         self.failed.extend(from.failed);
         for (k, v) in from.unsupported {

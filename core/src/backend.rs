@@ -138,6 +138,12 @@ pub trait Backend: Send {
     fn observes_live_steps(&self) -> bool {
         self.capabilities().live_steps()
     }
+    /// Starts the backend if it runs in another process and says what it announced (a
+    /// worker's hello: protocol version, implementation version, steps), for `evmdiff check`.
+    /// An in-process backend is always ready.
+    fn handshake(&mut self) -> Result<String, BackendError> {
+        Ok(format!("{} {}", self.name(), self.version()))
+    }
     /// For a backend in another process: the time its implementation said it spent on the
     /// last case (the worker protocol's `elapsedUs`), so that the round trip's own cost can be
     /// told apart. `None` for in-process backends.

@@ -28,6 +28,8 @@ pub struct JsonWorker {
     next_id: u64,
     /// The version the worker announced in its hello line.
     announced: Option<String>,
+    /// Its hello line, as it said it.
+    hello: String,
     /// The `elapsedUs` of the last answer.
     reported: Option<Duration>,
     /// The forks it runs and the profiles it implements itself.
@@ -48,6 +50,7 @@ impl JsonWorker {
             process: Process::new(spec),
             next_id: 0,
             announced: None,
+            hello: String::new(),
             reported: None,
             declared,
         }
@@ -112,6 +115,7 @@ impl JsonWorker {
                     .into(),
             );
         }
+        self.hello = line.trim().to_string();
         self.announced = hello
             .get("version")
             .and_then(Value::as_str)
@@ -221,6 +225,11 @@ impl Backend for JsonWorker {
         let steps = canonical(steps, case, Refund::Before);
         let _ = replay(&steps, observer);
         Ok(outcome)
+    }
+
+    fn handshake(&mut self) -> Result<String, BackendError> {
+        self.ready()?;
+        Ok(self.hello.clone())
     }
 
     fn capabilities(&self) -> Capabilities {
