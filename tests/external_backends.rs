@@ -248,9 +248,10 @@ fn user_backends() -> tempfile::TempDir {
         )
     };
     let file = format!(
-        "{}{}[[runner]]\nname = \"my-statetest\"\ncommand = [\"{}\", \"statetest\", \"--json\", \"--nomemory\", \"--noreturndata\"]\nbatch = true\nprofiles = [\"myrollup.toml\"]\n",
+        "{}{}{}[[runner]]\nname = \"my-statetest\"\ncommand = [\"{}\", \"statetest\", \"--json\", \"--nomemory\", \"--noreturndata\"]\nbatch = true\nprofiles = [\"myrollup.toml\"]\n",
         worker("my-spec", ""),
         worker("my-native", "profiles = [\"myrollup.toml\"]\nsteps = true"),
+        worker("my-prover", "input = \"witness\""),
         home.join(".external/eels/bin/ethereum-spec-evm").display()
     );
     std::fs::write(dir.path().join("backends.toml"), file).unwrap();
@@ -311,6 +312,17 @@ fn a_users_own_worker_runs_under_a_users_profile_and_agrees_with_revm() {
     // The execution spec may take longer than its timeout on a heavy case (a hang finding):
     // every other case has an outcome, and none diverges.
     assert!(outcomes_of(&stdout, "my-spec") >= 145, "{stdout}");
+    assert!(stdout.contains(" 0 divergent"), "{stdout}");
+}
+
+/// The witness form: a worker sent only what revm's execution read, with its trie proofs,
+/// executes statelessly; its answer, completed with the untouched rest of the state, agrees
+/// with revm's.
+#[test]
+fn a_stateless_worker_sent_witnesses_agrees_with_revm() {
+    let dir = user_backends();
+    let stdout = user_campaign(dir.path(), "revm,my-prover", "myrollup.toml", "60");
+    assert!(outcomes_of(&stdout, "my-prover") >= 55, "{stdout}");
     assert!(stdout.contains(" 0 divergent"), "{stdout}");
 }
 

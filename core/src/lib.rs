@@ -23,6 +23,7 @@ pub mod profile;
 pub mod replay;
 pub mod rw_log;
 pub mod state;
+pub mod state_proof;
 pub mod statetest;
 pub mod step_hash;
 pub mod trace;

@@ -125,7 +125,7 @@ pub fn stateless_case(case: &Case, witness: &Witness) -> Case {
 /// hold are untouched (as in the pre-state), and so are the slots it did not hold of the
 /// accounts it did; an account the witness held that is absent after the stateless run was
 /// deleted (or never existed).
-fn completed(case: &Case, witness: &Witness, stateless: &Outcome) -> Outcome {
+pub fn completed(case: &Case, witness: &Witness, stateless: &Outcome) -> Outcome {
     let mut post = case.pre.clone();
     for a in &witness.accounts {
         let before = post.remove(a);

@@ -112,6 +112,11 @@ pub struct WorkerConfig {
     /// a divergence with it is localized to its first differing instruction.
     #[serde(default)]
     pub steps: bool,
+    /// What its requests carry: the full pre-state (`state`, the default) or an execution
+    /// witness (`witness`: only what the sequencer's execution read, with its trie proofs),
+    /// for a prover EVM that executes statelessly.
+    #[serde(default)]
+    pub input: Input,
     /// A file (relative to the backends file's folder) that exists once the worker's runtime
     /// is installed.
     #[serde(default)]
@@ -125,6 +130,19 @@ pub struct WorkerConfig {
     /// What `forks` and `profiles` say, checked.
     #[serde(skip)]
     pub declared: Declared,
+}
+
+/// What a worker's requests carry as the state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Input {
+    /// The whole pre-state (`test.pre`).
+    #[default]
+    State,
+    /// An execution witness: `test.pre` holds only the accounts and slots revm's execution
+    /// of the case read, and `witness` their trie proofs against the pre-state root
+    /// (docs/protocol.md, "The witness form").
+    Witness,
 }
 
 /// The forks and native profiles a backend declares, checked when the file is read.

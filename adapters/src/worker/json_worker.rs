@@ -10,12 +10,15 @@ use std::time::{Duration, Instant};
 
 use evmdiff_core::eip3155::{Line, Parsed, parse_line};
 use evmdiff_core::replay::{Refund, canonical, replay};
+use evmdiff_core::state_proof::execution_witness;
+use evmdiff_core::witness::{Witness, collect, completed, stateless_case};
 use evmdiff_core::{Backend, BackendError, Capabilities, Case, Observer, Outcome, Profile};
 use serde_json::Value;
 
 use super::config::Declared;
 use super::process::{Process, ProcessError, ProcessSpec};
 use super::protocol::{PROTOCOL_VERSION, into_result, native_request, parse_response, request};
+use crate::revm_backend::RevmBackend;
 
 /// How long a worker may take to import its implementation and say hello.
 const STARTUP: Duration = Duration::from_secs(60);
@@ -30,6 +33,8 @@ pub struct JsonWorker {
     announced: Option<String>,
     /// Its hello line, as it said it.
     hello: String,
+    /// For a worker sent execution witnesses: the in-process EVM whose reads make them.
+    stateless: Option<RevmBackend>,
     /// The `elapsedUs` of the last answer.
     reported: Option<Duration>,
     /// The forks it runs and the profiles it implements itself.
@@ -51,6 +56,7 @@ impl JsonWorker {
             next_id: 0,
             announced: None,
             hello: String::new(),
+            stateless: None,
             reported: None,
             declared,
         }
@@ -136,12 +142,24 @@ impl JsonWorker {
         self.ready()?;
         self.next_id += 1;
         let id = self.next_id;
-        // A profile the worker implements itself: the case unchanged, no rules to apply.
-        let line = match self.declared.native(profile) {
-            Some(native) => native_request(id, case, native, steps),
-            None => request(id, case, profile, steps),
+        // The witness form: the case as a stateless executor gets it.
+        let witness = match self.stateless {
+            Some(_) => Some(self.witness(case, profile)?),
+            None => None,
         };
-        self.process.send(&line).map_err(failed)?;
+        let sent = witness
+            .as_ref()
+            .map_or_else(|| case.clone(), |w| stateless_case(case, w));
+        // A profile the worker implements itself: the case unchanged, no rules to apply.
+        let mut line = match self.declared.native(profile) {
+            Some(native) => native_request(id, &sent, native, steps),
+            None => request(id, &sent, profile, steps),
+        };
+        if let Some(w) = &witness {
+            line["witness"] = serde_json::to_value(execution_witness(&case.pre, w))
+                .expect("a witness serializes");
+        }
+        self.process.send(&line.to_string()).map_err(failed)?;
         // One deadline for the whole answer, step lines included.
         let deadline = Instant::now() + self.process.spec().timeout;
         let mut recorded = Vec::new();
@@ -162,9 +180,33 @@ impl JsonWorker {
         };
         self.reported = elapsed(&answer);
         match parse_response(&answer, id) {
-            Ok(r) => into_result(r).map(|o| (o, recorded)),
+            // A stateless answer holds what the witness held: the rest of the state is
+            // untouched, as in the pre-state.
+            Ok(r) => into_result(r).map(|o| match &witness {
+                Some(w) => (completed(case, w, &o), recorded),
+                None => (o, recorded),
+            }),
             Err(violation) => Err(self.violation(violation)),
         }
+    }
+
+    /// What revm's execution of `case` read: the witness a sequencer running revm hands to
+    /// the prover.
+    fn witness(&mut self, case: &Case, profile: &Profile) -> Result<Witness, BackendError> {
+        let sequencer = self.stateless.get_or_insert_with(RevmBackend::default);
+        collect(sequencer, case, profile)
+            .map(|(_, w)| w)
+            .map_err(|e| {
+                BackendError::Unsupported(format!(
+                    "the witness is made by revm's execution of the case, which failed: {e}"
+                ))
+            })
+    }
+
+    /// The same worker, sent execution witnesses instead of full pre-states.
+    pub fn stateless(mut self) -> JsonWorker {
+        self.stateless = Some(RevmBackend::default());
+        self
     }
 
     /// The worker broke the protocol: it is out of step, so it is killed (the next case

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::config::WorkerConfig;
+use super::config::{Input, WorkerConfig};
 use super::intern;
 use super::json_worker::JsonWorker;
 use super::process::ProcessSpec;
@@ -96,12 +96,16 @@ impl WorkerConfig {
 
     /// Its worker, started with `spec` (another timeout, say) instead of [`WorkerConfig::spec`].
     pub fn backend_with(&self, spec: ProcessSpec) -> JsonWorker {
-        JsonWorker::new(
+        let worker = JsonWorker::new(
             intern(&self.name),
             intern(&self.version),
             self.declared.clone(),
             spec,
-        )
+        );
+        match self.input {
+            Input::State => worker,
+            Input::Witness => worker.stateless(),
+        }
     }
 }
 

@@ -22,7 +22,7 @@ pub const PROTOCOL_VERSION: u64 = 1;
 
 /// The request line for `case` under `profile`, numbered `id`; `steps` asks the worker to
 /// stream its steps before the answer.
-pub fn request(id: u64, case: &Case, profile: &Profile, steps: bool) -> String {
+pub fn request(id: u64, case: &Case, profile: &Profile, steps: bool) -> Value {
     let mut r = json!({
         "id": id,
         "fork": profile.base_fork.name(),
@@ -32,13 +32,13 @@ pub fn request(id: u64, case: &Case, profile: &Profile, steps: bool) -> String {
     if steps {
         r["steps"] = json!(true);
     }
-    r.to_string()
+    r
 }
 
 /// The request line for `case` under `profile`, which the worker implements itself: the
 /// profile goes by name only (`"profile": null`, `"nativeProfile": NAME`), so the worker
 /// applies its own rules, not evmdiff's.
-pub fn native_request(id: u64, case: &Case, profile: &Profile, steps: bool) -> String {
+pub fn native_request(id: u64, case: &Case, profile: &Profile, steps: bool) -> Value {
     let mut r = json!({
         "id": id,
         "fork": profile.base_fork.name(),
@@ -49,7 +49,7 @@ pub fn native_request(id: u64, case: &Case, profile: &Profile, steps: bool) -> S
     if steps {
         r["steps"] = json!(true);
     }
-    r.to_string()
+    r
 }
 
 /// The one-vector state test of `case`, with its `post` entry under the profile's fork.
