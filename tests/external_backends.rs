@@ -392,7 +392,7 @@ fn recorded_steps_agree_with_revm_step_for_step() {
             .as_path(),
     )
     .expect("the repository's backends file");
-    for name in ["eels", "spec-statetest"] {
+    for name in ["eels", "ethereumjs", "spec-statetest"] {
         let mut other = any_backend(name, &runners).unwrap_or_else(|e| panic!("{e}"));
         assert!(
             other.observes_steps() && !other.observes_live_steps(),

@@ -422,6 +422,7 @@ export async function runCase(req) {
   vm.evm.events.on('beforeMessage', (_msg) => {
     executing = true
   })
+  const steps = req.steps === true ? recordSteps(vm.evm, common.gteHardfork('tangerineWhistle')) : undefined
 
   const touched = track(sm, test.pre)
   let res
@@ -491,5 +492,55 @@ export async function runCase(req) {
     detail: err === undefined ? 'success' : `${err}${errObj.evmdiffWhy ? ` (${errObj.evmdiffWhy})` : ''}`,
   }
   if (halt !== undefined) answer.halt = halt
+  if (steps !== undefined) answer.steps = steps
   return answer
+}
+
+// The execution's steps in the protocol's conventions (docs/protocol.md, "Steps"): EIP-3155
+// fields from ethereumjs' `step` event (emitted before each instruction, with its whole gas
+// charge), depth from 1, the refund counter before the instruction. ethereumjs does not say
+// which instruction failed: the last step of a message that ends in an exceptional error is
+// marked with it (its cost is then not compared). Return data is not in the event: left out.
+const CALLS = new Set([0xf1, 0xf2, 0xf4, 0xfa])
+
+function recordSteps(evm, eip150) {
+  const steps = []
+  // Per active message, the index of its last step.
+  const frames = []
+  evm.events.on('beforeMessage', () => {
+    frames.push(-1)
+  })
+  evm.events.on('afterMessage', (result) => {
+    const last = frames.pop()
+    const error = result?.execResult?.exceptionError?.error
+    if (last !== undefined && last >= 0 && error !== undefined && error !== 'revert' && error !== 'code store out of gas') {
+      steps[last].error = error
+      delete steps[last].gasCost
+    }
+  })
+  evm.events.on('step', (e) => {
+    if (frames.length > 0) frames[frames.length - 1] = steps.length
+    let cost = e.opcode.dynamicFee
+    if (CALLS.has(e.opcode.code)) {
+      // ethereumjs charges the gas a CALL makes available to its callee apart (only what
+      // the callee used, after it returns): add it, as geth and the execution spec count
+      // it. EIP-150: at most all but a 64th of what is left after the call's own fee.
+      const requested = e.stack[e.stack.length - 1]
+      const left = e.gasLeft - cost
+      const cap = eip150 ? left - left / 64n : requested
+      cost += requested < cap ? requested : cap
+    }
+    steps.push({
+      pc: e.pc,
+      op: e.opcode.code,
+      gas: hexBig(e.gasLeft),
+      gasCost: hexBig(cost),
+      memSize: Number(e.memoryWordCount) * 32,
+      stack: e.stack.map((v) => hexBig(v)),
+      depth: e.depth + 1,
+      refund: Number(e.gasRefund),
+      memory: hexBytes(e.memory),
+    })
+  })
+  return steps
 }

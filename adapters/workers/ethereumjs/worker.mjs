@@ -47,7 +47,7 @@ process.on('uncaughtException', (e) => {
 // A closed stdout (the parent went away) must not turn into an endless error loop.
 process.stdout.on('error', () => process.exit(0))
 
-send({ ready: true, protocol: 1, backend: 'ethereumjs', version })
+send({ ready: true, protocol: 1, backend: 'ethereumjs', version, steps: true })
 
 async function handle(line) {
   if (line.trim() === '') return
@@ -57,6 +57,9 @@ async function handle(line) {
     id = req.id ?? null
     const started = process.hrtime.bigint()
     const answer = await runCase(req)
+    // Steps, when asked for, go before the answer, one line each.
+    for (const step of answer.steps ?? []) send(step)
+    delete answer.steps
     // The implementation's share of the round trip (docs/backends.md: elapsedUs).
     const elapsedUs = Number((process.hrtime.bigint() - started) / 1000n)
     send({ id, ...answer, elapsedUs })
