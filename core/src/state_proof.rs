@@ -189,7 +189,7 @@ mod tests {
             verify_proof(
                 storage_root,
                 key,
-                value.map(|v| alloy_rlp::encode(v)),
+                value.map(alloy_rlp::encode),
                 nodes(storage_root, &key).iter(),
             )
             .unwrap_or_else(|e| panic!("slot {slot}: {e:?}"));

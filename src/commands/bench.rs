@@ -12,6 +12,7 @@ use super::options::{BackendsOpt, ForkOpt};
 use crate::execute::{run_case, run_case_localized};
 use crate::{Oracle, Origin, backends, campaign, inputs};
 use evmdiff_core::lockstep::lockstep;
+use evmdiff_core::step_hash::StepHash;
 
 /// Benchmark: executions per second of each backend on the same state-test cases (mainnet
 /// profile at each case's fork), rounds interleaved, medians reported.
@@ -199,6 +200,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let steps_compared =
         backends.len() >= 2 && backends[..2].iter().all(|b| b.observes_live_steps());
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); backends.len()];
+    // Each backend that reports steps is also timed with them: what localizing costs it
+    // (for an external backend, the steps it streams and evmdiff reads and hashes).
+    let stepping: Vec<bool> = backends.iter().map(|b| b.observes_steps()).collect();
+    let mut observed_rates: Vec<Vec<f64>> = vec![Vec::new(); backends.len()];
     let (mut gen_rates, mut pipeline_rates) = (Vec::new(), Vec::new());
     let mut modes: [Vec<f64>; 3] = Default::default();
     for _ in 0..args.rounds.max(1) {
@@ -221,6 +226,14 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 std::hint::black_box(b.execute(case, profile).ok());
             }
             rates[i].push(cases.len() as f64 / start.elapsed().as_secs_f64());
+            if stepping[i] {
+                let start = Instant::now();
+                for (case, profile) in &cases {
+                    let mut steps = StepHash::default();
+                    std::hint::black_box(b.execute_observed(case, profile, &mut steps).ok());
+                }
+                observed_rates[i].push(cases.len() as f64 / start.elapsed().as_secs_f64());
+            }
         }
     }
     println!(
@@ -242,6 +255,26 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             1e6 / m,
             m / medians[0]
         );
+    }
+    if stepping.iter().any(|s| *s) {
+        println!("steps off and on (each step hashed as the comparator does; medians):");
+        println!(
+            "  {:<14} {:>12} {:>14} {:>9}",
+            "backend", "off exec/s", "steps exec/s", "cost"
+        );
+        for (i, b) in backends.iter().enumerate() {
+            if !stepping[i] {
+                continue;
+            }
+            let on = median(std::mem::take(&mut observed_rates[i]));
+            println!(
+                "  {:<14} {:>12.0} {:>14.0} {:>8.2}x",
+                b.name(),
+                medians[i],
+                on,
+                medians[i] / on
+            );
+        }
     }
     round_trips(&mut backends, &cases[0].0);
     if steps_compared {
