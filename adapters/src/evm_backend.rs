@@ -131,7 +131,7 @@ impl Backend for EvmBackend {
             steps: true,
             reads: true,
             in_process: true,
-            rules: Capabilities::all_rules,
+            rules: opcodes::cannot_apply,
             native: Vec::new(),
         }
     }
@@ -176,7 +176,7 @@ fn run(
 
     let refusal = Refusal::default();
     let etable = Chained(
-        ProfileEtable::new(profile, &refusal)?,
+        ProfileEtable::new(profile, &refusal, case.env.chain_id, case.env.number)?,
         Chained(GasometerEtable::new(), DispatchEtable::runtime()),
     );
     let precompiles = ProfilePrecompiles::new(profile, &refusal);

@@ -441,12 +441,20 @@ def _addr_bytes(s):
     return bytes.fromhex(h.rjust(40, "0"))
 
 
+# The protocol's profile keys this worker applies; any other key is a rule it cannot.
+PROFILE_KEYS = {"name", "baseFork", "opcodes", "precompiles", "limits"}
+
+
 def parse_profile(profile):
     """The request's profile as `{"opcodes": {byte: (kind, value)}, "precompiles": {addr:
     kind}, "modexp": (max_len, kind) | None}`, or None for plain mainnet. Raises `Unsupported`
     for rules this adapter cannot apply (the same set as the revm adapter's `check`)."""
     if profile is None:
         return None
+    # Gas rules and added precompiles (docs/profiles.md) are not implemented here: sit out.
+    unknown_rules = set(profile) - PROFILE_KEYS
+    if unknown_rules:
+        raise Unsupported(f"profile rules {sorted(unknown_rules)} are not implemented by this worker")
     opcodes = {}
     for k, rule in (profile.get("opcodes") or {}).items():
         op = _parse_int(k)

@@ -215,11 +215,19 @@ def _addr_key(s):
     return _addr(s)
 
 
+# The protocol's profile keys this worker applies; any other key is a rule it cannot.
+PROFILE_KEYS = {"name", "baseFork", "opcodes", "precompiles", "limits"}
+
+
 def parse_profile(profile):
     """`(key, rules)` for the request's profile, `rules` None for plain mainnet. Raises
     `Unsupported` for rules the adapter cannot apply (the same set as the revm adapter)."""
     if profile is None:
         return None, None
+    # Gas rules and added precompiles (docs/profiles.md) are not implemented here: sit out.
+    unknown_rules = set(profile) - PROFILE_KEYS
+    if unknown_rules:
+        raise Unsupported(f"profile rules {sorted(unknown_rules)} are not implemented by this worker")
     opcodes = {}
     for k, rule in (profile.get("opcodes") or {}).items():
         op = _int(k)

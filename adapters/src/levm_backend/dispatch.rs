@@ -36,6 +36,7 @@ use evmdiff_core::opcode::Opcode as CoreOpcode;
 
 use super::profile::{OpRule, Rules};
 use evmdiff_core::precompile::modexp_exceeds;
+use evmdiff_core::profile::keccak_chain_number;
 
 /// One opcode's implementation: a levm handler's `eval`.
 pub(crate) type Handler = fn(&mut VM<'_>) -> Result<OpcodeResult, VMError>;
@@ -113,7 +114,7 @@ fn run(
         let step = if let Some(b) = intercept {
             precompile_rule(vm, b, rules, rejected)
         } else if let Some(rule) = rules.opcodes[opcode as usize] {
-            opcode_rule(vm, opcode, rule, rejected)
+            opcode_rule(vm, opcode, rule, table, rejected)
         } else {
             table[opcode as usize](vm)
         };
@@ -251,6 +252,7 @@ fn opcode_rule(
     vm: &mut VM<'_>,
     opcode: u8,
     rule: OpRule,
+    table: &[Handler; 256],
     rejected: &mut Option<String>,
 ) -> Result<OpcodeResult, VMError> {
     match rule {
@@ -262,6 +264,29 @@ fn opcode_rule(
             }
             frame.stack.push(value)?;
             Ok(OpcodeResult::Continue)
+        }
+        OpRule::KeccakChainNumber => {
+            let (chain_id, number) = (vm.env.chain_id, vm.env.block_number);
+            let frame = &mut vm.current_call_frame;
+            frame.increase_consumed_gas(20)?;
+            let requested = frame.stack.pop1()?;
+            let value = keccak_chain_number(
+                alloy_primitives::U256::from_be_bytes(chain_id.to_big_endian()),
+                alloy_primitives::U256::from(number),
+                alloy_primitives::U256::from_be_bytes(requested.to_big_endian()),
+            );
+            frame.stack.push(ethrex_common::U256::from_big_endian(
+                &value.to_be_bytes::<32>(),
+            ))?;
+            Ok(OpcodeResult::Continue)
+        }
+        OpRule::Gas { gas, standard } => {
+            // The profile decides whether the opcode runs at all; the handler then charges
+            // its standard cost out of gas handed back for it, so the net charge is `gas`.
+            let frame = &mut vm.current_call_frame;
+            frame.increase_consumed_gas(gas)?;
+            frame.gas_remaining += standard as i64;
+            table[opcode as usize](vm)
         }
         OpRule::Invalid => Err(ExceptionalHalt::InvalidOpcode.into()),
         OpRule::RevertRefund => {

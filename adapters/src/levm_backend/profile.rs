@@ -37,7 +37,7 @@ use evmdiff_core::Fork;
 use evmdiff_core::opcode::Opcode;
 use evmdiff_core::precompile::MODEXP;
 use evmdiff_core::precompile::Precompile;
-use evmdiff_core::profile::{LengthCap, constant_shape};
+use evmdiff_core::profile::{LengthCap, constant_shape, fixed_opcode_gas};
 use evmdiff_core::{BackendError, Behaviour, Profile};
 
 use super::env::{address, u256};
@@ -60,6 +60,17 @@ pub(crate) enum OpRule {
     RevertRefund,
     /// Refuse the transaction.
     Reject,
+    /// BLOCKHASH computed from the block ([`evmdiff_core::profile::keccak_chain_number`]),
+    /// charging BLOCKHASH's 20.
+    KeccakChainNumber,
+    /// Charge `gas` instead of the opcode's fixed cost `standard`, then run levm's handler
+    /// (which charges `standard` itself, so it is handed back first).
+    Gas {
+        /// The profile's figure.
+        gas: u64,
+        /// What levm's handler charges.
+        standard: u64,
+    },
 }
 
 /// A profile's rules in the form the loop reads them.
@@ -98,12 +109,43 @@ impl Rules {
                 Behaviour::Invalid => OpRule::Invalid,
                 Behaviour::RevertRefund => OpRule::RevertRefund,
                 Behaviour::Reject => OpRule::Reject,
+                Behaviour::KeccakChainNumber => OpRule::KeccakChainNumber,
                 Behaviour::Halt | Behaviour::Absent => {
                     return Err(unsupported_op(op, b, "a precompile-only behaviour"));
                 }
             };
             opcodes[op as usize] = Some(rule);
             any = true;
+        }
+        for (&op, &gas) in &profile.gas.opcodes {
+            let Some(standard) = fixed_opcode_gas(Opcode(op)) else {
+                return Err(BackendError::Failed(format!(
+                    "profile re-prices {}, which has no fixed cost",
+                    Opcode(op)
+                )));
+            };
+            if gas > i64::MAX as u64 / 2 {
+                return Err(BackendError::Unsupported(format!(
+                    "gas rule of {gas} for {}: levm counts gas in an i64",
+                    Opcode(op)
+                )));
+            }
+            opcodes[op as usize] = Some(OpRule::Gas { gas, standard });
+            any = true;
+        }
+        if !profile.gas.precompiles.is_empty() {
+            return Err(BackendError::Unsupported(
+                "the levm adapter cannot yet change a precompile's gas (levm prices calls inside \
+                 its private precompile dispatch)"
+                    .into(),
+            ));
+        }
+        if let Some(p) = profile.added.values().next() {
+            return Err(BackendError::Unsupported(format!(
+                "the levm adapter cannot yet add a precompile ({}) at an address: levm's \
+                 precompile set is fixed per fork and VM type",
+                p.implementation
+            )));
         }
         let mut precompiles = Vec::new();
         let mut absent = Vec::new();
@@ -125,7 +167,7 @@ impl Rules {
                     )));
                 }
                 Behaviour::Absent => absent.push(address(*a)),
-                Behaviour::Constant(_) | Behaviour::Invalid => {
+                Behaviour::Constant(_) | Behaviour::Invalid | Behaviour::KeccakChainNumber => {
                     return Err(BackendError::Unsupported(format!(
                         "precompile rule `{b}` for {a}"
                     )));

@@ -84,13 +84,42 @@ pub fn profile_json(profile: &Profile) -> Value {
             json!({ "maxLen": cap.max_len, "behaviour": cap.behaviour.keyword() }),
         );
     }
-    json!({
+    let mut v = json!({
         "name": profile.name,
         "baseFork": profile.base_fork.name(),
         "opcodes": opcodes,
         "precompiles": precompiles,
         "limits": limits,
-    })
+    });
+    // Present only when the profile has them, so that a worker written before they existed
+    // still gets the requests it understands; one that checks for unknown keys sits out.
+    if !profile.gas.is_empty() {
+        let ops: Map<String, Value> = profile
+            .gas
+            .opcodes
+            .iter()
+            .map(|(op, g)| (format!("0x{op:02x}"), json!(g)))
+            .collect();
+        let pcs: Map<String, Value> = profile
+            .gas
+            .precompiles
+            .iter()
+            .map(|(a, g)| (format!("{a:#x}"), json!(g)))
+            .collect();
+        v["gas"] = json!({ "opcodes": ops, "precompiles": pcs });
+    }
+    if !profile.added.is_empty() {
+        let added: Map<String, Value> = profile
+            .added
+            .iter()
+            .map(|(a, p)| {
+                let entry = json!({ "implementation": p.implementation.keyword(), "gas": p.gas });
+                (format!("{a:#x}"), entry)
+            })
+            .collect();
+        v["addedPrecompiles"] = Value::Object(added);
+    }
+    v
 }
 
 /// What a response line says.

@@ -31,6 +31,9 @@ function constantShape(op) {
 const MODEXP = '0000000000000000000000000000000000000005'
 const unprefixed = (a) => String(a).toLowerCase().replace(/^0x/, '').padStart(40, '0')
 
+/** The protocol's profile keys this worker applies; any other key is a rule it cannot. */
+const PROFILE_KEYS = ['name', 'baseFork', 'opcodes', 'precompiles', 'limits']
+
 function opcodeRules(profile) {
   return Object.entries(profile?.opcodes ?? {}).map(([k, r]) => [Number(k), r])
 }
@@ -38,6 +41,10 @@ function opcodeRules(profile) {
 /** Why the profile cannot be applied here, or undefined (mirrors revm's `check`). */
 export function checkProfile(profile) {
   if (profile === null || profile === undefined) return undefined
+  // Gas rules and added precompiles (docs/profiles.md) are not implemented here: sit out.
+  for (const key of Object.keys(profile)) {
+    if (!PROFILE_KEYS.includes(key)) return `profile rules \`${key}\` are not implemented by this worker`
+  }
   for (const [op, rule] of opcodeRules(profile)) {
     const b = rule?.behaviour
     if (!Number.isInteger(op) || op < 0 || op > 0xff) return `bad opcode key in profile: ${op}`
