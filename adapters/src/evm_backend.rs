@@ -158,6 +158,9 @@ fn run(
 ) -> Result<Outcome, BackendError> {
     let fork = profile.base_fork;
     let config = config(fork)?;
+    if let Some(why) = opcodes::cannot_apply(profile) {
+        return Err(BackendError::Unsupported(why));
+    }
     let fees = match validate::validate(case, fork) {
         Ok(fees) => fees,
         Err(why) => return Ok(Outcome::rejected(&case.pre, why)),

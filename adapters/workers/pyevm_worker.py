@@ -239,6 +239,8 @@ def parse_profile(profile):
             if op not in CONSTANT_SHAPE:
                 raise Unsupported(f"opcode rule `constant` for 0x{op:02x}")
             value = _int(rule.get("value", 0)) % UINT256
+        elif kind == "keccak-chain-number":
+            raise Unsupported(f"opcode rule `{kind}` is not implemented by this worker")
         elif kind not in ("supported", "invalid", "revert-refund", "reject"):
             raise Unsupported(f"opcode rule `{kind}` for 0x{op:02x}")
         if kind != "supported":

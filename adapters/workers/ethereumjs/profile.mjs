@@ -50,6 +50,7 @@ export function checkProfile(profile) {
     if (!Number.isInteger(op) || op < 0 || op > 0xff) return `bad opcode key in profile: ${op}`
     if (b === 'supported' || b === 'invalid' || b === 'revert-refund' || b === 'reject') continue
     if (b === 'constant' && constantShape(op) !== undefined) continue
+    if (b === 'keccak-chain-number') return `opcode rule \`${b}\` is not implemented by this worker`
     return `opcode rule \`${b}\` for 0x${op.toString(16).padStart(2, '0')}`
   }
   for (const [addr, rule] of Object.entries(profile.precompiles ?? {})) {
