@@ -78,6 +78,7 @@ import time  # noqa: E402
 import logging  # noqa: E402
 import traceback  # noqa: E402
 
+from ethereum_types.bytes import Bytes20  # noqa: E402
 from ethereum_types.numeric import U256, Uint  # noqa: E402
 
 from ethereum.crypto.hash import keccak256  # noqa: E402
@@ -313,6 +314,14 @@ class ForkContext:
             else:
                 raise AssertionError(kind)
 
+        # Added precompiles: a new key of the fork's precompile map is also warm (the spec's
+        # `prepare_message` warms that map's keys); an existing one is replaced.
+        for addr, (_impl, gas) in rules["added"].items():
+            key = _find_key(self.orig_precompiles, addr)
+            self.precompiles[key if key is not None else Bytes20(addr)] = _make_p256verify(
+                charge_gas, Uint(gas)
+            )
+
         cap = rules["modexp"]
         if cap is not None:
             key = _find_key(self.precompiles, MODEXP)
@@ -353,6 +362,42 @@ def _find_key(d, addr):
         if bytes(k) == addr:
             return k
     return None
+
+
+def _make_p256verify(charge_gas, gas):
+    """RIP-7212 P256VERIFY charged `gas`: the checks and verification of the spec's own EIP-7951
+    precompile (forks/osaka/vm/precompiled_contracts/p256verify.py), which only differs in its
+    price, with the fork-independent `ethereum.crypto.elliptic_curve` functions it uses."""
+    from ethereum.crypto.elliptic_curve import (
+        SECP256R1N,
+        SECP256R1P,
+        is_on_curve_secp256r1,
+        secp256r1_verify,
+    )
+    from ethereum.crypto.hash import Hash32
+    from ethereum.exceptions import InvalidSignatureError
+
+    def p256verify(evm):
+        data = bytes(evm.message.data)
+        charge_gas(evm, gas)
+        if len(data) != 160:
+            return
+        words = [U256.from_be_bytes(data[i : i + 32]) for i in range(32, 160, 32)]
+        r, s, x, y = words
+        zero = U256(0)
+        if not (zero < r < SECP256R1N and zero < s < SECP256R1N):
+            return
+        if x >= SECP256R1P or y >= SECP256R1P or (x == zero and y == zero):
+            return
+        if not is_on_curve_secp256r1(x, y):
+            return
+        try:
+            secp256r1_verify(r, s, x, y, Hash32(data[:32]))
+        except InvalidSignatureError:
+            return
+        evm.output = b"\x00" * 31 + b"\x01"
+
+    return p256verify
 
 
 def _make_constant(pop, push, charge_gas, n_in, gas, value):
@@ -442,7 +487,9 @@ def _addr_bytes(s):
 
 
 # The protocol's profile keys this worker applies; any other key is a rule it cannot.
-PROFILE_KEYS = {"name", "baseFork", "opcodes", "precompiles", "limits"}
+PROFILE_KEYS = {"name", "baseFork", "opcodes", "precompiles", "limits", "addedPrecompiles"}
+# The added-precompile implementations this worker has.
+IMPLEMENTATIONS = {"p256verify-rip7212"}
 
 
 def parse_profile(profile):
@@ -488,9 +535,15 @@ def parse_profile(profile):
     unknown = set(limits) - {"modexp"}
     if unknown:
         raise Unsupported(f"unknown profile limits {sorted(unknown)}")
-    if not opcodes and not precompiles and modexp is None:
+    added = {}
+    for k, p in (profile.get("addedPrecompiles") or {}).items():
+        impl = p.get("implementation")
+        if impl not in IMPLEMENTATIONS:
+            raise Unsupported(f"added precompile `{impl}` at {k} is not implemented by this worker")
+        added[_addr_bytes(k)] = (impl, _parse_int(p.get("gas")))
+    if not opcodes and not precompiles and modexp is None and not added:
         return None
-    return {"opcodes": opcodes, "precompiles": precompiles, "modexp": modexp}
+    return {"opcodes": opcodes, "precompiles": precompiles, "modexp": modexp, "added": added}
 
 
 def _uses_revert(rules):

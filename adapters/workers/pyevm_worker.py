@@ -216,7 +216,9 @@ def _addr_key(s):
 
 
 # The protocol's profile keys this worker applies; any other key is a rule it cannot.
-PROFILE_KEYS = {"name", "baseFork", "opcodes", "precompiles", "limits"}
+PROFILE_KEYS = {"name", "baseFork", "opcodes", "precompiles", "limits", "addedPrecompiles"}
+# The added-precompile implementations this worker has.
+IMPLEMENTATIONS = {"p256verify-rip7212"}
 
 
 def parse_profile(profile):
@@ -263,14 +265,22 @@ def parse_profile(profile):
     unknown = set(limits) - {"modexp"}
     if unknown:
         raise Unsupported(f"unknown profile limits {sorted(unknown)}")
-    if not opcodes and not precompiles and modexp is None:
+    added = {}
+    for k, p in (profile.get("addedPrecompiles") or {}).items():
+        impl = p.get("implementation")
+        if impl not in IMPLEMENTATIONS:
+            raise Unsupported(f"added precompile `{impl}` at {k} is not implemented by this worker")
+        added[_addr_key(k)] = (impl, _int(p.get("gas")))
+    if not opcodes and not precompiles and modexp is None and not added:
         return None, None
     key = (
         tuple(sorted(opcodes.items())),
         tuple(sorted(precompiles.items())),
         modexp,
+        tuple(sorted(added.items())),
     )
-    return key, {"opcodes": opcodes, "precompiles": precompiles, "modexp": modexp}
+    rules = {"opcodes": opcodes, "precompiles": precompiles, "modexp": modexp, "added": added}
+    return key, rules
 
 
 def _op_name(base_opcodes, op):
@@ -345,6 +355,75 @@ def _make_modexp_cap(inner, max_len, over):
     return modexp
 
 
+# secp256r1 (NIST P-256) domain parameters (SEC 2, section 2.4.2).
+_P256_P = 0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF
+_P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+_P256_A = _P256_P - 3
+_P256_B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
+_P256_G = (
+    0x6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296,
+    0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5,
+)
+
+
+def _p256_add(a, b):
+    """Affine point addition on P-256 (None is the point at infinity)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    p = _P256_P
+    if a[0] == b[0]:
+        if (a[1] + b[1]) % p == 0:
+            return None
+        slope = (3 * a[0] * a[0] + _P256_A) * pow(2 * a[1], -1, p) % p
+    else:
+        slope = (b[1] - a[1]) * pow(b[0] - a[0], -1, p) % p
+    x = (slope * slope - a[0] - b[0]) % p
+    return x, (slope * (a[0] - x) - a[1]) % p
+
+
+def _p256_mul(k, point):
+    out = None
+    while k:
+        if k & 1:
+            out = _p256_add(out, point)
+        point = _p256_add(point, point)
+        k >>= 1
+    return out
+
+
+def p256_verify(data):
+    """RIP-7212 / EIP-7951 signature check of `hash || r || s || x || y`: py-evm has no P-256,
+    so the worker carries this plain ECDSA verification, with EIP-7951's input checks (r and s
+    in (0, n), x and y below p, not (0, 0), on the curve) that the deployed RIP-7212
+    implementations apply too."""
+    if len(data) != 160:
+        return False
+    h, r, s, x, y = (int.from_bytes(data[i : i + 32], "big") for i in range(0, 160, 32))
+    n, p = _P256_N, _P256_P
+    if not (0 < r < n and 0 < s < n) or x >= p or y >= p or (x == 0 and y == 0):
+        return False
+    if (y * y - (x * x * x + _P256_A * x + _P256_B)) % p != 0:
+        return False
+    w = pow(s, -1, n)
+    point = _p256_add(_p256_mul(h * w % n, _P256_G), _p256_mul(r * w % n, (x, y)))
+    return point is not None and point[0] % n == r
+
+
+def _make_p256verify(gas):
+    """An added RIP-7212 P256VERIFY charged `gas`: the word 1 for a valid signature, else
+    nothing."""
+
+    def p256verify(computation):
+        computation.consume_gas(gas, reason="P256VERIFY (added by the profile)")
+        if p256_verify(bytes(computation.msg.data)):
+            computation.output = b"\x00" * 31 + b"\x01"
+        return computation
+
+    return p256verify
+
+
 def _precompile_override(kind, why):
     if kind == "revert-refund":
         return _precompile_revert
@@ -390,6 +469,9 @@ def build_computation_class(base, rules):
             kind, "profile rejects the call to precompile 0x05 (modexp length cap)"
         )
         precompiles[MODEXP] = _make_modexp_cap(base_pre[MODEXP], max_len, over)
+    # Added precompiles: in the precompile map, so also warm (py-evm's warm set reads it).
+    for addr, (_impl, gas) in rules["added"].items():
+        precompiles[addr] = _make_p256verify(gas)
     return type(
         "Profile" + base.__name__,
         (base,),

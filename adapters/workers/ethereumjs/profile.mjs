@@ -11,6 +11,7 @@
 // `reject` throws a RejectError, which no part of ethereumjs catches: runTx gives up and the
 // worker answers `rejected` with the pre-state.
 
+import { Common, Mainnet } from '@ethereumjs/common'
 import { EVMError, getActivePrecompiles } from '@ethereumjs/evm'
 import { createAddressFromString } from '@ethereumjs/util'
 
@@ -32,7 +33,34 @@ const MODEXP = '0000000000000000000000000000000000000005'
 const unprefixed = (a) => String(a).toLowerCase().replace(/^0x/, '').padStart(40, '0')
 
 /** The protocol's profile keys this worker applies; any other key is a rule it cannot. */
-const PROFILE_KEYS = ['name', 'baseFork', 'opcodes', 'precompiles', 'limits']
+const PROFILE_KEYS = ['name', 'baseFork', 'opcodes', 'precompiles', 'limits', 'addedPrecompiles']
+
+/** The added-precompile implementations this worker has. */
+const IMPLEMENTATIONS = ['p256verify-rip7212']
+const P256 = '0000000000000000000000000000000000000100'
+
+/** ethereumjs' own P256VERIFY (EIP-7951, in its Osaka precompile map): the verification an
+ *  added `p256verify-rip7212` runs, at the profile's price instead of 6,900. */
+function p256Verifier() {
+  const osaka = new Common({ chain: Mainnet, hardfork: 'osaka' })
+  return getActivePrecompiles(osaka).get(P256)
+}
+
+/** An added precompile: out of gas below `gas` (all the forwarded gas consumed), else the
+ *  implementation's answer with `gas` charged. */
+function added(implementation, gas) {
+  const price = BigInt(gas)
+  const verify = p256Verifier()
+  return (opts) => {
+    if (opts.gasLimit < price) {
+      const e = new EVMError(EVMError.errorMessages.OUT_OF_GAS)
+      return { returnValue: new Uint8Array(0), executionGasUsed: opts.gasLimit, exceptionError: e }
+    }
+    const out = verify({ ...opts, gasLimit: 1n << 62n })
+    if (out.exceptionError !== undefined) return out
+    return { returnValue: out.returnValue, executionGasUsed: price }
+  }
+}
 
 function opcodeRules(profile) {
   return Object.entries(profile?.opcodes ?? {}).map(([k, r]) => [Number(k), r])
@@ -62,6 +90,11 @@ export function checkProfile(profile) {
   const cap = profile.limits?.modexp
   if (cap !== undefined && cap !== null && !['revert-refund', 'halt', 'reject'].includes(cap.behaviour)) {
     return `modexp cap behaviour \`${cap.behaviour}\``
+  }
+  for (const [addr, p] of Object.entries(profile.addedPrecompiles ?? {})) {
+    if (!IMPLEMENTATIONS.includes(p?.implementation)) {
+      return `added precompile \`${p?.implementation}\` at ${addr} is not implemented by this worker`
+    }
   }
   return undefined
 }
@@ -178,6 +211,11 @@ function customPrecompiles(profile, common) {
   for (const [a, b] of rules) {
     if (b === 'absent') continue // removed in finishEvm
     out.push({ address: createAddressFromString('0x' + a), function: override(b, 'precompile rule') })
+  }
+  // Added precompiles (warm: runTx pre-warms the EVM's whole precompile map), in place of the
+  // base fork's where it has one (the profile parser refuses a rule for the same address).
+  for (const [addr, p] of Object.entries(profile?.addedPrecompiles ?? {})) {
+    out.push({ address: createAddressFromString('0x' + unprefixed(addr)), function: added(p.implementation, p.gas) })
   }
   const cap = profile?.limits?.modexp
   if (cap !== undefined && cap !== null && active.has(MODEXP) && !rules.has(MODEXP)) {
