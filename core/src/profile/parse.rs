@@ -580,7 +580,7 @@ mod tests {
 
     #[test]
     fn parses_gas_added_precompiles_and_the_block_rule() {
-        let p = parse(&format!("name = \"t\"\nbase_fork = \"Cancun\"\n[opcodes]\nBLOCKHASH = \"keccak-chain-number\"\n[gas.opcodes]\n\"0x01\" = 30\n[gas.precompiles]\n\"0x01\" = 6000\n[added_precompiles]\n\"0x100\" = {{ implementation = \"p256verify-rip7212\", gas = 3450 }}\n"), "p.toml").unwrap();
+        let p = parse("name = \"t\"\nbase_fork = \"Cancun\"\n[opcodes]\nBLOCKHASH = \"keccak-chain-number\"\n[gas.opcodes]\n\"0x01\" = 30\n[gas.precompiles]\n\"0x01\" = 6000\n[added_precompiles]\n\"0x100\" = { implementation = \"p256verify-rip7212\", gas = 3450 }\n", "p.toml").unwrap();
         assert_eq!(p.opcode(0x40), Behaviour::KeccakChainNumber);
         assert_eq!(p.gas.opcodes.get(&0x01), Some(&30));
         assert_eq!(
