@@ -274,6 +274,8 @@ class ForkContext:
             if kind == "constant":
                 n_in, static_gas = CONSTANT_SHAPE[op]
                 fn = _make_constant(pop, push, charge_gas, n_in, Uint(static_gas), U256(value))
+            elif kind == "keccak-chain-number":
+                fn = _make_keccak_chain_number(pop, push, charge_gas)
             elif kind == "invalid":
                 fn = _make_invalid(exc.InvalidOpcode, op)
             elif kind == "revert-refund":
@@ -412,6 +414,28 @@ def _make_constant(pop, push, charge_gas, n_in, gas, value):
     return op
 
 
+def keccak_chain_number(chain_id, current, requested):
+    """core/src/profile/behaviour.rs `keccak_chain_number`: keccak256 of the chain id and the
+    requested number, 8 bytes big-endian each (saturated), for 1..=256 blocks back, else 0."""
+    if not 1 <= current - requested <= 256:
+        return 0
+    cap = (1 << 64) - 1
+    data = min(chain_id, cap).to_bytes(8, "big") + min(requested, cap).to_bytes(8, "big")
+    return int.from_bytes(keccak256(data), "big")
+
+
+def _make_keccak_chain_number(pop, push, charge_gas):
+    # The order of the spec's own BLOCKHASH: pop, charge 20, push.
+    def op(evm):
+        requested = int(pop(evm.stack))
+        charge_gas(evm, Uint(20))
+        env = evm.message.block_env
+        push(evm.stack, U256(keccak_chain_number(int(env.chain_id), int(env.number), requested)))
+        evm.pc += Uint(1)
+
+    return op
+
+
 def _make_invalid(invalid_cls, byte):
     def op(evm):
         raise invalid_cls(byte)
@@ -511,9 +535,7 @@ def parse_profile(profile):
             if op not in CONSTANT_SHAPE:
                 raise Unsupported(f"opcode rule `constant` for 0x{op:02x}")
             value = _parse_int(rule.get("value", 0))
-        elif kind == "keccak-chain-number":
-            raise Unsupported(f"opcode rule `{kind}` is not implemented by this worker")
-        elif kind not in ("supported", "invalid", "revert-refund", "reject"):
+        elif kind not in ("supported", "invalid", "revert-refund", "reject", "keccak-chain-number"):
             raise Unsupported(f"opcode rule `{kind}` for 0x{op:02x}")
         if kind != "supported":
             opcodes[op] = (kind, value)

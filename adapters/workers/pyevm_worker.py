@@ -241,9 +241,7 @@ def parse_profile(profile):
             if op not in CONSTANT_SHAPE:
                 raise Unsupported(f"opcode rule `constant` for 0x{op:02x}")
             value = _int(rule.get("value", 0)) % UINT256
-        elif kind == "keccak-chain-number":
-            raise Unsupported(f"opcode rule `{kind}` is not implemented by this worker")
-        elif kind not in ("supported", "invalid", "revert-refund", "reject"):
+        elif kind not in ("supported", "invalid", "revert-refund", "reject", "keccak-chain-number"):
             raise Unsupported(f"opcode rule `{kind}` for 0x{op:02x}")
         if kind != "supported":
             opcodes[op] = (kind, value)
@@ -298,6 +296,28 @@ def _make_constant(op, n_in, gas, value, mnemonic):
 
     logic.__name__ = f"constant_0x{op:02x}"
     return as_opcode(logic, mnemonic, gas)
+
+
+def keccak_chain_number(chain_id, current, requested):
+    """core/src/profile/behaviour.rs `keccak_chain_number`: keccak256 of the chain id and the
+    requested number, 8 bytes big-endian each (saturated), for 1..=256 blocks back, else 0."""
+    if not 1 <= current - requested <= 256:
+        return 0
+    cap = (1 << 64) - 1
+    data = min(chain_id, cap).to_bytes(8, "big") + min(requested, cap).to_bytes(8, "big")
+    return int.from_bytes(keccak(data), "big")
+
+
+def _make_keccak_chain_number(mnemonic):
+    # Charged BLOCKHASH's 20 first by the opcode object, then pop and push, as py-evm's own.
+    def logic(computation):
+        requested = computation.stack_pop1_int()
+        state = computation.state
+        chain_id = state.execution_context.chain_id
+        computation.stack_push_int(keccak_chain_number(chain_id, state.block_number, requested))
+
+    logic.__name__ = "keccak_chain_number"
+    return as_opcode(logic, mnemonic, 20)
 
 
 class _RevertRefundOp:
@@ -442,6 +462,8 @@ def build_computation_class(base, rules):
         if kind == "constant":
             n_in, gas = CONSTANT_SHAPE[op]
             opcodes[op] = _make_constant(op, n_in, gas, value, _op_name(base_opcodes, op))
+        elif kind == "keccak-chain-number":
+            opcodes[op] = _make_keccak_chain_number(_op_name(base_opcodes, op))
         elif kind == "invalid":
             opcodes[op] = InvalidOpcode(op)
         elif kind == "revert-refund":

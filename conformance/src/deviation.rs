@@ -85,31 +85,13 @@ pub const DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         backend: "eels",
-        applies: Applies::Prefix("rollup/blockhash"),
-        instead: Instead::Unsupported("not implemented by this worker"),
-        reason: WORKERS_LACK_ROLLUP_RULES,
-    },
-    Deviation {
-        backend: "eels",
         applies: Applies::Prefix("rollup/gas"),
         instead: Instead::Unsupported("not implemented by this worker"),
         reason: WORKERS_LACK_ROLLUP_RULES,
     },
     Deviation {
         backend: "pyevm",
-        applies: Applies::Prefix("rollup/blockhash"),
-        instead: Instead::Unsupported("not implemented by this worker"),
-        reason: WORKERS_LACK_ROLLUP_RULES,
-    },
-    Deviation {
-        backend: "pyevm",
         applies: Applies::Prefix("rollup/gas"),
-        instead: Instead::Unsupported("not implemented by this worker"),
-        reason: WORKERS_LACK_ROLLUP_RULES,
-    },
-    Deviation {
-        backend: "ethereumjs",
-        applies: Applies::Prefix("rollup/blockhash"),
         instead: Instead::Unsupported("not implemented by this worker"),
         reason: WORKERS_LACK_ROLLUP_RULES,
     },
@@ -121,10 +103,10 @@ pub const DEVIATIONS: &[Deviation] = &[
     },
 ];
 
-/// Why the shipped workers sit out the rollup rows.
-const WORKERS_LACK_ROLLUP_RULES: &str = "the shipped workers do not implement the block-derived \
-    BLOCKHASH or gas rules yet (they do implement added precompiles), and answer `unsupported` \
-    (a worker declares every rule applicable, so the answer comes per case)";
+/// Why the shipped workers sit out the gas rows.
+const WORKERS_LACK_ROLLUP_RULES: &str = "the shipped workers do not implement gas rules yet \
+    (they do implement the block-derived BLOCKHASH and added precompiles), and answer \
+    `unsupported` (a worker declares every rule applicable, so the answer comes per case)";
 
 /// Why the Rust backends name modexp's huge-base failure differently from the execution spec.
 const MODEXP_NAMING: &str = "the execution spec (and ethereumjs, py-evm) prices modexp from its \

@@ -14,6 +14,7 @@
 import { Common, Mainnet } from '@ethereumjs/common'
 import { EVMError, getActivePrecompiles } from '@ethereumjs/evm'
 import { createAddressFromString } from '@ethereumjs/util'
+import { keccak_256 } from '@noble/hashes/sha3.js'
 
 export class RejectError extends Error {}
 export class UnsupportedError extends Error {}
@@ -78,7 +79,7 @@ export function checkProfile(profile) {
     if (!Number.isInteger(op) || op < 0 || op > 0xff) return `bad opcode key in profile: ${op}`
     if (b === 'supported' || b === 'invalid' || b === 'revert-refund' || b === 'reject') continue
     if (b === 'constant' && constantShape(op) !== undefined) continue
-    if (b === 'keccak-chain-number') return `opcode rule \`${b}\` is not implemented by this worker`
+    if (b === 'keccak-chain-number' && op === 0x40) continue
     return `opcode rule \`${b}\` for 0x${op.toString(16).padStart(2, '0')}`
   }
   for (const [addr, rule] of Object.entries(profile.precompiles ?? {})) {
@@ -97,6 +98,21 @@ export function checkProfile(profile) {
     }
   }
   return undefined
+}
+
+/** core/src/profile/behaviour.rs `keccak_chain_number`: keccak256 of the chain id and the
+ *  requested number, 8 bytes big-endian each (saturated), for 1..=256 blocks back, else 0. */
+export function keccakChainNumber(chainId, current, requested) {
+  const diff = current - requested
+  if (diff < 1n || diff > 256n) return 0n
+  const cap = (1n << 64n) - 1n
+  const data = new Uint8Array(16)
+  const view = new DataView(data.buffer)
+  view.setBigUint64(0, chainId < cap ? chainId : cap)
+  view.setBigUint64(8, requested < cap ? requested : cap)
+  let v = 0n
+  for (const b of keccak_256(data)) v = (v << 8n) | BigInt(b)
+  return v
 }
 
 function opName(op) {
@@ -122,6 +138,19 @@ function customOpcodes(profile) {
         })
         break
       }
+      case 'keccak-chain-number':
+        out.push({
+          opcode: op,
+          opcodeName: name,
+          baseFee: 20,
+          logicFunction(runState) {
+            const requested = runState.stack.pop()
+            const current = runState.interpreter.getBlockNumber()
+            const chainId = runState.interpreter.getChainId()
+            runState.stack.push(keccakChainNumber(chainId, current, requested))
+          },
+        })
+        break
       case 'invalid':
         out.push({
           opcode: op,
