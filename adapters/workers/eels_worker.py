@@ -316,6 +316,21 @@ class ForkContext:
             else:
                 raise AssertionError(kind)
 
+        # Gas rules: the profile's figure first, then the spec's own instruction with its
+        # standard fixed cost handed back for it to charge; a precompile runs with all the
+        # gas it wants and is charged the figure.
+        for op, gas in rules["op_gas"].items():
+            key = self.Ops(op)
+            self.op_impl[key] = _make_repriced_op(
+                self.op_impl[key], charge_gas, Uint(gas), Uint(fixed_opcode_gas(op))
+            )
+        for addr, gas in rules["pc_gas"].items():
+            key = _find_key(self.orig_precompiles, addr)
+            if key is not None:
+                self.precompiles[key] = _make_repriced_precompile(
+                    self.precompiles[key], Uint(gas), charge_gas
+                )
+
         # Added precompiles: a new key of the fork's precompile map is also warm (the spec's
         # `prepare_message` warms that map's keys); an existing one is replaced.
         for addr, (_impl, gas) in rules["added"].items():
@@ -412,6 +427,57 @@ def _make_constant(pop, push, charge_gas, n_in, gas, value):
         evm.pc += Uint(1)
 
     return op
+
+
+def fixed_opcode_gas(op):
+    """core/src/profile/gas.rs `fixed_opcode_gas`: the whole cost of the opcodes a gas rule may
+    re-price, or None."""
+    table = [
+        ((0x01, 0x03), 3),
+        ((0x02, 0x04, 0x05, 0x06, 0x07, 0x0B), 5),
+        ((0x08, 0x09), 8),
+        (tuple(range(0x10, 0x1E)), 3),
+        ((0x1E,), 5),
+        ((0x30, 0x32, 0x33, 0x34, 0x36, 0x38, 0x3A, 0x3D), 2),
+        ((0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x48, 0x4A), 2),
+        ((0x47,), 5),
+        ((0x40,), 20),
+        ((0x35, 0x49), 3),
+        ((0x50, 0x58, 0x59, 0x5A, 0x5F), 2),
+        ((0x56,), 8),
+        ((0x57,), 10),
+        ((0x5B,), 1),
+        (tuple(range(0x60, 0xA0)), 3),
+    ]
+    for ops, gas in table:
+        if op in ops:
+            return gas
+    return None
+
+
+def _make_repriced_op(orig, charge_gas, gas, standard):
+    def op(evm):
+        charge_gas(evm, gas)
+        evm.gas_left += standard
+        orig(evm)
+
+    return op
+
+
+def _make_repriced_precompile(orig, gas, charge_gas):
+    def precompile(evm):
+        if evm.gas_left < gas:
+            charge_gas(evm, gas)  # the spec's own out-of-gas, raised by `charge_gas`
+        before = evm.gas_left
+        evm.gas_left = Uint(1 << 62)
+        try:
+            orig(evm)
+        except BaseException:
+            evm.gas_left = before
+            raise
+        evm.gas_left = before - gas
+
+    return precompile
 
 
 def keccak_chain_number(chain_id, current, requested):
@@ -511,7 +577,7 @@ def _addr_bytes(s):
 
 
 # The protocol's profile keys this worker applies; any other key is a rule it cannot.
-PROFILE_KEYS = {"name", "baseFork", "opcodes", "precompiles", "limits", "addedPrecompiles"}
+PROFILE_KEYS = {"name", "baseFork", "opcodes", "precompiles", "limits", "addedPrecompiles", "gas"}
 # The added-precompile implementations this worker has.
 IMPLEMENTATIONS = {"p256verify-rip7212"}
 
@@ -563,9 +629,27 @@ def parse_profile(profile):
         if impl not in IMPLEMENTATIONS:
             raise Unsupported(f"added precompile `{impl}` at {k} is not implemented by this worker")
         added[_addr_bytes(k)] = (impl, _parse_int(p.get("gas")))
-    if not opcodes and not precompiles and modexp is None and not added:
+    gas = profile.get("gas") or {}
+    unknown = set(gas) - {"opcodes", "precompiles"}
+    if unknown:
+        raise Unsupported(f"unknown gas rules {sorted(unknown)}")
+    op_gas = {}
+    for k, g in (gas.get("opcodes") or {}).items():
+        op = _parse_int(k)
+        if fixed_opcode_gas(op) is None:
+            raise Unsupported(f"gas rule for 0x{op:02x}, which has no fixed cost")
+        op_gas[op] = _parse_int(g)
+    pc_gas = {_addr_bytes(k): _parse_int(g) for k, g in (gas.get("precompiles") or {}).items()}
+    if not opcodes and not precompiles and modexp is None and not added and not op_gas and not pc_gas:
         return None
-    return {"opcodes": opcodes, "precompiles": precompiles, "modexp": modexp, "added": added}
+    return {
+        "opcodes": opcodes,
+        "precompiles": precompiles,
+        "modexp": modexp,
+        "added": added,
+        "op_gas": op_gas,
+        "pc_gas": pc_gas,
+    }
 
 
 def _uses_revert(rules):

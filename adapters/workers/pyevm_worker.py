@@ -64,6 +64,7 @@ _PROTOCOL_OUT = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
 os.dup2(2, 1)
 sys.stdout = sys.stderr
 
+import copy  # noqa: E402
 import json
 import time  # noqa: E402
 import logging  # noqa: E402
@@ -216,7 +217,7 @@ def _addr_key(s):
 
 
 # The protocol's profile keys this worker applies; any other key is a rule it cannot.
-PROFILE_KEYS = {"name", "baseFork", "opcodes", "precompiles", "limits", "addedPrecompiles"}
+PROFILE_KEYS = {"name", "baseFork", "opcodes", "precompiles", "limits", "addedPrecompiles", "gas"}
 # The added-precompile implementations this worker has.
 IMPLEMENTATIONS = {"p256verify-rip7212"}
 
@@ -269,15 +270,30 @@ def parse_profile(profile):
         if impl not in IMPLEMENTATIONS:
             raise Unsupported(f"added precompile `{impl}` at {k} is not implemented by this worker")
         added[_addr_key(k)] = (impl, _int(p.get("gas")))
-    if not opcodes and not precompiles and modexp is None and not added:
+    gas = profile.get("gas") or {}
+    unknown = set(gas) - {"opcodes", "precompiles"}
+    if unknown:
+        raise Unsupported(f"unknown gas rules {sorted(unknown)}")
+    op_gas = {_int(k): _int(g) for k, g in (gas.get("opcodes") or {}).items()}
+    pc_gas = {_addr_key(k): _int(g) for k, g in (gas.get("precompiles") or {}).items()}
+    if not opcodes and not precompiles and modexp is None and not added and not op_gas and not pc_gas:
         return None, None
     key = (
         tuple(sorted(opcodes.items())),
         tuple(sorted(precompiles.items())),
         modexp,
         tuple(sorted(added.items())),
+        tuple(sorted(op_gas.items())),
+        tuple(sorted(pc_gas.items())),
     )
-    rules = {"opcodes": opcodes, "precompiles": precompiles, "modexp": modexp, "added": added}
+    rules = {
+        "opcodes": opcodes,
+        "precompiles": precompiles,
+        "modexp": modexp,
+        "added": added,
+        "op_gas": op_gas,
+        "pc_gas": pc_gas,
+    }
     return key, rules
 
 
@@ -431,6 +447,23 @@ def p256_verify(data):
     return point is not None and point[0] % n == r
 
 
+def _make_repriced_precompile(inner, gas):
+    def precompile(computation):
+        meter = computation._gas_meter
+        if meter.gas_remaining < gas:
+            raise ex.OutOfGas(f"precompile needs {gas} gas (re-priced by the profile)")
+        before = meter.gas_remaining
+        meter.gas_remaining = 1 << 62
+        try:
+            inner(computation)
+        finally:
+            meter.gas_remaining = before
+        meter.consume_gas(gas, "precompile (re-priced by the profile)")
+        return computation
+
+    return precompile
+
+
 def _make_p256verify(gas):
     """An added RIP-7212 P256VERIFY charged `gas`: the word 1 for a valid signature, else
     nothing."""
@@ -491,6 +524,18 @@ def build_computation_class(base, rules):
             kind, "profile rejects the call to precompile 0x05 (modexp length cap)"
         )
         precompiles[MODEXP] = _make_modexp_cap(base_pre[MODEXP], max_len, over)
+    # Gas rules. py-evm's opcode objects charge their `gas_cost` before their logic, which is
+    # the whole cost of the fixed-cost opcodes a rule may name: a copy with the profile's
+    # figure. A precompile runs with all the gas it wants and is charged the figure.
+    for op, gas in rules["op_gas"].items():
+        if op not in opcodes or not hasattr(opcodes[op], "gas_cost"):
+            raise Unsupported(f"gas rule for 0x{op:02x}: no py-evm opcode object to re-price")
+        repriced = copy.copy(opcodes[op])
+        repriced.gas_cost = gas
+        opcodes[op] = repriced
+    for addr, gas in rules["pc_gas"].items():
+        if addr in precompiles:
+            precompiles[addr] = _make_repriced_precompile(precompiles[addr], gas)
     # Added precompiles: in the precompile map, so also warm (py-evm's warm set reads it).
     for addr, (_impl, gas) in rules["added"].items():
         precompiles[addr] = _make_p256verify(gas)

@@ -15,8 +15,6 @@ pub enum Applies {
     Fork(Fork),
     /// Every scenario at a fork before this one.
     ForksBefore(Fork),
-    /// Every scenario whose name starts with this.
-    Prefix(&'static str),
 }
 
 /// What the backend does instead.
@@ -83,30 +81,7 @@ pub const DEVIATIONS: &[Deviation] = &[
         reason: "the ethereumjs worker names a rejected opcode by its byte, not its mnemonic (the \
                  backend's own words are shown, never compared)",
     },
-    Deviation {
-        backend: "eels",
-        applies: Applies::Prefix("rollup/gas"),
-        instead: Instead::Unsupported("not implemented by this worker"),
-        reason: WORKERS_LACK_ROLLUP_RULES,
-    },
-    Deviation {
-        backend: "pyevm",
-        applies: Applies::Prefix("rollup/gas"),
-        instead: Instead::Unsupported("not implemented by this worker"),
-        reason: WORKERS_LACK_ROLLUP_RULES,
-    },
-    Deviation {
-        backend: "ethereumjs",
-        applies: Applies::Prefix("rollup/gas"),
-        instead: Instead::Unsupported("not implemented by this worker"),
-        reason: WORKERS_LACK_ROLLUP_RULES,
-    },
 ];
-
-/// Why the shipped workers sit out the gas rows.
-const WORKERS_LACK_ROLLUP_RULES: &str = "the shipped workers do not implement gas rules yet \
-    (they do implement the block-derived BLOCKHASH and added precompiles), and answer \
-    `unsupported` (a worker declares every rule applicable, so the answer comes per case)";
 
 /// Why the Rust backends name modexp's huge-base failure differently from the execution spec.
 const MODEXP_NAMING: &str = "the execution spec (and ethereumjs, py-evm) prices modexp from its \
@@ -121,7 +96,6 @@ impl Deviation {
                 Applies::Scenario(name) => name == s.name,
                 Applies::Fork(f) => f == s.fork,
                 Applies::ForksBefore(f) => s.fork < f,
-                Applies::Prefix(p) => s.name.starts_with(p),
             }
     }
 

@@ -12,7 +12,7 @@
 // worker answers `rejected` with the pre-state.
 
 import { Common, Mainnet } from '@ethereumjs/common'
-import { EVMError, getActivePrecompiles } from '@ethereumjs/evm'
+import { EVMError, getActivePrecompiles, getOpcodesForHF, paramsEVM } from '@ethereumjs/evm'
 import { createAddressFromString } from '@ethereumjs/util'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 
@@ -34,7 +34,7 @@ const MODEXP = '0000000000000000000000000000000000000005'
 const unprefixed = (a) => String(a).toLowerCase().replace(/^0x/, '').padStart(40, '0')
 
 /** The protocol's profile keys this worker applies; any other key is a rule it cannot. */
-const PROFILE_KEYS = ['name', 'baseFork', 'opcodes', 'precompiles', 'limits', 'addedPrecompiles']
+const PROFILE_KEYS = ['name', 'baseFork', 'opcodes', 'precompiles', 'limits', 'addedPrecompiles', 'gas']
 
 /** The added-precompile implementations this worker has. */
 const IMPLEMENTATIONS = ['p256verify-rip7212']
@@ -70,7 +70,7 @@ function opcodeRules(profile) {
 /** Why the profile cannot be applied here, or undefined (mirrors revm's `check`). */
 export function checkProfile(profile) {
   if (profile === null || profile === undefined) return undefined
-  // Gas rules and added precompiles (docs/profiles.md) are not implemented here: sit out.
+  // Any other rule (docs/profiles.md) is not implemented here: sit out.
   for (const key of Object.keys(profile)) {
     if (!PROFILE_KEYS.includes(key)) return `profile rules \`${key}\` are not implemented by this worker`
   }
@@ -258,13 +258,53 @@ function customPrecompiles(profile, common) {
   return out
 }
 
+/** Gas rules for opcodes: ethereumjs' own handler with the profile's figure as its base fee
+ *  (the whole cost of the fixed-cost opcodes a gas rule may name; GAS then sees what is left
+ *  after it). */
+function repricedOpcodes(profile, common) {
+  const rules = Object.entries(profile?.gas?.opcodes ?? {})
+  if (rules.length === 0) return []
+  // The EVM adds its parameters to Common when it is built; the opcode table needs them now.
+  const withParams = common.copy()
+  withParams.updateParams(paramsEVM)
+  const { handlers } = getOpcodesForHF(withParams)
+  return rules.map(([k, gas]) => {
+    const op = Number(k)
+    return { opcode: op, opcodeName: `EVMDIFF_GAS_${opName(op)}`, baseFee: Number(gas), logicFunction: handlers.get(op) }
+  })
+}
+
+/** Gas rules for precompiles: out of gas below the figure; otherwise ethereumjs' own
+ *  precompile with all the gas it wants, charged the figure when it succeeds. */
+function repricedPrecompiles(profile, common) {
+  const active = getActivePrecompiles(common)
+  return Object.entries(profile?.gas?.precompiles ?? {}).map(([addr, gas]) => {
+    const original = active.get(unprefixed(addr))
+    const price = BigInt(gas)
+    return {
+      address: createAddressFromString('0x' + unprefixed(addr)),
+      function: (opts) => {
+        if (opts.gasLimit < price) {
+          const e = new EVMError(EVMError.errorMessages.OUT_OF_GAS)
+          return { returnValue: new Uint8Array(0), executionGasUsed: opts.gasLimit, exceptionError: e }
+        }
+        const out = original({ ...opts, gasLimit: 1n << 62n })
+        if (out.exceptionError !== undefined) {
+          return { returnValue: new Uint8Array(0), executionGasUsed: opts.gasLimit, exceptionError: out.exceptionError }
+        }
+        return { returnValue: out.returnValue, executionGasUsed: price }
+      },
+    }
+  })
+}
+
 /** createEVM options applying `profile` (empty for mainnet). */
 export function evmOptions(profile, common) {
   if (profile === null || profile === undefined) return {}
   const opts = {}
-  const ops = customOpcodes(profile)
+  const ops = [...customOpcodes(profile), ...repricedOpcodes(profile, common)]
   if (ops.length > 0) opts.customOpcodes = ops
-  const pcs = customPrecompiles(profile, common)
+  const pcs = [...customPrecompiles(profile, common), ...repricedPrecompiles(profile, common)]
   if (pcs.length > 0) opts.customPrecompiles = pcs
   return opts
 }
