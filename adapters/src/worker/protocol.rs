@@ -287,3 +287,34 @@ pub fn into_result(r: Response) -> Result<Outcome, BackendError> {
         Response::Failed(why) => Err(BackendError::Failed(why)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The new rules travel to a worker as data; a profile without them keeps the old shape.
+    #[test]
+    fn profile_json_carries_block_gas_and_added_rules() {
+        let p = Profile::from_toml(
+            "name = \"t\"\nbase_fork = \"Cancun\"\n[opcodes]\nBLOCKHASH = \"keccak-chain-number\"\n[gas.opcodes]\nADD = 30\n[gas.precompiles]\necrecover = 6000\n[added_precompiles]\n\"0x100\" = { implementation = \"p256verify-rip7212\", gas = 3450 }\n",
+            "t.toml",
+        )
+        .unwrap();
+        let v = profile_json(&p);
+        assert_eq!(
+            v["opcodes"]["0x40"],
+            json!({ "behaviour": "keccak-chain-number" })
+        );
+        assert_eq!(v["gas"]["opcodes"]["0x01"], json!(30));
+        assert_eq!(
+            v["gas"]["precompiles"]["0x0000000000000000000000000000000000000001"],
+            json!(6000)
+        );
+        assert_eq!(
+            v["addedPrecompiles"]["0x0000000000000000000000000000000000000100"],
+            json!({ "implementation": "p256verify-rip7212", "gas": 3450 })
+        );
+        let plain = profile_json(&Profile::load("eip7530-b").unwrap());
+        assert!(plain.get("gas").is_none() && plain.get("addedPrecompiles").is_none());
+    }
+}
