@@ -165,7 +165,7 @@ fn the_allowed_sets_follow_the_profile() {
     );
     assert_eq!(
         scroll.precompiles.last().map(|p| p.behaviour.as_str()),
-        Some("p256verify-rip7212 (3450 gas)")
+        Some("supported")
     );
 }
 
