@@ -46,6 +46,14 @@ Byzantium, where the spec has no revert), `invalid` its `InvalidOpcode`, a preco
 an `ExceptionalHalt` subclass, `reject` an exception that is not an `EthereumException` and so
 leaves the whole transaction. Rules the revm adapter refuses are `unsupported` here too.
 
+`keccak-chain-number` (BLOCKHASH) pops, charges 20 and pushes keccak256 of the chain id and
+the number (8 bytes big-endian each) in the spec's BLOCKHASH order. A gas rule for an opcode
+charges the profile's figure, hands the opcode's standard fixed cost back and runs the spec's
+own instruction (which charges it); for a precompile, it runs the spec's precompile with all
+the gas it wants and charges the figure. An added P256VERIFY (`p256verify-rip7212`) is a new
+(so pre-warmed) or replacing entry of `PRE_COMPILED_CONTRACTS` that runs the spec's EIP-7951
+checks and `secp256r1_verify` at the profile's price.
+
 Halt classes
 ------------
 From the exception class of the top frame (`HALT_NAMES`), with two corrections: a creation

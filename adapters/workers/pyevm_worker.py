@@ -52,6 +52,10 @@ Applied inside py-evm: for each (fork, profile) the worker derives, once, a subc
 fork's Computation with its own `opcodes` and `_precompiles` dicts, and a State subclass using
 it (py-evm's warm set reads `computation_class.get_precompiles()`, so an `absent` precompile is
 cold). Nothing is changed in place, so nothing can leak from one request to the next.
+`keccak-chain-number` is an opcode object charging 20; a gas rule for an opcode is a copy of
+py-evm's opcode object with the profile's `gas_cost` (its whole cost, charged before its
+logic), for a precompile a wrapper that runs py-evm's precompile with all the gas it wants and
+charges the figure; an added P256VERIFY runs this worker's own P-256 check (py-evm has none).
 """
 
 import os

@@ -6,6 +6,13 @@
 //! note) lives in the context's `chain` field, [`ProfileChain`], which every instruction reaches
 //! through its host. The precompile provider is owned by the EVM and holds its rules itself.
 //!
+//! Block-derived BLOCKHASH (`keccak-chain-number`) is one more replacement instruction, reading
+//! the chain id and block number from its host; opcode gas rules rewrite the table's static gas
+//! (the whole cost of the fixed-cost opcodes they may name). Precompile gas rules and added
+//! precompiles live in the provider: a re-priced precompile runs revm's own with all the gas
+//! it wants and is charged the profile's figure, an added P256VERIFY runs revm-precompile's
+//! `secp256r1::verify_impl` at its price, and both kinds of address are warm.
+//!
 //! A plain mainnet profile installs nothing: the instruction table is revm's own and the
 //! precompile provider delegates after a single `bool` test.
 

@@ -8,6 +8,12 @@
 //   replacing) ethereumjs' own; `absent` removes the precompile, so the address is an ordinary
 //   account, cold under EIP-2929 (runTx only pre-warms the EVM's precompile map).
 //
+// * `keccak-chain-number` is a custom BLOCKHASH (base fee 20) pushing keccak256 of the chain id
+//   and the number; a gas rule for an opcode is ethereumjs' own handler under the profile's
+//   base fee, for a precompile a wrapper running ethereumjs' precompile with all the gas it
+//   wants; an added P256VERIFY runs ethereumjs' Osaka P256VERIFY at the profile's price (custom
+//   precompiles join the map runTx pre-warms).
+//
 // `reject` throws a RejectError, which no part of ethereumjs catches: runTx gives up and the
 // worker answers `rejected` with the pre-state.
 
