@@ -294,15 +294,25 @@ fn empty(profile: &Profile) -> Coverage {
     let precompiles = PRECOMPILES
         .iter()
         .enumerate()
-        .filter_map(|(i, p)| Some((i, p, profile.precompile(&p.address)?)))
-        .filter(|(_, _, b)| *b != Behaviour::Absent)
+        .filter_map(|(i, p)| {
+            // An added precompile counts too (P256VERIFY at 0x100 on a Shanghai base), under
+            // its implementation's name.
+            let b = match profile.added_precompile(&p.address) {
+                Some(added) => format!("{} ({} gas)", added.implementation, added.gas),
+                None => match profile.precompile(&p.address)? {
+                    Behaviour::Absent => return None,
+                    b => b.to_string(),
+                },
+            };
+            Some((i, p, b))
+        })
         .map(|(i, p, b)| Item {
             name: p.name.to_string(),
             code: format!(
                 "0x{:02x}",
                 u16::from_be_bytes([p.address[18], p.address[19]])
             ),
-            behaviour: b.to_string(),
+            behaviour: b,
             executed: 0,
             cases: 0,
             key: i,

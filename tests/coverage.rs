@@ -155,6 +155,18 @@ fn the_allowed_sets_follow_the_profile() {
     let linea = coverage("linea", 1, 1);
     assert_eq!(linea.precompiles.len(), 18);
     assert!(linea.precompiles.iter().any(|p| p.behaviour == "reject"));
+    // An added precompile is allowed, even outside the base fork (P256VERIFY on Shanghai),
+    // so `polygon_zkevm_reaches_its_targets` requires that the generator calls it.
+    let polygon = coverage("polygon-zkevm", 1, 1);
+    let p256 = polygon.precompiles.iter().find(|p| p.code == "0x100");
+    assert_eq!(
+        p256.map(|p| p.behaviour.as_str()),
+        Some("p256verify-rip7212 (3450 gas)")
+    );
+    assert_eq!(
+        scroll.precompiles.last().map(|p| p.behaviour.as_str()),
+        Some("supported")
+    );
 }
 
 #[test]

@@ -131,7 +131,7 @@ impl Backend for EvmBackend {
             steps: true,
             reads: true,
             in_process: true,
-            rules: Capabilities::all_rules,
+            rules: opcodes::cannot_apply,
             native: Vec::new(),
         }
     }
@@ -158,6 +158,9 @@ fn run(
 ) -> Result<Outcome, BackendError> {
     let fork = profile.base_fork;
     let config = config(fork)?;
+    if let Some(why) = opcodes::cannot_apply(profile) {
+        return Err(BackendError::Unsupported(why));
+    }
     let fees = match validate::validate(case, fork) {
         Ok(fees) => fees,
         Err(why) => return Ok(Outcome::rejected(&case.pre, why)),
@@ -176,7 +179,7 @@ fn run(
 
     let refusal = Refusal::default();
     let etable = Chained(
-        ProfileEtable::new(profile, &refusal)?,
+        ProfileEtable::new(profile, &refusal, case.env.chain_id, case.env.number)?,
         Chained(GasometerEtable::new(), DispatchEtable::runtime()),
     );
     let precompiles = ProfilePrecompiles::new(profile, &refusal);

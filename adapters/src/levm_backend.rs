@@ -91,14 +91,7 @@ impl Backend for LevmBackend {
         if let Some(rules) = &rules {
             // Precompiles with a rule become ordinary accounts for levm's dispatch, so that a
             // call to one enters a frame the adapter's loop intercepts (see `profile.rs`).
-            let moves = PrecompileMoves::from_parts(
-                [],
-                rules
-                    .precompiles
-                    .iter()
-                    .map(|(a, _)| *a)
-                    .chain(rules.absent.iter().copied()),
-            );
+            let moves = PrecompileMoves::from_parts([], rules.moved());
             if !moves.is_empty() {
                 db.precompile_moves = Some(Arc::new(moves));
             }
@@ -119,6 +112,12 @@ impl Backend for LevmBackend {
             {
                 // Absent precompiles are cold ordinary accounts (see `profile.rs`).
                 vm.substate = profile::cold_substate(&vm, fork, &rules.absent);
+            }
+            if let Some(rules) = &rules {
+                // An added precompile is warm from the start (EIP-2929), like any precompile.
+                for (a, _) in &rules.added {
+                    vm.substate.add_accessed_address(*a);
+                }
             }
             let report = match (&rules, self.own_loop) {
                 (Some(rules), _) => dispatch::execute(&mut vm, rules, &mut rejected)?,

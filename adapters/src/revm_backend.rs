@@ -53,6 +53,8 @@ struct Cached {
     evm: RevmEvm,
     spec: SpecId,
     opcodes: BTreeMap<u8, Behaviour>,
+    /// The opcode gas rules the instruction table was built with.
+    gas: BTreeMap<u8, u64>,
 }
 
 thread_local! {
@@ -76,15 +78,17 @@ impl Cached {
             evm,
             spec,
             opcodes: profile.opcodes.clone(),
+            gas: profile.gas.opcodes.clone(),
         })
     }
 
     /// Makes the instruction table match `spec` and the opcode rules of `profile`.
     fn retarget(&mut self, spec: SpecId, profile: &Profile) {
-        if self.spec != spec || self.opcodes != profile.opcodes {
+        if self.spec != spec || self.opcodes != profile.opcodes || self.gas != profile.gas.opcodes {
             self.evm.instruction = profile::instructions(spec, profile);
             self.spec = spec;
             self.opcodes.clone_from(&profile.opcodes);
+            self.gas.clone_from(&profile.gas.opcodes);
         }
     }
 }

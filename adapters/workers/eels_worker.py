@@ -46,6 +46,14 @@ Byzantium, where the spec has no revert), `invalid` its `InvalidOpcode`, a preco
 an `ExceptionalHalt` subclass, `reject` an exception that is not an `EthereumException` and so
 leaves the whole transaction. Rules the revm adapter refuses are `unsupported` here too.
 
+`keccak-chain-number` (BLOCKHASH) pops, charges 20 and pushes keccak256 of the chain id and
+the number (8 bytes big-endian each) in the spec's BLOCKHASH order. A gas rule for an opcode
+charges the profile's figure, hands the opcode's standard fixed cost back and runs the spec's
+own instruction (which charges it); for a precompile, it runs the spec's precompile with all
+the gas it wants and charges the figure. An added P256VERIFY (`p256verify-rip7212`) is a new
+(so pre-warmed) or replacing entry of `PRE_COMPILED_CONTRACTS` that runs the spec's EIP-7951
+checks and `secp256r1_verify` at the profile's price.
+
 Halt classes
 ------------
 From the exception class of the top frame (`HALT_NAMES`), with two corrections: a creation
@@ -78,6 +86,7 @@ import time  # noqa: E402
 import logging  # noqa: E402
 import traceback  # noqa: E402
 
+from ethereum_types.bytes import Bytes20  # noqa: E402
 from ethereum_types.numeric import U256, Uint  # noqa: E402
 
 from ethereum.crypto.hash import keccak256  # noqa: E402
@@ -273,6 +282,8 @@ class ForkContext:
             if kind == "constant":
                 n_in, static_gas = CONSTANT_SHAPE[op]
                 fn = _make_constant(pop, push, charge_gas, n_in, Uint(static_gas), U256(value))
+            elif kind == "keccak-chain-number":
+                fn = _make_keccak_chain_number(pop, push, charge_gas)
             elif kind == "invalid":
                 fn = _make_invalid(exc.InvalidOpcode, op)
             elif kind == "revert-refund":
@@ -312,6 +323,29 @@ class ForkContext:
                 )
             else:
                 raise AssertionError(kind)
+
+        # Gas rules: the profile's figure first, then the spec's own instruction with its
+        # standard fixed cost handed back for it to charge; a precompile runs with all the
+        # gas it wants and is charged the figure.
+        for op, gas in rules["op_gas"].items():
+            key = self.Ops(op)
+            self.op_impl[key] = _make_repriced_op(
+                self.op_impl[key], charge_gas, Uint(gas), Uint(fixed_opcode_gas(op))
+            )
+        for addr, gas in rules["pc_gas"].items():
+            key = _find_key(self.orig_precompiles, addr)
+            if key is not None:
+                self.precompiles[key] = _make_repriced_precompile(
+                    self.precompiles[key], Uint(gas), charge_gas
+                )
+
+        # Added precompiles: a new key of the fork's precompile map is also warm (the spec's
+        # `prepare_message` warms that map's keys); an existing one is replaced.
+        for addr, (_impl, gas) in rules["added"].items():
+            key = _find_key(self.orig_precompiles, addr)
+            self.precompiles[key if key is not None else Bytes20(addr)] = _make_p256verify(
+                charge_gas, Uint(gas)
+            )
 
         cap = rules["modexp"]
         if cap is not None:
@@ -355,6 +389,42 @@ def _find_key(d, addr):
     return None
 
 
+def _make_p256verify(charge_gas, gas):
+    """RIP-7212 P256VERIFY charged `gas`: the checks and verification of the spec's own EIP-7951
+    precompile (forks/osaka/vm/precompiled_contracts/p256verify.py), which only differs in its
+    price, with the fork-independent `ethereum.crypto.elliptic_curve` functions it uses."""
+    from ethereum.crypto.elliptic_curve import (
+        SECP256R1N,
+        SECP256R1P,
+        is_on_curve_secp256r1,
+        secp256r1_verify,
+    )
+    from ethereum.crypto.hash import Hash32
+    from ethereum.exceptions import InvalidSignatureError
+
+    def p256verify(evm):
+        data = bytes(evm.message.data)
+        charge_gas(evm, gas)
+        if len(data) != 160:
+            return
+        words = [U256.from_be_bytes(data[i : i + 32]) for i in range(32, 160, 32)]
+        r, s, x, y = words
+        zero = U256(0)
+        if not (zero < r < SECP256R1N and zero < s < SECP256R1N):
+            return
+        if x >= SECP256R1P or y >= SECP256R1P or (x == zero and y == zero):
+            return
+        if not is_on_curve_secp256r1(x, y):
+            return
+        try:
+            secp256r1_verify(r, s, x, y, Hash32(data[:32]))
+        except InvalidSignatureError:
+            return
+        evm.output = b"\x00" * 31 + b"\x01"
+
+    return p256verify
+
+
 def _make_constant(pop, push, charge_gas, n_in, gas, value):
     # The order of the spec's own BLOCKHASH/BLOBHASH/...: pop the inputs, charge, push.
     def op(evm):
@@ -362,6 +432,79 @@ def _make_constant(pop, push, charge_gas, n_in, gas, value):
             pop(evm.stack)
         charge_gas(evm, gas)
         push(evm.stack, value)
+        evm.pc += Uint(1)
+
+    return op
+
+
+def fixed_opcode_gas(op):
+    """core/src/profile/gas.rs `fixed_opcode_gas`: the whole cost of the opcodes a gas rule may
+    re-price, or None."""
+    table = [
+        ((0x01, 0x03), 3),
+        ((0x02, 0x04, 0x05, 0x06, 0x07, 0x0B), 5),
+        ((0x08, 0x09), 8),
+        (tuple(range(0x10, 0x1E)), 3),
+        ((0x1E,), 5),
+        ((0x30, 0x32, 0x33, 0x34, 0x36, 0x38, 0x3A, 0x3D), 2),
+        ((0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x48, 0x4A), 2),
+        ((0x47,), 5),
+        ((0x40,), 20),
+        ((0x35, 0x49), 3),
+        ((0x50, 0x58, 0x59, 0x5A, 0x5F), 2),
+        ((0x56,), 8),
+        ((0x57,), 10),
+        ((0x5B,), 1),
+        (tuple(range(0x60, 0xA0)), 3),
+    ]
+    for ops, gas in table:
+        if op in ops:
+            return gas
+    return None
+
+
+def _make_repriced_op(orig, charge_gas, gas, standard):
+    def op(evm):
+        charge_gas(evm, gas)
+        evm.gas_left += standard
+        orig(evm)
+
+    return op
+
+
+def _make_repriced_precompile(orig, gas, charge_gas):
+    def precompile(evm):
+        if evm.gas_left < gas:
+            charge_gas(evm, gas)  # the spec's own out-of-gas, raised by `charge_gas`
+        before = evm.gas_left
+        evm.gas_left = Uint(1 << 62)
+        try:
+            orig(evm)
+        except BaseException:
+            evm.gas_left = before
+            raise
+        evm.gas_left = before - gas
+
+    return precompile
+
+
+def keccak_chain_number(chain_id, current, requested):
+    """core/src/profile/behaviour.rs `keccak_chain_number`: keccak256 of the chain id and the
+    requested number, 8 bytes big-endian each (saturated), for 1..=256 blocks back, else 0."""
+    if not 1 <= current - requested <= 256:
+        return 0
+    cap = (1 << 64) - 1
+    data = min(chain_id, cap).to_bytes(8, "big") + min(requested, cap).to_bytes(8, "big")
+    return int.from_bytes(keccak256(data), "big")
+
+
+def _make_keccak_chain_number(pop, push, charge_gas):
+    # The order of the spec's own BLOCKHASH: pop, charge 20, push.
+    def op(evm):
+        requested = int(pop(evm.stack))
+        charge_gas(evm, Uint(20))
+        env = evm.message.block_env
+        push(evm.stack, U256(keccak_chain_number(int(env.chain_id), int(env.number), requested)))
         evm.pc += Uint(1)
 
     return op
@@ -441,12 +584,22 @@ def _addr_bytes(s):
     return bytes.fromhex(h.rjust(40, "0"))
 
 
+# The protocol's profile keys this worker applies; any other key is a rule it cannot.
+PROFILE_KEYS = {"name", "baseFork", "opcodes", "precompiles", "limits", "addedPrecompiles", "gas"}
+# The added-precompile implementations this worker has.
+IMPLEMENTATIONS = {"p256verify-rip7212"}
+
+
 def parse_profile(profile):
     """The request's profile as `{"opcodes": {byte: (kind, value)}, "precompiles": {addr:
     kind}, "modexp": (max_len, kind) | None}`, or None for plain mainnet. Raises `Unsupported`
     for rules this adapter cannot apply (the same set as the revm adapter's `check`)."""
     if profile is None:
         return None
+    # Gas rules and added precompiles (docs/profiles.md) are not implemented here: sit out.
+    unknown_rules = set(profile) - PROFILE_KEYS
+    if unknown_rules:
+        raise Unsupported(f"profile rules {sorted(unknown_rules)} are not implemented by this worker")
     opcodes = {}
     for k, rule in (profile.get("opcodes") or {}).items():
         op = _parse_int(k)
@@ -456,7 +609,7 @@ def parse_profile(profile):
             if op not in CONSTANT_SHAPE:
                 raise Unsupported(f"opcode rule `constant` for 0x{op:02x}")
             value = _parse_int(rule.get("value", 0))
-        elif kind not in ("supported", "invalid", "revert-refund", "reject"):
+        elif kind not in ("supported", "invalid", "revert-refund", "reject", "keccak-chain-number"):
             raise Unsupported(f"opcode rule `{kind}` for 0x{op:02x}")
         if kind != "supported":
             opcodes[op] = (kind, value)
@@ -478,9 +631,33 @@ def parse_profile(profile):
     unknown = set(limits) - {"modexp"}
     if unknown:
         raise Unsupported(f"unknown profile limits {sorted(unknown)}")
-    if not opcodes and not precompiles and modexp is None:
+    added = {}
+    for k, p in (profile.get("addedPrecompiles") or {}).items():
+        impl = p.get("implementation")
+        if impl not in IMPLEMENTATIONS:
+            raise Unsupported(f"added precompile `{impl}` at {k} is not implemented by this worker")
+        added[_addr_bytes(k)] = (impl, _parse_int(p.get("gas")))
+    gas = profile.get("gas") or {}
+    unknown = set(gas) - {"opcodes", "precompiles"}
+    if unknown:
+        raise Unsupported(f"unknown gas rules {sorted(unknown)}")
+    op_gas = {}
+    for k, g in (gas.get("opcodes") or {}).items():
+        op = _parse_int(k)
+        if fixed_opcode_gas(op) is None:
+            raise Unsupported(f"gas rule for 0x{op:02x}, which has no fixed cost")
+        op_gas[op] = _parse_int(g)
+    pc_gas = {_addr_bytes(k): _parse_int(g) for k, g in (gas.get("precompiles") or {}).items()}
+    if not opcodes and not precompiles and modexp is None and not added and not op_gas and not pc_gas:
         return None
-    return {"opcodes": opcodes, "precompiles": precompiles, "modexp": modexp}
+    return {
+        "opcodes": opcodes,
+        "precompiles": precompiles,
+        "modexp": modexp,
+        "added": added,
+        "op_gas": op_gas,
+        "pc_gas": pc_gas,
+    }
 
 
 def _uses_revert(rules):

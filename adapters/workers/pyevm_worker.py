@@ -52,6 +52,10 @@ Applied inside py-evm: for each (fork, profile) the worker derives, once, a subc
 fork's Computation with its own `opcodes` and `_precompiles` dicts, and a State subclass using
 it (py-evm's warm set reads `computation_class.get_precompiles()`, so an `absent` precompile is
 cold). Nothing is changed in place, so nothing can leak from one request to the next.
+`keccak-chain-number` is an opcode object charging 20; a gas rule for an opcode is a copy of
+py-evm's opcode object with the profile's `gas_cost` (its whole cost, charged before its
+logic), for a precompile a wrapper that runs py-evm's precompile with all the gas it wants and
+charges the figure; an added P256VERIFY runs this worker's own P-256 check (py-evm has none).
 """
 
 import os
@@ -64,6 +68,7 @@ _PROTOCOL_OUT = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
 os.dup2(2, 1)
 sys.stdout = sys.stderr
 
+import copy  # noqa: E402
 import json
 import time  # noqa: E402
 import logging  # noqa: E402
@@ -215,11 +220,21 @@ def _addr_key(s):
     return _addr(s)
 
 
+# The protocol's profile keys this worker applies; any other key is a rule it cannot.
+PROFILE_KEYS = {"name", "baseFork", "opcodes", "precompiles", "limits", "addedPrecompiles", "gas"}
+# The added-precompile implementations this worker has.
+IMPLEMENTATIONS = {"p256verify-rip7212"}
+
+
 def parse_profile(profile):
     """`(key, rules)` for the request's profile, `rules` None for plain mainnet. Raises
     `Unsupported` for rules the adapter cannot apply (the same set as the revm adapter)."""
     if profile is None:
         return None, None
+    # Gas rules and added precompiles (docs/profiles.md) are not implemented here: sit out.
+    unknown_rules = set(profile) - PROFILE_KEYS
+    if unknown_rules:
+        raise Unsupported(f"profile rules {sorted(unknown_rules)} are not implemented by this worker")
     opcodes = {}
     for k, rule in (profile.get("opcodes") or {}).items():
         op = _int(k)
@@ -231,7 +246,7 @@ def parse_profile(profile):
             if op not in CONSTANT_SHAPE:
                 raise Unsupported(f"opcode rule `constant` for 0x{op:02x}")
             value = _int(rule.get("value", 0)) % UINT256
-        elif kind not in ("supported", "invalid", "revert-refund", "reject"):
+        elif kind not in ("supported", "invalid", "revert-refund", "reject", "keccak-chain-number"):
             raise Unsupported(f"opcode rule `{kind}` for 0x{op:02x}")
         if kind != "supported":
             opcodes[op] = (kind, value)
@@ -253,14 +268,37 @@ def parse_profile(profile):
     unknown = set(limits) - {"modexp"}
     if unknown:
         raise Unsupported(f"unknown profile limits {sorted(unknown)}")
-    if not opcodes and not precompiles and modexp is None:
+    added = {}
+    for k, p in (profile.get("addedPrecompiles") or {}).items():
+        impl = p.get("implementation")
+        if impl not in IMPLEMENTATIONS:
+            raise Unsupported(f"added precompile `{impl}` at {k} is not implemented by this worker")
+        added[_addr_key(k)] = (impl, _int(p.get("gas")))
+    gas = profile.get("gas") or {}
+    unknown = set(gas) - {"opcodes", "precompiles"}
+    if unknown:
+        raise Unsupported(f"unknown gas rules {sorted(unknown)}")
+    op_gas = {_int(k): _int(g) for k, g in (gas.get("opcodes") or {}).items()}
+    pc_gas = {_addr_key(k): _int(g) for k, g in (gas.get("precompiles") or {}).items()}
+    if not opcodes and not precompiles and modexp is None and not added and not op_gas and not pc_gas:
         return None, None
     key = (
         tuple(sorted(opcodes.items())),
         tuple(sorted(precompiles.items())),
         modexp,
+        tuple(sorted(added.items())),
+        tuple(sorted(op_gas.items())),
+        tuple(sorted(pc_gas.items())),
     )
-    return key, {"opcodes": opcodes, "precompiles": precompiles, "modexp": modexp}
+    rules = {
+        "opcodes": opcodes,
+        "precompiles": precompiles,
+        "modexp": modexp,
+        "added": added,
+        "op_gas": op_gas,
+        "pc_gas": pc_gas,
+    }
+    return key, rules
 
 
 def _op_name(base_opcodes, op):
@@ -278,6 +316,28 @@ def _make_constant(op, n_in, gas, value, mnemonic):
 
     logic.__name__ = f"constant_0x{op:02x}"
     return as_opcode(logic, mnemonic, gas)
+
+
+def keccak_chain_number(chain_id, current, requested):
+    """core/src/profile/behaviour.rs `keccak_chain_number`: keccak256 of the chain id and the
+    requested number, 8 bytes big-endian each (saturated), for 1..=256 blocks back, else 0."""
+    if not 1 <= current - requested <= 256:
+        return 0
+    cap = (1 << 64) - 1
+    data = min(chain_id, cap).to_bytes(8, "big") + min(requested, cap).to_bytes(8, "big")
+    return int.from_bytes(keccak(data), "big")
+
+
+def _make_keccak_chain_number(mnemonic):
+    # Charged BLOCKHASH's 20 first by the opcode object, then pop and push, as py-evm's own.
+    def logic(computation):
+        requested = computation.stack_pop1_int()
+        state = computation.state
+        chain_id = state.execution_context.chain_id
+        computation.stack_push_int(keccak_chain_number(chain_id, state.block_number, requested))
+
+    logic.__name__ = "keccak_chain_number"
+    return as_opcode(logic, mnemonic, 20)
 
 
 class _RevertRefundOp:
@@ -335,6 +395,92 @@ def _make_modexp_cap(inner, max_len, over):
     return modexp
 
 
+# secp256r1 (NIST P-256) domain parameters (SEC 2, section 2.4.2).
+_P256_P = 0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF
+_P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+_P256_A = _P256_P - 3
+_P256_B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
+_P256_G = (
+    0x6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296,
+    0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5,
+)
+
+
+def _p256_add(a, b):
+    """Affine point addition on P-256 (None is the point at infinity)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    p = _P256_P
+    if a[0] == b[0]:
+        if (a[1] + b[1]) % p == 0:
+            return None
+        slope = (3 * a[0] * a[0] + _P256_A) * pow(2 * a[1], -1, p) % p
+    else:
+        slope = (b[1] - a[1]) * pow(b[0] - a[0], -1, p) % p
+    x = (slope * slope - a[0] - b[0]) % p
+    return x, (slope * (a[0] - x) - a[1]) % p
+
+
+def _p256_mul(k, point):
+    out = None
+    while k:
+        if k & 1:
+            out = _p256_add(out, point)
+        point = _p256_add(point, point)
+        k >>= 1
+    return out
+
+
+def p256_verify(data):
+    """RIP-7212 / EIP-7951 signature check of `hash || r || s || x || y`: py-evm has no P-256,
+    so the worker carries this plain ECDSA verification, with EIP-7951's input checks (r and s
+    in (0, n), x and y below p, not (0, 0), on the curve) that the deployed RIP-7212
+    implementations apply too."""
+    if len(data) != 160:
+        return False
+    h, r, s, x, y = (int.from_bytes(data[i : i + 32], "big") for i in range(0, 160, 32))
+    n, p = _P256_N, _P256_P
+    if not (0 < r < n and 0 < s < n) or x >= p or y >= p or (x == 0 and y == 0):
+        return False
+    if (y * y - (x * x * x + _P256_A * x + _P256_B)) % p != 0:
+        return False
+    w = pow(s, -1, n)
+    point = _p256_add(_p256_mul(h * w % n, _P256_G), _p256_mul(r * w % n, (x, y)))
+    return point is not None and point[0] % n == r
+
+
+def _make_repriced_precompile(inner, gas):
+    def precompile(computation):
+        meter = computation._gas_meter
+        if meter.gas_remaining < gas:
+            raise ex.OutOfGas(f"precompile needs {gas} gas (re-priced by the profile)")
+        before = meter.gas_remaining
+        meter.gas_remaining = 1 << 62
+        try:
+            inner(computation)
+        finally:
+            meter.gas_remaining = before
+        meter.consume_gas(gas, "precompile (re-priced by the profile)")
+        return computation
+
+    return precompile
+
+
+def _make_p256verify(gas):
+    """An added RIP-7212 P256VERIFY charged `gas`: the word 1 for a valid signature, else
+    nothing."""
+
+    def p256verify(computation):
+        computation.consume_gas(gas, reason="P256VERIFY (added by the profile)")
+        if p256_verify(bytes(computation.msg.data)):
+            computation.output = b"\x00" * 31 + b"\x01"
+        return computation
+
+    return p256verify
+
+
 def _precompile_override(kind, why):
     if kind == "revert-refund":
         return _precompile_revert
@@ -353,6 +499,8 @@ def build_computation_class(base, rules):
         if kind == "constant":
             n_in, gas = CONSTANT_SHAPE[op]
             opcodes[op] = _make_constant(op, n_in, gas, value, _op_name(base_opcodes, op))
+        elif kind == "keccak-chain-number":
+            opcodes[op] = _make_keccak_chain_number(_op_name(base_opcodes, op))
         elif kind == "invalid":
             opcodes[op] = InvalidOpcode(op)
         elif kind == "revert-refund":
@@ -380,6 +528,21 @@ def build_computation_class(base, rules):
             kind, "profile rejects the call to precompile 0x05 (modexp length cap)"
         )
         precompiles[MODEXP] = _make_modexp_cap(base_pre[MODEXP], max_len, over)
+    # Gas rules. py-evm's opcode objects charge their `gas_cost` before their logic, which is
+    # the whole cost of the fixed-cost opcodes a rule may name: a copy with the profile's
+    # figure. A precompile runs with all the gas it wants and is charged the figure.
+    for op, gas in rules["op_gas"].items():
+        if op not in opcodes or not hasattr(opcodes[op], "gas_cost"):
+            raise Unsupported(f"gas rule for 0x{op:02x}: no py-evm opcode object to re-price")
+        repriced = copy.copy(opcodes[op])
+        repriced.gas_cost = gas
+        opcodes[op] = repriced
+    for addr, gas in rules["pc_gas"].items():
+        if addr in precompiles:
+            precompiles[addr] = _make_repriced_precompile(precompiles[addr], gas)
+    # Added precompiles: in the precompile map, so also warm (py-evm's warm set reads it).
+    for addr, (_impl, gas) in rules["added"].items():
+        precompiles[addr] = _make_p256verify(gas)
     return type(
         "Profile" + base.__name__,
         (base,),

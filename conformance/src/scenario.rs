@@ -570,13 +570,19 @@ pub fn call(to: u16, value: u8) -> Vec<u8> {
 /// CALLDATASIZE 2, PUSH1 ×2 6, PUSH2 ×2 6 (20); CALL 100 (warm, memory already expanded);
 /// tail 20 (memory already holds both words). Total 169 + the precompile's price.
 pub fn call_with_calldata(to: u16) -> Vec<u8> {
+    call_with_calldata_gas(to, 0xffff)
+}
+
+/// [`call_with_calldata`] forwarding `gas` instead of 0xffff (the same cost before the CALL).
+pub fn call_with_calldata_gas(to: u16, gas: u16) -> Vec<u8> {
     let [hi, lo] = to.to_be_bytes();
+    let [ghi, glo] = gas.to_be_bytes();
     let mut code = vec![
         0x36, 0x60, 0x00, 0x60, 0x00, 0x37, // CALLDATACOPY(0, 0, CALLDATASIZE)
         0x60, 0x00, 0x60, 0x00, // retSize, retOffset
         0x36, 0x60, 0x00, // argsSize = CALLDATASIZE, argsOffset
         0x60, 0x00, // value
-        0x61, hi, lo, 0x61, 0xff, 0xff, // address, gas
+        0x61, hi, lo, 0x61, ghi, glo, // address, gas
         0xf1,
     ];
     code.extend_from_slice(RETURN_FLAG_AND_SIZE);
@@ -694,6 +700,32 @@ fn modexp_base_len_2_pow_64() -> Vec<u8> {
     input
 }
 
+/// A valid RIP-7212 / EIP-7951 P256VERIFY input (hash, r, s, x, y; 160 bytes, 3 of them
+/// zero): the `ok_1` vector of revm-precompile 43's `secp256r1` tests.
+fn p256_valid() -> Vec<u8> {
+    alloy_primitives::hex::decode(
+        "4cee90eb86eaa050036147a12d49004b6b9c72bd725d39d4785011fe190f0b4da73bd4903f0ce3b639bbbf6e8e80d16931ff4bcf5993d58468e8fb19086e8cac36dbcd03009df8c59286b162af3bd7fcc0450c9aa81be5d10d312af6c66b1d604aebd3099c618202fcfe16ae7770b0c49ab5eadf74b754204a3bb6060e44eff37618b065f9832de4ca6ca971a7a1adc826d0f7c00181a5fb2ddf79ae00b4e10e",
+    )
+    .expect("hex")
+}
+
+/// [`p256_valid`] with the hash's first byte changed (0x4c to 0x3c): the signature no longer
+/// verifies; still 3 zero bytes.
+fn p256_wrong_hash() -> Vec<u8> {
+    let mut input = p256_valid();
+    input[0] = 0x3c;
+    input
+}
+
+/// Intrinsic gas of a transaction carrying a [`p256_valid`]-like input (157 non-zero bytes,
+/// 3 zero): 21,000 + 157 × 16 + 3 × 4.
+const P256_INTRINSIC: u64 = 21_000 + 157 * 16 + 3 * 4;
+/// [`call_with_calldata`] with 160 bytes: CALLDATASIZE 2, PUSH1 ×2 6, CALLDATACOPY 3 + 3 × 5
+/// words + 15 for five words of memory = 33 (41); PUSH1 ×2 6, CALLDATASIZE 2, PUSH1 ×2 6,
+/// PUSH2 ×2 6 (20); CALL 100 (warm: every precompile, an added one too; memory already
+/// expanded); tail 20. Total 181 + the precompile's price.
+const P256_CALL: u64 = 181;
+
 fn word(v: U256) -> Vec<u8> {
     v.to_be_bytes::<32>().to_vec()
 }
@@ -731,6 +763,16 @@ const MODEXP_HALT_OSAKA: &str = "name = \"modexp-halt\"\nbase_fork = \"Osaka\"\n
 const MODEXP_64_REVERT_REFUND: &str = "name = \"modexp-64\"\nbase_fork = \"Cancun\"\n[limits.modexp]\nmax_len = 64\nbehaviour = \"revert-refund\"\n";
 const MODEXP_64_HALT: &str = "name = \"modexp-64\"\nbase_fork = \"Cancun\"\n[limits.modexp]\nmax_len = 64\nbehaviour = \"halt\"\n";
 const MODEXP_64_REJECT: &str = "name = \"modexp-64\"\nbase_fork = \"Cancun\"\n[limits.modexp]\nmax_len = 64\nbehaviour = \"reject\"\n";
+
+const KECCAK_BLOCKHASH: &str = "name = \"keccak-blockhash\"\nbase_fork = \"Cancun\"\n[opcodes]\nBLOCKHASH = \"keccak-chain-number\"\n";
+const ADD_GAS_REPRICED: &str =
+    "name = \"add-gas\"\nbase_fork = \"Cancun\"\n[gas.opcodes]\nADD = 30\nGAS = 10\n";
+const ADD_CHEAPER: &str =
+    "name = \"add-cheaper\"\nbase_fork = \"Cancun\"\n[gas.opcodes]\nADD = 1\n";
+const ECRECOVER_6000: &str =
+    "name = \"ecrecover-6000\"\nbase_fork = \"Cancun\"\n[gas.precompiles]\necrecover = 6000\n";
+const P256_RIP7212_CANCUN: &str = "name = \"rip7212\"\nbase_fork = \"Cancun\"\n[added_precompiles]\n\"0x100\" = { implementation = \"p256verify-rip7212\", gas = 3450 }\n";
+const P256_RIP7212_OSAKA: &str = "name = \"rip7212\"\nbase_fork = \"Osaka\"\n[added_precompiles]\n\"0x100\" = { implementation = \"p256verify-rip7212\", gas = 3450 }\n";
 
 // ------------------------------------------------------------------------------ the table
 
@@ -1582,6 +1624,170 @@ pub fn scenarios() -> Vec<Scenario> {
                 ok().output(Output::Exact(vec![0xab, 0xcd]))
                     .created(&[0xab, 0xcd])
                     .gas(53_000 + 10 * 16 + 4 + 2 + 4 * 3 + 6 + 400),
+            ),
+        // ------------------------------------------------- rollup rules: block-derived
+        // Scroll's BLOCKHASH before Feynman: keccak256(chain id ‖ number), 8 bytes big-endian
+        // each. The block is number 1 on chain 1, so block 0 is in the window: keccak256 of
+        // 0x0000000000000001_0000000000000000 = 0x1b3d..daa3 (computed outside Rust). PUSH1 0
+        // BLOCKHASH PUSH1 0 MSTORE PUSH1 0x20 PUSH1 0 RETURN: 3 + 20 + 3 + 6 + 3 + 3 = 38.
+        s(
+            "rollup/blockhash-keccak-chain-number",
+            Toml(KECCAK_BLOCKHASH),
+            Cancun,
+        )
+        .code(vec![
+            0x60, 0x00, 0x40, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3,
+        ])
+        .expect(
+            ok().output(Output::Exact(word(
+                "0x1b3dc907f2c72f8fba8e45cebb54b5ff1cb577e25373135a90900c10ed2cdaa3"
+                    .parse()
+                    .expect("a number"),
+            )))
+            .gas(21_038),
+        ),
+        // The current block (1) is outside the window: 0, same gas.
+        s(
+            "rollup/blockhash-keccak-current-block-is-zero",
+            Toml(KECCAK_BLOCKHASH),
+            Cancun,
+        )
+        .code(vec![
+            0x60, 0x01, 0x40, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3,
+        ])
+        .expect(ok().output(Output::Exact(word(n(0)))).gas(21_038)),
+        // Nothing to hash: stack underflow, all gas consumed.
+        s(
+            "rollup/blockhash-keccak-underflows",
+            Toml(KECCAK_BLOCKHASH),
+            Cancun,
+        )
+        .code(vec![0x40])
+        .expect(halt(HaltClass::StackUnderflow).gas(TX_GAS)),
+        // ------------------------------------------------------ rollup rules: changed gas
+        // ADD at 30 and GAS at 10: PUSH1 1 PUSH1 2 ADD PUSH1 0 MSTORE PUSH1 0x20 PUSH1 0 RETURN
+        // = 3 + 3 + 30 + 3 + 6 + 3 + 3 = 51 (24 on mainnet).
+        s("rollup/gas-opcode-repriced", Toml(ADD_GAS_REPRICED), Cancun)
+            .code(vec![
+                0x60, 0x01, 0x60, 0x02, 0x01, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3,
+            ])
+            .expect(ok().output(Output::Exact(word(n(3)))).gas(21_051)),
+        // GAS pushes what is left after its own new price: 100,000 - 21,000 - 10 = 78,990;
+        // then PUSH1 0 MSTORE PUSH1 0x20 PUSH1 0 RETURN 15: 21,025.
+        s(
+            "rollup/gas-opcode-repriced-gas-sees-it",
+            Toml(ADD_GAS_REPRICED),
+            Cancun,
+        )
+        .code(vec![0x5a, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3])
+        .tx_gas(100_000)
+        .expect(ok().output(Output::Exact(word(n(78_990)))).gas(21_025)),
+        // ADD at 1: PUSH1 1 PUSH1 2 ADD STOP costs 7, and runs with exactly 21,007 gas, where the
+        // standard ADD (3) would be out of gas: the new price decides, not the old one.
+        s("rollup/gas-opcode-cheaper-runs", Toml(ADD_CHEAPER), Cancun)
+            .code(vec![0x60, 0x01, 0x60, 0x02, 0x01, 0x00])
+            .tx_gas(21_007)
+            .expect(ok().gas(21_007)),
+        // ...and one gas less is out of gas at the ADD.
+        s(
+            "rollup/gas-opcode-cheaper-out-of-gas",
+            Toml(ADD_CHEAPER),
+            Cancun,
+        )
+        .code(vec![0x60, 0x01, 0x60, 0x02, 0x01, 0x00])
+        .tx_gas(21_006)
+        .expect(halt(HaltClass::OutOfGas).gas(21_006)),
+        // ecrecover at 6,000 (3,000 on mainnet), called by the transaction with no input (which
+        // recovers nothing: success, empty output): 21,000 + 6,000.
+        s(
+            "rollup/gas-precompile-repriced",
+            Toml(ECRECOVER_6000),
+            Cancun,
+        )
+        .to(Target::Precompile(0x01))
+        .expect(ok().output(Output::Empty).gas(27_000)),
+        s(
+            "rollup/gas-precompile-repriced-out-of-gas",
+            Toml(ECRECOVER_6000),
+            Cancun,
+        )
+        .to(Target::Precompile(0x01))
+        .tx_gas(26_999)
+        .expect(halt(HaltClass::OutOfGas).gas(26_999)),
+        // Through a CALL: the record program around it, and the 6,000.
+        s(
+            "rollup/gas-precompile-repriced-in-a-call",
+            Toml(ECRECOVER_6000),
+            Cancun,
+        )
+        .code(record_call(0x01, 0xffff))
+        .expect(ok().slots(2, 1).gas(21_000 + RECORD_CALL + 6_000)),
+        // ----------------------------------------------- rollup rules: added precompiles
+        // RIP-7212 P256VERIFY at 0x100 for 3,450, in a fork without any precompile there. A
+        // valid signature: the word 1. Intrinsic + the call program + 3,450.
+        s(
+            "rollup/added-p256verify-valid",
+            Toml(P256_RIP7212_CANCUN),
+            Cancun,
+        )
+        .code(call_with_calldata(0x100))
+        .data(p256_valid())
+        .expect(
+            ok().flag_and_size(1, 32)
+                .gas(P256_INTRINSIC + P256_CALL + 3_450),
+        ),
+        // A signature that does not verify: success, no output, the same price.
+        s(
+            "rollup/added-p256verify-wrong-hash",
+            Toml(P256_RIP7212_CANCUN),
+            Cancun,
+        )
+        .code(call_with_calldata(0x100))
+        .data(p256_wrong_hash())
+        .expect(
+            ok().flag_and_size(1, 0)
+                .gas(P256_INTRINSIC + P256_CALL + 3_450),
+        ),
+        // 3,449 forwarded: out of gas inside the call, which consumes them and returns 0.
+        s(
+            "rollup/added-p256verify-out-of-gas",
+            Toml(P256_RIP7212_CANCUN),
+            Cancun,
+        )
+        .code(call_with_calldata_gas(0x100, 3_449))
+        .data(p256_valid())
+        .expect(
+            ok().flag_and_size(0, 0)
+                .gas(P256_INTRINSIC + P256_CALL + 3_449),
+        ),
+        // In Osaka it replaces EIP-7951's P256VERIFY (6,900): 3,500 forwarded are enough.
+        // Execution 23,524 + 181 + 3,450 = 27,155 is under the EIP-7623 floor of 21,000 + 10 ×
+        // (3 + 4 × 157) = 27,310, which is charged.
+        s(
+            "rollup/added-p256verify-replaces-osaka",
+            Toml(P256_RIP7212_OSAKA),
+            Osaka,
+        )
+        .code(call_with_calldata_gas(0x100, 3_500))
+        .data(p256_valid())
+        .expect(ok().flag_and_size(1, 32).gas(27_310)),
+        // Mainnet Osaka for comparison: the same 3,500 do not pay EIP-7951's 6,900 (the call
+        // consumes them: 23,524 + 181 + 3,500 = 27,205, under the floor of 27,310)...
+        s(
+            "precompile/mainnet-osaka-p256verify-at-3500",
+            Mainnet,
+            Osaka,
+        )
+        .code(call_with_calldata_gas(0x100, 3_500))
+        .data(p256_valid())
+        .expect(ok().flag_and_size(0, 0).gas(27_310)),
+        // ...and 0xffff do: 23,524 + 181 + 6,900 = 30,605, over the floor.
+        s("precompile/mainnet-osaka-p256verify", Mainnet, Osaka)
+            .code(call_with_calldata(0x100))
+            .data(p256_valid())
+            .expect(
+                ok().flag_and_size(1, 32)
+                    .gas(P256_INTRINSIC + P256_CALL + 6_900),
             ),
         // ----------------------------------------------------------- refused transactions
         // An EIP-7702 transaction does not exist in Cancun; a nonce that is not the sender's.

@@ -137,6 +137,28 @@ impl Precompile {
         PRECOMPILES.iter().find(|p| p.name == k)
     }
 
+    /// The whole price of one call in `fork` when it does not depend on the input (ecrecover,
+    /// the bn254 additions and multiplications, point evaluation, the BLS additions and
+    /// mappings, P256VERIFY): the precompiles a `[gas.precompiles]` rule may re-price.
+    pub fn fixed_price(&self, fork: Fork) -> Option<u64> {
+        let istanbul = fork.includes(Fork::Istanbul);
+        let price = match self.name {
+            "ecrecover" => 3_000,
+            "bn254_add" if istanbul => 150,
+            "bn254_add" => 500,
+            "bn254_mul" if istanbul => 6_000,
+            "bn254_mul" => 40_000,
+            "point_evaluation" => 50_000,
+            "bls12_g1add" => 375,
+            "bls12_g2add" => 600,
+            "bls12_map_fp_to_g1" => 5_500,
+            "bls12_map_fp2_to_g2" => 23_800,
+            "p256verify" => 6_900,
+            _ => return None,
+        };
+        Some(price)
+    }
+
     /// The precompiles active in `fork`.
     pub fn active_in(fork: Fork) -> impl Iterator<Item = &'static Precompile> {
         PRECOMPILES

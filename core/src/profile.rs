@@ -2,8 +2,10 @@
 //! limits. A client and a prover configured with the same profile must agree exactly; evmdiff
 //! configures every backend with one and checks that they do.
 
+mod added;
 mod behaviour;
 mod builtin;
+mod gas;
 mod parse;
 mod render;
 
@@ -11,8 +13,10 @@ use std::collections::BTreeMap;
 
 use alloy_primitives::Address;
 
-pub use behaviour::{Behaviour, Subject};
+pub use added::{AddedPrecompile, Implementation, P256_VALID};
+pub use behaviour::{Behaviour, Subject, keccak_chain_number};
 pub use builtin::{BUILTIN, builtin, builtin_names};
+pub use gas::{GasRules, fixed_opcode_gas};
 pub use parse::ProfileError;
 
 use crate::fork::Fork;
@@ -38,6 +42,10 @@ pub struct Profile {
     pub precompiles: BTreeMap<Address, Behaviour>,
     /// Limits beyond per-item rules.
     pub limits: Limits,
+    /// Gas charged instead of the base fork's, per opcode and per precompile.
+    pub gas: GasRules,
+    /// Precompiles the profile adds (or puts in place of the base fork's at that address).
+    pub added: BTreeMap<Address, AddedPrecompile>,
 }
 
 /// Limits a profile places on otherwise supported operations.
@@ -83,6 +91,8 @@ impl Profile {
             opcodes: BTreeMap::new(),
             precompiles: BTreeMap::new(),
             limits: Limits::default(),
+            gas: GasRules::default(),
+            added: BTreeMap::new(),
         }
     }
 
@@ -147,6 +157,13 @@ impl Profile {
                 .values()
                 .all(|b| *b == Behaviour::Supported)
             && self.limits == Limits::default()
+            && self.gas.is_empty()
+            && self.added.is_empty()
+    }
+
+    /// The precompile the profile adds at `address`, if any.
+    pub fn added_precompile(&self, address: &Address) -> Option<AddedPrecompile> {
+        self.added.get(address).copied()
     }
 
     /// The precompiles of the base fork with their behaviour, in address order.

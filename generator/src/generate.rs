@@ -141,7 +141,8 @@ struct World<'p> {
     changed_precompiles: Vec<Address>,
     /// Precompiles the profile rejects: a call refuses the transaction from any depth.
     rejected_precompiles: Vec<Address>,
-    /// Opcodes the profile turns into a constant: harmless, touched often.
+    /// Opcodes whose rule leaves the frame running (a constant, a block-derived value, a new
+    /// price): harmless, touched often.
     constant_ops: Vec<u8>,
     /// Opcodes whose rule ends the frame or the transaction (`invalid`, `revert-refund`,
     /// `reject`): kept out of `entries`, emitted only through `Builder::may_disrupt`.
@@ -163,6 +164,12 @@ impl<'p> World<'p> {
         {
             all.push(next.address);
         }
+        // Precompiles the profile adds (RIP-7212 P256VERIFY at 0x100 on a Shanghai base).
+        for a in profile.added.keys() {
+            if !all.contains(a) {
+                all.push(*a);
+            }
+        }
         let behaviour = |a: &Address| profile.precompile(a).unwrap_or(Behaviour::Supported);
         let (rejected_precompiles, precompiles): (Vec<Address>, Vec<Address>) = all
             .into_iter()
@@ -170,14 +177,27 @@ impl<'p> World<'p> {
         let changed_precompiles = precompiles
             .iter()
             .copied()
-            .filter(|a| behaviour(a) != Behaviour::Supported)
+            .filter(|a| {
+                behaviour(a) != Behaviour::Supported
+                    || profile.added.contains_key(a)
+                    || profile.gas.precompiles.contains_key(a)
+            })
             .collect();
-        let constant_ops = profile
+        let mut constant_ops: Vec<u8> = profile
             .opcodes
             .iter()
-            .filter(|(_, b)| matches!(b, Behaviour::Constant(_)))
+            .filter(|(_, b)| matches!(b, Behaviour::Constant(_) | Behaviour::KeccakChainNumber))
             .map(|(op, _)| *op)
             .collect();
+        // Re-priced opcodes the table knows how to feed (not PUSHn, JUMP...: those are emitted
+        // by their own generators, which the table's entries reach anyway).
+        constant_ops.extend(
+            profile
+                .gas
+                .opcodes
+                .keys()
+                .filter(|op| TABLE.iter().any(|e| e.op == **op) && Opcode(**op).exists_in(fork)),
+        );
         let disruptive_ops: Vec<u8> = profile
             .opcodes
             .iter()

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Subcommand;
 use evmdiff_core::opcode::Opcode;
+use evmdiff_core::precompile::Precompile;
 use evmdiff_core::profile::{BUILTIN, builtin};
 use evmdiff_core::{Behaviour, Profile};
 
@@ -73,6 +74,9 @@ pub fn show(name_or_path: &str) -> Result<String> {
     }
     s.push_str("\nprecompiles\n");
     for (pc, b) in p.precompile_table() {
+        if p.added_precompile(&pc.address).is_some() {
+            continue;
+        }
         let marker = if b == Behaviour::Supported {
             ""
         } else {
@@ -84,6 +88,30 @@ pub fn show(name_or_path: &str) -> Result<String> {
             pc.address.as_slice()[18] as u16 * 256 + pc.address.as_slice()[19] as u16,
             pc.name
         );
+    }
+    for (a, added) in &p.added {
+        let n = u32::from_be_bytes([0, a[17], a[18], a[19]]);
+        let what = if Precompile::at(*a).is_some_and(|pc| p.base_fork.includes(pc.introduced)) {
+            "replaces the base fork's"
+        } else {
+            "added"
+        };
+        let _ = writeln!(
+            s,
+            "  {n:#06x} {:<20} {} gas  <- {what}",
+            added.implementation.keyword(),
+            added.gas
+        );
+    }
+    if !p.gas.is_empty() {
+        s.push_str("\ngas (instead of the base fork's)\n");
+        for (op, g) in &p.gas.opcodes {
+            let _ = writeln!(s, "  0x{op:02x} {:<14} {g}", Opcode(*op).to_string());
+        }
+        for (a, g) in &p.gas.precompiles {
+            let name = Precompile::at(*a).map_or_else(|| a.to_string(), |pc| pc.name.to_string());
+            let _ = writeln!(s, "  {name:<19} {g}");
+        }
     }
     s.push_str("\nlimits\n");
     match p.limits.modexp {

@@ -14,10 +14,10 @@ use evm::interpreter::{Control, ExitError, ExitException, ExitFatal, Machine, Op
 use evm::standard::State;
 use evm::uint::U256 as EU256;
 use evmdiff_core::opcode::Opcode as CoreOpcode;
-use evmdiff_core::profile::constant_shape;
+use evmdiff_core::profile::{constant_shape, keccak_chain_number};
 use evmdiff_core::{BackendError, Behaviour, Profile};
 
-use super::convert::eu256;
+use super::convert::{eu256, u256 as core_u256};
 
 /// What a profile rule does when its opcode executes.
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +30,37 @@ enum Rule {
     RevertRefund,
     /// Refuse the whole transaction.
     Reject,
+    /// BLOCKHASH computed from the block: charge 20, replace the number on top of the stack
+    /// with this case's [`keccak_chain_number`].
+    KeccakChainNumber,
+}
+
+/// Why evm cannot apply `profile`'s rules, if it cannot: evm's gasometer is a separate step
+/// that charges an opcode's cost before any rule sees the opcode's effect, and it prices
+/// precompiles inside evm-precompile, so gas rules have no place to go; and evm-precompile has
+/// no secp256r1 (P256) implementation for an added P256VERIFY.
+pub(super) fn cannot_apply(profile: &Profile) -> Option<String> {
+    if !profile.gas.opcodes.is_empty() {
+        return Some(
+            "rust-ethereum evm cannot change an opcode's gas: its gasometer charges the \
+             standard cost in its own step, outside the profile's rules"
+                .into(),
+        );
+    }
+    if !profile.gas.precompiles.is_empty() {
+        return Some(
+            "rust-ethereum evm cannot change a precompile's gas: evm-precompile prices each \
+             call itself"
+                .into(),
+        );
+    }
+    if let Some(p) = profile.added.values().next() {
+        return Some(format!(
+            "rust-ethereum evm has no {} implementation (evm-precompile has no secp256r1)",
+            p.implementation
+        ));
+    }
+    None
 }
 
 /// Set when a profile `reject` rule fires: the transaction must be refused. Shared by the
@@ -61,12 +92,20 @@ pub(super) struct ProfileEtable<'a, 'config> {
     index: [u8; 256],
     rules: Vec<(u8, Rule)>,
     refusal: &'a Refusal,
+    /// The case's chain id and block number, for block-derived rules.
+    chain_id: EU256,
+    number: EU256,
     _config: PhantomData<&'config ()>,
 }
 
 impl<'a> ProfileEtable<'a, '_> {
     /// The rules of `profile`, reporting refusals to `refusal`.
-    pub(super) fn new(profile: &Profile, refusal: &'a Refusal) -> Result<Self, BackendError> {
+    pub(super) fn new(
+        profile: &Profile,
+        refusal: &'a Refusal,
+        chain_id: u64,
+        number: alloy_primitives::U256,
+    ) -> Result<Self, BackendError> {
         let mut index = [0u8; 256];
         let mut rules = Vec::new();
         for (&op, &behaviour) in &profile.opcodes {
@@ -88,6 +127,7 @@ impl<'a> ProfileEtable<'a, '_> {
                 Behaviour::Invalid => Rule::Invalid,
                 Behaviour::RevertRefund => Rule::RevertRefund,
                 Behaviour::Reject => Rule::Reject,
+                Behaviour::KeccakChainNumber => Rule::KeccakChainNumber,
                 b @ (Behaviour::Halt | Behaviour::Absent) => {
                     return Err(BackendError::Failed(format!(
                         "behaviour `{b}` does not apply to opcode {}",
@@ -102,6 +142,8 @@ impl<'a> ProfileEtable<'a, '_> {
             index,
             rules,
             refusal,
+            chain_id: EU256::from(chain_id),
+            number: eu256(number),
             _config: PhantomData,
         })
     }
@@ -140,6 +182,28 @@ impl<'config, H> Etable<H> for ProfileEtable<'_, 'config> {
                     let _ = m.stack.pop();
                 }
                 match m.stack.push(value) {
+                    Ok(()) => Control::Continue(1),
+                    Err(e) => Control::Exit(Err(e.into())),
+                }
+            }
+            Rule::KeccakChainNumber => {
+                // As evm's BLOCKHASH: its 20 gas first, then the stack.
+                let checked = m
+                    .state
+                    .gasometer
+                    .record_gas64(20)
+                    .and_then(|()| m.stack.check_pop_push(1, 1).map_err(ExitError::from));
+                if let Err(e) = checked {
+                    m.state.gasometer.oog();
+                    return Control::Exit(Err(e));
+                }
+                let requested = m.stack.pop().unwrap_or_default();
+                let value = keccak_chain_number(
+                    core_u256(self.chain_id),
+                    core_u256(self.number),
+                    core_u256(requested),
+                );
+                match m.stack.push(eu256(value)) {
                     Ok(()) => Control::Continue(1),
                     Err(e) => Control::Exit(Err(e.into())),
                 }

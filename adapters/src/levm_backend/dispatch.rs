@@ -29,13 +29,14 @@ use ethrex_levm::opcode_handlers::{
     stack_memory_storage_flow::*, system::*,
 };
 use ethrex_levm::opcodes::Opcode;
-use ethrex_levm::precompiles::is_precompile_with_moves;
+use ethrex_levm::precompiles::{is_precompile_with_moves, p_256_verify};
 use ethrex_levm::vm::VM;
 use evmdiff_core::Behaviour;
 use evmdiff_core::opcode::Opcode as CoreOpcode;
 
-use super::profile::{OpRule, Rules};
+use super::profile::{Intercept, OpRule, Rules};
 use evmdiff_core::precompile::modexp_exceeds;
+use evmdiff_core::profile::{AddedPrecompile, Implementation, keccak_chain_number};
 
 /// One opcode's implementation: a levm handler's `eval`.
 pub(crate) type Handler = fn(&mut VM<'_>) -> Result<OpcodeResult, VMError>;
@@ -110,10 +111,14 @@ fn run(
         } else {
             None
         };
-        let step = if let Some(b) = intercept {
-            precompile_rule(vm, b, rules, rejected)
+        let step = if let Some(i) = intercept {
+            match i {
+                Intercept::Rule(b) => precompile_rule(vm, b, rules, rejected),
+                Intercept::Repriced(gas) => run_repriced(vm, gas),
+                Intercept::Added(p) => run_added(vm, p),
+            }
         } else if let Some(rule) = rules.opcodes[opcode as usize] {
-            opcode_rule(vm, opcode, rule, rejected)
+            opcode_rule(vm, opcode, rule, table, rejected)
         } else {
             table[opcode as usize](vm)
         };
@@ -162,13 +167,13 @@ fn finalize(vm: &mut VM<'_>, mut ctx: ContextResult) -> Result<ExecutionReport, 
 /// The rule for the frame about to run its first instruction, when that frame is a call to a
 /// precompile taken out of levm's dispatch. An EIP-7702 account delegated to a precompile runs
 /// its (empty) code, not the precompile, as on mainnet, so it is not intercepted.
-fn intercepted(vm: &mut VM<'_>, rules: &Rules) -> Result<Option<Behaviour>, VMError> {
-    if rules.precompiles.is_empty() {
+fn intercepted(vm: &mut VM<'_>, rules: &Rules) -> Result<Option<Intercept>, VMError> {
+    if rules.intercepts_nothing() {
         return Ok(None);
     }
     let frame = &vm.current_call_frame;
     let (to, code_address) = (frame.to, frame.code_address);
-    let Some(b) = rules.precompile(&code_address) else {
+    let Some(b) = rules.intercept(&code_address) else {
         return Ok(None);
     };
     if to != code_address && is_delegation_to(vm, to, code_address)? {
@@ -221,6 +226,59 @@ fn precompile_rule(
     }
 }
 
+/// The frame's gas, or levm's precompile out-of-gas failure when it cannot pay `price`.
+fn pay(vm: &VM<'_>, price: u64) -> Result<(), VMError> {
+    let available = u64::try_from(vm.current_call_frame.gas_remaining).unwrap_or(0);
+    if price > available {
+        return Err(ExceptionalHalt::Precompile(PrecompileError::NotEnoughGas).into());
+    }
+    Ok(())
+}
+
+/// Ends the frame successfully with `output`, `price` charged.
+fn succeed(vm: &mut VM<'_>, price: u64, output: Bytes) -> Result<OpcodeResult, VMError> {
+    let frame = &mut vm.current_call_frame;
+    frame.gas_remaining -= i64::try_from(price).map_err(|_| InternalError::Overflow)?;
+    frame.output = output;
+    Ok(OpcodeResult::Halt)
+}
+
+/// A precompile of the base fork at the profile's price: out of gas below it; otherwise
+/// levm's own precompile (given all the gas it wants) decides success and output, and a
+/// failure consumes the frame's gas as every precompile failure does.
+fn run_repriced(vm: &mut VM<'_>, price: u64) -> Result<OpcodeResult, VMError> {
+    pay(vm, price)?;
+    let frame = &vm.current_call_frame;
+    let generous = u64::MAX / 2;
+    let mut remaining = generous;
+    let ctx = vm.execute_precompile(
+        frame.code_address,
+        &frame.calldata,
+        generous,
+        &mut remaining,
+    )?;
+    match ctx.result {
+        TxResult::Success => succeed(vm, price, ctx.output),
+        TxResult::Revert(e) => Err(e),
+    }
+}
+
+/// An added precompile: its price, then its implementation. P256VERIFY runs levm's own
+/// secp256r1 verification (`precompiles::p_256_verify`, which checks the 160-byte length and
+/// returns the word 1 or nothing) with all the gas it wants, so only the profile's price is
+/// charged.
+fn run_added(vm: &mut VM<'_>, added: AddedPrecompile) -> Result<OpcodeResult, VMError> {
+    pay(vm, added.gas)?;
+    let input = vm.current_call_frame.calldata.to_bytes()?;
+    let output = match added.implementation {
+        Implementation::P256VerifyRip7212 => {
+            let mut generous = u64::MAX / 2;
+            p_256_verify(&input, &mut generous, vm.env.config.fork, vm.crypto)?
+        }
+    };
+    succeed(vm, added.gas, output)
+}
+
 /// Runs levm's own precompile for the current frame's code address on its input, and ends the
 /// frame with its result as levm's precompile dispatch would: output and unused gas on
 /// success, a failure consuming all the gas otherwise.
@@ -251,6 +309,7 @@ fn opcode_rule(
     vm: &mut VM<'_>,
     opcode: u8,
     rule: OpRule,
+    table: &[Handler; 256],
     rejected: &mut Option<String>,
 ) -> Result<OpcodeResult, VMError> {
     match rule {
@@ -262,6 +321,29 @@ fn opcode_rule(
             }
             frame.stack.push(value)?;
             Ok(OpcodeResult::Continue)
+        }
+        OpRule::KeccakChainNumber => {
+            let (chain_id, number) = (vm.env.chain_id, vm.env.block_number);
+            let frame = &mut vm.current_call_frame;
+            frame.increase_consumed_gas(20)?;
+            let requested = frame.stack.pop1()?;
+            let value = keccak_chain_number(
+                alloy_primitives::U256::from_be_bytes(chain_id.to_big_endian()),
+                alloy_primitives::U256::from(number),
+                alloy_primitives::U256::from_be_bytes(requested.to_big_endian()),
+            );
+            frame.stack.push(ethrex_common::U256::from_big_endian(
+                &value.to_be_bytes::<32>(),
+            ))?;
+            Ok(OpcodeResult::Continue)
+        }
+        OpRule::Gas { gas, standard } => {
+            // The profile decides whether the opcode runs at all; the handler then charges
+            // its standard cost out of gas handed back for it, so the net charge is `gas`.
+            let frame = &mut vm.current_call_frame;
+            frame.increase_consumed_gas(gas)?;
+            frame.gas_remaining += standard as i64;
+            table[opcode as usize](vm)
         }
         OpRule::Invalid => Err(ExceptionalHalt::InvalidOpcode.into()),
         OpRule::RevertRefund => {

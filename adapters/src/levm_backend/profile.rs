@@ -28,6 +28,16 @@
 //!   ones. An `absent` rule for one of `0x01..=0x09` cannot be honoured that way and is
 //!   reported as [`BackendError::Unsupported`].
 //!
+//! * **`keccak-chain-number`** (BLOCKHASH) charges 20, pops the number and pushes
+//!   [`evmdiff_core::profile::keccak_chain_number`] of the block's chain id and number.
+//! * **Opcode gas rules** charge the profile's figure first (so it decides whether the opcode
+//!   runs), hand the standard fixed cost back and run levm's handler, which charges it.
+//! * **Precompile gas rules** take the precompile out of dispatch like a precompile rule; the
+//!   intercepted call pays the profile's figure and runs levm's own precompile with all the
+//!   gas it wants. **Added precompiles** are intercepted the same way (taken out of dispatch
+//!   where the base fork has a precompile they replace, warmed explicitly elsewhere) and run
+//!   levm's own implementation (`p_256_verify`) at the profile's price.
+//!
 //! A plain mainnet profile installs nothing and runs levm's own `VM::execute`.
 
 use ethrex_common::Address;
@@ -37,7 +47,7 @@ use evmdiff_core::Fork;
 use evmdiff_core::opcode::Opcode;
 use evmdiff_core::precompile::MODEXP;
 use evmdiff_core::precompile::Precompile;
-use evmdiff_core::profile::{LengthCap, constant_shape};
+use evmdiff_core::profile::{AddedPrecompile, LengthCap, constant_shape, fixed_opcode_gas};
 use evmdiff_core::{BackendError, Behaviour, Profile};
 
 use super::env::{address, u256};
@@ -60,6 +70,17 @@ pub(crate) enum OpRule {
     RevertRefund,
     /// Refuse the transaction.
     Reject,
+    /// BLOCKHASH computed from the block ([`evmdiff_core::profile::keccak_chain_number`]),
+    /// charging BLOCKHASH's 20.
+    KeccakChainNumber,
+    /// Charge `gas` instead of the opcode's fixed cost `standard`, then run levm's handler
+    /// (which charges `standard` itself, so it is handed back first).
+    Gas {
+        /// The profile's figure.
+        gas: u64,
+        /// What levm's handler charges.
+        standard: u64,
+    },
 }
 
 /// A profile's rules in the form the loop reads them.
@@ -74,6 +95,25 @@ pub(crate) struct Rules {
     pub(crate) modexp_cap: Option<LengthCap>,
     /// Precompiles the profile makes `absent`: out of dispatch, never intercepted, cold.
     pub(crate) absent: Vec<Address>,
+    /// Precompiles of the base fork with a gas rule: out of dispatch, intercepted, run with
+    /// levm's implementation and charged the profile's figure.
+    pub(crate) repriced: Vec<(Address, u64)>,
+    /// Precompiles the profile adds: intercepted; warmed explicitly where levm has no
+    /// precompile, taken out of dispatch where it has one (which they replace).
+    pub(crate) added: Vec<(Address, AddedPrecompile)>,
+    /// The added addresses where the base fork has a precompile.
+    pub(crate) replaced: Vec<Address>,
+}
+
+/// What the loop does with a frame whose code address is intercepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Intercept {
+    /// A precompile rule (`Supported`: modexp under a length cap).
+    Rule(Behaviour),
+    /// levm's precompile at this gas.
+    Repriced(u64),
+    /// An added precompile.
+    Added(AddedPrecompile),
 }
 
 impl Rules {
@@ -98,11 +138,28 @@ impl Rules {
                 Behaviour::Invalid => OpRule::Invalid,
                 Behaviour::RevertRefund => OpRule::RevertRefund,
                 Behaviour::Reject => OpRule::Reject,
+                Behaviour::KeccakChainNumber => OpRule::KeccakChainNumber,
                 Behaviour::Halt | Behaviour::Absent => {
                     return Err(unsupported_op(op, b, "a precompile-only behaviour"));
                 }
             };
             opcodes[op as usize] = Some(rule);
+            any = true;
+        }
+        for (&op, &gas) in &profile.gas.opcodes {
+            let Some(standard) = fixed_opcode_gas(Opcode(op)) else {
+                return Err(BackendError::Failed(format!(
+                    "profile re-prices {}, which has no fixed cost",
+                    Opcode(op)
+                )));
+            };
+            if gas > i64::MAX as u64 / 2 {
+                return Err(BackendError::Unsupported(format!(
+                    "gas rule of {gas} for {}: levm counts gas in an i64",
+                    Opcode(op)
+                )));
+            }
+            opcodes[op as usize] = Some(OpRule::Gas { gas, standard });
             any = true;
         }
         let mut precompiles = Vec::new();
@@ -125,7 +182,7 @@ impl Rules {
                     )));
                 }
                 Behaviour::Absent => absent.push(address(*a)),
-                Behaviour::Constant(_) | Behaviour::Invalid => {
+                Behaviour::Constant(_) | Behaviour::Invalid | Behaviour::KeccakChainNumber => {
                     return Err(BackendError::Unsupported(format!(
                         "precompile rule `{b}` for {a}"
                     )));
@@ -152,12 +209,35 @@ impl Rules {
                 precompiles.push((modexp, Behaviour::Supported));
             }
         }
-        any |= !precompiles.is_empty() || !absent.is_empty();
+        let repriced: Vec<_> = profile
+            .gas
+            .precompiles
+            .iter()
+            .map(|(a, g)| (address(*a), *g))
+            .collect();
+        let added: Vec<_> = profile
+            .added
+            .iter()
+            .map(|(a, p)| (address(*a), *p))
+            .collect();
+        let replaced = profile
+            .added
+            .keys()
+            .filter(|a| profile.precompile(a).is_some())
+            .map(|a| address(*a))
+            .collect();
+        any |= !precompiles.is_empty()
+            || !absent.is_empty()
+            || !repriced.is_empty()
+            || !added.is_empty();
         Ok(any.then_some(Rules {
             opcodes,
             precompiles,
             modexp_cap,
             absent,
+            repriced,
+            added,
+            replaced,
         }))
     }
 
@@ -168,7 +248,37 @@ impl Rules {
             precompiles: Vec::new(),
             modexp_cap: None,
             absent: Vec::new(),
+            repriced: Vec::new(),
+            added: Vec::new(),
+            replaced: Vec::new(),
         }
+    }
+
+    /// True when no call is intercepted.
+    pub(crate) fn intercepts_nothing(&self) -> bool {
+        self.precompiles.is_empty() && self.repriced.is_empty() && self.added.is_empty()
+    }
+
+    /// What to do with a call whose code address is `address`, if it is intercepted.
+    pub(crate) fn intercept(&self, address: &Address) -> Option<Intercept> {
+        if let Some((_, p)) = self.added.iter().find(|(a, _)| a == address) {
+            return Some(Intercept::Added(*p));
+        }
+        if let Some((_, g)) = self.repriced.iter().find(|(a, _)| a == address) {
+            return Some(Intercept::Repriced(*g));
+        }
+        self.precompile(address).map(Intercept::Rule)
+    }
+
+    /// Addresses levm's precompile dispatch must not handle: every intercepted precompile
+    /// of the base fork, and the absent ones.
+    pub(crate) fn moved(&self) -> impl Iterator<Item = Address> + '_ {
+        self.precompiles
+            .iter()
+            .map(|(a, _)| *a)
+            .chain(self.repriced.iter().map(|(a, _)| *a))
+            .chain(self.replaced.iter().copied())
+            .chain(self.absent.iter().copied())
     }
 
     /// The rule for a call to `address`, if it is one of the precompiles taken out of levm's

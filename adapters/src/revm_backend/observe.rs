@@ -40,7 +40,12 @@ pub(super) fn inspect(
     tx: TxEnv,
     observer: &mut dyn Observer,
 ) -> (TxResult, Box<Cached>) {
-    let Cached { evm, spec, opcodes } = *cached;
+    let Cached {
+        evm,
+        spec,
+        opcodes,
+        gas,
+    } = *cached;
     let Evm {
         ctx,
         inspector: (),
@@ -78,7 +83,15 @@ pub(super) fn inspect(
         precompiles,
         frame_stack,
     };
-    (result, Box::new(Cached { evm, spec, opcodes }))
+    (
+        result,
+        Box::new(Cached {
+            evm,
+            spec,
+            opcodes,
+            gas,
+        }),
+    )
 }
 
 /// Reports revm's steps and the provider's precompile notes to an observer.

@@ -6,15 +6,24 @@
 //! note) lives in the context's `chain` field, [`ProfileChain`], which every instruction reaches
 //! through its host. The precompile provider is owned by the EVM and holds its rules itself.
 //!
+//! Block-derived BLOCKHASH (`keccak-chain-number`) is one more replacement instruction, reading
+//! the chain id and block number from its host; opcode gas rules rewrite the table's static gas
+//! (the whole cost of the fixed-cost opcodes they may name). Precompile gas rules and added
+//! precompiles live in the provider: a re-priced precompile runs revm's own with all the gas
+//! it wants and is charged the profile's figure, an added P256VERIFY runs revm-precompile's
+//! `secp256r1::verify_impl` at its price, and both kinds of address are warm.
+//!
 //! A plain mainnet profile installs nothing: the instruction table is revm's own and the
 //! precompile provider delegates after a single `bool` test.
 
 use evmdiff_core::opcode::Opcode;
 use evmdiff_core::precompile::{MODEXP, modexp_exceeds};
-use evmdiff_core::profile::{LengthCap, constant_shape};
+use evmdiff_core::profile::{
+    AddedPrecompile, Implementation, LengthCap, P256_VALID, constant_shape, keccak_chain_number,
+};
 use evmdiff_core::{BackendError, Behaviour, Profile};
 use revm::context::{Cfg, ContextError, LocalContextTr};
-use revm::context_interface::{ContextTr, JournalTr};
+use revm::context_interface::{ContextTr, Host, JournalTr};
 use revm::handler::instructions::EthInstructions;
 use revm::handler::{EthPrecompiles, PrecompileProvider, precompile_output_to_interpreter_result};
 use revm::interpreter::interpreter::EthInterpreter;
@@ -23,6 +32,7 @@ use revm::interpreter::{
     CallInputs, Instruction, InstructionContext, InstructionExecResult, InstructionResult,
     InterpreterResult,
 };
+use revm::precompile::secp256r1::verify_impl;
 use revm::precompile::{PrecompileHalt, PrecompileOutput, PrecompileStatus};
 use revm::primitives::hardfork::SpecId;
 use revm::primitives::{Address, AddressSet, Bytes, U256};
@@ -78,6 +88,14 @@ pub(crate) fn check(profile: &Profile) -> Result<(), BackendError> {
             )));
         }
     }
+    for (&op, &gas) in &profile.gas.opcodes {
+        if u16::try_from(gas).is_err() {
+            return Err(BackendError::Unsupported(format!(
+                "gas rule of {gas} for opcode 0x{op:02x}: revm's static gas table holds at most {}",
+                u16::MAX
+            )));
+        }
+    }
     if let Some(cap) = &profile.limits.modexp
         && !matches!(
             cap.behaviour,
@@ -115,6 +133,8 @@ pub(crate) fn instructions(
             Behaviour::Invalid => (op_invalid, 0),
             Behaviour::RevertRefund => (op_revert_refund, 0),
             Behaviour::Reject => (op_reject, 0),
+            // BLOCKHASH's own static gas, 20 (a fixed cost: `fixed_opcode_gas`).
+            Behaviour::KeccakChainNumber => (op_keccak_chain_number, 20),
         };
         table.insert_instruction(
             op,
@@ -122,7 +142,28 @@ pub(crate) fn instructions(
             u16::try_from(gas).unwrap_or(u16::MAX),
         );
     }
+    // A gas rule is for an opcode whose whole cost is its static gas (`fixed_opcode_gas`), so
+    // the table's entry is all there is to change; `check` refused figures over u16.
+    for (&op, &gas) in &profile.gas.opcodes {
+        table.insert_gas(op, u16::try_from(gas).unwrap_or(u16::MAX));
+    }
     table
+}
+
+/// `keccak-chain-number` (BLOCKHASH; its 20 gas charged by the table): replaces the requested
+/// number with [`keccak_chain_number`] of the block's chain id and number.
+fn op_keccak_chain_number(
+    ctx: InstructionContext<'_, Ctx, EthInterpreter>,
+) -> InstructionExecResult {
+    let (chain_id, current) = (ctx.host.chain_id(), ctx.host.block_number());
+    let stack = &mut ctx.interpreter.stack;
+    let Some([requested]) = stack.popn::<1>() else {
+        return Err(InstructionResult::StackUnderflow);
+    };
+    if !stack.push(keccak_chain_number(chain_id, current, requested)) {
+        return Err(InstructionResult::StackOverflow);
+    }
+    Ok(())
 }
 
 /// The opcode being executed: the interpreter has already stepped past it.
@@ -188,6 +229,10 @@ pub(crate) struct ProfilePrecompiles {
     /// Rules other than `supported`, for precompiles active in the base fork.
     rules: Vec<(Address, Behaviour)>,
     modexp_cap: Option<LengthCap>,
+    /// Gas rules per precompile address (precompiles of the base fork with a fixed price).
+    gas: Vec<(Address, u64)>,
+    /// Precompiles the profile adds, or puts in place of the base fork's.
+    added: Vec<(Address, AddedPrecompile)>,
     /// `true` when there is any rule or cap: the only test paid on the mainnet path.
     active: bool,
     /// revm's precompile addresses minus the `absent` ones: those are cold (EIP-2929).
@@ -205,6 +250,8 @@ impl ProfilePrecompiles {
             inner,
             rules: Vec::new(),
             modexp_cap: None,
+            gas: Vec::new(),
+            added: Vec::new(),
             active: false,
             warm,
             dirty: true,
@@ -218,8 +265,103 @@ impl ProfilePrecompiles {
             self.rules = rules;
             self.dirty = true;
         }
+        let added: Vec<_> = profile.added.iter().map(|(a, p)| (*a, *p)).collect();
+        if added != self.added {
+            self.added = added;
+            self.dirty = true;
+        }
         self.modexp_cap = profile.limits.modexp;
-        self.active = !self.rules.is_empty() || self.modexp_cap.is_some();
+        self.gas = profile
+            .gas
+            .precompiles
+            .iter()
+            .map(|(a, g)| (*a, *g))
+            .collect();
+        self.active = !self.rules.is_empty()
+            || self.modexp_cap.is_some()
+            || !self.gas.is_empty()
+            || !self.added.is_empty();
+    }
+
+    /// Runs an added precompile: its own price, then its implementation.
+    fn run_added(
+        &self,
+        ctx: &Ctx,
+        inputs: &CallInputs,
+        added: AddedPrecompile,
+    ) -> InterpreterResult {
+        let status = if added.gas > inputs.gas_limit {
+            PrecompileStatus::Halt(PrecompileHalt::OutOfGas)
+        } else {
+            PrecompileStatus::Success
+        };
+        let bytes = match (&status, added.implementation) {
+            (PrecompileStatus::Success, Implementation::P256VerifyRip7212) => {
+                let input = inputs.input.as_bytes(ctx);
+                if verify_impl(&input) {
+                    Bytes::copy_from_slice(&P256_VALID)
+                } else {
+                    Bytes::new()
+                }
+            }
+            _ => Bytes::new(),
+        };
+        let output = PrecompileOutput {
+            status,
+            gas_used: added.gas,
+            gas_refunded: 0,
+            state_gas_used: 0,
+            state_gas_spilled: 0,
+            reservoir: inputs.reservoir,
+            bytes,
+        };
+        precompile_output_to_interpreter_result(output, inputs.gas_limit)
+    }
+
+    /// Runs revm's precompile at a fixed price of `gas` instead of its own: out of gas below
+    /// it; otherwise revm's result (with as much gas as it wants), charged `gas` on success. A
+    /// failure consumes the forwarded gas whatever the price, as every precompile failure does.
+    fn run_repriced(
+        &mut self,
+        ctx: &mut Ctx,
+        inputs: &CallInputs,
+        gas: u64,
+    ) -> Result<Option<InterpreterResult>, String> {
+        let limit = inputs.gas_limit;
+        if gas > limit {
+            let output = PrecompileOutput {
+                status: PrecompileStatus::Halt(PrecompileHalt::OutOfGas),
+                gas_used: gas,
+                gas_refunded: 0,
+                state_gas_used: 0,
+                state_gas_spilled: 0,
+                reservoir: inputs.reservoir,
+                bytes: Bytes::new(),
+            };
+            return Ok(Some(precompile_output_to_interpreter_result(output, limit)));
+        }
+        let mut generous = inputs.clone();
+        generous.gas_limit = u64::MAX / 2;
+        let Some(inner) =
+            <EthPrecompiles as PrecompileProvider<Ctx>>::run(&mut self.inner, ctx, &generous)?
+        else {
+            return Ok(None);
+        };
+        let status = if inner.result.is_ok() {
+            PrecompileStatus::Success
+        } else {
+            PrecompileStatus::Halt(PrecompileHalt::other_static("precompile failed"))
+        };
+        let output = PrecompileOutput {
+            status,
+            gas_used: gas,
+            gas_refunded: 0,
+            state_gas_used: 0,
+            state_gas_spilled: 0,
+            reservoir: inputs.reservoir,
+            bytes: inner.output,
+        };
+        Ok(Some(precompile_output_to_interpreter_result(output, limit)))
     }
 
     fn rule(&self, address: &Address) -> Option<Behaviour> {
@@ -259,6 +401,10 @@ impl PrecompileProvider<Ctx> for ProfilePrecompiles {
                 self.warm.remove(a);
             }
         }
+        // An added precompile is a precompile: warm from the start (EIP-2929).
+        for (a, _) in &self.added {
+            self.warm.insert(*a);
+        }
         self.dirty = false;
         // Tells the journal to take the new warm set.
         true
@@ -270,6 +416,19 @@ impl PrecompileProvider<Ctx> for ProfilePrecompiles {
         inputs: &CallInputs,
     ) -> Result<Option<InterpreterResult>, String> {
         if self.active
+            && let Some((_, added)) = self
+                .added
+                .iter()
+                .find(|(a, _)| *a == inputs.bytecode_address)
+        {
+            return Ok(Some(self.run_added(ctx, inputs, *added)));
+        }
+        if self.active
+            && let Some(&(_, gas)) = self.gas.iter().find(|(a, _)| *a == inputs.bytecode_address)
+        {
+            return self.run_repriced(ctx, inputs, gas);
+        }
+        if self.active
             && let Some((behaviour, why)) = self.override_for(ctx, inputs)
         {
             let status = match behaviour {
@@ -280,7 +439,10 @@ impl PrecompileProvider<Ctx> for ProfilePrecompiles {
                 Behaviour::Halt => Some(PrecompileStatus::Halt(PrecompileHalt::other_static(
                     "halted by the profile",
                 ))),
-                Behaviour::Reject | Behaviour::Constant(_) | Behaviour::Invalid => {
+                Behaviour::Reject
+                | Behaviour::Constant(_)
+                | Behaviour::Invalid
+                | Behaviour::KeccakChainNumber => {
                     let msg = format!(
                         "profile rejects the call to precompile {} ({why})",
                         inputs.bytecode_address

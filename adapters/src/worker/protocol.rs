@@ -95,13 +95,42 @@ pub fn profile_json(profile: &Profile) -> Value {
             json!({ "maxLen": cap.max_len, "behaviour": cap.behaviour.keyword() }),
         );
     }
-    json!({
+    let mut v = json!({
         "name": profile.name,
         "baseFork": profile.base_fork.name(),
         "opcodes": opcodes,
         "precompiles": precompiles,
         "limits": limits,
-    })
+    });
+    // Present only when the profile has them, so that a worker written before they existed
+    // still gets the requests it understands; one that checks for unknown keys sits out.
+    if !profile.gas.is_empty() {
+        let ops: Map<String, Value> = profile
+            .gas
+            .opcodes
+            .iter()
+            .map(|(op, g)| (format!("0x{op:02x}"), json!(g)))
+            .collect();
+        let pcs: Map<String, Value> = profile
+            .gas
+            .precompiles
+            .iter()
+            .map(|(a, g)| (format!("{a:#x}"), json!(g)))
+            .collect();
+        v["gas"] = json!({ "opcodes": ops, "precompiles": pcs });
+    }
+    if !profile.added.is_empty() {
+        let added: Map<String, Value> = profile
+            .added
+            .iter()
+            .map(|(a, p)| {
+                let entry = json!({ "implementation": p.implementation.keyword(), "gas": p.gas });
+                (format!("{a:#x}"), entry)
+            })
+            .collect();
+        v["addedPrecompiles"] = Value::Object(added);
+    }
+    v
 }
 
 /// What a response line says.
@@ -267,5 +296,36 @@ pub fn into_result(r: Response) -> Result<Outcome, BackendError> {
         Response::Outcome(o) => Ok(*o),
         Response::Unsupported(why) => Err(BackendError::Unsupported(why)),
         Response::Failed(why) => Err(BackendError::Failed(why)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The new rules travel to a worker as data; a profile without them keeps the old shape.
+    #[test]
+    fn profile_json_carries_block_gas_and_added_rules() {
+        let p = Profile::from_toml(
+            "name = \"t\"\nbase_fork = \"Cancun\"\n[opcodes]\nBLOCKHASH = \"keccak-chain-number\"\n[gas.opcodes]\nADD = 30\n[gas.precompiles]\necrecover = 6000\n[added_precompiles]\n\"0x100\" = { implementation = \"p256verify-rip7212\", gas = 3450 }\n",
+            "t.toml",
+        )
+        .unwrap();
+        let v = profile_json(&p);
+        assert_eq!(
+            v["opcodes"]["0x40"],
+            json!({ "behaviour": "keccak-chain-number" })
+        );
+        assert_eq!(v["gas"]["opcodes"]["0x01"], json!(30));
+        assert_eq!(
+            v["gas"]["precompiles"]["0x0000000000000000000000000000000000000001"],
+            json!(6000)
+        );
+        assert_eq!(
+            v["addedPrecompiles"]["0x0000000000000000000000000000000000000100"],
+            json!({ "implementation": "p256verify-rip7212", "gas": 3450 })
+        );
+        let plain = profile_json(&Profile::load("eip7530-b").unwrap());
+        assert!(plain.get("gas").is_none() && plain.get("addedPrecompiles").is_none());
     }
 }

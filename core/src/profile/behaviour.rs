@@ -30,6 +30,15 @@ pub enum Behaviour {
     Absent,
     /// The whole transaction is refused (as a sequencer refuses it): no state change, no fee.
     Reject,
+    /// BLOCKHASH only: a value computed from the block rather than looked up. For a number
+    /// `n` with `1 <= NUMBER - n <= 256` it pushes keccak256 of the chain id (8 bytes
+    /// big-endian) followed by `n` (8 bytes big-endian), 0 otherwise; it charges BLOCKHASH's
+    /// 20 gas. This is Scroll's BLOCKHASH before its Feynman upgrade: scroll-tech/scroll-revm
+    /// `src/instructions.rs` at commit 01030c48e50c55a9a2cf271478753c3f4aa84f9d, `fn
+    /// blockhash` (line 95) and `fn compute_block_hash` (`input[..8]` = chain id,
+    /// `input[8..]` = block number, both `to_be_bytes`). Chain id and number saturate at
+    /// 2^64 - 1, as there.
+    KeccakChainNumber,
 }
 
 /// What a rule applies to: an opcode or a precompile. Behaviours are valid for one or both.
@@ -52,18 +61,21 @@ impl Behaviour {
             Behaviour::Halt => "halt",
             Behaviour::Absent => "absent",
             Behaviour::Reject => "reject",
+            Behaviour::KeccakChainNumber => "keccak-chain-number",
         }
     }
 
     /// Every keyword, for error messages.
     pub const KEYWORDS: &'static str =
-        "supported, constant, invalid, revert-refund, halt, absent, reject";
+        "supported, constant, invalid, revert-refund, halt, absent, reject, keccak-chain-number";
 
     /// True when this behaviour makes sense for `subject`.
     pub fn applies_to(self, subject: Subject) -> bool {
         match self {
             Behaviour::Supported | Behaviour::RevertRefund | Behaviour::Reject => true,
-            Behaviour::Constant(_) | Behaviour::Invalid => subject == Subject::Opcode,
+            Behaviour::Constant(_) | Behaviour::Invalid | Behaviour::KeccakChainNumber => {
+                subject == Subject::Opcode
+            }
             Behaviour::Halt | Behaviour::Absent => subject == Subject::Precompile,
         }
     }
@@ -75,5 +87,62 @@ impl fmt::Display for Behaviour {
             Behaviour::Constant(v) => write!(f, "constant {v:#x}"),
             other => f.write_str(other.keyword()),
         }
+    }
+}
+
+/// The value of a [`Behaviour::KeccakChainNumber`] BLOCKHASH: `requested` under a block
+/// numbered `current` on chain `chain_id`. Every adapter computes it with this function, so the
+/// byte layout is written down once.
+pub fn keccak_chain_number(chain_id: U256, current: U256, requested: U256) -> U256 {
+    let Some(diff) = current.checked_sub(requested) else {
+        return U256::ZERO;
+    };
+    if diff.is_zero() || diff > U256::from(256) {
+        return U256::ZERO;
+    }
+    let saturated = |v: U256| u64::try_from(v).unwrap_or(u64::MAX);
+    let mut input = [0u8; 16];
+    input[..8].copy_from_slice(&saturated(chain_id).to_be_bytes());
+    input[8..].copy_from_slice(&saturated(requested).to_be_bytes());
+    U256::from_be_bytes(alloy_primitives::keccak256(input).0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keccak_chain_number_hashes_chain_then_number_in_the_window() {
+        // keccak256(0x0000000000000001_0000000000000000), computed outside Rust with a plain
+        // Keccak-256 (original 0x01 padding) over those 16 bytes.
+        let h = keccak_chain_number(U256::from(1), U256::from(1), U256::ZERO);
+        assert_eq!(
+            h,
+            "0x1b3dc907f2c72f8fba8e45cebb54b5ff1cb577e25373135a90900c10ed2cdaa3"
+                .parse::<U256>()
+                .unwrap()
+        );
+        // The current block, a future one, and one 257 back are 0; 256 back is not.
+        assert_eq!(
+            keccak_chain_number(U256::from(1), U256::from(1), U256::from(1)),
+            U256::ZERO
+        );
+        assert_eq!(
+            keccak_chain_number(U256::from(1), U256::from(1), U256::from(9)),
+            U256::ZERO
+        );
+        assert_eq!(
+            keccak_chain_number(U256::from(1), U256::from(300), U256::from(43)),
+            U256::ZERO
+        );
+        assert_ne!(
+            keccak_chain_number(U256::from(1), U256::from(300), U256::from(44)),
+            U256::ZERO
+        );
+        // The chain id is part of the hash.
+        assert_ne!(
+            keccak_chain_number(U256::from(2), U256::from(1), U256::ZERO),
+            h
+        );
     }
 }

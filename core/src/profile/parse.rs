@@ -7,7 +7,10 @@ use alloy_primitives::{Address, U256};
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
-use super::{Behaviour, LengthCap, Limits, Profile, Subject, constant_shape};
+use super::{
+    AddedPrecompile, Behaviour, GasRules, Implementation, LengthCap, Limits, Profile, Subject,
+    constant_shape, fixed_opcode_gas,
+};
 use crate::fork::Fork;
 use crate::opcode::Opcode;
 use crate::precompile::{MODEXP, Precompile};
@@ -68,6 +71,19 @@ struct RawProfile {
     precompiles: BTreeMap<Spanned<String>, Spanned<Value>>,
     #[serde(default)]
     limits: RawLimits,
+    #[serde(default)]
+    gas: RawGas,
+    #[serde(default)]
+    added_precompiles: BTreeMap<Spanned<String>, Spanned<Value>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawGas {
+    #[serde(default)]
+    opcodes: BTreeMap<Spanned<String>, Spanned<Value>>,
+    #[serde(default)]
+    precompiles: BTreeMap<Spanned<String>, Spanned<Value>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -140,6 +156,91 @@ impl Ctx<'_> {
         Ok(behaviour)
     }
 
+    /// A gas figure: a non-negative integer.
+    fn gas(&self, v: &Spanned<Value>, what: &str) -> Result<u64, ProfileError> {
+        match v.get_ref() {
+            Value::Integer(i) if *i >= 0 => Ok(*i as u64),
+            _ => Err(self.err(
+                v.span(),
+                format!("{what}: gas must be a non-negative integer"),
+            )),
+        }
+    }
+
+    /// An opcode key (mnemonic or byte) of an opcode that exists in `fork`.
+    fn opcode(&self, key: &Spanned<String>, fork: Fork) -> Result<Opcode, ProfileError> {
+        let name = key.get_ref();
+        let op = Opcode::from_name(name)
+            .filter(|op| op.introduced().is_some())
+            .ok_or_else(|| self.err(key.span(), format!("unknown opcode `{name}`")))?;
+        if !op.exists_in(fork) {
+            return Err(self.err(key.span(), format!("opcode {op} does not exist in base fork {fork}: a rule for it has nothing to change")));
+        }
+        Ok(op)
+    }
+
+    /// A precompile key (name or address) of a precompile the base fork has.
+    fn precompile(
+        &self,
+        key: &Spanned<String>,
+        fork: Fork,
+    ) -> Result<&'static Precompile, ProfileError> {
+        let name = key.get_ref();
+        let pc = Precompile::lookup(name)
+            .ok_or_else(|| self.err(key.span(), format!("unknown precompile `{name}` (use a name such as `sha256` or an address such as \"0x02\")")))?;
+        if !fork.includes(pc.introduced) {
+            return Err(self.err(
+                key.span(),
+                format!(
+                    "precompile {} ({}) does not exist in base fork {fork}",
+                    pc.name,
+                    short(&pc.address)
+                ),
+            ));
+        }
+        Ok(pc)
+    }
+
+    /// An `[added_precompiles]` entry: `{ implementation = "...", gas = N }`.
+    fn added(&self, v: &Spanned<Value>, what: &str) -> Result<AddedPrecompile, ProfileError> {
+        let span = v.span();
+        let Value::Table(t) = v.get_ref() else {
+            return Err(self.err(span, format!("{what}: an added precompile is a table {{ implementation = \"...\", gas = ... }}")));
+        };
+        if let Some(k) = t.keys().find(|k| *k != "implementation" && *k != "gas") {
+            return Err(self.err(
+                span,
+                format!("{what}: unknown key `{k}` (expected `implementation` and `gas`)"),
+            ));
+        }
+        let known = Implementation::ALL.map(Implementation::keyword).join(", ");
+        let implementation = match t.get("implementation") {
+            Some(Value::String(name)) => Implementation::from_keyword(name).ok_or_else(|| {
+                self.err(
+                    span.clone(),
+                    format!("{what}: unknown implementation `{name}` (known: {known})"),
+                )
+            })?,
+            _ => {
+                return Err(self.err(
+                    span,
+                    format!("{what}: missing `implementation = \"...\"` (known: {known})"),
+                ));
+            }
+        };
+        let gas = match t.get("gas") {
+            Some(Value::Integer(i)) if *i >= 0 => *i as u64,
+            Some(_) => {
+                return Err(self.err(span, format!("{what}: gas must be a non-negative integer")));
+            }
+            None => return Err(self.err(span, format!("{what}: missing `gas`"))),
+        };
+        Ok(AddedPrecompile {
+            implementation,
+            gas,
+        })
+    }
+
     fn keyword(
         &self,
         keyword: &str,
@@ -154,6 +255,7 @@ impl Ctx<'_> {
             "halt" => Behaviour::Halt,
             "absent" => Behaviour::Absent,
             "reject" => Behaviour::Reject,
+            "keccak-chain-number" => Behaviour::KeccakChainNumber,
             "constant" => {
                 let v = match value {
                     Some(Value::Integer(i)) if *i >= 0 => U256::from(*i as u64),
@@ -205,12 +307,7 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
     let mut opcode_keys: BTreeMap<u8, String> = BTreeMap::new();
     for (key, value) in in_file_order(&raw.opcodes) {
         let name = key.get_ref();
-        let op = Opcode::from_name(name)
-            .filter(|op| op.introduced().is_some())
-            .ok_or_else(|| cx.err(key.span(), format!("unknown opcode `{name}`")))?;
-        if !op.exists_in(base_fork) {
-            return Err(cx.err(key.span(), format!("opcode {op} does not exist in base fork {base_fork}: a rule for it has nothing to change")));
-        }
+        let op = cx.opcode(key, base_fork)?;
         if let Some(prev) = opcode_keys.insert(op.0, name.clone()) {
             return Err(cx.err(
                 key.span(),
@@ -221,6 +318,12 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
         if matches!(behaviour, Behaviour::Constant(_)) && constant_shape(op).is_none() {
             return Err(cx.err(value.span(), format!("opcode {op}: `constant` applies only to environment and block opcodes with a fixed gas cost")));
         }
+        if behaviour == Behaviour::KeccakChainNumber && op.0 != 0x40 {
+            return Err(cx.err(
+                value.span(),
+                format!("opcode {op}: `keccak-chain-number` applies only to BLOCKHASH"),
+            ));
+        }
         opcodes.insert(op.0, behaviour);
     }
 
@@ -228,18 +331,7 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
     let mut precompile_keys: BTreeMap<Address, String> = BTreeMap::new();
     for (key, value) in in_file_order(&raw.precompiles) {
         let name = key.get_ref();
-        let pc = Precompile::lookup(name)
-            .ok_or_else(|| cx.err(key.span(), format!("unknown precompile `{name}` (use a name such as `sha256` or an address such as \"0x02\")")))?;
-        if !base_fork.includes(pc.introduced) {
-            return Err(cx.err(
-                key.span(),
-                format!(
-                    "precompile {} ({}) does not exist in base fork {base_fork}",
-                    pc.name,
-                    short(&pc.address)
-                ),
-            ));
-        }
+        let pc = cx.precompile(key, base_fork)?;
         if let Some(prev) = precompile_keys.insert(pc.address, name.clone()) {
             return Err(cx.err(
                 key.span(),
@@ -283,6 +375,77 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
         });
     }
 
+    let mut added = BTreeMap::new();
+    for (key, value) in in_file_order(&raw.added_precompiles) {
+        let name = key.get_ref();
+        let address = parse_address(name).ok_or_else(|| {
+            cx.err(
+                key.span(),
+                format!("added_precompiles: `{name}` is not an address (such as \"0x100\")"),
+            )
+        })?;
+        let what = format!("added_precompiles.{}", short(&address));
+        let entry = cx.added(value, &what)?;
+        if added.insert(address, entry).is_some() {
+            return Err(cx.err(key.span(), format!("{what}: the address is given twice")));
+        }
+        if precompiles
+            .get(&address)
+            .is_some_and(|b| *b != Behaviour::Supported)
+        {
+            return Err(cx.err(key.span(), format!("{what}: the address also has a [precompiles] rule; the added precompile replaces what is there, so the rule would change nothing")));
+        }
+    }
+
+    let mut gas = GasRules::default();
+    for (key, value) in in_file_order(&raw.gas.opcodes) {
+        let op = cx.opcode(key, base_fork)?;
+        let what = format!("gas.opcodes.{op}");
+        let Some(_) = fixed_opcode_gas(op) else {
+            return Err(cx.err(key.span(), format!("{what}: {op} has no single fixed cost (it depends on operands, memory or state), so there is no one number to replace")));
+        };
+        if let Some(b) = opcodes.get(&op.0).filter(|b| **b != Behaviour::Supported) {
+            return Err(cx.err(
+                key.span(),
+                format!("{what}: {op} already has the rule `{b}`, which decides what it costs"),
+            ));
+        }
+        if gas.opcodes.insert(op.0, cx.gas(value, &what)?).is_some() {
+            return Err(cx.err(key.span(), format!("{what}: duplicate gas rule")));
+        }
+    }
+    for (key, value) in in_file_order(&raw.gas.precompiles) {
+        let pc = cx.precompile(key, base_fork)?;
+        let what = format!("gas.precompiles.{}", pc.name);
+        if pc.fixed_price(base_fork).is_none() {
+            return Err(cx.err(
+                key.span(),
+                format!(
+                    "{what}: its price depends on its input, so there is no one number to replace"
+                ),
+            ));
+        }
+        if let Some(b) = precompiles
+            .get(&pc.address)
+            .filter(|b| **b != Behaviour::Supported)
+        {
+            return Err(cx.err(
+                key.span(),
+                format!("{what}: the precompile already has the rule `{b}`"),
+            ));
+        }
+        if added.contains_key(&pc.address) {
+            return Err(cx.err(key.span(), format!("{what}: an added precompile replaces it there; give the gas in [added_precompiles]")));
+        }
+        if gas
+            .precompiles
+            .insert(pc.address, cx.gas(value, &what)?)
+            .is_some()
+        {
+            return Err(cx.err(key.span(), format!("{what}: duplicate gas rule")));
+        }
+    }
+
     Ok(Profile {
         name: raw.name,
         description: raw.description,
@@ -292,7 +455,23 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
         opcodes,
         precompiles,
         limits,
+        gas,
+        added,
     })
+}
+
+/// `0x100` or forty hex digits, as an address (not zero).
+fn parse_address(key: &str) -> Option<Address> {
+    let hex = key
+        .trim()
+        .strip_prefix("0x")
+        .or_else(|| key.trim().strip_prefix("0X"))?;
+    if hex.is_empty() || hex.len() > 40 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let padded = format!("{hex:0>40}");
+    let address: Address = format!("0x{padded}").parse().ok()?;
+    (!address.is_zero()).then_some(address)
 }
 
 /// Rules in the order they appear in the file, so errors about duplicates point at the later one.
@@ -304,12 +483,9 @@ fn in_file_order<K, V>(map: &BTreeMap<Spanned<K>, V>) -> Vec<(&Spanned<K>, &V)> 
 
 /// `0x02` rather than forty hex digits.
 pub(crate) fn short(a: &Address) -> String {
-    let n = a
-        .as_slice()
-        .iter()
-        .skip_while(|b| **b == 0)
-        .fold(0u64, |acc, b| acc << 8 | *b as u64);
-    format!("0x{n:02x}")
+    let hex = alloy_primitives::hex::encode(a.as_slice());
+    let digits = hex.trim_start_matches('0');
+    format!("0x{digits:0>2}")
 }
 
 #[cfg(test)]
@@ -361,7 +537,7 @@ mod tests {
         );
         assert_eq!(
             err(&format!("{HEAD}[opcodes]\nADD = \"explode\"\n")),
-            "p.toml:4: opcode ADD: unknown behaviour `explode` (known: supported, constant, invalid, revert-refund, halt, absent, reject)"
+            "p.toml:4: opcode ADD: unknown behaviour `explode` (known: supported, constant, invalid, revert-refund, halt, absent, reject, keccak-chain-number)"
         );
         assert_eq!(
             err(&format!("{HEAD}[precompiles]\n\"0x0a\" = \"halt\"\n")),
@@ -400,5 +576,95 @@ mod tests {
         assert!(
             err(&format!("{HEAD}colour = 1\n")).starts_with("p.toml:3: unknown field `colour`")
         );
+    }
+
+    #[test]
+    fn parses_gas_added_precompiles_and_the_block_rule() {
+        let p = parse("name = \"t\"\nbase_fork = \"Cancun\"\n[opcodes]\nBLOCKHASH = \"keccak-chain-number\"\n[gas.opcodes]\n\"0x01\" = 30\n[gas.precompiles]\n\"0x01\" = 6000\n[added_precompiles]\n\"0x100\" = { implementation = \"p256verify-rip7212\", gas = 3450 }\n", "p.toml").unwrap();
+        assert_eq!(p.opcode(0x40), Behaviour::KeccakChainNumber);
+        assert_eq!(p.gas.opcodes.get(&0x01), Some(&30));
+        assert_eq!(
+            p.gas.precompiles.get(&Address::with_last_byte(1)),
+            Some(&6000)
+        );
+        let p256 = Address::left_padding_from(&[0x01, 0x00]);
+        assert_eq!(
+            p.added_precompile(&p256),
+            Some(AddedPrecompile {
+                implementation: Implementation::P256VerifyRip7212,
+                gas: 3450
+            })
+        );
+        assert!(!p.is_mainnet());
+    }
+
+    #[test]
+    fn errors_in_the_new_rules_name_file_line_and_reason() {
+        let cases = [
+            (
+                "[opcodes]\nNUMBER = \"keccak-chain-number\"\n",
+                "p.toml:4: opcode NUMBER: `keccak-chain-number` applies only to BLOCKHASH",
+            ),
+            (
+                "[gas.opcodes]\nSLOAD = 800\n",
+                "p.toml:4: gas.opcodes.SLOAD: SLOAD has no single fixed cost (it depends on operands, memory or state), so there is no one number to replace",
+            ),
+            (
+                "[gas.opcodes]\nADD = -1\n",
+                "p.toml:4: gas.opcodes.ADD: gas must be a non-negative integer",
+            ),
+            ("[gas.opcodes]\nFOO = 1\n", "p.toml:4: unknown opcode `FOO`"),
+            (
+                "[opcodes]\nNUMBER = \"invalid\"\n[gas.opcodes]\nNUMBER = 1\n",
+                "p.toml:6: gas.opcodes.NUMBER: NUMBER already has the rule `invalid`, which decides what it costs",
+            ),
+            (
+                "[gas.precompiles]\nsha256 = 1\n",
+                "p.toml:4: gas.precompiles.sha256: its price depends on its input, so there is no one number to replace",
+            ),
+            (
+                "[gas.precompiles]\npoint_evaluation = 1\n",
+                "p.toml:4: precompile point_evaluation (0x0a) does not exist in base fork Shanghai",
+            ),
+            (
+                "[precompiles]\necrecover = \"halt\"\n[gas.precompiles]\necrecover = 1\n",
+                "p.toml:6: gas.precompiles.ecrecover: the precompile already has the rule `halt`",
+            ),
+            (
+                "[gas]\nmemory = 1\n",
+                "p.toml:4: unknown field `memory`, expected `opcodes` or `precompiles`",
+            ),
+            (
+                "[added_precompiles]\n\"0x100\" = { implementation = \"p256verify-eip7951\", gas = 1 }\n",
+                "p.toml:4: added_precompiles.0x100: unknown implementation `p256verify-eip7951` (known: p256verify-rip7212)",
+            ),
+            (
+                "[added_precompiles]\n\"0x100\" = { implementation = \"p256verify-rip7212\" }\n",
+                "p.toml:4: added_precompiles.0x100: missing `gas`",
+            ),
+            (
+                "[added_precompiles]\n\"0x100\" = { implementation = \"p256verify-rip7212\", gas = 1, colour = 2 }\n",
+                "p.toml:4: added_precompiles.0x100: unknown key `colour` (expected `implementation` and `gas`)",
+            ),
+            (
+                "[added_precompiles]\np256 = { implementation = \"p256verify-rip7212\", gas = 1 }\n",
+                "p.toml:4: added_precompiles: `p256` is not an address (such as \"0x100\")",
+            ),
+            (
+                "[added_precompiles]\n\"0x100\" = { implementation = \"p256verify-rip7212\", gas = 1 }\n\"0x0100\" = { implementation = \"p256verify-rip7212\", gas = 2 }\n",
+                "p.toml:5: added_precompiles.0x100: the address is given twice",
+            ),
+            (
+                "[precompiles]\nsha256 = \"halt\"\n[added_precompiles]\n\"0x02\" = { implementation = \"p256verify-rip7212\", gas = 1 }\n",
+                "p.toml:6: added_precompiles.0x02: the address also has a [precompiles] rule; the added precompile replaces what is there, so the rule would change nothing",
+            ),
+            (
+                "[added_precompiles]\n\"0x01\" = { implementation = \"p256verify-rip7212\", gas = 1 }\n[gas.precompiles]\necrecover = 1\n",
+                "p.toml:6: gas.precompiles.ecrecover: an added precompile replaces it there; give the gas in [added_precompiles]",
+            ),
+        ];
+        for (body, want) in cases {
+            assert_eq!(err(&format!("{HEAD}{body}")), want, "{body}");
+        }
     }
 }

@@ -20,6 +20,19 @@ fn rule(b: Behaviour) -> Value {
     }
 }
 
+/// An opcode by name where the name reads back as the same byte, else `0x..`.
+fn opcode_key(op: u8) -> String {
+    Opcode(op)
+        .name()
+        .filter(|n| Opcode::from_name(n) == Some(Opcode(op)))
+        .unwrap_or_else(|| format!("0x{op:02x}"))
+}
+
+/// A precompile by name.
+fn precompile_key(a: &alloy_primitives::Address) -> String {
+    Precompile::at(*a).map_or_else(|| a.to_string(), |p| p.name.to_string())
+}
+
 impl Profile {
     /// The profile as profile-file TOML that [`Profile::from_toml`] reads back into an equal
     /// profile. Opcodes are keyed by name where the name is unambiguous, precompiles by
@@ -44,19 +57,14 @@ impl Profile {
         }
         let mut opcodes = Table::new();
         for (&op, &b) in &self.opcodes {
-            let key = Opcode(op)
-                .name()
-                .filter(|n| Opcode::from_name(n) == Some(Opcode(op)))
-                .unwrap_or_else(|| format!("0x{op:02x}"));
-            opcodes.insert(key, rule(b));
+            opcodes.insert(opcode_key(op), rule(b));
         }
         if !opcodes.is_empty() {
             t.insert("opcodes".into(), Value::Table(opcodes));
         }
         let mut precompiles = Table::new();
         for (a, &b) in &self.precompiles {
-            let key = Precompile::at(*a).map_or_else(|| a.to_string(), |p| p.name.to_string());
-            precompiles.insert(key, rule(b));
+            precompiles.insert(precompile_key(a), rule(b));
         }
         if !precompiles.is_empty() {
             t.insert("precompiles".into(), Value::Table(precompiles));
@@ -71,6 +79,44 @@ impl Profile {
             let mut limits = Table::new();
             limits.insert("modexp".into(), Value::Table(m));
             t.insert("limits".into(), Value::Table(limits));
+        }
+        if !self.gas.is_empty() {
+            let mut gas = Table::new();
+            let ops: Table = self
+                .gas
+                .opcodes
+                .iter()
+                .map(|(op, g)| (opcode_key(*op), Value::Integer(*g as i64)))
+                .collect();
+            let pcs: Table = self
+                .gas
+                .precompiles
+                .iter()
+                .map(|(a, g)| (precompile_key(a), Value::Integer(*g as i64)))
+                .collect();
+            if !ops.is_empty() {
+                gas.insert("opcodes".into(), Value::Table(ops));
+            }
+            if !pcs.is_empty() {
+                gas.insert("precompiles".into(), Value::Table(pcs));
+            }
+            t.insert("gas".into(), Value::Table(gas));
+        }
+        if !self.added.is_empty() {
+            let added: Table = self
+                .added
+                .iter()
+                .map(|(a, p)| {
+                    let mut e = Table::new();
+                    e.insert(
+                        "implementation".into(),
+                        Value::String(p.implementation.keyword().into()),
+                    );
+                    e.insert("gas".into(), Value::Integer(p.gas as i64));
+                    (super::parse::short(a), Value::Table(e))
+                })
+                .collect();
+            t.insert("added_precompiles".into(), Value::Table(added));
         }
         toml::to_string(&t).expect("a TOML table always renders")
     }
@@ -107,5 +153,21 @@ mod tests {
         )
         .unwrap();
         assert_eq!(Profile::from_toml(&p.to_toml(), "rendered").unwrap(), p);
+    }
+
+    #[test]
+    fn gas_rules_added_precompiles_and_a_block_rule_round_trip() {
+        let p = Profile::from_toml(
+            "name = \"t\"\nbase_fork = \"Osaka\"\n[opcodes]\nBLOCKHASH = \"keccak-chain-number\"\n[gas.opcodes]\nJUMPDEST = 0\nADD = 30\n[gas.precompiles]\necrecover = 6000\n[added_precompiles]\n\"0x100\" = { implementation = \"p256verify-rip7212\", gas = 3450 }\n\"0x1234\" = { implementation = \"p256verify-rip7212\", gas = 1 }\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert!(!p.is_mainnet());
+        let text = p.to_toml();
+        assert_eq!(Profile::from_toml(&text, "rendered").unwrap(), p, "{text}");
+        assert_ne!(
+            p.content_id(),
+            Profile::mainnet(crate::Fork::Osaka).content_id()
+        );
     }
 }
