@@ -150,7 +150,7 @@ fn a_worker_over_its_timeout_is_killed_restarted_and_the_case_fails() {
 /// test here, not an EVM): the case fails with the exit status and the worker's last stderr.
 #[test]
 fn a_worker_that_dies_is_a_failure_carrying_its_stderr() {
-    let script = "import sys\nprint('{\"ready\": true}', flush=True)\nsys.stdin.readline()\nsys.stderr.write('Traceback: boom in the implementation\\n')\nsys.exit(3)\n";
+    let script = "import sys\nprint('{\"ready\": true, \"protocol\": 1}', flush=True)\nsys.stdin.readline()\nsys.stderr.write('Traceback: boom in the implementation\\n')\nsys.exit(3)\n";
     let spec = ProcessSpec {
         program: "python3".into(),
         args: vec!["-c".into(), script.into()],
@@ -426,4 +426,48 @@ fn recorded_steps_agree_with_revm_step_for_step() {
             parted.join("\n")
         );
     }
+}
+
+/// `evmdiff check`: a user's worker is started (its hello shown), replays fixtures at the
+/// forks it declares, runs the scenarios it can, and is judged fit (exit 0); a worker saying
+/// another protocol version is not fit (exit 1, the reason said); an unknown name is bad
+/// input (exit 2).
+#[test]
+fn check_says_whether_a_users_worker_is_fit_to_fuzz() {
+    let dir = user_backends();
+    let mut file = std::fs::read_to_string(dir.path().join("backends.toml")).unwrap();
+    file.push_str(
+        "[[worker]]\nname = \"wrong-version\"\ncommand = [\"python3\", \"-c\", \"import time; print('{\\\"ready\\\": true, \\\"protocol\\\": 2}', flush=True); time.sleep(30)\"]\n",
+    );
+    std::fs::write(dir.path().join("backends.toml"), file).unwrap();
+    let stexample = fixtures("stExample");
+    let check = |backends: &str| {
+        evmdiff_in(
+            dir.path(),
+            &[
+                "--backends-file",
+                "backends.toml",
+                "check",
+                backends,
+                "--fixtures",
+                stexample.to_str().unwrap(),
+            ],
+        )
+    };
+    let o = check("my-spec");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("\"protocol\":1"), "{stdout}");
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("my-spec "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(row.ends_with("yes") && row.contains("39/0/0"), "{row}");
+    let o = check("wrong-version");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("speaks protocol version 2"), "{stdout}");
+    let o = check("nosuch");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown backend `nosuch`"));
 }
