@@ -120,7 +120,7 @@ pub trait Backend: Send {
     fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError>;
     /// Whether [`execute_observed`](Backend::execute_observed) reports steps
     /// ([`Capabilities::steps`]). Backends that cannot (external workers, whose step traces
-    /// would cost more than the execution; levm, which has no hook) are run with
+    /// would cost more than the execution) are run with
     /// [`execute`](Backend::execute) on the fast path and compared on their outcomes only.
     fn observes_steps(&self) -> bool {
         self.capabilities().steps

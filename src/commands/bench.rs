@@ -12,6 +12,7 @@ use super::options::{BackendsOpt, ForkOpt};
 use crate::execute::{run_case, run_case_localized};
 use crate::{Oracle, Origin, backends, campaign, inputs};
 use evmdiff_core::lockstep::lockstep;
+use evmdiff_core::step_hash::StepHash;
 
 /// Benchmark: executions per second of each backend on the same state-test cases (mainnet
 /// profile at each case's fork), rounds interleaved, medians reported.
@@ -198,6 +199,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     // The fast path and lockstep compare the steps of the first two backends: in-process ones.
     let steps_compared = backends.len() >= 2 && backends[..2].iter().all(|b| b.observes_steps());
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); backends.len()];
+    // Each stepping backend observed by the fast path's step hash (what `fuzz` runs it with):
+    // the cost of its observed path against its plain `execute`.
+    let mut observed_rates: Vec<Vec<f64>> = vec![Vec::new(); backends.len()];
     let (mut gen_rates, mut pipeline_rates) = (Vec::new(), Vec::new());
     let mut modes: [Vec<f64>; 3] = Default::default();
     for _ in 0..args.rounds.max(1) {
@@ -220,6 +224,15 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 std::hint::black_box(b.execute(case, profile).ok());
             }
             rates[i].push(cases.len() as f64 / start.elapsed().as_secs_f64());
+            if b.observes_steps() {
+                let start = Instant::now();
+                for (case, profile) in &cases {
+                    let mut hash = StepHash::default();
+                    std::hint::black_box(b.execute_observed(case, profile, &mut hash).ok());
+                    std::hint::black_box(hash.hash);
+                }
+                observed_rates[i].push(cases.len() as f64 / start.elapsed().as_secs_f64());
+            }
         }
     }
     println!(
@@ -228,13 +241,20 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         args.rounds.max(1)
     );
     println!(
-        "{:<14} {:<9} {:>12} {:>12} {:>10}",
-        "backend", "version", "exec/s", "µs/exec", "vs first"
+        "{:<14} {:<9} {:>12} {:>12} {:>10} {:>12} {:>9}",
+        "backend", "version", "exec/s", "µs/exec", "vs first", "observed/s", "cost"
     );
     let medians: Vec<f64> = rates.into_iter().map(median).collect();
-    for (b, m) in backends.iter().zip(&medians) {
+    for ((b, m), observed) in backends.iter().zip(&medians).zip(observed_rates) {
+        // Observed: with the step hash, as the fast path runs it; cost = plain / observed.
+        let observed = if observed.is_empty() {
+            String::new()
+        } else {
+            let o = median(observed);
+            format!(" {:>12.0} {:>8.2}x", o, m / o)
+        };
         println!(
-            "{:<14} {:<9} {:>12.0} {:>12.1} {:>9.2}x",
+            "{:<14} {:<9} {:>12.0} {:>12.1} {:>9.2}x{observed}",
             b.name(),
             b.version(),
             m,
