@@ -334,7 +334,8 @@ fn opcode_rule(
 }
 /// levm's opcode table for `fork` (Paris..Osaka), as levm's own `build_opcode_table` builds it:
 /// the same handler type for every opcode, so a rule-free opcode runs exactly levm's code.
-/// The `dispatch_matches_levm` replay test checks it against `VM::execute` on the fixtures.
+/// The `own_loop_matches_levm_execute` replay test checks it against `VM::execute` on the
+/// fixtures.
 #[allow(clippy::too_many_lines)]
 pub(crate) fn table(fork: Fork) -> [Handler; 256] {
     let mut t: [Handler; 256] = [<OpInvalidHandler as OpcodeHandler>::eval; 256];

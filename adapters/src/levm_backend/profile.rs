@@ -28,7 +28,8 @@
 //!   ones. An `absent` rule for one of `0x01..=0x09` cannot be honoured that way and is
 //!   reported as [`BackendError::Unsupported`].
 //!
-//! A plain mainnet profile installs nothing and runs levm's own `VM::execute`.
+//! A plain mainnet profile installs nothing: `execute` runs levm's own `VM::execute`, and an
+//! observed execution the loop without rules.
 
 use ethrex_common::Address;
 use ethrex_common::types::{Fork as LevmFork, TxKind};
