@@ -180,8 +180,7 @@ fn the_measurement_does_not_depend_on_the_threads() {
 fn observed_outcomes_match_plain_ones_on_generated_cases() {
     for name in builtin_names() {
         let profile = Profile::load(name).unwrap();
-        // Every in-process backend, levm too: one that reports no steps must still give
-        // `execute`'s outcome when observed.
+        // Every in-process backend: observed, each must give `execute`'s outcome.
         for backend_name in evmdiff_adapters::in_process_names() {
             let mut backend = evmdiff_adapters::backend(backend_name).unwrap();
             for i in 0..150 {

@@ -30,8 +30,7 @@ fn a_step_only_divergence_is_found_and_localized() {
     // PUSH1 32 PUSH1 0 PUSH1 0 CODECOPY MSIZE POP STOP
     let case = case(&[0x60, 0x20, 0x60, 0x00, 0x60, 0x00, 0x39, 0x59, 0x50, 0x00]);
     let profile = Profile::load("mainnet-cancun").unwrap();
-    // Step hashes need steps: every backend that reports them (not levm, whose
-    // `observes_steps()` is false).
+    // Step hashes need steps: every backend that reports them.
     let mut backends = evmdiff_adapters::stepping_backends();
     let plain = run_case(&mut backends, &case, &profile);
     assert_eq!(plain.verdict, Verdict::Agree, "{:?}", plain.divergences);

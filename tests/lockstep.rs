@@ -15,15 +15,15 @@ use evmdiff_core::statetest::read_file;
 use evmdiff_core::{Backend, BackendError, Case, Outcome};
 use evmdiff_generator::input_bytes;
 
-/// Over generated cases on which revm and evm produce the same outcome, their steps agree too,
-/// except where a known evm bug shows in the steps before it is repaired by a later
-/// instruction (CODECOPY's memory size, docs/findings.md #1). revm against itself always
-/// agrees step for step.
+/// Over generated cases on which revm and another stepping backend (evm, levm) produce the
+/// same outcome, their steps agree too, except where a known evm bug shows in the steps
+/// before it is repaired by a later instruction (CODECOPY's memory size, docs/findings.md #1).
+/// revm against itself always agrees step for step.
 #[test]
 fn agreeing_backends_agree_step_by_step() {
     let profile = Profile::load("mainnet-cancun").unwrap();
-    // Lockstep needs steps: every backend that reports them (not levm, whose
-    // `observes_steps()` is false); the first is revm, the rest are compared with it.
+    // Lockstep needs steps: every backend that reports them; the first is revm, the rest
+    // are compared with it.
     let mut backends = evmdiff_adapters::stepping_backends();
     let mut revm2 = evmdiff_adapters::backend("revm").unwrap();
     let mut step_only: BTreeMap<String, usize> = BTreeMap::new();

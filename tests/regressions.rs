@@ -61,8 +61,7 @@ fn every_regression_replays_with_its_known_verdict() {
         KNOWN.len(),
         "every regression file needs an entry in KNOWN"
     );
-    // Localization needs steps: every backend that reports them (not levm, whose
-    // `observes_steps()` is false).
+    // Localization needs steps: every backend that reports them.
     let mut backends = evmdiff_adapters::stepping_backends();
     for path in files {
         let name = path.file_name().unwrap().to_str().unwrap();

@@ -11,14 +11,15 @@
 //!   profile runs levm's own `VM::execute`; a profile with rules runs the same steps through
 //!   [`dispatch`], levm's loop rebuilt from its public parts, which applies the rules
 //!   ([`profile`] says how each one is honoured, and when `absent` cannot be).
+//! * An observed execution runs [`dispatch`] under every profile, mainnet included (levm has
+//!   no step hook; the loop is checked against `VM::execute` on the fixtures), with
+//!   [`observe`] reporting its steps, precompile calls and pre-state reads in revm's shapes.
 //! * [`normalize`] turns the report and the database cache into an [`Outcome`].
-//!
-//! levm does not report steps: [`Backend::observes_steps`] is `false`, and
-//! `execute_observed` is `execute`.
 
 mod dispatch;
 mod env;
 mod normalize;
+mod observe;
 mod profile;
 
 use std::sync::Arc;
@@ -28,7 +29,7 @@ use ethrex_levm::db::gen_db::GeneralizedDatabase;
 use ethrex_levm::precompiles::PrecompileMoves;
 use ethrex_levm::tracing::LevmCallTracer;
 use ethrex_levm::vm::{VM, VMType};
-use evmdiff_core::{Backend, BackendError, Capabilities, Case, Fork, Outcome, Profile};
+use evmdiff_core::{Backend, BackendError, Capabilities, Case, Fork, Observer, Outcome, Profile};
 
 use normalize::Executed;
 use profile::Rules;
@@ -64,8 +65,8 @@ impl Backend for LevmBackend {
                 .into_iter()
                 .filter(|f| env::fork_of(*f).is_some())
                 .collect(),
-            steps: false,
-            reads: false,
+            steps: true,
+            reads: true,
             in_process: true,
             rules: |p| Rules::of(p).err().map(|e| e.to_string()),
             native: Vec::new(),
@@ -73,6 +74,29 @@ impl Backend for LevmBackend {
     }
 
     fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
+        self.run(case, profile, None)
+    }
+
+    fn execute_observed(
+        &mut self,
+        case: &Case,
+        profile: &Profile,
+        observer: &mut dyn Observer,
+    ) -> Result<Outcome, BackendError> {
+        self.run(case, profile, Some(observer))
+    }
+}
+
+impl LevmBackend {
+    /// Executes `case`: with an observer, always through the adapter's loop watched by
+    /// [`observe::Watch`]; without, through levm's `VM::execute` unless rules (or
+    /// `with_own_loop`) call for the loop.
+    fn run(
+        &mut self,
+        case: &Case,
+        profile: &Profile,
+        mut observer: Option<&mut dyn Observer>,
+    ) -> Result<Outcome, BackendError> {
         let fork = profile.base_fork;
         let levm_fork = env::fork_of(fork).ok_or_else(|| {
             BackendError::Unsupported(format!(
@@ -119,10 +143,19 @@ impl Backend for LevmBackend {
                     vm.substate.add_accessed_address(*a);
                 }
             }
-            let report = match (&rules, self.own_loop) {
-                (Some(rules), _) => dispatch::execute(&mut vm, rules, &mut rejected)?,
-                (None, true) => dispatch::execute(&mut vm, &Rules::none(), &mut rejected)?,
-                (None, false) => vm.execute()?,
+            let none = Rules::none();
+            let report = match (&mut observer, &rules, self.own_loop) {
+                (Some(observer), rules, _) => {
+                    vm.opcode_tracer = observe::cost_tracer();
+                    let mut watch = observe::Watch::new(&mut **observer);
+                    let rules = rules.as_ref().unwrap_or(&none);
+                    dispatch::execute(&mut vm, rules, &mut rejected, &mut watch)?
+                }
+                (None, Some(rules), _) => {
+                    dispatch::execute(&mut vm, rules, &mut rejected, &mut ())?
+                }
+                (None, None, true) => dispatch::execute(&mut vm, &none, &mut rejected, &mut ())?,
+                (None, None, false) => vm.execute()?,
             };
             let remaining = u64::try_from(vm.current_call_frame.gas_remaining).unwrap_or(0);
             Ok(Executed {
@@ -130,6 +163,12 @@ impl Backend for LevmBackend {
                 spent_before_refund: gas_limit.saturating_sub(remaining),
             })
         });
+        if let Some(observer) = observer
+            && result.is_ok()
+            && observer.wants_reads()
+        {
+            observe::report_reads(&db, observer);
+        }
         if let Some(why) = rejected {
             return Ok(Outcome::rejected(&case.pre, why));
         }

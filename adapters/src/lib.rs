@@ -29,7 +29,7 @@ pub fn backend(name: &str) -> Option<Box<dyn Backend>> {
 
 /// A fresh instance of every in-process backend that reports what it executes
 /// ([`Backend::observes_steps`]): the ones step-level comparisons (fast path, lockstep, prover
-/// views) can use. levm's observed execution reports nothing today, so it is not among them.
+/// views) can use: revm, evm and levm.
 pub fn stepping_backends() -> Vec<Box<dyn Backend>> {
     IN_PROCESS
         .iter()

@@ -1,6 +1,7 @@
 //! levm only: under a profile with rules the adapter runs its own copy of levm's dispatch
-//! loop (`LevmBackend::with_own_loop`). Where no rule fires it must give exactly what levm's
-//! own `VM::execute` gives: the loop must be levm's.
+//! loop (`LevmBackend::with_own_loop`), and an observed execution runs it under every
+//! profile, watched. Where no rule fires it must give exactly what levm's own `VM::execute`
+//! gives, watched or not: the loop must be levm's.
 //!
 //! Set `EVMDIFF_FIXTURE_FILTER=substring` to replay only matching paths.
 
@@ -9,6 +10,7 @@ use evmdiff_conformance::fixture::general_state_tests;
 use evmdiff_conformance::scenario::{ProfileSpec, Scenario, Target, call, call_with_calldata};
 use evmdiff_conformance::{scenarios, spread};
 use evmdiff_core::statetest::json_files;
+use evmdiff_core::step_hash::StepHash;
 use evmdiff_core::{Backend, Fork, Profile};
 
 /// The oldest fork levm runs.
@@ -57,7 +59,9 @@ fn rules_that_do_not_fire_change_nothing() {
     }
 }
 
-/// Every Paris+ fixture case through the own loop and through `VM::execute`.
+/// Every Paris+ fixture case through the own loop, through the own loop watched by an
+/// observer that asks for every step's state (the fuzzing fast path's step hash), and through
+/// `VM::execute`.
 #[test]
 fn own_loop_matches_levm_execute() {
     let mut files = json_files(&general_state_tests()).expect("fixtures folder");
@@ -74,14 +78,18 @@ fn own_loop_matches_levm_execute() {
             let profile = Profile::mainnet(case.fork);
             let plain = LevmBackend::default().execute(case, &profile);
             let own = LevmBackend::with_own_loop().execute(case, &profile);
-            if plain != own {
-                out.push(format!(
-                    "{}: {}: execute {:?} / own loop {:?}",
-                    path.display(),
-                    case.name,
-                    plain.as_ref().map(|o| (o.status, o.gas_used, o.state_root)),
-                    own.as_ref().map(|o| (o.status, o.gas_used, o.state_root)),
-                ));
+            let observed =
+                LevmBackend::default().execute_observed(case, &profile, &mut StepHash::default());
+            for (what, other) in [("own loop", own), ("observed", observed)] {
+                if plain != other {
+                    out.push(format!(
+                        "{}: {}: execute {:?} / {what} {:?}",
+                        path.display(),
+                        case.name,
+                        plain.as_ref().map(|o| (o.status, o.gas_used, o.state_root)),
+                        other.as_ref().map(|o| (o.status, o.gas_used, o.state_root)),
+                    ));
+                }
             }
         },
     )

@@ -1,13 +1,14 @@
-//! The observed path (`Backend::execute_observed`) of both adapters:
+//! The observed path (`Backend::execute_observed`) of the in-process adapters:
 //! * it gives exactly the outcome of `execute`, on a sample of ethereum/tests fixtures run
 //!   under mainnet and under profiles with rules;
 //! * on hand-made programs it reports exactly the steps (depth, pc, opcode, gas) and
-//!   precompile calls worked out by hand, in order, on both backends alike.
+//!   precompile calls worked out by hand, in order, on every stepping backend alike.
 
 use std::path::Path;
 
 use alloy_primitives::{Address, B256, Bytes, U256, address, b256};
 use evmdiff_adapters::evm_backend::EvmBackend;
+use evmdiff_adapters::levm_backend::LevmBackend;
 use evmdiff_adapters::revm_backend::RevmBackend;
 use evmdiff_core::case::{BlockEnv, Transaction};
 use evmdiff_core::expect::skip_reason;
@@ -85,6 +86,17 @@ fn observed_outcomes_match(backend: &mut dyn Backend, profiles: &[&str]) {
 fn revm_observed_outcomes_match_execute_on_fixtures() {
     observed_outcomes_match(
         &mut RevmBackend::default(),
+        &["eip7530-b", "polygon-zkevm", "scroll", "linea"],
+    );
+}
+
+/// levm's observed path is the adapter's copy of levm's dispatch loop under every profile,
+/// mainnet included: its outcome must be `VM::execute`'s (see also `levm_own_loop.rs`).
+#[test]
+fn levm_observed_outcomes_match_execute_on_fixtures() {
+    // levm runs Paris and later: its unsupported cases must be unsupported on both paths.
+    observed_outcomes_match(
+        &mut LevmBackend::default(),
         &["eip7530-b", "polygon-zkevm", "scroll", "linea"],
     );
 }
@@ -172,17 +184,34 @@ fn observe(backend: &mut dyn Backend, case: &Case, profile: &Profile) -> (Status
     (outcome.status, events.0)
 }
 
+/// Every stepping backend reports exactly the events worked out by hand.
 #[test]
-fn revm_reports_the_steps_of_a_nested_call_and_two_precompile_calls() {
-    nested_call_and_two_precompile_calls(&mut RevmBackend::default());
+fn every_stepping_backend_reports_the_steps_of_a_nested_call_and_two_precompile_calls() {
+    for mut b in stepping_backends() {
+        nested_call_and_two_precompile_calls(b.as_mut());
+    }
 }
 
+/// Every stepping backend reports precompile calls as the profile has them.
 #[test]
-fn evm_reports_the_steps_of_a_nested_call_and_two_precompile_calls() {
-    nested_call_and_two_precompile_calls(&mut EvmBackend::default());
+fn every_stepping_backend_reports_precompile_calls_as_the_profile_has_them() {
+    for mut b in stepping_backends() {
+        precompile_calls_follow_the_profile(b.as_mut());
+    }
 }
 
-/// Both backends must report exactly these events, gas included.
+/// The in-process backends that report steps, which must include these three.
+fn stepping_backends() -> Vec<Box<dyn Backend>> {
+    let backends = evmdiff_adapters::stepping_backends();
+    let names: Vec<_> = backends.iter().map(|b| b.name()).collect();
+    assert!(
+        ["revm", "evm", "levm"].iter().all(|n| names.contains(n)),
+        "{names:?}"
+    );
+    backends
+}
+
+/// Every stepping backend must report exactly these events, gas included.
 fn nested_call_and_two_precompile_calls(b: &mut dyn Backend) {
     use Event::{Precompile as P, Step as S};
     // The target CALLs the callee with 0xffff gas, then STATICCALLs identity with all gas.
@@ -256,16 +285,6 @@ fn nested_call_and_two_precompile_calls(b: &mut dyn Backend) {
         b.execute(&c, &profile).unwrap(),
         b.execute_observed(&c, &profile, &mut ()).unwrap()
     );
-}
-
-#[test]
-fn revm_reports_precompile_calls_as_the_profile_has_them() {
-    precompile_calls_follow_the_profile(&mut RevmBackend::default());
-}
-
-#[test]
-fn evm_reports_precompile_calls_as_the_profile_has_them() {
-    precompile_calls_follow_the_profile(&mut EvmBackend::default());
 }
 
 fn precompile_calls_follow_the_profile(b: &mut dyn Backend) {

@@ -21,8 +21,17 @@ use crate::error::{OracleError, Result};
 use evmdiff_triage::Signature;
 use serde::Deserialize;
 
-/// The shipped known differences.
-const SHIPPED: &str = include_str!("../../corpus/allow/revm-evm.toml");
+/// The shipped known differences, one file per pair of backends: (text, file).
+const SHIPPED: [(&str, &str); 2] = [
+    (
+        include_str!("../../corpus/allow/revm-evm.toml"),
+        "corpus/allow/revm-evm.toml",
+    ),
+    (
+        include_str!("../../corpus/allow/revm-levm.toml"),
+        "corpus/allow/revm-levm.toml",
+    ),
+];
 
 /// One allowed signature.
 #[derive(Debug, Clone, Deserialize)]
@@ -72,8 +81,10 @@ impl Allowlist {
     /// The known differences that ship with evmdiff (`corpus/allow/`), each written up in
     /// docs/findings.md: recognised by every campaign unless `--no-known` is given.
     pub fn shipped() -> Allowlist {
-        Allowlist::parse(SHIPPED, "corpus/allow/revm-evm.toml")
-            .expect("the shipped allowlist parses")
+        SHIPPED
+            .iter()
+            .map(|(text, file)| Allowlist::parse(text, file).expect("the shipped allowlist parses"))
+            .fold(Allowlist::default(), Allowlist::with)
     }
 
     /// This list and `other`'s entries after it.

@@ -242,39 +242,26 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         args.rounds.max(1)
     );
     println!(
-        "{:<14} {:<9} {:>12} {:>12} {:>10}",
-        "backend", "version", "exec/s", "µs/exec", "vs first"
+        "{:<14} {:<9} {:>12} {:>12} {:>10} {:>12} {:>9}",
+        "backend", "version", "exec/s", "µs/exec", "vs first", "observed/s", "cost"
     );
     let medians: Vec<f64> = rates.into_iter().map(median).collect();
-    for (b, m) in backends.iter().zip(&medians) {
+    for ((b, m), observed) in backends.iter().zip(&medians).zip(observed_rates) {
+        // Observed: with the step hash, as the fast path runs it; cost = plain / observed.
+        let observed = if observed.is_empty() {
+            String::new()
+        } else {
+            let o = median(observed);
+            format!(" {:>12.0} {:>8.2}x", o, m / o)
+        };
         println!(
-            "{:<14} {:<9} {:>12.0} {:>12.1} {:>9.2}x",
+            "{:<14} {:<9} {:>12.0} {:>12.1} {:>9.2}x{observed}",
             b.name(),
             b.version(),
             m,
             1e6 / m,
             m / medians[0]
         );
-    }
-    if stepping.iter().any(|s| *s) {
-        println!("steps off and on (each step hashed as the comparator does; medians):");
-        println!(
-            "  {:<14} {:>12} {:>14} {:>9}",
-            "backend", "off exec/s", "steps exec/s", "cost"
-        );
-        for (i, b) in backends.iter().enumerate() {
-            if !stepping[i] {
-                continue;
-            }
-            let on = median(std::mem::take(&mut observed_rates[i]));
-            println!(
-                "  {:<14} {:>12.0} {:>14.0} {:>8.2}x",
-                b.name(),
-                medians[i],
-                on,
-                medians[i] / on
-            );
-        }
     }
     round_trips(&mut backends, &cases[0].0);
     if steps_compared {

@@ -12,8 +12,12 @@
 //! STOP with the same result, and is where a call to a precompile taken out of dispatch is
 //! intercepted.
 //!
-//! The replay test `levm_fixtures::own_loop_matches_levm_execute` runs the fixtures through
+//! The replay test `levm_own_loop::own_loop_matches_levm_execute` runs the fixtures through
 //! this loop with no rules and checks that every outcome equals `VM::execute`'s.
+//!
+//! The loop is also where an observed execution watches levm ([`Hook`], implemented by
+//! [`super::observe::Watch`]): levm has no step hook of its own, and its own `VM::execute`
+//! cannot be watched, so every observed execution runs here, under every profile.
 
 use std::rc::Rc;
 
@@ -32,6 +36,7 @@ use ethrex_levm::opcodes::Opcode;
 use ethrex_levm::precompiles::{is_precompile_with_moves, p_256_verify};
 use ethrex_levm::vm::VM;
 use evmdiff_core::Behaviour;
+use evmdiff_core::observe::Flow;
 use evmdiff_core::opcode::Opcode as CoreOpcode;
 
 use super::profile::{Intercept, OpRule, Rules};
@@ -41,17 +46,54 @@ use evmdiff_core::profile::{AddedPrecompile, Implementation, keccak_chain_number
 /// One opcode's implementation: a levm handler's `eval`.
 pub(crate) type Handler = fn(&mut VM<'_>) -> Result<OpcodeResult, VMError>;
 
-/// Executes the transaction levm's way, with `rules` applied. A `reject` rule that fires sets
-/// `rejected` and aborts with an internal error, which the caller turns into a refusal.
+/// What the loop tells an observer, and where it lets it stop the execution. The unit hook
+/// does nothing and compiles away, so the unobserved loop pays nothing for it.
+pub(crate) trait Hook {
+    /// Before the instruction `opcode` at `pc` of the current frame (the pc already advanced
+    /// past it). `Break` halts the frame instead of executing it.
+    fn before(&mut self, vm: &mut VM<'_>, pc: usize, opcode: u8) -> Flow;
+    /// After the instruction of the last `before`, with its handler's result, which it may
+    /// replace (an observer that stops at a step levm executes inside another's handler).
+    fn after(
+        &mut self,
+        vm: &mut VM<'_>,
+        result: Result<OpcodeResult, VMError>,
+    ) -> Result<OpcodeResult, VMError>;
+    /// A precompile ran as a frame of its own: the transaction's target, or a call to one
+    /// taken out of levm's dispatch by a rule.
+    fn precompile(&mut self, address: Address);
+}
+
+impl Hook for () {
+    #[inline(always)]
+    fn before(&mut self, _: &mut VM<'_>, _: usize, _: u8) -> Flow {
+        Flow::Continue(())
+    }
+    #[inline(always)]
+    fn after(
+        &mut self,
+        _: &mut VM<'_>,
+        result: Result<OpcodeResult, VMError>,
+    ) -> Result<OpcodeResult, VMError> {
+        result
+    }
+    #[inline(always)]
+    fn precompile(&mut self, _: Address) {}
+}
+
+/// Executes the transaction levm's way, with `rules` applied and `hook` watching. A `reject`
+/// rule that fires sets `rejected` and aborts with an internal error, which the caller turns
+/// into a refusal.
 pub(crate) fn execute(
     vm: &mut VM<'_>,
     rules: &Rules,
     rejected: &mut Option<String>,
+    hook: &mut impl Hook,
 ) -> Result<ExecutionReport, VMError> {
     let table = table(vm.env.config.fork);
     for i in 0..vm.hooks.len() {
-        let hook = Rc::clone(&vm.hooks[i]);
-        hook.borrow_mut().prepare_execution(vm)?;
+        let levm_hook = Rc::clone(&vm.hooks[i]);
+        levm_hook.borrow_mut().prepare_execution(vm)?;
     }
     // What prepare_execution changed (nonce, fee) stays even if the transaction reverts.
     vm.current_call_frame.call_frame_backup.clear();
@@ -62,7 +104,7 @@ pub(crate) fn execute(
         return finalize(vm, ctx);
     }
     vm.substate.push_backup();
-    let ctx = run(vm, rules, &table, rejected)?;
+    let ctx = run(vm, rules, &table, rejected, hook)?;
     finalize(vm, ctx)
 }
 
@@ -72,6 +114,7 @@ fn run(
     rules: &Rules,
     table: &[Handler; 256],
     rejected: &mut Option<String>,
+    hook: &mut impl Hook,
 ) -> Result<ContextResult, VMError> {
     if vm.current_call_frame.gas_remaining < 0 || vm.pending_prep_oog {
         let gas_limit = vm.current_call_frame.gas_limit;
@@ -89,6 +132,7 @@ fn run(
         vm.vm_type,
         vm.db.precompile_moves.as_deref(),
     ) {
+        hook.precompile(frame.code_address);
         let gas_limit = frame.gas_limit;
         let mut gas_remaining = u64::try_from(frame.gas_remaining).unwrap_or(0);
         let result = vm.execute_precompile(
@@ -103,24 +147,33 @@ fn run(
     }
 
     loop {
-        let first_step = vm.current_call_frame.pc == 0;
+        let pc = vm.current_call_frame.pc;
         let opcode = vm.current_call_frame.next_opcode();
         vm.advance_pc();
-        let intercept = if first_step {
+        let intercept = if pc == 0 {
             intercepted(vm, rules)?
         } else {
             None
         };
         let step = if let Some(i) = intercept {
+            // The frame is the precompile's, not code: no step.
+            hook.precompile(vm.current_call_frame.code_address);
             match i {
                 Intercept::Rule(b) => precompile_rule(vm, b, rules, rejected),
                 Intercept::Repriced(gas) => run_repriced(vm, gas),
                 Intercept::Added(p) => run_added(vm, p),
             }
-        } else if let Some(rule) = rules.opcodes[opcode as usize] {
-            opcode_rule(vm, opcode, rule, table, rejected)
+        } else if hook.before(vm, pc, opcode).is_break() {
+            // The observer has seen enough: the frame halts, and its callers at their next
+            // instruction.
+            Err(ExceptionalHalt::OutOfGas.into())
         } else {
-            table[opcode as usize](vm)
+            let result = if let Some(rule) = rules.opcodes[opcode as usize] {
+                opcode_rule(vm, opcode, rule, table, rejected)
+            } else {
+                table[opcode as usize](vm)
+            };
+            hook.after(vm, result)
         };
         let result = match step {
             Ok(OpcodeResult::Continue) => continue,
@@ -140,8 +193,8 @@ fn run(
 /// levm's `finalize_execution`: the hooks' finalization, then the report.
 fn finalize(vm: &mut VM<'_>, mut ctx: ContextResult) -> Result<ExecutionReport, VMError> {
     for i in 0..vm.hooks.len() {
-        let hook = Rc::clone(&vm.hooks[i]);
-        hook.borrow_mut().finalize_execution(vm, &mut ctx)?;
+        let levm_hook = Rc::clone(&vm.hooks[i]);
+        levm_hook.borrow_mut().finalize_execution(vm, &mut ctx)?;
     }
     vm.tracer.exit_context(&ctx, true)?;
     let logs = if ctx.is_success() {
@@ -363,7 +416,8 @@ fn opcode_rule(
 }
 /// levm's opcode table for `fork` (Paris..Osaka), as levm's own `build_opcode_table` builds it:
 /// the same handler type for every opcode, so a rule-free opcode runs exactly levm's code.
-/// The `dispatch_matches_levm` replay test checks it against `VM::execute` on the fixtures.
+/// The `own_loop_matches_levm_execute` replay test checks it against `VM::execute` on the
+/// fixtures.
 #[allow(clippy::too_many_lines)]
 pub(crate) fn table(fork: Fork) -> [Handler; 256] {
     let mut t: [Handler; 256] = [<OpInvalidHandler as OpcodeHandler>::eval; 256];

@@ -38,7 +38,8 @@
 //!   where the base fork has a precompile they replace, warmed explicitly elsewhere) and run
 //!   levm's own implementation (`p_256_verify`) at the profile's price.
 //!
-//! A plain mainnet profile installs nothing and runs levm's own `VM::execute`.
+//! A plain mainnet profile installs nothing: `execute` runs levm's own `VM::execute`, and an
+//! observed execution the loop without rules.
 
 use ethrex_common::Address;
 use ethrex_common::types::{Fork as LevmFork, TxKind};
