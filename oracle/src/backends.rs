@@ -48,6 +48,27 @@ pub fn instantiate(list: &str) -> Result<Vec<Box<dyn Backend>>> {
     Ok(out)
 }
 
+/// The backends of `list` that give no prover view (their steps are not live, or they do not
+/// report their pre-state reads), with why: `--prover` compares the others only, and says so
+/// rather than write an empty witness.
+pub fn without_views(list: &str) -> Result<BTreeMap<String, String>> {
+    Ok(instantiate(list)?
+        .iter()
+        .filter_map(|b| {
+            let caps = b.capabilities();
+            let why = if !caps.in_process {
+                "it runs in another process, whose steps are recorded without addresses and \
+                 whose pre-state reads are not reported"
+            } else if !(caps.steps && caps.reads) {
+                "it reports no steps or no pre-state reads"
+            } else {
+                return None;
+            };
+            Some((b.name().to_string(), why.to_string()))
+        })
+        .collect())
+}
+
 /// The backends of `list` that cannot run any case under `profile`, with the reason each
 /// gives ([`Capabilities::sits_out`](evmdiff_core::Capabilities::sits_out)): said before a
 /// campaign's first case, and not held against it by a CI gate.

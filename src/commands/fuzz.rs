@@ -177,6 +177,13 @@ pub fn fuzz(args: &Args) -> Result<(Stats, Vec<String>)> {
             "evmdiff: no --runs or --time given: fuzzing until interrupted (Ctrl-C; findings and the checkpoint survive)"
         );
     }
+    if !views.none() {
+        for (name, why) in crate::backends::without_views(list)? {
+            eprintln!(
+                "evmdiff: backend {name} gives no prover view ({why}): --prover compares the others"
+            );
+        }
+    }
     let sitting_out = crate::backends::sitting_out(list, &profile)?;
     for (name, why) in &sitting_out {
         eprintln!("evmdiff: backend {name} sits out this campaign: {why}");

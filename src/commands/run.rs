@@ -58,6 +58,13 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let given = args.profile.as_deref().map(Profile::load).transpose()?;
     let views = args.prover.views()?;
     let mut backends = backends::instantiate(&args.backends.backends)?;
+    if !views.none() {
+        for (name, why) in backends::without_views(&args.backends.backends)? {
+            eprintln!(
+                "evmdiff: backend {name} gives no prover view ({why}): --prover compares the others"
+            );
+        }
+    }
     let files = inputs::json_files(&args.paths)?;
     let files_count = files.len();
     let mut diverged = false;
