@@ -471,3 +471,53 @@ fn check_says_whether_a_users_worker_is_fit_to_fuzz() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown backend `nosuch`"));
 }
+
+/// A selected backend that produces no outcome on any case, without having said it sits out,
+/// fails the run (exit 1, with what it answered); declared `rules = false`, the same worker
+/// sits a profile with rules out, said before the first case, and the run passes.
+#[test]
+fn a_backend_that_does_nothing_fails_the_run_unless_it_said_it_sits_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let idle = "import json, sys\nprint(json.dumps({'ready': True, 'protocol': 1}), flush=True)\nfor line in sys.stdin:\n    print(json.dumps({'id': json.loads(line)['id'], 'unsupported': 'nothing here'}), flush=True)\n";
+    std::fs::write(dir.path().join("idle.py"), idle).unwrap();
+    let file = |extra: &str| {
+        format!("[[worker]]\nname = \"idle\"\ncommand = [\"python3\", \"idle.py\"]\n{extra}")
+    };
+    let fuzz = |out: &str| {
+        evmdiff_in(
+            dir.path(),
+            &[
+                "--backends-file",
+                "backends.toml",
+                "fuzz",
+                "-b",
+                "revm,levm,idle",
+                "--profile",
+                "eip7530-b",
+                "--runs",
+                "10",
+                "--out",
+                out,
+            ],
+        )
+    };
+    std::fs::write(dir.path().join("backends.toml"), file("")).unwrap();
+    let o = fuzz("out1");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("backend idle produced no outcome on any case (it answered: nothing here)"),
+        "{stderr}"
+    );
+    std::fs::write(dir.path().join("backends.toml"), file("rules = false\n")).unwrap();
+    let o = fuzz("out2");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("backend idle sits out this campaign")),
+        "{stderr}"
+    );
+}

@@ -44,6 +44,10 @@ pub struct Stats {
     pub known: BTreeMap<String, String>,
     /// Cases each backend produced an outcome for (sampled backends run on fewer).
     pub outcomes: BTreeMap<String, u64>,
+    /// The first reason each backend gave for a case it did not run (`unsupported`), to say
+    /// why a backend that produced no outcome did nothing.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unsupported_reasons: BTreeMap<String, String>,
     /// The selected backends that sit this campaign out, with the reason (said before the
     /// first case).
     pub sitting_out: BTreeMap<String, String>,
@@ -77,8 +81,16 @@ impl Stats {
         if let Some(o) = run.executions.iter().find_map(|e| e.result.as_ref().ok()) {
             *self.statuses.entry(o.status.to_string()).or_default() += 1;
         }
-        for e in run.executions.iter().filter(|e| e.result.is_ok()) {
-            *self.outcomes.entry(e.backend.to_string()).or_default() += 1;
+        for e in &run.executions {
+            match &e.result {
+                Ok(_) => *self.outcomes.entry(e.backend.to_string()).or_default() += 1,
+                Err(evmdiff_core::BackendError::Unsupported(why)) => {
+                    self.unsupported_reasons
+                        .entry(e.backend.to_string())
+                        .or_insert_with(|| why.lines().next().unwrap_or_default().to_string());
+                }
+                Err(_) => {}
+            }
         }
         if let Some(r) = &run.reference {
             *self.reference_sides.entry(r.to_string()).or_default() += 1;
@@ -118,7 +130,13 @@ impl Stats {
                     && !self.outcomes.contains_key(b)
                     && !self.sitting_out.contains_key(b)
                 {
-                    why.push(format!("backend {b} produced no outcome on any case"));
+                    let reason = self
+                        .unsupported_reasons
+                        .get(b)
+                        .map_or(String::new(), |r| format!(" (it answered: {r})"));
+                    why.push(format!(
+                        "backend {b} produced no outcome on any case{reason}"
+                    ));
                 }
             }
         }

@@ -152,7 +152,15 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     if args.fail_on_findings && !gate.is_empty() {
         println!("--fail-on-findings: {}", gate.join("; "));
     }
-    Ok(crate::cli::exit(args.fail_on_findings && !gate.is_empty()))
+    // A selected backend that did nothing, without having said it sits out, fails the run
+    // with or without a gate: a campaign that compared less than it says is no pass.
+    let silent: Vec<&String> = gate.iter().filter(|g| g.starts_with("backend ")).collect();
+    for s in &silent {
+        eprintln!("evmdiff: {s}: the run fails");
+    }
+    Ok(crate::cli::exit(
+        (args.fail_on_findings && !gate.is_empty()) || !silent.is_empty(),
+    ))
 }
 
 /// Runs the campaign; returns the final stats and, when a CI gate would fail it, why.

@@ -117,6 +117,12 @@ pub struct WorkerConfig {
     /// for a prover EVM that executes statelessly.
     #[serde(default)]
     pub input: Input,
+    /// It applies the profile rules a request carries (the default). `false` for a worker
+    /// that runs mainnet and the `profiles` it declares only (the templates): under any other
+    /// profile it sits out, said before the first case, instead of answering `unsupported`
+    /// to every case.
+    #[serde(default = "yes")]
+    pub rules: bool,
     /// A file (relative to the backends file's folder) that exists once the worker's runtime
     /// is installed.
     #[serde(default)]
@@ -225,6 +231,10 @@ impl Declared {
 
 fn default_timeout() -> f64 {
     30.0
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn unknown() -> String {

@@ -35,6 +35,8 @@ pub struct JsonWorker {
     hello: String,
     /// For a worker sent execution witnesses: the in-process EVM whose reads make them.
     stateless: Option<RevmBackend>,
+    /// It applies the profile rules requests carry.
+    rules: bool,
     /// The `elapsedUs` of the last answer.
     reported: Option<Duration>,
     /// The forks it runs and the profiles it implements itself.
@@ -57,6 +59,7 @@ impl JsonWorker {
             announced: None,
             hello: String::new(),
             stateless: None,
+            rules: true,
             reported: None,
             declared,
         }
@@ -203,6 +206,13 @@ impl JsonWorker {
             })
     }
 
+    /// The same worker, declared to apply no profile rules: it sits out every profile but
+    /// mainnet and the ones it implements itself.
+    pub fn without_rules(mut self) -> JsonWorker {
+        self.rules = false;
+        self
+    }
+
     /// The same worker, sent execution witnesses instead of full pre-states.
     pub fn stateless(mut self) -> JsonWorker {
         self.stateless = Some(RevmBackend::default());
@@ -275,7 +285,17 @@ impl Backend for JsonWorker {
     }
 
     fn capabilities(&self) -> Capabilities {
-        self.declared.capabilities(Capabilities::all_rules)
+        if self.rules {
+            self.declared.capabilities(Capabilities::all_rules)
+        } else {
+            self.declared.capabilities(|p| {
+                (!p.is_mainnet()).then(|| {
+                    "it applies no profile rules (declared `rules = false`): it runs mainnet \
+                     profiles and those it declares in `profiles` only"
+                        .into()
+                })
+            })
+        }
     }
 
     fn reported_time(&self) -> Option<Duration> {

@@ -102,6 +102,11 @@ impl WorkerConfig {
             self.declared.clone(),
             spec,
         );
+        let worker = if self.rules {
+            worker
+        } else {
+            worker.without_rules()
+        };
         match self.input {
             Input::State => worker,
             Input::Witness => worker.stateless(),

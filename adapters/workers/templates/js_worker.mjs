@@ -7,8 +7,8 @@
 //   name = "my-evm"
 //   command = ["node", "js_worker.mjs"]     # relative paths: from FILE's folder
 //   forks = ["Shanghai", "Cancun"]
-//
-// Mainnet rules only. The full ethereumjs worker (profiles, every fork) is ../ethereumjs/.
+//   rules = false                           # mainnet only: it sits out profiles with rules
+// The full ethereumjs worker (profiles, every fork) is ../ethereumjs/.
 
 import { createRequire } from 'node:module'
 import { createInterface } from 'node:readline'

@@ -10,8 +10,8 @@ keep `main()` (hello line, one answer line per request in order, exceptions answ
     command = ["/usr/bin/python3", "python_worker.py"]  # relative paths: from FILE's folder
     env = { PYTHONUNBUFFERED = "1" }
     forks = ["Shanghai", "Cancun"]
-
-Mainnet rules only. The full py-evm worker (profiles, every fork) is ../pyevm_worker.py.
+    rules = false   # mainnet only: it sits out profiles with rules, said before the first case
+The full py-evm worker (profiles, every fork) is ../pyevm_worker.py.
 """
 import json, sys, time, traceback
 OUT, sys.stdout = sys.stdout, sys.stderr  # stdout carries protocol lines only
