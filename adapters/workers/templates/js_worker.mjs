@@ -41,9 +41,9 @@ const addr = (a) => U.createAddressFromString('0x' + a.replace(/^0x/, '').padSta
 
 /** BLOCKHASH as in the state tests (and revm, geth): keccak256 of the number in decimal. */
 const blockchain = { getBlock: async (n) => ({ hash: () => keccak_256(U.utf8ToBytes(`${n}`)) }) }
-
 /** The signed transaction, typed by its fields (data, gasLimit, value: one element). */
 function transaction(t, common) {
+  if (t.authorizationList) throw new RangeError('a set-code transaction (type 4) needs Prague')
   const accessList = t.accessLists?.[0] ?? t.accessList
   const type = t.maxFeePerBlobGas ? 3 : t.maxFeePerGas ? 2 : accessList ? 1 : 0
   const tx = { ...t, type, accessList, nonce: big(t.nonce), gasLimit: big(t.gasLimit[0]),
@@ -119,7 +119,7 @@ async function execute(fork, { env, pre, transaction: t }) {
   return {
     status, gasUsed: hex(used), refund: hex(executionGasUsed + tx.getIntrinsicGas() - used),
     output: status === 'halt' ? '0x' : U.bytesToHex(returnValue),
-    logs: status !== 'success' ? [] : logs.map(([a, topics, data]) =>
+    logs: status !== 'success' ? [] : (logs ?? []).map(([a, topics, data]) =>
       ({ address: U.bytesToHex(a), topics: topics.map(U.bytesToHex), data: U.bytesToHex(data) })),
     post: await dump(sm, touched),
     stateRoot: U.bytesToHex(await sm.getStateRoot()), // evmdiff checks `post` against it

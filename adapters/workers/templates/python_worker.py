@@ -22,7 +22,6 @@ from eth.constants import BLANK_ROOT_HASH, CREATE_CONTRACT_ADDRESS
 from eth.db.atomic import AtomicDB
 from eth.vm import forks
 from eth.vm.execution_context import ExecutionContext
-from eth.vm.forks.cancun.constants import MAX_BLOB_GAS_PER_BLOCK
 from eth.vm.forks.cancun.state import get_total_blob_gas
 from eth_hash.auto import keccak
 from eth_keys import keys
@@ -51,6 +50,8 @@ def tracked(vm):
 
 def transaction(vm, t):
     """The signed transaction, typed by its fields (data, gasLimit, value: one element)."""
+    if "authorizationList" in t:
+        raise ValidationError("a set-code transaction (type 4) needs Prague")
     b, one = vm.get_transaction_builder(), lambda k: (t.get(k) or ["0x"])[0]
     to = addr(t["to"]) if t.get("to") else CREATE_CONTRACT_ADDRESS
     kw = dict(nonce=num(t.get("nonce")), gas=num(one("gasLimit")), to=to,
@@ -103,7 +104,7 @@ def execute(fork, test):
     pre = dump(state, accounts, state.written)  # what an invalid transaction leaves
     try:  # invalid: unsigned, failing validation, over the block's gas or blob gas limit
         tx = transaction(vm, test["transaction"])  # (which py-evm checks on block import)
-        if tx.gas > state.gas_limit or get_total_blob_gas(tx) > MAX_BLOB_GAS_PER_BLOCK:
+        if tx.gas > state.gas_limit or get_total_blob_gas(tx) > 786_432:  # Cancun's max
             raise ValidationError("over the block's gas or blob gas limit")
         comp = state.apply_transaction(tx)
     except (ValidationError, ValueError, ex.VMError) as e:  # VMError: initcode over EIP-3860
@@ -113,8 +114,7 @@ def execute(fork, test):
     refund = min(comp.get_gas_refund(), used // 5)  # as py-evm's executor applies it
     ok, reverted = comp.is_success, not comp.is_success and isinstance(comp.error, ex.Revert)
     status = "success" if ok else "revert" if reverted else "halt"
-    # Listed: the pre-state's accounts, every account py-evm loaded, and every one written to.
-    accounts |= state._account_db._accessed_accounts | {a for a, _ in state.written}
+    accounts |= state._account_db._accessed_accounts | {a for a, _ in state.written}  # + loaded
     accounts |= {tx.sender, state.coinbase} | ({tx.to} if tx.to else set())
     return {
         "status": status, "gasUsed": hex(used - refund), "refund": hex(refund),
