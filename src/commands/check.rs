@@ -8,15 +8,18 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use evmdiff_conformance::Scenario;
-use evmdiff_conformance::fixture::{REPRESENTATIVE, TOO_SLOW_FOR_PYTHON, general_state_tests};
-use evmdiff_conformance::{Floor, Tally, conform, scenarios, spread};
-use evmdiff_core::expect::check;
+use evmdiff_conformance::fixture::{REPRESENTATIVE, general_state_tests};
 use evmdiff_core::statetest::{json_files, read_file, write_case};
-use evmdiff_core::{Backend, Capabilities, Case, Profile, Status};
+use evmdiff_core::{Backend, Capabilities, Case, Profile};
 
 use crate::backends;
 use crate::write::atomic_write;
+
+mod fixtures;
+mod scenarios;
+
+use fixtures::{Count, replay_fixtures};
+use scenarios::run_scenarios;
 
 /// Check that a backend is fit to fuzz: start it and report its handshake, replay the
 /// ethereum/tests fixtures at the forks it declares, run the conformance scenarios of the
@@ -43,22 +46,6 @@ pub struct Args {
     /// Worker threads for the fixture replay.
     #[command(flatten)]
     pub jobs: super::options::JobsOpt,
-}
-
-/// Passes, failures and sit-outs, with the first failure.
-#[derive(Debug, Default)]
-struct Count {
-    passed: usize,
-    failed: usize,
-    out: usize,
-    first: Option<(String, Case, String)>,
-    /// Every failure's name and first line (scenarios only: fixtures can fail by thousands).
-    failures: Vec<(String, String)>,
-    /// Scenarios passed but for the halt class (`other`, which the protocol allows, or another
-    /// one: the fuzzer's comparison only notes a halt class).
-    halt_class_untold: usize,
-    /// The backend's outcomes cannot be checked against the scenarios.
-    not_checkable: bool,
 }
 
 /// What checking one backend found.
@@ -275,162 +262,6 @@ fn round_trip(backend: &mut dyn Backend) -> Option<Duration> {
     }
     times.sort();
     times.get(times.len() / 2).copied()
-}
-
-/// Replays `files` at the forks the backend declares.
-fn replay_fixtures(
-    name: &str,
-    caps: &Capabilities,
-    files: &[PathBuf],
-    threads: usize,
-) -> Result<(Count, Result<(), String>)> {
-    let files: Vec<PathBuf> = files
-        .iter()
-        .filter(|p| {
-            caps.in_process
-                || !p
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| TOO_SLOW_FOR_PYTHON.contains(&n))
-        })
-        .cloned()
-        .collect();
-    let forks = caps.forks.clone();
-    let mut skipped_forks = 0usize;
-    let (walk, tallies) = spread(
-        &files,
-        threads,
-        |c| forks.contains(&c.fork),
-        || backends::instantiate(name).expect("checked").remove(0),
-        |backend, file, case, acc: &mut (Tally, Option<(String, Case, String)>)| {
-            let result = backend
-                .execute(case, &Profile::mainnet(case.fork))
-                .map(|o| check(case, &o));
-            let before = acc.0.failed.len();
-            acc.0.count(file, case, result);
-            if acc.0.failed.len() > before && acc.1.is_none() {
-                let why = acc
-                    .0
-                    .failed
-                    .last()
-                    .map(|(_, w)| w.clone())
-                    .unwrap_or_default();
-                acc.1 = Some((case.name.clone(), case.clone(), why));
-            }
-        },
-    )
-    .map_err(anyhow::Error::msg)?;
-    let mut tally = Tally {
-        walk,
-        ..Tally::default()
-    };
-    let mut first = None;
-    for (t, f) in tallies {
-        tally.merge(t);
-        if first.is_none() {
-            first = f;
-        }
-    }
-    tally.failed.sort();
-    // Cases of forks it does not declare were not read into the tally: count them apart.
-    for path in &files {
-        if let Ok(file) = read_file(path) {
-            skipped_forks += file
-                .cases
-                .iter()
-                .filter(|c| !forks.contains(&c.fork))
-                .count();
-        }
-    }
-    let unsupported: usize = tally.unsupported.values().sum();
-    let count = Count {
-        passed: tally.passed,
-        failed: tally.failed.len(),
-        out: unsupported + skipped_forks,
-        first,
-        failures: Vec::new(),
-        halt_class_untold: 0,
-        not_checkable: false,
-    };
-    let floor = match Floor::of(name) {
-        // A shipped backend holds its own floor (its known failures are explained).
-        Some(f) => f.judge(&tally, false),
-        None => {
-            let ran = count.passed + count.failed;
-            if ran == 0 {
-                Err("no fixture case ran".into())
-            } else if count.failed * 100 > ran {
-                Err(format!(
-                    "{} of {ran} cases fail (more than 1%)",
-                    count.failed
-                ))
-            } else {
-                Ok(())
-            }
-        }
-    };
-    Ok((count, floor))
-}
-
-/// Runs every conformance scenario whose profile the backend can run.
-fn run_scenarios(name: &str) -> Result<Count> {
-    let mut backend = backends::instantiate(name)?.remove(0);
-    let caps = backend.capabilities();
-    let mut count = Count::default();
-    let mut scope_checked = false;
-    for s in scenarios() {
-        let Ok(profile) = s.profile() else {
-            continue;
-        };
-        if caps.sits_out(&profile).is_some() {
-            count.out += 1;
-            continue;
-        }
-        if !scope_checked {
-            scope_checked = true;
-            // A state-test runner answers with a root, an output and a kind of ending only:
-            // the scenarios' gas, refunds and storage cannot be checked on it.
-            if let Ok(o) = backend.execute(&s.case(), &profile)
-                && !o.scope.is_full()
-            {
-                count.out = scenarios().len();
-                count.not_checkable = true;
-                return Ok(count);
-            }
-        }
-        match conform(backend.as_mut(), &s) {
-            Ok(()) => count.passed += 1,
-            Err(_) if only_halt_class_untold(backend.as_mut(), &s, &profile) => {
-                count.passed += 1;
-                count.halt_class_untold += 1;
-            }
-            Err(why) => {
-                count.failed += 1;
-                let line = why.lines().next().unwrap_or_default();
-                let line = line.split_once(": ").map_or(line, |(_, rest)| rest);
-                count.failures.push((s.name.to_string(), line.to_string()));
-                if count.first.is_none() {
-                    count.first = Some((s.name.to_string(), s.case(), why));
-                }
-            }
-        }
-    }
-    Ok(count)
-}
-
-/// True when the backend's outcome on `s` differs from the expectation only in the halt
-/// class (`other`, or another one: a halt class is compared as a note only, since
-/// implementations classify some halts their own way).
-fn only_halt_class_untold(backend: &mut dyn Backend, s: &Scenario, profile: &Profile) -> bool {
-    let case = s.case();
-    let Ok(mut o) = backend.execute(&case, profile) else {
-        return false;
-    };
-    if !matches!(o.status, Status::Halt(_)) || !matches!(s.expect.status, Status::Halt(_)) {
-        return false;
-    }
-    o.status = s.expect.status;
-    s.expect.mismatches(&case, &o).is_empty()
 }
 
 /// Writes a failing case as a one-case state test: `OUT/BACKEND-WHAT.json`.
