@@ -104,6 +104,29 @@ impl Stats {
         }
     }
 
+    /// The selected backends (with their sampling rates) that did nothing without a word: no
+    /// outcome on any case, no sitting out said first, and only `unsupported` answers (a
+    /// backend whose every case crashed or hung did something: those are findings). Such a
+    /// run fails, gate or not, with what each answered.
+    pub fn silent(&self, backends: &[(String, f64)]) -> Vec<String> {
+        if self.cases == 0 {
+            return Vec::new();
+        }
+        backends
+            .iter()
+            .filter(|(b, rate)| {
+                *rate * self.cases as f64 >= 5.0
+                    && !self.outcomes.contains_key(b)
+                    && !self.sitting_out.contains_key(b)
+            })
+            .filter_map(|(b, _)| {
+                self.unsupported_reasons.get(b).map(|r| {
+                    format!("backend {b} produced no outcome on any case (it answered: {r})")
+                })
+            })
+            .collect()
+    }
+
     /// Why a CI gate (`--fail-on-findings`) fails this campaign, if it does: a divergent case
     /// not on the allowlist, a crash, a hang or a slow case (new file or not), or a selected
     /// backend that produced no outcome at all without having said it sits out. `backends`

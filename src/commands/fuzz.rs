@@ -148,19 +148,31 @@ fn clock(secs: f64) -> String {
 /// Runs the campaign and prints its summary; exit 1 when `--fail-on-findings` and the gate
 /// fails.
 pub fn run(args: &Args) -> Result<ExitCode> {
-    let (_, gate) = fuzz(args)?;
+    let (stats, gate) = fuzz(args)?;
     if args.fail_on_findings && !gate.is_empty() {
         println!("--fail-on-findings: {}", gate.join("; "));
     }
-    // A selected backend that did nothing, without having said it sits out, fails the run
-    // with or without a gate: a campaign that compared less than it says is no pass.
-    let silent: Vec<&String> = gate.iter().filter(|g| g.starts_with("backend ")).collect();
+    // A selected backend that did nothing, without having said it sits out and without a
+    // finding, fails the run with or without a gate: a campaign that compared less than it
+    // says is no pass.
+    let silent = stats.silent(&selected_rates(args));
     for s in &silent {
         eprintln!("evmdiff: {s}: the run fails");
     }
     Ok(crate::cli::exit(
         (args.fail_on_findings && !gate.is_empty()) || !silent.is_empty(),
     ))
+}
+
+/// Each selected backend with its sampling rate.
+fn selected_rates(args: &Args) -> Vec<(String, f64)> {
+    let list = &args.backends.backends;
+    let sample = crate::backends::Sampling::parse(&args.sample, list).unwrap_or_default();
+    list.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| (n.to_string(), sample.rate(n)))
+        .collect()
 }
 
 /// Runs the campaign; returns the final stats and, when a CI gate would fail it, why.
@@ -329,13 +341,7 @@ pub fn fuzz(args: &Args) -> Result<(Stats, Vec<String>)> {
         }
         atomic_write(p, serde_json::to_string_pretty(&json)?.as_bytes())?;
     }
-    let selected: Vec<(String, f64)> = list
-        .split(',')
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .map(|n| (n.to_string(), sample.rate(n)))
-        .collect();
-    let gate = stats.gate_failures(&selected);
+    let gate = stats.gate_failures(&selected_rates(args));
     if stats.interrupted && stop.load(Ordering::SeqCst) {
         std::process::exit(130);
     }
