@@ -258,7 +258,7 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use evmdiff_core::{Backend, BackendError, Case, Observer, Outcome, Profile};
+    use evmdiff_core::{Backend, BackendError, Case, ChainOutcome, Observer, Profile};
     use std::sync::atomic::AtomicUsize;
 
     /// Executions of hooked backends so far, over every instance.
@@ -280,7 +280,11 @@ mod tests {
         fn capabilities(&self) -> evmdiff_core::Capabilities {
             self.0.capabilities()
         }
-        fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
+        fn execute(
+            &mut self,
+            case: &Case,
+            profile: &Profile,
+        ) -> Result<ChainOutcome, BackendError> {
             (self.1)();
             self.0.execute(case, profile)
         }
@@ -289,7 +293,7 @@ mod tests {
             case: &Case,
             profile: &Profile,
             observer: &mut dyn Observer,
-        ) -> Result<Outcome, BackendError> {
+        ) -> Result<ChainOutcome, BackendError> {
             // The campaign's fast path executes observed.
             (self.1)();
             self.0.execute_observed(case, profile, observer)

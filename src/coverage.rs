@@ -449,7 +449,10 @@ fn run_one(
         backend.execute_observed(&generated.case, &options.profile, counts)
     }));
     match result {
-        Ok(Ok(outcome)) => record(cov, counts, outcome.status),
+        Ok(Ok(outcome)) => match outcome.last_tx() {
+            Some(o) => record(cov, counts, o.status),
+            None => cov.failures += 1,
+        },
         Ok(Err(BackendError::Unsupported(_) | BackendError::NotSampled)) => cov.unsupported += 1,
         Ok(Err(BackendError::Failed(_) | BackendError::Timeout(_))) | Err(_) => cov.failures += 1,
     }

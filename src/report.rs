@@ -80,7 +80,10 @@ pub fn text(case: &Case, profile: &Profile, run: &CaseRun) -> String {
         .map(|e| {
             let mut col = vec![format!("{} {}", e.backend, e.version)];
             match &e.result {
-                Ok(o) => col.extend(rows(o)),
+                Ok(o) => match o.last_tx() {
+                    Some(o) => col.extend(rows(o)),
+                    None => col.extend(std::iter::repeat_n(String::new(), FIELDS.len())),
+                },
                 Err(err) => {
                     notes.push(format!("{}: {err}", e.backend));
                     let kind = match err {

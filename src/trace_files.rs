@@ -67,9 +67,9 @@ pub fn write_traces(
         });
         let summary = match &result {
             Ok(o) => Summary {
-                state_root: Some(o.state_root.to_string()),
-                output: Some(o.output.to_string()),
-                gas_used: Some(o.gas_used),
+                state_root: o.state_root().map(|r| r.to_string()),
+                output: o.last_tx().map(|t| t.output.to_string()),
+                gas_used: Some(o.txs().map(|t| t.gas_used).sum()),
                 pass: expectation_applies(case, profile).then(|| check(case, o) == Check::Pass),
                 fork: Some(profile.base_fork.to_string()),
                 error: None,

@@ -123,11 +123,14 @@ fn a_worker_over_its_timeout_is_killed_restarted_and_the_case_fails() {
     worker.execute(&small, &profile).expect("warm-up case");
     // A loop of JUMPDEST ... JUMP over the whole gas limit: tens of seconds in the spec.
     let mut heavy = small.clone();
-    let to = heavy.tx.to.expect("add11 calls a contract");
+    let to = heavy
+        .tx()
+        .and_then(|t| t.to)
+        .expect("add11 calls a contract");
     heavy.pre.get_mut(&to).unwrap().code =
         alloy_primitives::Bytes::from_static(&[0x5b, 0x60, 0x00, 0x56]);
-    heavy.tx.gas_limit = alloy_primitives::U256::from(30_000_000u64);
-    heavy.env.gas_limit = alloy_primitives::U256::from(30_000_000u64);
+    heavy.blocks[0].txs[0].gas_limit = alloy_primitives::U256::from(30_000_000u64);
+    heavy.blocks[0].env.gas_limit = alloy_primitives::U256::from(30_000_000u64);
     let e = worker.execute(&heavy, &profile).unwrap_err();
     // A timeout is its own kind (a hang finding, not a crash), and the worker was asked to
     // stop first: Python prints where it was, which the finding keeps.

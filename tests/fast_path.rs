@@ -16,7 +16,7 @@ fn case(code: &[u8]) -> Case {
     )))
     .unwrap();
     let mut case = file.cases.into_iter().next().unwrap();
-    let target = case.tx.to.unwrap();
+    let target = case.tx().unwrap().to.unwrap();
     case.pre.get_mut(&target).unwrap().code = Bytes::copy_from_slice(code);
     case.expect = None;
     case

@@ -12,7 +12,7 @@ use evmdiff_core::Profile;
 use evmdiff_core::lockstep::{BATCH, BOUND, lockstep};
 use evmdiff_core::observe::{Flow, GasCost, Observer, Step};
 use evmdiff_core::statetest::read_file;
-use evmdiff_core::{Backend, BackendError, Case, Outcome};
+use evmdiff_core::{Backend, BackendError, Case, ChainOutcome};
 use evmdiff_generator::input_bytes;
 
 /// Over generated cases on which revm and another stepping backend (evm, levm) produce the
@@ -67,6 +67,9 @@ impl Observer for CountingObserver<'_> {
     fn wants_state(&self) -> bool {
         self.0.wants_state()
     }
+    fn transaction(&mut self, at: evmdiff_core::At) {
+        self.0.transaction(at)
+    }
     fn step(&mut self, step: &Step<'_>) -> Flow {
         self.1.fetch_add(1, Ordering::Relaxed);
         self.0.step(step)
@@ -86,7 +89,7 @@ impl Backend for Counting {
     fn capabilities(&self) -> evmdiff_core::Capabilities {
         self.0.capabilities()
     }
-    fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
+    fn execute(&mut self, case: &Case, profile: &Profile) -> Result<ChainOutcome, BackendError> {
         self.0.execute(case, profile)
     }
     fn execute_observed(
@@ -94,7 +97,7 @@ impl Backend for Counting {
         case: &Case,
         profile: &Profile,
         observer: &mut dyn Observer,
-    ) -> Result<Outcome, BackendError> {
+    ) -> Result<ChainOutcome, BackendError> {
         self.0
             .execute_observed(case, profile, &mut CountingObserver(observer, &self.1))
     }
@@ -110,7 +113,7 @@ fn lockstep_stops_both_backends_at_the_first_difference() {
     )
     .unwrap();
     let mut case = file.cases.into_iter().next().unwrap();
-    let target = case.tx.to.unwrap();
+    let target = case.tx().unwrap().to.unwrap();
     // PUSH1 32 PUSH1 0 PUSH1 0 CODECOPY MSIZE POP; 9: JUMPDEST PUSH1 9 JUMP
     case.pre.get_mut(&target).unwrap().code = vec![
         0x60, 0x20, 0x60, 0, 0x60, 0, 0x39, 0x59, 0x50, 0x5b, 0x60, 9, 0x56,

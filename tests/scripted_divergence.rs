@@ -14,7 +14,7 @@ use evmdiff::execute::{Verdict, run_case_localized};
 use evmdiff_core::lockstep::{BATCH, BOUND, lockstep};
 use evmdiff_core::observe::{Flow, GasCost, Observer, Step};
 use evmdiff_core::statetest::read_file;
-use evmdiff_core::{Backend, BackendError, Behaviour, Capabilities, Case, Outcome, Profile};
+use evmdiff_core::{Backend, BackendError, Behaviour, Capabilities, Case, ChainOutcome, Profile};
 use evmdiff_triage::signature::signature;
 
 const CHAINID: u8 = 0x46;
@@ -44,6 +44,9 @@ impl Observer for Counting<'_> {
     fn wants_reads(&self) -> bool {
         self.0.wants_reads()
     }
+    fn transaction(&mut self, at: evmdiff_core::At) {
+        self.0.transaction(at)
+    }
     fn step(&mut self, step: &Step<'_>) -> Flow {
         self.1.fetch_add(1, Ordering::Relaxed);
         self.0.step(step)
@@ -69,7 +72,7 @@ impl Backend for Scripted {
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
     }
-    fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
+    fn execute(&mut self, case: &Case, profile: &Profile) -> Result<ChainOutcome, BackendError> {
         self.inner.execute(case, &Self::profile(profile))
     }
     fn execute_observed(
@@ -77,7 +80,7 @@ impl Backend for Scripted {
         case: &Case,
         profile: &Profile,
         observer: &mut dyn Observer,
-    ) -> Result<Outcome, BackendError> {
+    ) -> Result<ChainOutcome, BackendError> {
         self.inner.execute_observed(
             case,
             &Self::profile(profile),
@@ -95,7 +98,7 @@ fn case(code: &[u8]) -> Case {
     )))
     .unwrap();
     let mut case = file.cases.into_iter().next().unwrap();
-    let target = case.tx.to.unwrap();
+    let target = case.tx().unwrap().to.unwrap();
     case.pre.get_mut(&target).unwrap().code = Bytes::copy_from_slice(code);
     case.expect = None;
     case

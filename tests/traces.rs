@@ -103,7 +103,7 @@ fn both_number_styles_read() {
 fn rw_log_of_a_store_and_a_load() {
     let file = read_file(&regression("codecopy_msize")).unwrap();
     let mut case = file.cases.into_iter().next().unwrap();
-    let target = case.tx.to.unwrap();
+    let target = case.tx().unwrap().to.unwrap();
     case.pre.get_mut(&target).unwrap().code =
         vec![0x60, 5, 0x60, 1, 0x55, 0x60, 1, 0x54, 0x00].into();
     let profile = evmdiff_core::Profile::load("mainnet-cancun").unwrap();
@@ -148,7 +148,7 @@ fn rw_log_of_a_store_and_a_load() {
 fn refund_in_steps_is_the_transactions() {
     let file = read_file(&regression("codecopy_msize")).unwrap();
     let mut case = file.cases.into_iter().next().unwrap();
-    let target = case.tx.to.unwrap();
+    let target = case.tx().unwrap().to.unwrap();
     let callee = alloy_primitives::Address::repeat_byte(0xca);
     // PUSH0 PUSH1 1 SSTORE; PUSH0 x5 PUSH20 callee GAS CALL STOP
     let mut code = vec![0x5f, 0x60, 1, 0x55, 0x5f, 0x5f, 0x5f, 0x5f, 0x5f, 0x73];

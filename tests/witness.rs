@@ -84,7 +84,7 @@ fn a_missing_witness_entry_is_caught() {
         .unwrap()
         .case;
     let (full, mut w) = collect(revm.as_mut(), &case, &profile).unwrap();
-    assert!(w.accounts.remove(&case.tx.sender));
+    assert!(w.accounts.remove(&case.tx().unwrap().sender));
     let missing = check_stateless(revm.as_mut(), &case, &profile, &full, &w).unwrap();
     assert!(!missing.is_empty());
     assert!(

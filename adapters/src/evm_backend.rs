@@ -40,9 +40,11 @@ use evm::standard::{
     Config, DispatchEtable, EtableResolver, GasometerEtable, Invoker, TransactArgs,
     TransactArgsCallCreate, TransactGasPrice,
 };
+use evmdiff_core::case::{BlockEnv, Transaction};
 use evmdiff_core::observe::StateRead;
 use evmdiff_core::{
-    Backend, BackendError, Capabilities, Case, Fork, Observer, Outcome, Profile, Status,
+    At, Backend, BackendError, Capabilities, Case, ChainOutcome, Fork, Observer, Outcome, Profile,
+    State, Status,
 };
 
 use convert::{address, eu256, h160, h256, u256_of};
@@ -133,10 +135,11 @@ impl Backend for EvmBackend {
             in_process: true,
             rules: opcodes::cannot_apply,
             native: Vec::new(),
+            chains: false,
         }
     }
 
-    fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
+    fn execute(&mut self, case: &Case, profile: &Profile) -> Result<ChainOutcome, BackendError> {
         run(case, profile, None)
     }
 
@@ -145,14 +148,37 @@ impl Backend for EvmBackend {
         case: &Case,
         profile: &Profile,
         observer: &mut dyn Observer,
-    ) -> Result<Outcome, BackendError> {
+    ) -> Result<ChainOutcome, BackendError> {
         run(case, profile, Some(observer))
     }
 }
 
-/// Executes `case` under `profile`; with an observer, through the wrappers of [`observe`].
+/// Executes a state test (the only kind this adapter runs yet).
 fn run(
     case: &Case,
+    profile: &Profile,
+    mut observer: Option<&mut dyn Observer>,
+) -> Result<ChainOutcome, BackendError> {
+    let Some((env, tx)) = case.single() else {
+        return Err(BackendError::Unsupported(
+            "the evm adapter runs single transactions only, not chains".into(),
+        ));
+    };
+    if let Some(o) = observer.as_deref_mut() {
+        o.transaction(At {
+            block: 0,
+            tx: Some(0),
+        });
+    }
+    run_tx(env, &case.pre, tx, profile, observer).map(ChainOutcome::single)
+}
+
+/// Executes `tx` on `pre` under `env` and `profile`; with an observer, through the wrappers
+/// of [`observe`].
+fn run_tx(
+    env: &BlockEnv,
+    pre: &State,
+    tx: &Transaction,
     profile: &Profile,
     mut observer: Option<&mut dyn Observer>,
 ) -> Result<Outcome, BackendError> {
@@ -161,25 +187,24 @@ fn run(
     if let Some(why) = opcodes::cannot_apply(profile) {
         return Err(BackendError::Unsupported(why));
     }
-    let fees = match validate::validate(case, fork) {
+    let fees = match validate::validate(env, pre, tx, fork) {
         Ok(fees) => fees,
-        Err(why) => return Ok(Outcome::rejected(&case.pre, why)),
+        Err(why) => return Ok(Outcome::rejected(pre, why)),
     };
-    let tx = &case.tx;
 
-    let mut world = case.pre.clone();
+    let mut world = pre.clone();
     if !fees.blob_fee.is_zero() {
         world::debit(&mut world, tx.sender, fees.blob_fee);
     }
     let block = Block::new(
-        &case.env,
+        env,
         fork,
         tx.blob_versioned_hashes.as_deref().unwrap_or_default(),
     );
 
     let refusal = Refusal::default();
     let etable = Chained(
-        ProfileEtable::new(profile, &refusal, case.env.chain_id, case.env.number)?,
+        ProfileEtable::new(profile, &refusal, env.chain_id, env.number)?,
         Chained(GasometerEtable::new(), DispatchEtable::runtime()),
     );
     let precompiles = ProfilePrecompiles::new(profile, &refusal);
@@ -263,7 +288,7 @@ fn run(
     }
 
     if let Some(why) = refusal.take() {
-        return Ok(Outcome::rejected(&case.pre, why));
+        return Ok(Outcome::rejected(pre, why));
     }
     let finished = match result {
         Ok(f) => f,

@@ -29,7 +29,11 @@ use ethrex_levm::db::gen_db::GeneralizedDatabase;
 use ethrex_levm::precompiles::PrecompileMoves;
 use ethrex_levm::tracing::LevmCallTracer;
 use ethrex_levm::vm::{VM, VMType};
-use evmdiff_core::{Backend, BackendError, Capabilities, Case, Fork, Observer, Outcome, Profile};
+use evmdiff_core::case::{BlockEnv, Transaction as CaseTx};
+use evmdiff_core::{
+    At, Backend, BackendError, Capabilities, Case, ChainOutcome, Fork, Observer, Outcome, Profile,
+    State,
+};
 
 use normalize::Executed;
 use profile::Rules;
@@ -70,10 +74,11 @@ impl Backend for LevmBackend {
             in_process: true,
             rules: |p| Rules::of(p).err().map(|e| e.to_string()),
             native: Vec::new(),
+            chains: false,
         }
     }
 
-    fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
+    fn execute(&mut self, case: &Case, profile: &Profile) -> Result<ChainOutcome, BackendError> {
         self.run(case, profile, None)
     }
 
@@ -82,18 +87,42 @@ impl Backend for LevmBackend {
         case: &Case,
         profile: &Profile,
         observer: &mut dyn Observer,
-    ) -> Result<Outcome, BackendError> {
+    ) -> Result<ChainOutcome, BackendError> {
         self.run(case, profile, Some(observer))
     }
 }
 
 impl LevmBackend {
-    /// Executes `case`: with an observer, always through the adapter's loop watched by
-    /// [`observe::Watch`]; without, through levm's `VM::execute` unless rules (or
-    /// `with_own_loop`) call for the loop.
+    /// Executes a state test (the only kind this adapter runs yet).
     fn run(
         &mut self,
         case: &Case,
+        profile: &Profile,
+        mut observer: Option<&mut dyn Observer>,
+    ) -> Result<ChainOutcome, BackendError> {
+        let Some((env, tx)) = case.single() else {
+            return Err(BackendError::Unsupported(
+                "the levm adapter runs single transactions only, not chains".into(),
+            ));
+        };
+        if let Some(o) = observer.as_deref_mut() {
+            o.transaction(At {
+                block: 0,
+                tx: Some(0),
+            });
+        }
+        self.run_tx(env, &case.pre, tx, profile, observer)
+            .map(ChainOutcome::single)
+    }
+
+    /// Executes `tx` on `pre` under `env`: with an observer, always through the adapter's loop watched by
+    /// [`observe::Watch`]; without, through levm's `VM::execute` unless rules (or
+    /// `with_own_loop`) call for the loop.
+    fn run_tx(
+        &mut self,
+        block: &BlockEnv,
+        pre: &State,
+        case_tx: &CaseTx,
         profile: &Profile,
         mut observer: Option<&mut dyn Observer>,
     ) -> Result<Outcome, BackendError> {
@@ -104,14 +133,14 @@ impl LevmBackend {
             ))
         })?;
         let rules = Rules::of(profile)?;
-        if let Some(why) = env::invalid_tx(&case.tx) {
-            return Ok(Outcome::rejected(&case.pre, why));
+        if let Some(why) = env::invalid_tx(case_tx) {
+            return Ok(Outcome::rejected(pre, why));
         }
 
-        let environment = env::environment(case, levm_fork);
+        let environment = env::environment(block, case_tx, levm_fork);
         let gas_limit = environment.gas_limit;
-        let tx = env::transaction(case);
-        let mut db = GeneralizedDatabase::new(env::PreState::new(&case.pre));
+        let tx = env::transaction(case_tx, block.chain_id);
+        let mut db = GeneralizedDatabase::new(env::PreState::new(pre));
         if let Some(rules) = &rules {
             // Precompiles with a rule become ordinary accounts for levm's dispatch, so that a
             // call to one enters a frame the adapter's loop intercepts (see `profile.rs`).
@@ -170,11 +199,11 @@ impl LevmBackend {
             observe::report_reads(&db, observer);
         }
         if let Some(why) = rejected {
-            return Ok(Outcome::rejected(&case.pre, why));
+            return Ok(Outcome::rejected(pre, why));
         }
         match result {
-            Ok(executed) => normalize::outcome(case, executed, &db),
-            Err(e) => normalize::error(case, e),
+            Ok(executed) => normalize::outcome(pre, executed, &db),
+            Err(e) => normalize::error(pre, e),
         }
     }
 }

@@ -1,8 +1,9 @@
 //! The `revm` backend: [revm](https://github.com/bluealloy/revm) 43.0.3, in process.
 //!
-//! Each case runs as one transaction on a fresh in-memory database holding its pre-state,
-//! without committing; the post-state is the pre-state with the journal's touched accounts
-//! applied (see `normalize.rs`). Profiles are applied through revm's extension points, never by
+//! Each case runs on a fresh in-memory database holding its pre-state: a state test as one
+//! transaction, a chain block by block, each transaction committed into that database by revm
+//! before the next (see `chain.rs`). The state reported after each transaction is the one
+//! before it with the journal's touched accounts applied (see `normalize.rs`). Profiles are applied through revm's extension points, never by
 //! patching revm (see `profile.rs`).
 //!
 //! The EVM itself is built once per thread and reused: only the database, block, transaction
@@ -12,6 +13,7 @@
 //! because revm shares its memory buffer through an `Rc`, so it is not `Send`, while a
 //! [`Backend`] must be.
 
+mod chain;
 mod env;
 mod normalize;
 mod observe;
@@ -21,11 +23,11 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use evmdiff_core::{
-    Backend, BackendError, Behaviour, Capabilities, Case, Fork, Observer, Outcome, Profile,
+    Backend, BackendError, Behaviour, Capabilities, Case, ChainOutcome, Fork, Observer, Profile,
 };
 use revm::context::{BlockEnv, CfgEnv, Context, Evm, Journal, TxEnv};
 use revm::handler::instructions::EthInstructions;
-use revm::handler::{EthFrame, ExecuteEvm, MainContext};
+use revm::handler::{EthFrame, MainContext};
 use revm::interpreter::interpreter::EthInterpreter;
 use revm::primitives::hardfork::SpecId;
 
@@ -128,10 +130,11 @@ impl Backend for RevmBackend {
             in_process: true,
             rules: |p| profile::check(p).err().map(|e| e.to_string()),
             native: Vec::new(),
+            chains: true,
         }
     }
 
-    fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
+    fn execute(&mut self, case: &Case, profile: &Profile) -> Result<ChainOutcome, BackendError> {
         self.run(case, profile, None)
     }
 
@@ -140,7 +143,7 @@ impl Backend for RevmBackend {
         case: &Case,
         profile: &Profile,
         observer: &mut dyn Observer,
-    ) -> Result<Outcome, BackendError> {
+    ) -> Result<ChainOutcome, BackendError> {
         self.run(case, profile, Some(observer))
     }
 }
@@ -153,7 +156,7 @@ impl RevmBackend {
         case: &Case,
         profile: &Profile,
         observer: Option<&mut dyn Observer>,
-    ) -> Result<Outcome, BackendError> {
+    ) -> Result<ChainOutcome, BackendError> {
         let fork = profile.base_fork;
         let spec = env::spec_of(fork).ok_or_else(|| {
             BackendError::Unsupported(format!(
@@ -161,9 +164,6 @@ impl RevmBackend {
             ))
         })?;
         profile::check(profile)?;
-        if let Some(why) = env::invalid_tx(&case.tx) {
-            return Ok(Outcome::rejected(&case.pre, why));
-        }
 
         let reused = if self.fresh_evm {
             None
@@ -173,28 +173,27 @@ impl RevmBackend {
         let mut cached = reused.unwrap_or_else(|| Cached::new(spec, profile));
         cached.retarget(spec, profile);
         let evm = &mut cached.evm;
-        env::configure(&mut evm.ctx.cfg, spec, case.env.chain_id);
-        evm.ctx.block = env::block(&case.env, &evm.ctx.cfg);
-        evm.ctx.journaled_state.database = env::database(&case.pre);
-        evm.ctx.chain.reset(profile);
-        evm.ctx.error = Ok(());
+        let chain_id = case.env().map_or(1, |e| e.chain_id);
+        env::configure(&mut evm.ctx.cfg, spec, chain_id);
+        evm.ctx.journaled_state.database = env::database(&case.pre, &case.block_hashes());
         evm.precompiles.configure(profile);
 
-        let (result, mut cached) = match observer {
-            None => (cached.evm.transact(env::tx(case)), cached),
-            Some(observer) => {
-                let (result, cached) = observe::inspect(cached, env::tx(case), &mut *observer);
-                if let Ok(r) = &result
-                    && observer.wants_reads()
-                {
-                    observe::report_reads(&r.state, observer);
-                }
-                (result, cached)
-            }
+        let mut run = chain::Run {
+            lent: Some(cached),
+            case,
+            profile,
+            spec,
+            fork,
+            chain_id,
+            observer,
+            post: case.pre.clone(),
+        };
+        let result = run.blocks();
+        let Some(mut cached) = run.lent else {
+            return result;
         };
         let evm = &mut cached.evm;
-        let rejected = evm.ctx.chain.rejected.take();
-        // Drop the pre-state now rather than when the next case replaces it, and give back the
+        // Drop the state now rather than when the next case replaces it, and give back the
         // memory of a memory-hungry case (revm keeps its shared memory buffer's capacity; one
         // fixture grows it past 500 MB).
         evm.ctx.journaled_state.database = Db::default();
@@ -207,13 +206,6 @@ impl RevmBackend {
         if !self.fresh_evm {
             CACHE.with(|c| *c.borrow_mut() = Some(cached));
         }
-
-        if let Some(why) = rejected {
-            return Ok(Outcome::rejected(&case.pre, why));
-        }
-        match result {
-            Ok(r) => Ok(normalize::outcome(case, spec, r.result, r.state)),
-            Err(e) => normalize::error(case, e),
-        }
+        result
     }
 }

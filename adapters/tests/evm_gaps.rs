@@ -27,10 +27,10 @@ fn case(fork: Fork, code: Vec<u8>) -> Case {
             ..Account::default()
         },
     );
-    Case {
-        name: "gap".into(),
+    Case::state_test(
+        "gap",
         fork,
-        env: BlockEnv {
+        BlockEnv {
             coinbase: address!("2adc25665018aa1fe0e6bc666dac8fc2697ff9ba"),
             gas_limit: U256::from(30_000_000u64),
             number: U256::from(1u64),
@@ -42,7 +42,7 @@ fn case(fork: Fork, code: Vec<u8>) -> Case {
             chain_id: 1,
         },
         pre,
-        tx: Transaction::legacy(
+        Transaction::legacy(
             SENDER,
             b256!("45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8"),
             Some(TARGET),
@@ -50,9 +50,7 @@ fn case(fork: Fork, code: Vec<u8>) -> Case {
             GAS_LIMIT,
             10u64,
         ),
-        expect: None,
-        meta: None,
-    }
+    )
 }
 
 /// CREATE(value 0, offset 0, length 2^64): the memory expansion alone makes it out of gas, so
@@ -73,6 +71,8 @@ fn create_with_a_length_over_64_bits_is_fatal_from_shanghai() {
             &case(Fork::London, code.clone()),
             &Profile::mainnet(Fork::London),
         )
+        .unwrap()
+        .into_last_tx()
         .unwrap();
     assert_eq!(
         (london.status, london.gas_used),
@@ -110,6 +110,8 @@ fn create2_has_the_same_gap_below_its_hashing_overflow() {
     // 2^64 * 8: 6 * 2^62 gas overflows 64 bits, an ordinary out-of-gas halt.
     let o = EvmBackend::default()
         .execute(&case(Fork::Shanghai, create2(0x08)), &shanghai)
+        .unwrap()
+        .into_last_tx()
         .unwrap();
     assert_eq!(
         (o.status, o.gas_used),

@@ -86,8 +86,16 @@ fn own_loop_matches_levm_execute() {
                         "{}: {}: execute {:?} / {what} {:?}",
                         path.display(),
                         case.name,
-                        plain.as_ref().map(|o| (o.status, o.gas_used, o.state_root)),
-                        other.as_ref().map(|o| (o.status, o.gas_used, o.state_root)),
+                        plain.as_ref().map(|o| o.last_tx().map(|o| (
+                            o.status,
+                            o.gas_used,
+                            o.state_root
+                        ))),
+                        other.as_ref().map(|o| o.last_tx().map(|o| (
+                            o.status,
+                            o.gas_used,
+                            o.state_root
+                        ))),
                     ));
                 }
             }

@@ -149,10 +149,10 @@ fn case(to: Address, code: Vec<u8>, callee: Vec<u8>) -> Case {
             },
         );
     }
-    Case {
-        name: "hand-made".into(),
-        fork: Fork::Cancun,
-        env: BlockEnv {
+    Case::state_test(
+        "hand-made",
+        Fork::Cancun,
+        BlockEnv {
             coinbase: address!("2adc25665018aa1fe0e6bc666dac8fc2697ff9ba"),
             gas_limit: U256::from(30_000_000u64),
             number: U256::from(1u64),
@@ -164,10 +164,8 @@ fn case(to: Address, code: Vec<u8>, callee: Vec<u8>) -> Case {
             chain_id: 1,
         },
         pre,
-        tx: Transaction::legacy(SENDER, SECRET, Some(to), Bytes::new(), GAS_LIMIT, 10),
-        expect: None,
-        meta: None,
-    }
+        Transaction::legacy(SENDER, SECRET, Some(to), Bytes::new(), GAS_LIMIT, 10),
+    )
 }
 
 /// PUSH0 ×4 (retLen, retOff, argsLen, argsOff), PUSH1 `to`, GAS, STATICCALL, POP: eight
@@ -181,7 +179,7 @@ fn observe(backend: &mut dyn Backend, case: &Case, profile: &Profile) -> (Status
     let outcome = backend
         .execute_observed(case, profile, &mut events)
         .expect("both backends run Cancun");
-    (outcome.status, events.0)
+    (outcome.last_tx().expect("one transaction").status, events.0)
 }
 
 /// Every stepping backend reports exactly the events worked out by hand.

@@ -11,6 +11,8 @@ fn run(backend: &str, scenario: &str) -> Outcome {
         .unwrap()
         .execute(&s.case(), &s.profile().unwrap())
         .unwrap()
+        .into_last_tx()
+        .unwrap()
 }
 
 /// (scenario, backend, a word its detail holds).

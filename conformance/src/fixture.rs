@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use std::sync::mpsc::sync_channel;
 
 use evmdiff_core::expect::{Check, check, skip_reason};
-use evmdiff_core::statetest::{json_files, read_file};
+use evmdiff_core::statetest::{SkipKind, json_files, read_file};
 use evmdiff_core::{Backend, BackendError, Case, Fork, Profile};
 
 /// The GeneralStateTests folder of the ethereum/tests checkout next to the repository.
@@ -32,6 +32,9 @@ pub struct Walk {
     pub skipped_files: Vec<(PathBuf, &'static str)>,
     /// `post` entries of forks evmdiff does not know.
     pub unknown_fork_entries: usize,
+    /// Invalid blocks of BlockchainTests refused for a header or encoding rule (out of scope
+    /// for an EVM), by rule.
+    pub out_of_scope: BTreeMap<String, usize>,
 }
 
 /// Reads `files` (skipping those on the skip list and those `keep` refuses) and runs `work` on
@@ -69,7 +72,14 @@ pub fn spread<W, T: Default + Send>(
                     continue;
                 }
                 let file = read_file(path).map_err(|e| e.to_string())?;
-                walk.unknown_fork_entries += file.skipped.len();
+                for skipped in &file.skipped {
+                    match skipped.kind {
+                        SkipKind::UnknownFork => walk.unknown_fork_entries += 1,
+                        SkipKind::OutOfScope => {
+                            *walk.out_of_scope.entry(skipped.reason.clone()).or_default() += 1
+                        }
+                    }
+                }
                 for case in file.cases.into_iter().filter(|c| keep(c)) {
                     walk.cases += 1;
                     feed.send((i, case)).map_err(|_| "a worker stopped early")?;

@@ -13,7 +13,8 @@
 use alloy_primitives::{Address, B256, Bytes, U256, address, b256};
 use evmdiff_core::case::{BlockEnv, Transaction};
 use evmdiff_core::{
-    Account, Backend, BackendError, Case, Fork, HaltClass, Outcome, Profile, State, Status,
+    Account, Backend, BackendError, Case, ChainOutcome, Fork, HaltClass, Outcome, Profile, State,
+    Status,
 };
 
 /// The sender of every scenario's transaction (the ethereum/tests sender), with 1 ether.
@@ -168,8 +169,12 @@ pub fn check(backend: &mut dyn Backend, s: &Scenario) -> Verdict {
         Err(e) => return Verdict::Fail(format!("profile: {e}")),
     };
     let case = s.case();
-    match backend.execute(&case, &profile) {
-        Ok(o) => match s.expect.mismatches(&case, &o) {
+    match backend
+        .execute(&case, &profile)
+        .map(ChainOutcome::into_last_tx)
+    {
+        Ok(None) => Verdict::Fail("no transaction outcome".into()),
+        Ok(Some(o)) => match s.expect.mismatches(&case, &o) {
             m if m.is_empty() => Verdict::Pass,
             m => Verdict::Fail(format!(
                 "{} [{:?}, {} gas, {}]",
@@ -508,10 +513,10 @@ impl Scenario {
             Tweak::WrongNonce => tx.nonce = U256::from(1),
             Tweak::EmptyAuthorizationList => tx.authorization_list = Some(Vec::new()),
         }
-        Case {
-            name: self.name.into(),
+        Case::state_test(
+            self.name,
             fork,
-            env: BlockEnv {
+            BlockEnv {
                 coinbase: COINBASE,
                 gas_limit: U256::from(30_000_000u64),
                 number: U256::from(1),
@@ -524,9 +529,7 @@ impl Scenario {
             },
             pre,
             tx,
-            expect: None,
-            meta: None,
-        }
+        )
     }
 }
 

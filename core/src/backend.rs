@@ -3,7 +3,7 @@
 use crate::case::Case;
 use crate::fork::Fork;
 use crate::observe::Observer;
-use crate::outcome::Outcome;
+use crate::outcome::ChainOutcome;
 use crate::profile::Profile;
 
 /// What a backend can do, declared as data: a campaign checks the profile against every
@@ -29,6 +29,10 @@ pub struct Capabilities {
     /// The profiles it implements itself, by content id ([`Profile::content_id`]): under one
     /// of them it runs the case unchanged, whatever `rules` says.
     pub native: Vec<String>,
+    /// It executes chains ([`Case::is_chain`]): blocks of transactions with the state carried
+    /// by the implementation itself. A backend without it (a state-test runner) runs state
+    /// tests only and sits out every chain case, which a campaign says before its first case.
+    pub chains: bool,
 }
 
 impl Capabilities {
@@ -55,6 +59,13 @@ impl Capabilities {
     /// and reads; recorded ones localize a divergence once it is found.
     pub fn live_steps(&self) -> bool {
         self.steps && self.in_process
+    }
+
+    /// Why a backend with these capabilities does not run `case` at all, whatever the
+    /// profile: a chain, for a backend that runs single transactions only.
+    pub fn sits_out_case(&self, case: &Case) -> Option<String> {
+        (case.is_chain() && !self.chains)
+            .then(|| "it runs single transactions only, not chains".to_string())
     }
 
     /// Every rule applies.
@@ -124,8 +135,11 @@ pub trait Backend: Send {
     /// What it can do. Required (no default), so a wrapper that forwards to another backend
     /// cannot silently lose a capability.
     fn capabilities(&self) -> Capabilities;
-    /// Executes the case's transaction against its pre-state and normalizes the result.
-    fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError>;
+    /// Executes the whole case — every block, every transaction on the state the previous one
+    /// left in the implementation itself — and normalizes each transaction's result and each
+    /// block's end. A backend without [`Capabilities::chains`] returns
+    /// [`BackendError::Unsupported`] for a chain.
+    fn execute(&mut self, case: &Case, profile: &Profile) -> Result<ChainOutcome, BackendError>;
     /// Whether [`execute_observed`](Backend::execute_observed) reports steps
     /// ([`Capabilities::steps`]), live or replayed: a divergence between two such backends is
     /// localized to its first differing step.
@@ -151,7 +165,8 @@ pub trait Backend: Send {
         None
     }
     /// Executes like [`execute`](Backend::execute), reporting every executed instruction and
-    /// every precompile call to `observer`; the outcome must be exactly the one `execute`
+    /// every precompile call to `observer`, each transaction announced before its steps
+    /// ([`Observer::transaction`]); the outcome must be exactly the one `execute`
     /// gives. A separate method rather than an optional observer on `execute`, so that the
     /// fuzzing path keeps its uninstrumented speed. The default reports nothing: right for a
     /// backend without [`Capabilities::steps`], and every backend with it overrides this.
@@ -160,7 +175,7 @@ pub trait Backend: Send {
         case: &Case,
         profile: &Profile,
         observer: &mut dyn Observer,
-    ) -> Result<Outcome, BackendError> {
+    ) -> Result<ChainOutcome, BackendError> {
         let _ = observer;
         self.execute(case, profile)
     }

@@ -1,9 +1,28 @@
-//! A `Case`: one executable test — block environment, pre-state and one transaction — plus
+//! A `Case`: one executable test — a pre-state and the blocks of transactions run on it — plus
 //! what ethereum/tests expects of it, when that is known.
 //!
-//! Its file form is the ethereum/tests GeneralStateTest JSON (see [`crate::statetest`]).
+//! Two kinds share the one shape. A *state test* (the ethereum/tests GeneralStateTest, see
+//! [`crate::statetest`]) is one block with one transaction, applied under the block's
+//! environment with nothing around it: no system calls, withdrawals or rewards, and
+//! `BLOCKHASH(n)` is `keccak256` of `n` in decimal, as the fillers define it. A *chain*
+//! ([`Case::genesis`] set) is a sequence of blocks processed as a client processes them: the
+//! fork's system calls around each block (EIP-4788 beacon roots and EIP-2935 block hashes
+//! before it, the EIP-7002 and EIP-7251 request contracts after it), every transaction in
+//! order on the state the previous one left (an invalid one dropped, as a sequencer drops it,
+//! and the block going on without it), the withdrawals, and `BLOCKHASH` reading the hashes of
+//! the earlier headers.
+//!
+//! Every backend executes the whole case itself and reports the state after every transaction
+//! ([`crate::outcome::ChainOutcome`]): evmdiff never carries the state from one transaction to
+//! the next on a backend's behalf, or what a backend wrongly keeps between transactions
+//! (transient storage, warm sets, refunds) could never show.
 
-use alloy_primitives::{Address, B256, Bytes, U256};
+use std::collections::BTreeMap;
+use std::fmt;
+
+use alloy_consensus::Header;
+pub use alloy_eips::eip4895::Withdrawal;
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use serde::{Deserialize, Serialize};
 
 use crate::fork::Fork;
@@ -16,16 +35,247 @@ pub struct Case {
     pub name: String,
     /// The fork the expectation was filled for.
     pub fork: Fork,
-    /// Block environment.
-    pub env: BlockEnv,
-    /// Accounts before the transaction.
+    /// Accounts before the first block.
     pub pre: State,
-    /// The transaction.
-    pub tx: Transaction,
+    /// The blocks, in order: one block of one transaction for a state test.
+    pub blocks: Vec<Block>,
+    /// The genesis header of a chain (its hash is the first block's parent hash); `None` for a
+    /// state test.
+    pub genesis: Option<Header>,
     /// What ethereum/tests expects (post-state root, logs hash, exception), if known.
     pub expect: Option<Expectation>,
     /// evmdiff's own metadata (`_info.evmdiff`): the profile a finding was made under, seed...
     pub meta: Option<serde_json::Value>,
+}
+
+/// One block of a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// What the block's transactions see (COINBASE, NUMBER, TIMESTAMP, BASEFEE, ...).
+    pub env: BlockEnv,
+    /// The transactions, in order.
+    pub txs: Vec<Transaction>,
+    /// EIP-4895 withdrawals, credited after the transactions (chains from Shanghai on).
+    pub withdrawals: Option<Vec<Withdrawal>>,
+    /// The block's header, in a chain: the hash BLOCKHASH and EIP-2935 give later blocks, the
+    /// parent beacon block root EIP-4788 stores, and what an export carries. `None` in a state
+    /// test.
+    pub header: Option<Header>,
+    /// What a BlockchainTest expects of the block; `None` when nothing is expected (a state
+    /// test, a generated chain).
+    pub expect: Option<BlockExpect>,
+}
+
+/// What a BlockchainTest expects of one block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlockExpect {
+    /// A valid block: a backend must execute every transaction and reproduce the header's
+    /// state root, receipts root, logs bloom and gas used.
+    Valid,
+    /// An invalid block (`expectException`, the names `|`-separated): a backend must refuse
+    /// it, by refusing one of its transactions or the block itself, or by results that do not
+    /// match its header.
+    Invalid(String),
+}
+
+/// Where in a case: a block, and a transaction of it (`None`: the block's own processing —
+/// system calls, withdrawals — or the block as a whole).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct At {
+    /// Index of the block in [`Case::blocks`].
+    pub block: usize,
+    /// Index of the transaction in the block's [`Block::txs`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx: Option<usize>,
+}
+
+impl fmt::Display for At {
+    /// `block 2, transaction 1` (both counted from 1, as a reader counts them).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.tx {
+            Some(t) => write!(f, "block {}, transaction {}", self.block + 1, t + 1),
+            None => write!(f, "block {} (after its transactions)", self.block + 1),
+        }
+    }
+}
+
+impl Case {
+    /// A state test: `tx` applied to `pre` under `env`.
+    pub fn state_test(
+        name: impl Into<String>,
+        fork: Fork,
+        env: BlockEnv,
+        pre: State,
+        tx: Transaction,
+    ) -> Case {
+        Case {
+            name: name.into(),
+            fork,
+            pre,
+            blocks: vec![Block {
+                env,
+                txs: vec![tx],
+                withdrawals: None,
+                header: None,
+                expect: None,
+            }],
+            genesis: None,
+            expect: None,
+            meta: None,
+        }
+    }
+
+    /// A chain on `pre`: a genesis header, then one block per `(env, transactions)`, each with
+    /// a header made from its environment (number, timestamp, gas limit, base fee,
+    /// beneficiary, PREVRANDAO as `mixHash`, excess blob gas, a parent beacon block root from
+    /// Cancun, empty withdrawals from Shanghai). The header's results (roots, bloom, gas used)
+    /// are left empty until a reference execution seals them; backends read only the hashes.
+    pub fn chain(
+        name: impl Into<String>,
+        fork: Fork,
+        pre: State,
+        blocks: Vec<(BlockEnv, Vec<Transaction>)>,
+    ) -> Case {
+        let genesis_number = blocks.first().map_or(0, |(e, _)| {
+            e.number.saturating_to::<u64>().saturating_sub(1)
+        });
+        let first = blocks.first().map(|(e, _)| e.clone());
+        let genesis = Header {
+            number: genesis_number,
+            gas_limit: first
+                .as_ref()
+                .map_or(30_000_000, |e| e.gas_limit.saturating_to()),
+            timestamp: first
+                .as_ref()
+                .map_or(0, |e| e.timestamp.saturating_to::<u64>().saturating_sub(12)),
+            ..header_for(fork, first.as_ref())
+        };
+        let blocks = blocks
+            .into_iter()
+            .map(|(env, txs)| {
+                let header = Header {
+                    number: env.number.saturating_to(),
+                    gas_limit: env.gas_limit.saturating_to(),
+                    timestamp: env.timestamp.saturating_to(),
+                    parent_beacon_block_root: (fork >= Fork::Cancun)
+                        .then(|| keccak256(env.number.to_be_bytes::<32>())),
+                    ..header_for(fork, Some(&env))
+                };
+                Block {
+                    withdrawals: (fork >= Fork::Shanghai).then(Vec::new),
+                    env,
+                    txs,
+                    header: Some(header),
+                    expect: None,
+                }
+            })
+            .collect();
+        Case {
+            name: name.into(),
+            fork,
+            pre,
+            blocks,
+            genesis: Some(genesis),
+            expect: None,
+            meta: None,
+        }
+    }
+
+    /// True for a chain (blocks processed as a client processes them), false for a state test.
+    pub fn is_chain(&self) -> bool {
+        self.genesis.is_some()
+    }
+
+    /// The block environment and transaction of a state test of one transaction: what a
+    /// backend that runs single transactions only (a state-test runner) can run.
+    pub fn single(&self) -> Option<(&BlockEnv, &Transaction)> {
+        match (self.is_chain(), self.blocks.as_slice()) {
+            (false, [b]) if b.txs.len() == 1 => Some((&b.env, &b.txs[0])),
+            _ => None,
+        }
+    }
+
+    /// The first transaction (the only one of a state test).
+    pub fn tx(&self) -> Option<&Transaction> {
+        self.blocks.iter().flat_map(|b| &b.txs).next()
+    }
+
+    /// The first transaction, to change it.
+    pub fn tx_mut(&mut self) -> Option<&mut Transaction> {
+        self.blocks.iter_mut().flat_map(|b| &mut b.txs).next()
+    }
+
+    /// The first block's environment (the only one of a state test).
+    pub fn env(&self) -> Option<&BlockEnv> {
+        self.blocks.first().map(|b| &b.env)
+    }
+
+    /// Every transaction with where it is, in execution order.
+    pub fn transactions(&self) -> impl Iterator<Item = (At, &Transaction)> {
+        self.blocks.iter().enumerate().flat_map(|(i, b)| {
+            b.txs.iter().enumerate().map(move |(t, tx)| {
+                (
+                    At {
+                        block: i,
+                        tx: Some(t),
+                    },
+                    tx,
+                )
+            })
+        })
+    }
+
+    /// How many transactions the case has.
+    pub fn tx_count(&self) -> usize {
+        self.blocks.iter().map(|b| b.txs.len()).sum()
+    }
+
+    /// What `BLOCKHASH` answers in this case, by block number: in a chain, the hashes of the
+    /// genesis and of every block's header; empty for a state test, whose hashes follow the
+    /// fillers' convention ([`filler_block_hash`]).
+    pub fn block_hashes(&self) -> BTreeMap<u64, B256> {
+        self.genesis
+            .iter()
+            .chain(self.blocks.iter().filter_map(|b| b.header.as_ref()))
+            .map(|h| (h.number, h.hash_slow()))
+            .collect()
+    }
+
+    /// The hash of the header before block `index` (the genesis for the first block): what
+    /// EIP-2935 stores at the start of the block. `None` for a state test.
+    pub fn parent_hash(&self, index: usize) -> Option<B256> {
+        let parent = match index {
+            0 => self.genesis.as_ref(),
+            i => self.blocks.get(i - 1)?.header.as_ref(),
+        }?;
+        Some(parent.hash_slow())
+    }
+}
+
+/// The fields of a header that follow from the fork and a block environment.
+fn header_for(fork: Fork, env: Option<&BlockEnv>) -> Header {
+    Header {
+        beneficiary: env.map(|e| e.coinbase).unwrap_or_default(),
+        difficulty: env.map(|e| e.difficulty).unwrap_or_default(),
+        mix_hash: env.and_then(|e| e.random).unwrap_or_default(),
+        base_fee_per_gas: (fork >= Fork::London).then(|| {
+            env.and_then(|e| e.base_fee)
+                .map_or(7, |b| b.saturating_to::<u64>())
+        }),
+        withdrawals_root: (fork >= Fork::Shanghai).then_some(alloy_trie::EMPTY_ROOT_HASH),
+        blob_gas_used: (fork >= Fork::Cancun).then_some(0),
+        excess_blob_gas: (fork >= Fork::Cancun)
+            .then(|| env.and_then(|e| e.excess_blob_gas).unwrap_or(0)),
+        parent_beacon_block_root: (fork >= Fork::Cancun).then_some(B256::ZERO),
+        requests_hash: (fork >= Fork::Prague).then_some(alloy_eips::eip7685::EMPTY_REQUESTS_HASH),
+        ..Header::default()
+    }
+}
+
+/// `BLOCKHASH(n)` in a state test, as the ethereum/tests fillers define it: `keccak256` of the
+/// number written in decimal.
+pub fn filler_block_hash(number: u64) -> B256 {
+    keccak256(number.to_string().as_bytes())
 }
 
 /// Block environment of a case.
@@ -49,6 +299,24 @@ pub struct BlockEnv {
     pub excess_blob_gas: Option<u64>,
     /// Chain id (1 unless the test says otherwise).
     pub chain_id: u64,
+}
+
+impl BlockEnv {
+    /// What the transactions of the block with `header` see, on a chain with `chain_id`.
+    /// From Paris on `mixHash` is PREVRANDAO.
+    pub fn of_header(header: &Header, fork: Fork, chain_id: u64) -> BlockEnv {
+        BlockEnv {
+            coinbase: header.beneficiary,
+            gas_limit: U256::from(header.gas_limit),
+            number: U256::from(header.number),
+            timestamp: U256::from(header.timestamp),
+            difficulty: header.difficulty,
+            base_fee: header.base_fee_per_gas.map(U256::from),
+            random: (fork >= Fork::Paris).then_some(header.mix_hash),
+            excess_blob_gas: header.excess_blob_gas,
+            chain_id,
+        }
+    }
 }
 
 /// One transaction, with every field the state-test format can carry.

@@ -9,10 +9,12 @@ use std::fmt;
 use alloy_primitives::Address;
 use serde::Serialize;
 
+use crate::case::At;
 use crate::field::Field;
 use crate::lockstep::StepDifference;
-use crate::outcome::{Outcome, Status};
+use crate::outcome::{BlockEnd, ChainOutcome, Outcome, Status};
 use crate::state::Account;
+use crate::state::State;
 
 /// One field on which two outcomes differ.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -38,7 +40,11 @@ pub struct Divergence {
     pub left: String,
     /// The other backend.
     pub right: String,
-    /// The differing fields.
+    /// Where in the case the outcomes first differ: the block and transaction (`None` for a
+    /// state test, whose one transaction is the only place).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<At>,
+    /// The differing fields, there.
     pub differences: Vec<Difference>,
     /// The first executed step at which the two backends part, once localized (see
     /// [`lockstep`](crate::lockstep)); `None` before localization or when every step agrees.
@@ -54,6 +60,77 @@ fn diff<T: PartialEq + fmt::Debug>(out: &mut Vec<Difference>, field: Field, a: &
             right: format!("{b:?}"),
         });
     }
+}
+
+/// The first place two backends' results on a case differ, and every difference there:
+/// transaction by transaction in order, each block's end (its state after withdrawals and
+/// system calls, and its gas) after its transactions. Later transactions are not compared
+/// once one differs: what follows the first difference inherits it. `None` when they agree.
+pub fn compare_chains(a: &ChainOutcome, b: &ChainOutcome) -> Option<(At, Vec<Difference>)> {
+    for (i, (x, y)) in a.blocks.iter().zip(&b.blocks).enumerate() {
+        for (t, (p, q)) in x.txs.iter().zip(&y.txs).enumerate() {
+            let d = compare(p, q);
+            if !d.is_empty() {
+                return Some((
+                    At {
+                        block: i,
+                        tx: Some(t),
+                    },
+                    d,
+                ));
+            }
+        }
+        let at = At { block: i, tx: None };
+        if x.txs.len() != y.txs.len() {
+            return Some((
+                at,
+                vec![Difference {
+                    field: Field::Transactions,
+                    left: x.txs.len().to_string(),
+                    right: y.txs.len().to_string(),
+                }],
+            ));
+        }
+        let ending = |b: &crate::outcome::BlockOutcome| match (&b.invalid, &b.end) {
+            (Some(why), _) => format!("invalid: {why}"),
+            (None, Some(_)) => "valid".to_string(),
+            (None, None) => "no block processing".to_string(),
+        };
+        let d = match (&x.end, &y.end) {
+            (Some(e), Some(f)) => compare_ends(e, f),
+            (None, None) if x.invalid.is_some() == y.invalid.is_some() => Vec::new(),
+            _ => vec![Difference {
+                field: Field::Blocks,
+                left: ending(x),
+                right: ending(y),
+            }],
+        };
+        if !d.is_empty() {
+            return Some((at, d));
+        }
+    }
+    (a.blocks.len() != b.blocks.len()).then(|| {
+        let block = a.blocks.len().min(b.blocks.len());
+        (
+            At { block, tx: None },
+            vec![Difference {
+                field: Field::Blocks,
+                left: a.blocks.len().to_string(),
+                right: b.blocks.len().to_string(),
+            }],
+        )
+    })
+}
+
+/// The differences of two blocks' ends: gas, then every account, then the root.
+fn compare_ends(a: &BlockEnd, b: &BlockEnd) -> Vec<Difference> {
+    let mut out = Vec::new();
+    diff(&mut out, Field::BlockGasUsed, &a.gas_used, &b.gas_used);
+    state_diff(&mut out, &a.post, &b.post);
+    if out.is_empty() {
+        diff(&mut out, Field::StateRoot, &a.state_root, &b.state_root);
+    }
+    out
 }
 
 /// Every observable difference between `a` and `b`. Empty means the outcomes agree. The roots
@@ -87,10 +164,20 @@ pub fn compare(a: &Outcome, b: &Outcome) -> Vec<Difference> {
     if a.logs != b.logs {
         diff(&mut out, Field::Logs, &a.logs, &b.logs);
     }
-    let addresses: BTreeSet<&Address> = a.post.keys().chain(b.post.keys()).collect();
+    state_diff(&mut out, &a.post, &b.post);
+    if out.is_empty() {
+        diff(&mut out, Field::StateRoot, &a.state_root, &b.state_root);
+        diff(&mut out, Field::LogsHash, &a.logs_hash, &b.logs_hash);
+    }
+    out
+}
+
+/// Every account and slot on which two states differ.
+fn state_diff(out: &mut Vec<Difference>, a: &State, b: &State) {
+    let addresses: BTreeSet<&Address> = a.keys().chain(b.keys()).collect();
     for addr in addresses {
-        match (a.post.get(addr), b.post.get(addr)) {
-            (Some(x), Some(y)) => account_diff(&mut out, addr, x, y),
+        match (a.get(addr), b.get(addr)) {
+            (Some(x), Some(y)) => account_diff(out, addr, x, y),
             (x, y) => out.push(Difference {
                 field: Field::Account(*addr),
                 left: if x.is_some() {
@@ -106,11 +193,6 @@ pub fn compare(a: &Outcome, b: &Outcome) -> Vec<Difference> {
             }),
         }
     }
-    if out.is_empty() {
-        diff(&mut out, Field::StateRoot, &a.state_root, &b.state_root);
-        diff(&mut out, Field::LogsHash, &a.logs_hash, &b.logs_hash);
-    }
-    out
 }
 
 /// The halt classes of two outcomes that both halted exceptionally, when they differ: a
@@ -128,6 +210,26 @@ pub fn halt_class_difference(a: &Outcome, b: &Outcome) -> Option<Difference> {
         }),
         _ => None,
     }
+}
+
+/// The first transaction at which two chain outcomes halt with different halt classes (see
+/// [`halt_class_difference`]), among the transactions before their first divergence.
+pub fn chain_halt_class_difference(a: &ChainOutcome, b: &ChainOutcome) -> Option<(At, Difference)> {
+    for (i, (x, y)) in a.blocks.iter().zip(&b.blocks).enumerate() {
+        for (t, (p, q)) in x.txs.iter().zip(&y.txs).enumerate() {
+            if let Some(d) = halt_class_difference(p, q) {
+                let at = At {
+                    block: i,
+                    tx: Some(t),
+                };
+                return Some((at, d));
+            }
+            if !compare(p, q).is_empty() {
+                return None;
+            }
+        }
+    }
+    None
 }
 
 fn account_diff(out: &mut Vec<Difference>, addr: &Address, a: &Account, b: &Account) {

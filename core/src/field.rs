@@ -46,6 +46,12 @@ pub enum Field {
     Storage(Address, U256),
     /// `steps`: outcomes agree but the rolling hashes of the executed steps do not.
     Steps,
+    /// `blocks`: how many blocks of a chain the backend executed.
+    Blocks,
+    /// `transactions`: how many transaction outcomes a block has.
+    Transactions,
+    /// `block_gas_used`: the gas a block used (its header's `gasUsed`).
+    BlockGasUsed,
     /// `stateless.<field>`: a backend's stateless re-execution from its own witness differs
     /// from its execution with the whole state, on the inner field.
     Stateless(Box<Field>),
@@ -116,7 +122,7 @@ const TARGETS: [(Target, &str); 7] = [
 ];
 
 /// The fields that carry nothing but their name.
-const PLAIN: [(Field, &str); 9] = [
+const PLAIN: [(Field, &str); 12] = [
     (Field::Status, "status"),
     (Field::HaltClass, "halt_class"),
     (Field::GasUsed, "gas_used"),
@@ -126,6 +132,9 @@ const PLAIN: [(Field, &str); 9] = [
     (Field::StateRoot, "state_root"),
     (Field::LogsHash, "logs_hash"),
     (Field::Steps, "steps"),
+    (Field::Blocks, "blocks"),
+    (Field::Transactions, "transactions"),
+    (Field::BlockGasUsed, "block_gas_used"),
 ];
 
 fn target_name(target: Target) -> &'static str {

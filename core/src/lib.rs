@@ -8,6 +8,8 @@
 //! over the owned steps of [`trace`]).
 
 pub mod backend;
+pub mod block_processing;
+pub mod blockchaintest;
 pub mod case;
 pub mod compare;
 pub mod eip3155;
@@ -20,6 +22,7 @@ pub mod opcode;
 pub mod outcome;
 pub mod precompile;
 pub mod profile;
+pub mod receipts;
 pub mod replay;
 pub mod rw_log;
 pub mod state;
@@ -30,10 +33,10 @@ pub mod trace;
 pub mod witness;
 
 pub use backend::{Backend, BackendError, Capabilities};
-pub use case::Case;
+pub use case::{At, Block, Case};
 pub use field::Field;
 pub use fork::Fork;
 pub use observe::{Observer, Step, StepState};
-pub use outcome::{HaltClass, Outcome, Scope, Status};
+pub use outcome::{BlockEnd, BlockOutcome, ChainOutcome, HaltClass, Outcome, Scope, Status};
 pub use profile::{Behaviour, Profile};
 pub use state::{Account, State};

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::Serialize;
 
 use crate::backend::{Backend, BackendError};
-use crate::case::Case;
+use crate::case::{At, Case};
 use crate::observe::{Flow, GasCost, Observer, Step};
 use crate::profile::Profile;
 use crate::trace::{TraceStep, contents_may_change, op_name};
@@ -33,8 +33,13 @@ pub const CONTEXT: usize = 4;
 /// Where two backends' executions of one case part.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StepDifference {
-    /// Index of the first differing step (0-based, counting every step at every depth).
+    /// Index of the first differing step (0-based, counting every step at every depth of
+    /// every transaction).
     pub index: usize,
+    /// The transaction that step belongs to (the left backend's, unless its steps had ended),
+    /// when the case is a chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<At>,
     /// The last instruction both executed identically, whose effects differ: `None` when the
     /// very first step already differs (intrinsic gas, or the first frame's setup).
     pub after: Option<String>,
@@ -85,6 +90,8 @@ struct Sender<'a> {
     /// The previous step's opcode and depth, and its memory and return-data hashes, reused
     /// while the contents cannot have changed.
     prev: Option<((u8, usize), u64, u64)>,
+    /// The transaction being executed, in a chain.
+    at: Option<At>,
 }
 
 impl Sender<'_> {
@@ -103,17 +110,23 @@ impl Observer for Sender<'_> {
         true
     }
 
+    fn transaction(&mut self, at: At) {
+        self.at = Some(at);
+        self.prev = None;
+    }
+
     fn step(&mut self, step: &Step<'_>) -> Flow {
         if self.stop.load(Ordering::Relaxed) || (self.batch.len() >= BATCH && !self.flush()) {
             return Flow::Break(());
         }
-        let t = match self.prev {
+        let mut t = match self.prev {
             Some((p, m, r)) if !contents_may_change(Some(p), step.depth) => {
                 TraceStep::with_contents(step, m, r)
             }
             _ => TraceStep::from(step),
         };
         self.prev = Some(((step.opcode, step.depth), t.memory_hash, t.return_data_hash));
+        t.at = self.at;
         self.batch.push(t);
         Flow::Continue(())
     }
@@ -138,6 +151,7 @@ fn produce(
         stop,
         batch: Vec::with_capacity(BATCH),
         prev: None,
+        at: None,
     };
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         backend.execute_observed(case, profile, &mut sender)
@@ -212,8 +226,10 @@ fn compare_streams(
             continue;
         }
         let before: Vec<TraceStep> = before.into();
+        let at = l.as_ref().or(r.as_ref()).and_then(|s| s.at);
         return Some(StepDifference {
             index,
+            at,
             after: before.last().map(|s| op_name(s.op).to_string()),
             fields: fields.into_iter().map(String::from).collect(),
             left: l,

@@ -14,6 +14,8 @@
 
 use alloy_primitives::{Address, U256};
 
+use crate::case::At;
+
 /// One executed instruction, reported *before* it executes.
 ///
 /// The fields are those of an EIP-3155 trace line. `state` is filled only for an observer whose
@@ -144,6 +146,12 @@ pub trait Observer {
     /// fuzzing fast path, observed on every case, must not pay.
     fn wants_reads(&self) -> bool {
         false
+    }
+
+    /// Called before the steps of each transaction of the case (every transaction, also one
+    /// refused before execution), so that steps can be told apart by transaction.
+    fn transaction(&mut self, at: At) {
+        let _ = at;
     }
 
     /// Called before each executed instruction, at every depth, in execution order.

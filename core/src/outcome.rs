@@ -207,6 +207,110 @@ impl Outcome {
     }
 }
 
+/// A backend's result on a whole case: every block's transactions, each with the state it
+/// left, and the block's own end.
+///
+/// A state test has one block of one transaction and no [`BlockOutcome::end`]. Two chain
+/// outcomes are compared transaction by transaction ([`crate::compare::compare_chains`]), so a
+/// divergence names the first block and transaction where it appears.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainOutcome {
+    /// One entry per block of the case, in order. A backend that stops at a block it cannot
+    /// execute (an invalid chain) reports the blocks before it.
+    pub blocks: Vec<BlockOutcome>,
+}
+
+/// A backend's result on one block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockOutcome {
+    /// One outcome per transaction of the block, in order; a transaction the backend dropped
+    /// as invalid is [`Status::Rejected`] and left the state as it was.
+    pub txs: Vec<Outcome>,
+    /// The state after the block's own processing, in a chain; `None` in a state test and
+    /// for a block the backend refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<BlockEnd>,
+    /// Why the backend refused the block as a whole (a required system contract without code
+    /// or failing, from Prague): it executes no block after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid: Option<String>,
+}
+
+/// What a block's processing leaves after its transactions: system calls and withdrawals
+/// applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockEnd {
+    /// The state after the block.
+    pub post: State,
+    /// Root of `post`: the header's `stateRoot`.
+    pub state_root: B256,
+    /// Gas the block used (the sum of its transactions' gas, what the header's `gasUsed`
+    /// carries; from Prague it counts the EIP-7623 floor where that is higher).
+    pub gas_used: u64,
+}
+
+impl BlockEnd {
+    /// The end of a block whose processing left `post`.
+    pub fn new(post: State, gas_used: u64) -> BlockEnd {
+        BlockEnd {
+            state_root: state_root(&post),
+            post,
+            gas_used,
+        }
+    }
+}
+
+impl ChainOutcome {
+    /// The outcome of a state test: one block, one transaction.
+    pub fn single(outcome: Outcome) -> ChainOutcome {
+        ChainOutcome {
+            blocks: vec![BlockOutcome {
+                txs: vec![outcome],
+                end: None,
+                invalid: None,
+            }],
+        }
+    }
+
+    /// Every transaction's outcome, in order.
+    pub fn txs(&self) -> impl Iterator<Item = &Outcome> {
+        self.blocks.iter().flat_map(|b| &b.txs)
+    }
+
+    /// The last transaction's outcome (the only one of a state test).
+    pub fn last_tx(&self) -> Option<&Outcome> {
+        self.blocks.iter().rev().flat_map(|b| b.txs.last()).next()
+    }
+
+    /// Takes the outcome of a state test's only transaction (the last transaction of a chain).
+    pub fn into_last_tx(self) -> Option<Outcome> {
+        self.blocks
+            .into_iter()
+            .rev()
+            .flat_map(|b| b.txs.into_iter().last())
+            .next()
+    }
+
+    /// The state the case ends in: after the last block's processing in a chain, after the
+    /// transaction in a state test. `None` when nothing ran.
+    pub fn post(&self) -> Option<&State> {
+        let last = self.blocks.last()?;
+        match &last.end {
+            Some(end) => Some(&end.post),
+            None => last.txs.last().map(|o| &o.post),
+        }
+    }
+
+    /// The root of [`post`](ChainOutcome::post).
+    pub fn state_root(&self) -> Option<B256> {
+        let last = self.blocks.last()?;
+        match &last.end {
+            Some(end) => Some(end.state_root),
+            None => last.txs.last().map(|o| o.state_root),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

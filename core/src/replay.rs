@@ -178,9 +178,10 @@ fn drop_implicit_stops(lines: Vec<Line>, case: &Case) -> Vec<Line> {
 
 /// The code the transaction runs: its target's, or its init code.
 fn top_code(case: &Case) -> Option<Bytes> {
-    match case.tx.to {
+    let tx = case.tx()?;
+    match tx.to {
         Some(to) => account_code(case, to),
-        None => Some(case.tx.data.clone()),
+        None => Some(tx.data.clone()),
     }
 }
 

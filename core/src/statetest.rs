@@ -1,6 +1,7 @@
 //! The ethereum/tests GeneralStateTest JSON format: reading files into [`Case`]s (one per test,
 //! fork and data/gas/value index) and writing cases back out so any client's state-test runner
-//! can replay them.
+//! can replay them. A file of BlockchainTests is recognised by its tests' `blocks` and read by
+//! [`crate::blockchaintest`].
 //!
 //! Fields are read by hand from a `serde_json::Value` rather than through derived structs, so
 //! that a malformed file is reported with the exact JSON path that is wrong.
@@ -25,13 +26,24 @@ pub struct CaseError {
     pub reason: String,
 }
 
-/// A `post` entry that was not turned into a case.
+/// A `post` entry or a block that was not turned into a case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
-    /// Test name and fork key.
+    /// Test name and fork key (or block).
     pub name: String,
     /// Why.
     pub reason: String,
+    /// Which kind of skip.
+    pub kind: SkipKind,
+}
+
+/// Why something in a test file is not a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipKind {
+    /// A fork evmdiff does not know (a transition fork).
+    UnknownFork,
+    /// An invalid block refused for a header or encoding rule: not the EVM's business.
+    OutOfScope,
 }
 
 /// The cases of one file.
@@ -39,7 +51,8 @@ pub struct Skipped {
 pub struct TestFile {
     /// One case per (test, fork, post entry).
     pub cases: Vec<Case>,
-    /// Post entries for forks evmdiff does not know (e.g. transition forks).
+    /// Post entries for forks evmdiff does not know (e.g. transition forks), and blocks out of
+    /// scope (a BlockchainTest's header-only checks).
     pub skipped: Vec<Skipped>,
 }
 
@@ -94,41 +107,50 @@ pub fn parse(text: &str, file: &str) -> Result<TestFile, CaseError> {
             file,
             path: name.clone(),
         };
-        r.test(name, test, &mut out)?;
+        if test.get("blocks").is_some() {
+            crate::blockchaintest::test(&r, name, test, &mut out)?;
+        } else {
+            r.test(name, test, &mut out)?;
+        }
     }
     Ok(out)
 }
 
-struct Reader<'a> {
-    file: &'a str,
-    path: String,
+/// Reads fields of a test with the JSON path of each, for errors that say where.
+pub(crate) struct Reader<'a> {
+    pub(crate) file: &'a str,
+    pub(crate) path: String,
 }
 
 impl Reader<'_> {
-    fn at(&self, key: &str) -> Reader<'_> {
+    pub(crate) fn at(&self, key: &str) -> Reader<'_> {
         Reader {
             file: self.file,
             path: format!("{}.{key}", self.path),
         }
     }
 
-    fn err(&self, reason: impl std::fmt::Display) -> CaseError {
+    pub(crate) fn err(&self, reason: impl std::fmt::Display) -> CaseError {
         CaseError {
             file: self.file.to_string(),
             reason: format!("{}: {reason}", self.path),
         }
     }
 
-    fn obj<'v>(&self, v: &'v Value) -> Result<&'v Map<String, Value>, CaseError> {
+    pub(crate) fn obj<'v>(&self, v: &'v Value) -> Result<&'v Map<String, Value>, CaseError> {
         v.as_object().ok_or_else(|| self.err("expected an object"))
     }
 
-    fn field<'v>(&self, m: &'v Map<String, Value>, key: &str) -> Result<&'v Value, CaseError> {
+    pub(crate) fn field<'v>(
+        &self,
+        m: &'v Map<String, Value>,
+        key: &str,
+    ) -> Result<&'v Value, CaseError> {
         m.get(key)
             .ok_or_else(|| self.err(format!("missing `{key}`")))
     }
 
-    fn u256(&self, v: &Value) -> Result<U256, CaseError> {
+    pub(crate) fn u256(&self, v: &Value) -> Result<U256, CaseError> {
         match v {
             Value::String(s) => {
                 parse_u256(s).ok_or_else(|| self.err(format!("`{s}` is not a 256-bit number")))
@@ -141,12 +163,12 @@ impl Reader<'_> {
         }
     }
 
-    fn u64(&self, v: &Value) -> Result<u64, CaseError> {
+    pub(crate) fn u64(&self, v: &Value) -> Result<u64, CaseError> {
         let n = self.u256(v)?;
         u64::try_from(n).map_err(|_| self.err(format!("{n} does not fit in 64 bits")))
     }
 
-    fn parse_str<T: FromStr>(&self, v: &Value, what: &str) -> Result<T, CaseError> {
+    pub(crate) fn parse_str<T: FromStr>(&self, v: &Value, what: &str) -> Result<T, CaseError> {
         let s = v
             .as_str()
             .ok_or_else(|| self.err(format!("expected {what} as a hex string")))?;
@@ -154,7 +176,7 @@ impl Reader<'_> {
             .map_err(|_| self.err(format!("`{s}` is not {what}")))
     }
 
-    fn bytes(&self, v: &Value) -> Result<Bytes, CaseError> {
+    pub(crate) fn bytes(&self, v: &Value) -> Result<Bytes, CaseError> {
         let s = v
             .as_str()
             .ok_or_else(|| self.err("expected hex bytes as a string"))?;
@@ -164,7 +186,7 @@ impl Reader<'_> {
             .map_err(|e| self.err(format!("bad hex bytes: {e}")))
     }
 
-    fn opt<'v>(m: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    pub(crate) fn opt<'v>(m: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
         m.get(key).filter(|v| !v.is_null())
     }
 
@@ -206,6 +228,7 @@ impl Reader<'_> {
             let Ok(fork) = fork_key.parse::<Fork>() else {
                 out.skipped.push(Skipped {
                     name: format!("{name}/{fork_key}"),
+                    kind: SkipKind::UnknownFork,
                     reason: format!("fork `{fork_key}` is not supported by evmdiff"),
                 });
                 continue;
@@ -254,15 +277,16 @@ impl Reader<'_> {
                 } else {
                     None
                 };
-                out.cases.push(Case {
-                    name: format!("{name}/{fork_key}/d{d}g{g}v{v}"),
+                let mut case = Case::state_test(
+                    format!("{name}/{fork_key}/d{d}g{g}v{v}"),
                     fork,
-                    env: env.clone(),
-                    pre: pre.clone(),
-                    tx: transaction,
-                    expect,
-                    meta: meta.clone(),
-                });
+                    env.clone(),
+                    pre.clone(),
+                    transaction,
+                );
+                case.expect = expect;
+                case.meta.clone_from(&meta);
+                out.cases.push(case);
             }
         }
         Ok(())
@@ -313,7 +337,7 @@ impl Reader<'_> {
         Ok(B256::from(self.u256(v)?))
     }
 
-    fn state(&self, v: &Value) -> Result<State, CaseError> {
+    pub(crate) fn state(&self, v: &Value) -> Result<State, CaseError> {
         let mut state = State::new();
         for (addr, acc) in self.obj(v)? {
             let r = self.at(addr);
@@ -439,8 +463,9 @@ fn opt_num(m: &mut Map<String, Value>, key: &str, n: Option<U256>) {
 
 /// Writes `case` as a one-test, one-vector state test named `test_name`. The `post` entry is
 /// filled from `case.expect`, which must be set (by a reference backend for fuzzer findings).
-pub fn write_case(case: &Case, test_name: &str, comment: &str) -> Value {
-    let e = &case.env;
+/// `None` for a chain, which a state test cannot hold.
+pub fn write_case(case: &Case, test_name: &str, comment: &str) -> Option<Value> {
+    let (e, t) = case.single()?;
     let mut env = Map::new();
     env.insert("currentCoinbase".into(), json!(e.coinbase));
     env.insert("currentGasLimit".into(), num(e.gas_limit));
@@ -473,7 +498,6 @@ pub fn write_case(case: &Case, test_name: &str, comment: &str) -> Value {
         );
     }
 
-    let t = &case.tx;
     let mut tx = Map::new();
     tx.insert("data".into(), json!([t.data]));
     tx.insert("gasLimit".into(), json!([num(t.gas_limit)]));
@@ -519,7 +543,7 @@ pub fn write_case(case: &Case, test_name: &str, comment: &str) -> Value {
         "post".into(),
         json!({ case.fork.name(): [Value::Object(entry)] }),
     );
-    json!({ test_name: Value::Object(test) })
+    Some(json!({ test_name: Value::Object(test) }))
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use alloy_primitives::{Address, U256};
 use foldhash::fast::FixedState;
 use serde::Serialize;
 
+use crate::case::At;
 use crate::observe::{Flow, GasCost, Observer, Omitted, Step};
 use crate::opcode::{Opcode, writes_memory};
 
@@ -50,6 +51,10 @@ pub struct TraceStep {
     /// What the backend did not report: not compared.
     #[serde(skip)]
     pub omitted: Omitted,
+    /// The transaction it belongs to, when the observer was told
+    /// ([`Observer::transaction`]); `None` in a trace of one transaction.
+    #[serde(skip)]
+    pub at: Option<At>,
 }
 
 impl From<&Step<'_>> for TraceStep {
@@ -85,6 +90,7 @@ impl TraceStep {
             return_data_size,
             return_data_hash,
             omitted: s.omitted,
+            at: None,
         }
     }
 }
@@ -140,6 +146,7 @@ impl TraceStep {
                 out.push(name);
             }
         };
+        check(self.at != other.at, "transaction");
         check(self.depth != other.depth, "depth");
         check(self.pc != other.pc, "pc");
         check(self.op != other.op, "opcode");

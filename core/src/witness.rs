@@ -20,11 +20,11 @@ use alloy_primitives::{Address, U256};
 use serde::Serialize;
 
 use crate::backend::{Backend, BackendError};
-use crate::case::Case;
-use crate::compare::{Difference, compare};
+use crate::case::{At, Case};
+use crate::compare::{Difference, compare_chains};
 use crate::field::{Field, Side, WitnessEntry};
 use crate::observe::{Flow, Observer, StateRead, Step};
-use crate::outcome::Outcome;
+use crate::outcome::{ChainOutcome, Outcome};
 use crate::profile::Profile;
 use crate::state::State;
 
@@ -45,6 +45,8 @@ pub struct Witness {
 /// Collects a [`Witness`] while a backend executes.
 struct Collector<'a> {
     witness: Witness,
+    /// The case, for the number of the block being executed.
+    case: &'a Case,
     /// The block being executed: BLOCKHASH answers for the 256 before it.
     number: U256,
     /// The pre-state: a slot of an account absent from it needs no entry of its own (the
@@ -59,6 +61,12 @@ impl Observer for Collector<'_> {
 
     fn wants_reads(&self) -> bool {
         true
+    }
+
+    fn transaction(&mut self, at: At) {
+        if let Some(b) = self.case.blocks.get(at.block) {
+            self.number = b.env.number;
+        }
     }
 
     fn step(&mut self, step: &Step<'_>) -> Flow {
@@ -92,10 +100,11 @@ pub fn collect(
     backend: &mut dyn Backend,
     case: &Case,
     profile: &Profile,
-) -> Result<(Outcome, Witness), BackendError> {
+) -> Result<(ChainOutcome, Witness), BackendError> {
     let mut c = Collector {
         witness: Witness::default(),
-        number: case.env.number,
+        case,
+        number: case.env().map(|e| e.number).unwrap_or_default(),
         pre: &case.pre,
     };
     let outcome = backend.execute_observed(case, profile, &mut c)?;
@@ -125,11 +134,41 @@ pub fn stateless_case(case: &Case, witness: &Witness) -> Case {
 /// hold are untouched (as in the pre-state), and so are the slots it did not hold of the
 /// accounts it did; an account the witness held that is absent after the stateless run was
 /// deleted (or never existed).
-pub fn completed(case: &Case, witness: &Witness, stateless: &Outcome) -> Outcome {
+pub fn completed(case: &Case, witness: &Witness, stateless: &ChainOutcome) -> ChainOutcome {
+    let mut out = stateless.clone();
+    for block in &mut out.blocks {
+        for tx in &mut block.txs {
+            *tx = completed_tx(case, witness, tx);
+        }
+        if let Some(end) = &mut block.end {
+            *end = crate::outcome::BlockEnd::new(
+                completed_state(case, witness, &end.post),
+                end.gas_used,
+            );
+        }
+    }
+    out
+}
+
+/// One transaction's outcome, completed.
+fn completed_tx(case: &Case, witness: &Witness, stateless: &Outcome) -> Outcome {
+    Outcome::new(
+        stateless.status,
+        stateless.gas_used,
+        stateless.refund,
+        stateless.output.clone(),
+        stateless.logs.clone(),
+        completed_state(case, witness, &stateless.post),
+        stateless.detail.clone(),
+    )
+}
+
+/// A stateless state, completed with what the witness left out of the pre-state.
+fn completed_state(case: &Case, witness: &Witness, stateless: &State) -> State {
     let mut post = case.pre.clone();
     for a in &witness.accounts {
         let before = post.remove(a);
-        if let Some(after) = stateless.post.get(a) {
+        if let Some(after) = stateless.get(a) {
             let mut acc = after.clone();
             if let Some(before) = before {
                 for (slot, value) in before.storage {
@@ -142,18 +181,10 @@ pub fn completed(case: &Case, witness: &Witness, stateless: &Outcome) -> Outcome
         }
     }
     // Accounts created by the transaction that the backend never loaded (none should be).
-    for (a, acc) in &stateless.post {
+    for (a, acc) in stateless {
         post.entry(*a).or_insert_with(|| acc.clone());
     }
-    Outcome::new(
-        stateless.status,
-        stateless.gas_used,
-        stateless.refund,
-        stateless.output.clone(),
-        stateless.logs.clone(),
-        post,
-        stateless.detail.clone(),
-    )
+    post
 }
 
 /// Re-executes `case` on `backend` with only `witness` as its state and compares the result,
@@ -164,12 +195,14 @@ pub fn check_stateless(
     backend: &mut dyn Backend,
     case: &Case,
     profile: &Profile,
-    full: &Outcome,
+    full: &ChainOutcome,
     witness: &Witness,
 ) -> Result<Vec<Difference>, BackendError> {
     let stateless = backend.execute(&stateless_case(case, witness), profile)?;
     let completed = completed(case, witness, &stateless);
-    Ok(compare(full, &completed)
+    Ok(compare_chains(full, &completed)
+        .map(|(_, d)| d)
+        .unwrap_or_default()
         .into_iter()
         .map(|d| Difference {
             field: Field::Stateless(Box::new(d.field)),

@@ -112,15 +112,7 @@ pub fn generate_with(
         excess_blob_gas: (fork >= Fork::Cancun).then_some(0),
         chain_id: 1,
     };
-    let case = Case {
-        name: "generated".into(),
-        fork,
-        env,
-        pre,
-        tx,
-        expect: None,
-        meta: None,
-    };
+    let case = Case::state_test("generated", fork, env, pre, tx);
     Ok(Generated { case, config })
 }
 

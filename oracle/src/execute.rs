@@ -1,10 +1,10 @@
 //! Running one case on several backends and judging the results.
 
-use evmdiff_core::compare::{Difference, Divergence, compare, halt_class_difference};
+use evmdiff_core::compare::{Difference, Divergence, chain_halt_class_difference, compare_chains};
 use evmdiff_core::expect::{Check, check};
 use evmdiff_core::lockstep::lockstep;
 use evmdiff_core::step_hash::StepHash;
-use evmdiff_core::{Backend, BackendError, Case, Field, Outcome, Profile};
+use evmdiff_core::{Backend, BackendError, Case, ChainOutcome, Field, Profile};
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
@@ -15,8 +15,8 @@ pub struct Execution {
     pub backend: &'static str,
     /// Backend version.
     pub version: &'static str,
-    /// The outcome, or why there is none.
-    pub result: Result<Outcome, BackendError>,
+    /// The outcome of every transaction and block, or why there is none.
+    pub result: Result<ChainOutcome, BackendError>,
     /// The rolling hash of the steps, when the case ran on the fast path
     /// ([`run_case_localized`]) and the backend produced an outcome.
     pub steps: Option<StepHash>,
@@ -111,7 +111,7 @@ fn reference_side(executions: &[Execution]) -> Option<ReferenceSide> {
         if i == r {
             continue;
         }
-        let same = compare(ref_outcome, o).is_empty()
+        let same = compare_chains(ref_outcome, o).is_none()
             && match (executions[r].steps, e.steps) {
                 (Some(a), Some(b)) => a == b,
                 _ => true,
@@ -155,12 +155,15 @@ fn run_case_with(
             let caps = b.capabilities();
             let observes_steps = caps.steps;
             let hashed = hash_steps && caps.live_steps();
-            if active.is_some_and(|a| !a[i]) {
+            let sits_out = caps.sits_out_case(case);
+            if active.is_some_and(|a| !a[i]) || sits_out.is_some() {
                 return Execution {
                     backend: b.name(),
                     version: b.version(),
                     steps: None,
-                    result: Err(BackendError::NotSampled),
+                    result: Err(
+                        sits_out.map_or(BackendError::NotSampled, BackendError::Unsupported)
+                    ),
                     check: Check::NoExpectation,
                     observes_steps,
                     took: Duration::ZERO,
@@ -208,15 +211,19 @@ fn run_case_with(
     if let Some((ref_index, ref_name, ref_outcome)) = reference {
         for (index, name, outcome) in outcomes {
             compared += 1;
-            if let Some(d) = halt_class_difference(ref_outcome, outcome) {
+            let single = case.single().is_some();
+            let at = |a| (!single).then_some(a);
+            if let Some((a, d)) = chain_halt_class_difference(ref_outcome, outcome) {
                 notes.push(Divergence {
                     left: ref_name.to_string(),
                     right: name.to_string(),
+                    at: at(a),
                     differences: vec![d],
                     step: None,
                 });
             }
-            let mut differences = compare(ref_outcome, outcome);
+            let (place, mut differences) = compare_chains(ref_outcome, outcome)
+                .map_or((None, Vec::new()), |(a, d)| (at(a), d));
             if differences.is_empty()
                 && let (Some(a), Some(b)) = (executions[ref_index].steps, executions[index].steps)
                 && a != b
@@ -227,6 +234,7 @@ fn run_case_with(
                 divergences.push(Divergence {
                     left: ref_name.to_string(),
                     right: name.to_string(),
+                    at: place,
                     differences,
                     step: None,
                 });

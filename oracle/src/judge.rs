@@ -131,7 +131,11 @@ fn per_backend_times(executions: &[Execution]) -> String {
 /// ran, else the first backend's that observed everything (a state-test runner has no logs
 /// hash to write).
 pub fn expectation_source(run: &CaseRun) -> Option<&Outcome> {
-    let full = |e: &&Execution| e.result.as_ref().is_ok_and(|o| o.scope.is_full());
+    let full = |e: &&Execution| {
+        e.result
+            .as_ref()
+            .is_ok_and(|o| o.last_tx().is_some_and(|t| t.scope.is_full()))
+    };
     let preferred = run.reference.as_ref().and_then(|r| {
         run.executions
             .iter()
@@ -141,4 +145,5 @@ pub fn expectation_source(run: &CaseRun) -> Option<&Outcome> {
     preferred
         .or_else(|| run.executions.iter().find(full))
         .and_then(|e| e.result.as_ref().ok())
+        .and_then(|o| o.last_tx())
 }

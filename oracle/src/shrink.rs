@@ -57,7 +57,11 @@ pub fn write_minimized(
     let profile = &oracle.profile;
     let mut case = m.case.clone();
     let run = oracle.run(backends, &case, None);
-    let reference = run.executions.iter().find_map(|e| e.result.as_ref().ok());
+    let reference = run
+        .executions
+        .iter()
+        .find_map(|e| e.result.as_ref().ok())
+        .and_then(|o| o.last_tx());
     case.expect = reference.map(|o| Expectation {
         hash: o.state_root,
         logs: o.logs_hash,
@@ -101,11 +105,18 @@ pub fn listing(case: &Case) -> String {
             s.push_str(&format!("code of {addr}:\n{}", disassemble(&acc.code)));
         }
     }
-    if case.tx.to.is_none() && !case.tx.data.is_empty() {
-        s.push_str(&format!(
-            "init code (transaction data):\n{}",
-            disassemble(&case.tx.data)
-        ));
+    for (at, tx) in case.transactions() {
+        if tx.to.is_none() && !tx.data.is_empty() {
+            let which = if case.tx_count() == 1 {
+                String::new()
+            } else {
+                format!(" of {at}")
+            };
+            s.push_str(&format!(
+                "init code (transaction data{which}):\n{}",
+                disassemble(&tx.data)
+            ));
+        }
     }
     s
 }

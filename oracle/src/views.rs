@@ -134,6 +134,7 @@ pub(crate) fn divergence(left: &str, right: &str, differences: Vec<Difference>) 
     Divergence {
         left: left.to_string(),
         right: right.to_string(),
+        at: None,
         differences,
         step: None,
     }

@@ -78,7 +78,12 @@ impl Stats {
             self.allowed_cases += j.all_allowed as u64;
             self.new_divergent_cases += !j.all_allowed as u64;
         }
-        if let Some(o) = run.executions.iter().find_map(|e| e.result.as_ref().ok()) {
+        if let Some(o) = run
+            .executions
+            .iter()
+            .find_map(|e| e.result.as_ref().ok())
+            .and_then(|o| o.last_tx())
+        {
             *self.statuses.entry(o.status.to_string()).or_default() += 1;
         }
         for e in &run.executions {

@@ -115,10 +115,12 @@ fn comparison_modes(
 /// requests. The difference is the protocol's own cost: JSON both ways and the pipe.
 fn round_trips(backends: &mut [Box<dyn evmdiff_core::Backend>], template: &Case) {
     let mut empty = template.clone();
-    if let Some(to) = empty.tx.to {
+    if let Some(to) = empty.tx().and_then(|t| t.to) {
         empty.pre.entry(to).or_default().code = Default::default();
     }
-    empty.tx.data = Default::default();
+    if let Some(tx) = empty.tx_mut() {
+        tx.data = Default::default();
+    }
     let profile = Profile::mainnet(empty.fork);
     let mut header = false;
     for b in backends.iter_mut() {

@@ -243,6 +243,16 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             t.passed, t.failed, t.unsupported, rate
         );
     }
+    if !walk.out_of_scope.is_empty() {
+        println!(
+            "\n{} invalid blocks not replayed: refused for a header or encoding rule, not by \
+             execution",
+            walk.out_of_scope.values().sum::<usize>()
+        );
+        for (rule, n) in &walk.out_of_scope {
+            println!("  {n:>6}  {rule}");
+        }
+    }
     if !notes.is_empty() {
         println!(
             "\n{} halt-class notes: both backends halted exceptionally (same state, same gas) but name the error differently{}",

@@ -112,6 +112,7 @@ mod tests {
         let d = Divergence {
             left: "revm".into(),
             right: "evm".into(),
+            at: None,
             differences: vec![Difference {
                 field: evmdiff_core::Field::GasUsed,
                 left: "1".into(),

@@ -5,13 +5,14 @@
 //! the caller's predicate (in evmdiff: "the backends still diverge with the same signature")
 //! still holds, until no edit helps or the attempt budget is spent:
 //!
-//! * drop pre-state accounts, then storage slots;
+//! * in a chain, drop whole blocks, then single transactions, then withdrawals;
+//! * drop pre-state accounts (but a sender's), then storage slots;
 //! * in every code (account code, and the init code of a creating transaction): cut the code
 //!   after an instruction, then blank runs of instructions — halving the run length each round,
 //!   as delta debugging does — by overwriting them with JUMPDEST bytes. Blanking keeps every
 //!   byte offset, so the program's jump targets stay where they were;
 //! * finally drop the blanked bytes where that keeps the divergence (a run at the end of a
-//!   code, and runs nothing jumps over), and clear the transaction's value and call data.
+//!   code, and runs nothing jumps over), and clear each transaction's value and call data.
 //!
 //! The predicate decides everything, so the result is correct by construction: it diverges in
 //! the same way as the input. The minimizer knows no backend.
@@ -41,8 +42,9 @@ pub struct Minimized {
 enum Code {
     /// The code of the pre-state account at this position.
     Account(usize),
-    /// The transaction's data, which is init code when the transaction creates a contract.
-    InitCode,
+    /// The data of the transaction at `(block, index)`, which is init code when the
+    /// transaction creates a contract.
+    InitCode(usize, usize),
 }
 
 /// Shrinks `case` while `keeps` holds, evaluating it at most `budget` times. `keeps(case)`
@@ -58,6 +60,9 @@ pub fn minimize(case: &Case, mut keeps: impl FnMut(&Case) -> bool, budget: usize
     let before = instructions(&m.best);
     m.attempts += 1;
     if (m.keeps)(&m.best) {
+        m.drop_blocks();
+        m.drop_transactions();
+        m.drop_withdrawals();
         loop {
             let kept = m.kept;
             m.drop_accounts();
@@ -112,10 +117,52 @@ impl Minimizer<'_> {
         }
     }
 
+    /// Drops whole blocks of a chain, the last first (a block needs no later one), keeping at
+    /// least one.
+    fn drop_blocks(&mut self) {
+        for i in (0..self.best.blocks.len()).rev() {
+            if self.best.blocks.len() == 1 || i >= self.best.blocks.len() {
+                continue;
+            }
+            let mut c = self.best.clone();
+            c.blocks.remove(i);
+            self.attempt(c);
+        }
+    }
+
+    /// Drops single transactions, the last first, keeping at least one in the case.
+    fn drop_transactions(&mut self) {
+        for b in (0..self.best.blocks.len()).rev() {
+            for t in (0..self.best.blocks[b].txs.len()).rev() {
+                if self.best.tx_count() == 1 || t >= self.best.blocks[b].txs.len() {
+                    continue;
+                }
+                let mut c = self.best.clone();
+                c.blocks[b].txs.remove(t);
+                self.attempt(c);
+            }
+        }
+    }
+
+    /// Drops the withdrawals of each block that has some.
+    fn drop_withdrawals(&mut self) {
+        for b in 0..self.best.blocks.len() {
+            if self.best.blocks[b]
+                .withdrawals
+                .as_ref()
+                .is_some_and(|w| !w.is_empty())
+            {
+                let mut c = self.best.clone();
+                c.blocks[b].withdrawals = Some(Vec::new());
+                self.attempt(c);
+            }
+        }
+    }
+
     fn drop_accounts(&mut self) {
         let addresses: Vec<_> = self.best.pre.keys().copied().collect();
         for addr in addresses {
-            if addr == self.best.tx.sender {
+            if self.best.transactions().any(|(_, tx)| tx.sender == addr) {
                 continue;
             }
             let mut c = self.best.clone();
@@ -212,20 +259,26 @@ impl Minimizer<'_> {
     }
 
     fn simplify_transaction(&mut self) {
-        if self.best.tx.value != U256::ZERO {
-            let mut c = self.best.clone();
-            c.tx.value = U256::ZERO;
-            self.attempt(c);
-        }
-        if self.best.tx.to.is_some() && !self.best.tx.data.is_empty() {
-            let mut c = self.best.clone();
-            c.tx.data = Bytes::new();
-            self.attempt(c);
+        for b in 0..self.best.blocks.len() {
+            for t in 0..self.best.blocks[b].txs.len() {
+                let tx = &self.best.blocks[b].txs[t];
+                if tx.value != U256::ZERO {
+                    let mut c = self.best.clone();
+                    c.blocks[b].txs[t].value = U256::ZERO;
+                    self.attempt(c);
+                }
+                let tx = &self.best.blocks[b].txs[t];
+                if tx.to.is_some() && !tx.data.is_empty() {
+                    let mut c = self.best.clone();
+                    c.blocks[b].txs[t].data = Bytes::new();
+                    self.attempt(c);
+                }
+            }
         }
     }
 }
 
-/// Every code of the case: account codes (non-empty), then init code.
+/// Every code of the case: account codes (non-empty), then the init codes.
 fn codes(case: &Case) -> Vec<Code> {
     let mut out: Vec<Code> = case
         .pre
@@ -234,8 +287,10 @@ fn codes(case: &Case) -> Vec<Code> {
         .filter(|(_, a)| !a.code.is_empty())
         .map(|(i, _)| Code::Account(i))
         .collect();
-    if case.tx.to.is_none() && !case.tx.data.is_empty() {
-        out.push(Code::InitCode);
+    for (at, tx) in case.transactions() {
+        if tx.to.is_none() && !tx.data.is_empty() {
+            out.push(Code::InitCode(at.block, at.tx.unwrap_or_default()));
+        }
     }
     out
 }
@@ -243,7 +298,7 @@ fn codes(case: &Case) -> Vec<Code> {
 fn get(case: &Case, code: Code) -> Option<Bytes> {
     match code {
         Code::Account(i) => case.pre.values().nth(i).map(|a| a.code.clone()),
-        Code::InitCode => Some(case.tx.data.clone()),
+        Code::InitCode(b, t) => Some(case.blocks.get(b)?.txs.get(t)?.data.clone()),
     }
 }
 
@@ -255,7 +310,11 @@ fn with(case: &Case, code: Code, bytes: Vec<u8>) -> Case {
                 a.code = bytes.into();
             }
         }
-        Code::InitCode => c.tx.data = bytes.into(),
+        Code::InitCode(b, t) => {
+            if let Some(tx) = c.blocks.get_mut(b).and_then(|b| b.txs.get_mut(t)) {
+                tx.data = bytes.into();
+            }
+        }
     }
     c
 }
@@ -356,7 +415,7 @@ mod tests {
             .unwrap()
             .cases
             .remove(0);
-        let to = c.tx.to.unwrap();
+        let to = c.tx().unwrap().to.unwrap();
         c.pre.get_mut(&to).unwrap().code = code.into();
         c
     }
@@ -364,7 +423,7 @@ mod tests {
     /// The contract's code (empty once the minimizer has dropped the account).
     fn code(c: &Case) -> Vec<u8> {
         c.pre
-            .get(&c.tx.to.unwrap())
+            .get(&c.tx().unwrap().to.unwrap())
             .map(|a| a.code.to_vec())
             .unwrap_or_default()
     }

@@ -97,6 +97,7 @@ mod tests {
         Divergence {
             left: "revm".into(),
             right: "evm".into(),
+            at: None,
             differences: fields
                 .iter()
                 .map(|(f, l, r)| Difference {

@@ -7,7 +7,8 @@
 //! evm: the outcome is `Rejected` with the pre-state unchanged.
 
 use alloy_primitives::U256;
-use evmdiff_core::{Case, Fork};
+use evmdiff_core::case::{BlockEnv, Transaction};
+use evmdiff_core::{Fork, State};
 
 use super::world::GAS_PER_BLOB;
 
@@ -30,8 +31,12 @@ pub(super) struct Fees {
 }
 
 /// Checks `case`'s transaction against the rules of `fork`; `Err` says why it is refused.
-pub(super) fn validate(case: &Case, fork: Fork) -> Result<Fees, String> {
-    let tx = &case.tx;
+pub(super) fn validate(
+    env: &BlockEnv,
+    pre: &State,
+    tx: &Transaction,
+    fork: Fork,
+) -> Result<Fees, String> {
     let ty = tx.effective_type();
     let introduced = match ty {
         0 => Fork::Frontier,
@@ -48,10 +53,10 @@ pub(super) fn validate(case: &Case, fork: Fork) -> Result<Fees, String> {
     }
 
     let gas_limit = tx.gas_limit;
-    if gas_limit > case.env.gas_limit {
+    if gas_limit > env.gas_limit {
         return Err(format!(
             "gas limit {gas_limit} exceeds the block gas limit {}",
-            case.env.gas_limit
+            env.gas_limit
         ));
     }
     if gas_limit > U256::from(u64::MAX) {
@@ -79,7 +84,7 @@ pub(super) fn validate(case: &Case, fork: Fork) -> Result<Fees, String> {
         )
     };
     if fork.includes(Fork::London) {
-        let base_fee = case.env.base_fee.unwrap_or_default();
+        let base_fee = env.base_fee.unwrap_or_default();
         if max_fee < base_fee {
             return Err(format!(
                 "max fee per gas {max_fee} is below the block base fee {base_fee}"
@@ -108,7 +113,7 @@ pub(super) fn validate(case: &Case, fork: Fork) -> Result<Fees, String> {
         if let Some(h) = hashes.iter().find(|h| h[0] != VERSIONED_HASH_VERSION_KZG) {
             return Err(format!("blob versioned hash {h} does not start with 0x01"));
         }
-        let blob_base_fee = super::world::blob_base_fee(&case.env, fork);
+        let blob_base_fee = super::world::blob_base_fee(env, fork);
         max_blob_fee = tx
             .max_fee_per_blob_gas
             .ok_or("blob transaction without maxFeePerBlobGas")?;
@@ -121,7 +126,7 @@ pub(super) fn validate(case: &Case, fork: Fork) -> Result<Fees, String> {
         blob_fee = blob_gas * blob_base_fee;
     }
 
-    let intrinsic = intrinsic_gas(case, fork);
+    let intrinsic = intrinsic_gas(tx, fork);
     if gas_limit < U256::from(intrinsic) {
         return Err(format!(
             "gas limit {gas_limit} is below the intrinsic gas {intrinsic}"
@@ -135,7 +140,7 @@ pub(super) fn validate(case: &Case, fork: Fork) -> Result<Fees, String> {
         ));
     }
 
-    let sender = case.pre.get(&tx.sender);
+    let sender = pre.get(&tx.sender);
     let (nonce, balance, has_code) = sender.map_or((0, U256::ZERO, false), |a| {
         (a.nonce, a.balance, !a.code.is_empty())
     });
@@ -176,8 +181,7 @@ pub(super) fn validate(case: &Case, fork: Fork) -> Result<Fees, String> {
 
 /// Intrinsic gas of the transaction under `fork` (without Prague's EIP-7623 floor: Prague is
 /// refused as unsupported before this point).
-pub(super) fn intrinsic_gas(case: &Case, fork: Fork) -> u64 {
-    let tx = &case.tx;
+pub(super) fn intrinsic_gas(tx: &Transaction, fork: Fork) -> u64 {
     let zeros = tx.data.iter().filter(|b| **b == 0).count() as u64;
     let non_zeros = tx.data.len() as u64 - zeros;
     let non_zero_cost = if fork.includes(Fork::Istanbul) {

@@ -20,8 +20,8 @@ use ethrex_levm::db::Database;
 use ethrex_levm::errors::DatabaseError;
 use ethrex_levm::utils::get_base_fee_per_blob_gas;
 use ethrex_levm::{EVMConfig, Environment};
-use evmdiff_core::case::Transaction as CaseTx;
-use evmdiff_core::{Case, Fork, State};
+use evmdiff_core::case::{BlockEnv as CaseBlock, Transaction as CaseTx};
+use evmdiff_core::{Fork, State};
 
 /// levm's fork for a fork, or `None` before Paris.
 ///
@@ -94,9 +94,7 @@ fn saturate_u64(v: alloy_primitives::U256) -> u64 {
 /// itself refuses `max_fee < base_fee` and `priority > max_fee` from the fee fields). Two
 /// defaults make any case runnable under a later fork than it was written for, as in the revm
 /// adapter: a missing PREVRANDAO is zero, and a missing excess blob gas is zero from Cancun on.
-pub(crate) fn environment(case: &Case, fork: LevmFork) -> Environment {
-    let b = &case.env;
-    let t = &case.tx;
+pub(crate) fn environment(b: &CaseBlock, t: &CaseTx, fork: LevmFork) -> Environment {
     let config = EVMConfig::new(fork, EVMConfig::canonical_values(fork));
     let base_fee = b.base_fee.map(u256).unwrap_or_default();
     let fee_market = t.effective_type() >= 2;
@@ -164,9 +162,7 @@ pub(crate) fn environment(case: &Case, fork: LevmFork) -> Environment {
 /// The case's transaction as levm's, of its effective type. `invalid_tx` must have accepted
 /// it. Signatures are left empty: levm takes the sender from the environment and never
 /// recovers it (only authorization tuples are recovered, from their own signatures).
-pub(crate) fn transaction(case: &Case) -> Transaction {
-    let t = &case.tx;
-    let chain_id = case.env.chain_id;
+pub(crate) fn transaction(t: &CaseTx, chain_id: u64) -> Transaction {
     let nonce = saturate_u64(t.nonce);
     let gas = saturate_u64(t.gas_limit);
     let kind = t.to.map_or(TxKind::Create, |a| TxKind::Call(address(a)));

@@ -29,7 +29,7 @@ use ethrex_levm::account::AccountStatus;
 use ethrex_levm::db::gen_db::GeneralizedDatabase;
 use ethrex_levm::errors::{ExceptionalHalt, ExecutionReport, PrecompileError, TxResult, VMError};
 use evmdiff_core::state::Account;
-use evmdiff_core::{BackendError, Case, HaltClass, Outcome, State, Status};
+use evmdiff_core::{BackendError, HaltClass, Outcome, State, Status};
 
 use super::env::alloy_u256;
 
@@ -43,7 +43,7 @@ pub(crate) struct Executed {
 
 /// The outcome of an executed (valid) transaction.
 pub(crate) fn outcome(
-    case: &Case,
+    pre: &State,
     executed: Executed,
     db: &GeneralizedDatabase,
 ) -> Result<Outcome, BackendError> {
@@ -51,7 +51,7 @@ pub(crate) fn outcome(
         report,
         spent_before_refund,
     } = executed;
-    let post = post_state(&case.pre, db)?;
+    let post = post_state(pre, db)?;
     let gas_used = report.gas_spent;
     let refund = report
         .gas_refunded
@@ -108,11 +108,9 @@ fn log(l: &ethrex_common::types::Log) -> Log {
 }
 
 /// The outcome of a transaction levm refused, or of an internal failure.
-pub(crate) fn error(case: &Case, e: VMError) -> Result<Outcome, BackendError> {
+pub(crate) fn error(pre: &State, e: VMError) -> Result<Outcome, BackendError> {
     match e {
-        VMError::TxValidation(t) => {
-            Ok(Outcome::rejected(&case.pre, format!("TxValidation({t:?})")))
-        }
+        VMError::TxValidation(t) => Ok(Outcome::rejected(pre, format!("TxValidation({t:?})"))),
         other => Err(BackendError::Failed(format!("levm: {other:?}"))),
     }
 }

@@ -2,7 +2,9 @@
 //! pre-state database.
 
 use evmdiff_core::case::{BlockEnv as CaseBlock, Transaction};
-use evmdiff_core::{Case, Fork, State};
+use std::collections::BTreeMap;
+
+use evmdiff_core::{Fork, State};
 use revm::bytecode::Bytecode;
 use revm::context::either::Either;
 use revm::context::transaction::{AccessList, AccessListItem, Authorization, SignedAuthorization};
@@ -119,8 +121,7 @@ pub(crate) fn invalid_tx(tx: &Transaction) -> Option<String> {
 /// Amounts revm keeps in narrower integers saturate (gas limit to `u64`, prices to `u128`),
 /// so an absurd value still fails the balance or gas checks instead of wrapping. The chain id is
 /// the block's, as the state-test format has no separate transaction chain id.
-pub(crate) fn tx(case: &Case) -> TxEnv {
-    let t = &case.tx;
+pub(crate) fn tx(t: &Transaction, chain_id: u64) -> TxEnv {
     let u128_of = |v: U256| u128::try_from(v).unwrap_or(u128::MAX);
     TxEnv {
         tx_type: t.effective_type(),
@@ -135,7 +136,7 @@ pub(crate) fn tx(case: &Case) -> TxEnv {
         value: t.value,
         data: t.data.clone(),
         nonce: saturate_u64(t.nonce),
-        chain_id: Some(case.env.chain_id),
+        chain_id: Some(chain_id),
         access_list: AccessList(
             t.access_list
                 .iter()
@@ -170,13 +171,17 @@ pub(crate) fn tx(case: &Case) -> TxEnv {
     }
 }
 
-/// The pre-state as a revm database.
+/// The pre-state as a revm database, answering `BLOCKHASH` from `hashes` (a chain's headers)
+/// where they have the number, and by the fillers' convention elsewhere.
 ///
 /// Code is analysed once here. A code that starts like an EIP-7702 delegation (`0xef01`) but is
 /// malformed cannot be built by `Bytecode::new_raw` (it panics); it is kept as legacy code, which
 /// halts on its first byte like any other code starting with 0xEF.
-pub(crate) fn database(pre: &State) -> Db {
+pub(crate) fn database(pre: &State, hashes: &BTreeMap<u64, B256>) -> Db {
     let mut db = Db::default();
+    db.cache
+        .block_hashes
+        .extend(hashes.iter().map(|(n, h)| (U256::from(*n), *h)));
     for (addr, acc) in pre {
         let info = if acc.code.is_empty() {
             AccountInfo {

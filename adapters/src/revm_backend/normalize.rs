@@ -21,7 +21,7 @@
 use std::convert::Infallible;
 
 use evmdiff_core::state::Account;
-use evmdiff_core::{BackendError, Case, HaltClass, Outcome, State, Status};
+use evmdiff_core::{BackendError, HaltClass, Outcome, State, Status};
 use revm::context::result::{
     EVMError, ExecutionResult, HaltReason, OutOfGasError, Output, ResultGas,
 };
@@ -31,12 +31,12 @@ use revm::state::EvmState;
 
 /// The outcome of an executed (valid) transaction.
 pub(crate) fn outcome(
-    case: &Case,
+    pre: &State,
     spec: SpecId,
     result: ExecutionResult<HaltReason>,
-    state: EvmState,
+    state: &EvmState,
 ) -> Outcome {
-    let post = post_state(&case.pre, spec, state);
+    let post = post_state(pre, spec, state);
     let (status, gas, output, logs, detail) = match result {
         ExecutionResult::Success {
             reason,
@@ -87,10 +87,10 @@ fn gas_and_refund(gas: &ResultGas) -> (u64, u64) {
 }
 
 /// The outcome of a transaction revm did not execute.
-pub(crate) fn error(case: &Case, e: EVMError<Infallible>) -> Result<Outcome, BackendError> {
+pub(crate) fn error(pre: &State, e: EVMError<Infallible>) -> Result<Outcome, BackendError> {
     match e {
-        EVMError::Transaction(t) => Ok(Outcome::rejected(&case.pre, format!("Transaction({t:?})"))),
-        EVMError::Header(h) => Ok(Outcome::rejected(&case.pre, format!("Header({h:?})"))),
+        EVMError::Transaction(t) => Ok(Outcome::rejected(pre, format!("Transaction({t:?})"))),
+        EVMError::Header(h) => Ok(Outcome::rejected(pre, format!("Header({h:?})"))),
         EVMError::Database(never) => match never {},
         EVMError::Custom(s) => Err(BackendError::Failed(s)),
         EVMError::CustomAny(s) => Err(BackendError::Failed(s.to_string())),
@@ -134,10 +134,10 @@ pub(crate) fn halt_class(reason: &HaltReason) -> HaltClass {
 }
 
 /// The pre-state with the touched accounts of `state` applied (see the module docs).
-pub(crate) fn post_state(pre: &State, spec: SpecId, state: EvmState) -> State {
+pub(crate) fn post_state(pre: &State, spec: SpecId, state: &EvmState) -> State {
     let eip161 = spec.is_enabled_in(SpecId::SPURIOUS_DRAGON);
     let mut post = pre.clone();
-    for (address, acc) in state {
+    for (&address, acc) in state {
         if !acc.is_touched() {
             continue;
         }

@@ -225,6 +225,7 @@ impl Declared {
             reads: false,
             in_process: false,
             rules,
+            chains: false,
         }
     }
 }

@@ -12,7 +12,9 @@ use evmdiff_core::eip3155::{Line, Parsed, parse_line};
 use evmdiff_core::replay::{Refund, canonical, replay};
 use evmdiff_core::state_proof::execution_witness;
 use evmdiff_core::witness::{Witness, collect, completed, stateless_case};
-use evmdiff_core::{Backend, BackendError, Capabilities, Case, Observer, Outcome, Profile};
+use evmdiff_core::{
+    At, Backend, BackendError, Capabilities, Case, ChainOutcome, Observer, Profile,
+};
 use serde_json::Value;
 
 use super::config::Declared;
@@ -141,7 +143,13 @@ impl JsonWorker {
         case: &Case,
         profile: &Profile,
         steps: bool,
-    ) -> Result<(Outcome, Vec<Line>), BackendError> {
+    ) -> Result<(ChainOutcome, Vec<Line>), BackendError> {
+        if case.single().is_none() {
+            return Err(BackendError::Unsupported(format!(
+                "worker {} is sent single transactions only, not chains",
+                self.name
+            )));
+        }
         self.ready()?;
         self.next_id += 1;
         let id = self.next_id;
@@ -185,10 +193,12 @@ impl JsonWorker {
         match parse_response(&answer, id) {
             // A stateless answer holds what the witness held: the rest of the state is
             // untouched, as in the pre-state.
-            Ok(r) => into_result(r).map(|o| match &witness {
-                Some(w) => (completed(case, w, &o), recorded),
-                None => (o, recorded),
-            }),
+            Ok(r) => into_result(r)
+                .map(ChainOutcome::single)
+                .map(|o| match &witness {
+                    Some(w) => (completed(case, w, &o), recorded),
+                    None => (o, recorded),
+                }),
             Err(violation) => Err(self.violation(violation)),
         }
     }
@@ -259,7 +269,7 @@ impl Backend for JsonWorker {
         self.version
     }
 
-    fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
+    fn execute(&mut self, case: &Case, profile: &Profile) -> Result<ChainOutcome, BackendError> {
         self.run(case, profile, false).map(|(o, _)| o)
     }
 
@@ -268,13 +278,17 @@ impl Backend for JsonWorker {
         case: &Case,
         profile: &Profile,
         observer: &mut dyn Observer,
-    ) -> Result<Outcome, BackendError> {
+    ) -> Result<ChainOutcome, BackendError> {
         if !self.declared.steps {
             return self.execute(case, profile);
         }
         let (outcome, steps) = self.run(case, profile, true)?;
         // The protocol's refund is the transaction-wide counter before the instruction.
         let steps = canonical(steps, case, Refund::Before);
+        observer.transaction(At {
+            block: 0,
+            tx: Some(0),
+        });
         let _ = replay(&steps, observer);
         Ok(outcome)
     }

@@ -25,7 +25,8 @@ use alloy_primitives::{B256, Bytes};
 use evmdiff_core::eip3155::{Parsed, parse_line};
 use evmdiff_core::replay::{canonical, replay};
 use evmdiff_core::{
-    Backend, BackendError, Capabilities, Case, HaltClass, Observer, Outcome, Profile, Status,
+    At, Backend, BackendError, Capabilities, Case, ChainOutcome, HaltClass, Observer, Outcome,
+    Profile, Status,
 };
 use serde_json::{Value, json};
 
@@ -209,8 +210,9 @@ impl Backend for StateTestRunner {
         "external"
     }
 
-    fn execute(&mut self, case: &Case, profile: &Profile) -> Result<Outcome, BackendError> {
-        self.run(case, profile).map(|(o, _)| o)
+    fn execute(&mut self, case: &Case, profile: &Profile) -> Result<ChainOutcome, BackendError> {
+        self.run(case, profile)
+            .map(|(o, _)| ChainOutcome::single(o))
     }
 
     fn execute_observed(
@@ -218,11 +220,16 @@ impl Backend for StateTestRunner {
         case: &Case,
         profile: &Profile,
         observer: &mut dyn Observer,
-    ) -> Result<Outcome, BackendError> {
+    ) -> Result<ChainOutcome, BackendError> {
         let (outcome, stderr) = self.run(case, profile)?;
+        let outcome = ChainOutcome::single(outcome);
         if !self.config.steps {
             return Ok(outcome);
         }
+        observer.transaction(At {
+            block: 0,
+            tx: Some(0),
+        });
         let mut steps = Vec::new();
         for line in stderr.iter().filter(|l| l.starts_with("{\"pc\"")) {
             match parse_line(line) {
@@ -259,6 +266,12 @@ impl StateTestRunner {
         case: &Case,
         profile: &Profile,
     ) -> Result<(Outcome, Vec<String>), BackendError> {
+        if case.single().is_none() {
+            return Err(BackendError::Unsupported(format!(
+                "state-test runner `{}` runs single transactions only, not chains",
+                self.name
+            )));
+        }
         if !profile.is_mainnet() && self.config.declared.native(profile).is_none() {
             return Err(BackendError::Unsupported(format!(
                 "state-test runner `{}` cannot apply profile rules, and does not declare `{}` as \

@@ -11,7 +11,7 @@ use crate::error::Result;
 use evmdiff_core::compare::Divergence;
 use evmdiff_core::field::{Side, WitnessClass};
 use evmdiff_core::witness::{Witness, check_stateless, collect, compare_witnesses};
-use evmdiff_core::{Backend, Case, Field, Outcome, Profile};
+use evmdiff_core::{Backend, Case, ChainOutcome, Field, Profile};
 
 use super::{ProverView, divergence};
 use crate::execute::CaseRun;
@@ -38,7 +38,7 @@ impl ProverView for WitnessView {
         _run: &CaseRun,
     ) -> Vec<((usize, usize), Divergence)> {
         let mut found = Vec::new();
-        let mut witnesses: Vec<(usize, Outcome, Witness)> = Vec::new();
+        let mut witnesses: Vec<(usize, ChainOutcome, Witness)> = Vec::new();
         for &i in observed {
             let b = backends[i].as_mut();
             let name = b.name();
@@ -67,7 +67,7 @@ impl ProverView for WitnessView {
             // outcome from the entries both read; otherwise it needed it, and the two use the
             // state differently although their outcomes agree.
             let common = reference.intersection(w);
-            let mut needs = |k: usize, full: &Outcome| {
+            let mut needs = |k: usize, full: &ChainOutcome| {
                 check_stateless(backends[k].as_mut(), case, profile, full, &common)
                     .map(|m| !m.is_empty())
                     .unwrap_or(false)

@@ -1,0 +1,132 @@
+//! What a chain's block gets around its transactions, fork by fork: the system calls before
+//! and after them, the withdrawals and the miner's reward.
+//!
+//! The rules are data here so that every in-process adapter applies the same ones with its own
+//! EVM (a system call is executed by the backend, never by evmdiff); backends in other processes
+//! apply their implementation's own (the execution spec's `apply_body`, ethereumjs's
+//! `runBlock`). A state test gets none of this.
+
+use alloy_eips::eip4895::Withdrawal;
+use alloy_primitives::{Address, B256, Bytes, U256, address};
+
+use crate::case::Case;
+use crate::fork::Fork;
+
+/// The caller of every system call (EIP-4788).
+pub const SYSTEM_ADDRESS: Address = address!("0xfffffffffffffffffffffffffffffffffffffffe");
+/// EIP-4788's beacon roots contract (Cancun).
+pub const BEACON_ROOTS: Address = address!("0x000F3df6D732807Ef1319fB7B8bB8522d0Beac02");
+/// EIP-2935's block hash history contract (Prague).
+pub const HISTORY_STORAGE: Address = address!("0x0000F90827F1C53a10cb7A02335B175320002935");
+/// EIP-7002's withdrawal request contract (Prague).
+pub const WITHDRAWAL_REQUESTS: Address = address!("0x00000961Ef480Eb55e80D19ad83579A64c007002");
+/// EIP-7251's consolidation request contract (Prague).
+pub const CONSOLIDATION_REQUESTS: Address = address!("0x0000BBdDc7CE488642fb579F8B00f3a590007251");
+/// The gas a system call is given (EIP-4788); it does not count towards the block's gas.
+pub const SYSTEM_CALL_GAS: u64 = 30_000_000;
+
+/// One system call: `SYSTEM_ADDRESS` calls `address` with `data`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemCall {
+    /// The contract called.
+    pub address: Address,
+    /// The call data.
+    pub data: Bytes,
+    /// The block is invalid when the contract has no code or the call fails (EIP-7002 and
+    /// EIP-7251); otherwise such a call does nothing (EIP-4788, EIP-2935).
+    pub required: bool,
+}
+
+/// The system calls before block `index`'s transactions.
+pub fn before_transactions(case: &Case, index: usize, fork: Fork) -> Vec<SystemCall> {
+    let mut calls = Vec::new();
+    if fork >= Fork::Cancun {
+        let root = case.blocks[index]
+            .header
+            .as_ref()
+            .and_then(|h| h.parent_beacon_block_root)
+            .unwrap_or(B256::ZERO);
+        calls.push(SystemCall {
+            address: BEACON_ROOTS,
+            data: Bytes::copy_from_slice(root.as_slice()),
+            required: false,
+        });
+    }
+    if fork >= Fork::Prague {
+        let parent = case.parent_hash(index).unwrap_or_default();
+        calls.push(SystemCall {
+            address: HISTORY_STORAGE,
+            data: Bytes::copy_from_slice(parent.as_slice()),
+            required: false,
+        });
+    }
+    calls
+}
+
+/// The system calls after a block's transactions and withdrawals.
+pub fn after_transactions(fork: Fork) -> Vec<SystemCall> {
+    if fork < Fork::Prague {
+        return Vec::new();
+    }
+    [WITHDRAWAL_REQUESTS, CONSOLIDATION_REQUESTS]
+        .into_iter()
+        .map(|address| SystemCall {
+            address,
+            data: Bytes::new(),
+            required: true,
+        })
+        .collect()
+}
+
+/// The miner's reward for a block without uncles, before the Merge: 5 ether, 3 from Byzantium,
+/// 2 from Constantinople; `None` from Paris on.
+pub fn block_reward(fork: Fork) -> Option<U256> {
+    let ether = U256::from(10u64).pow(U256::from(18));
+    match fork {
+        f if f >= Fork::Paris => None,
+        f if f >= Fork::Constantinople => Some(ether * U256::from(2)),
+        f if f >= Fork::Byzantium => Some(ether * U256::from(3)),
+        _ => Some(ether * U256::from(5)),
+    }
+}
+
+/// What a withdrawal credits, in wei (its amount is in gwei).
+pub fn withdrawal_wei(w: &Withdrawal) -> U256 {
+    U256::from(w.amount) * U256::from(1_000_000_000u64)
+}
+
+/// Gas per blob (EIP-4844).
+pub const GAS_PER_BLOB: u64 = 1 << 17;
+
+/// The blob gas a block may use: 6 blobs from Cancun (EIP-4844), 9 from Prague (EIP-7691).
+pub fn max_blob_gas_per_block(fork: Fork) -> u64 {
+    GAS_PER_BLOB * if fork >= Fork::Prague { 9 } else { 6 }
+}
+
+/// Why `tx` cannot be included after transactions that used `gas_used` gas and `blob_gas_used`
+/// blob gas of the block with `env`: the block has not enough gas left for its limit, or not
+/// enough blob gas for its blobs. A sequencer drops such a transaction and the block goes on.
+pub fn over_block_limits(
+    tx: &crate::case::Transaction,
+    env: &crate::case::BlockEnv,
+    fork: Fork,
+    gas_used: u64,
+    blob_gas_used: u64,
+) -> Option<String> {
+    let left = env.gas_limit.saturating_sub(U256::from(gas_used));
+    if tx.gas_limit > left {
+        return Some(format!(
+            "gas limit {} over the {left} gas left in the block",
+            tx.gas_limit
+        ));
+    }
+    let blobs = tx.blob_versioned_hashes.as_ref().map_or(0, Vec::len) as u64;
+    let max = max_blob_gas_per_block(fork);
+    if blobs > 0 && blob_gas_used + blobs * GAS_PER_BLOB > max {
+        return Some(format!(
+            "{blobs} blobs over the {} blob gas left in the block",
+            max.saturating_sub(blob_gas_used)
+        ));
+    }
+    None
+}

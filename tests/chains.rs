@@ -1,0 +1,281 @@
+//! What a chain of transactions must do on every backend that executes chains: state carried
+//! by the backend from one transaction to the next, transient storage cleared between them, an
+//! invalid transaction dropped while the block goes on, BLOCKHASH reading the earlier headers,
+//! the fork's system calls and the withdrawals. Written once, run over every backend whose
+//! capabilities say it executes chains (built in, and installed workers that do).
+
+use alloy_primitives::{Address, B256, Bytes, U256, address, b256, bytes};
+use evmdiff_adapters::registry::Registry;
+use evmdiff_core::block_processing::BEACON_ROOTS;
+use evmdiff_core::case::{BlockEnv, Transaction};
+use evmdiff_core::compare::compare_chains;
+use evmdiff_core::{Account, Backend, Case, ChainOutcome, Fork, Profile, State, Status};
+
+const SENDER: Address = address!("a94f5374fce5edbc8e2a8697c15331677e6ebf0b");
+const SECRET: B256 = b256!("45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8");
+const TARGET: Address = address!("00000000000000000000000000000000000c0de1");
+const COINBASE: Address = address!("2adc25665018aa1fe0e6bc666dac8fc2697ff9ba");
+
+/// With call data: `TSTORE(0, 7)`, `SSTORE(0, 1)`. Without: `SSTORE(1, TLOAD(0))`,
+/// `SSTORE(2, SLOAD(0))`.
+const TRANSIENT: Bytes = bytes!("3660115760005c600155600054600255005b600760005d600160005500");
+
+/// `SSTORE(3, BLOCKHASH(1))`.
+const READS_BLOCKHASH: Bytes = bytes!("600140600355");
+
+/// EIP-4788's beacon roots contract, as the fixtures deploy it.
+const BEACON_ROOTS_CODE: Bytes = bytes!(
+    "3373fffffffffffffffffffffffffffffffffffffffe14604d57602036146024575f5ffd5b5f35801560495762001fff810690815414603c575f5ffd5b62001fff01545f5260205ff35b5f5ffd5b62001fff42064281555f359062001fff015500"
+);
+
+/// Every backend that executes chains, the reference first.
+fn chain_backends() -> Vec<Box<dyn Backend>> {
+    let registry = Registry::builtin();
+    let backends: Vec<Box<dyn Backend>> = registry
+        .names()
+        .iter()
+        .filter_map(|n| registry.make(n).ok())
+        .filter(|b| b.capabilities().chains)
+        .collect();
+    assert_eq!(backends[0].name(), "revm", "revm executes chains and leads");
+    backends
+}
+
+fn env(number: u64) -> BlockEnv {
+    BlockEnv {
+        coinbase: COINBASE,
+        gas_limit: U256::from(30_000_000u64),
+        number: U256::from(number),
+        timestamp: U256::from(1_000 + 12 * number),
+        difficulty: U256::ZERO,
+        base_fee: Some(U256::from(7)),
+        random: Some(B256::repeat_byte(number as u8)),
+        excess_blob_gas: Some(0),
+        chain_id: 1,
+    }
+}
+
+fn tx(nonce: u64, to: Address, data: Bytes) -> Transaction {
+    let mut t = Transaction::legacy(SENDER, SECRET, Some(to), data, 100_000, 10);
+    t.nonce = U256::from(nonce);
+    t
+}
+
+fn pre(code: &[(Address, Bytes)]) -> State {
+    let mut pre = State::new();
+    pre.insert(
+        SENDER,
+        Account {
+            balance: U256::from(10u64).pow(U256::from(18)),
+            ..Account::default()
+        },
+    );
+    for (a, c) in code {
+        pre.insert(
+            *a,
+            Account {
+                code: c.clone(),
+                nonce: 1,
+                ..Account::default()
+            },
+        );
+    }
+    pre
+}
+
+/// Runs `case` on every chain backend and checks `expect` on each outcome; every outcome must
+/// also equal the reference's.
+fn on_every_backend(case: &Case, expect: impl Fn(&str, &ChainOutcome)) {
+    let profile = Profile::mainnet(case.fork);
+    let mut reference: Option<ChainOutcome> = None;
+    for mut b in chain_backends() {
+        let o = b
+            .execute(case, &profile)
+            .unwrap_or_else(|e| panic!("{}: {e}", b.name()));
+        expect(b.name(), &o);
+        match &reference {
+            None => reference = Some(o),
+            Some(r) => {
+                let d = compare_chains(r, &o);
+                assert!(d.is_none(), "{} differs from revm: {d:?}", b.name());
+            }
+        }
+    }
+}
+
+fn slot(o: &ChainOutcome, address: Address, key: u64) -> U256 {
+    o.post()
+        .and_then(|p| p.get(&address))
+        .and_then(|a| a.storage.get(&U256::from(key)).copied())
+        .unwrap_or_default()
+}
+
+#[test]
+fn state_is_carried_and_transient_storage_cleared_between_transactions() {
+    let case = Case::chain(
+        "transient",
+        Fork::Cancun,
+        pre(&[(TARGET, TRANSIENT)]),
+        vec![(
+            env(1),
+            vec![tx(0, TARGET, bytes!("01")), tx(1, TARGET, Bytes::new())],
+        )],
+    );
+    on_every_backend(&case, |name, o| {
+        let statuses: Vec<_> = o.txs().map(|t| t.status).collect();
+        assert_eq!(statuses, [Status::Success, Status::Success], "{name}");
+        assert_eq!(slot(o, TARGET, 0), U256::from(1), "{name}: first write");
+        assert_eq!(slot(o, TARGET, 2), U256::from(1), "{name}: storage carried");
+        assert_eq!(slot(o, TARGET, 1), U256::ZERO, "{name}: transient kept");
+        assert_eq!(o.post().unwrap()[&SENDER].nonce, 2, "{name}: nonce");
+    });
+}
+
+#[test]
+fn an_invalid_transaction_is_dropped_and_the_block_goes_on() {
+    let case = Case::chain(
+        "dropped",
+        Fork::Cancun,
+        pre(&[(TARGET, TRANSIENT)]),
+        vec![(
+            env(1),
+            vec![
+                tx(0, TARGET, bytes!("01")),
+                tx(5, TARGET, Bytes::new()),
+                tx(1, TARGET, Bytes::new()),
+            ],
+        )],
+    );
+    on_every_backend(&case, |name, o| {
+        let statuses: Vec<_> = o.txs().map(|t| t.status).collect();
+        assert_eq!(
+            statuses,
+            [Status::Success, Status::Rejected, Status::Success],
+            "{name}"
+        );
+        assert_eq!(slot(o, TARGET, 2), U256::from(1), "{name}");
+        let end = o.blocks[0].end.as_ref().expect("a block end");
+        let used: u64 = o.txs().map(|t| t.gas_used).sum();
+        assert_eq!(end.gas_used, used, "{name}: the dropped one used no gas");
+    });
+}
+
+#[test]
+fn blockhash_reads_the_earlier_headers() {
+    let case = Case::chain(
+        "blockhash",
+        Fork::Cancun,
+        pre(&[(TARGET, READS_BLOCKHASH)]),
+        vec![
+            (env(1), vec![]),
+            (env(2), vec![tx(0, TARGET, Bytes::new())]),
+        ],
+    );
+    let hash = case.block_hashes()[&1];
+    assert_ne!(hash, evmdiff_core::case::filler_block_hash(1));
+    on_every_backend(&case, |name, o| {
+        assert_eq!(slot(o, TARGET, 3), U256::from_be_bytes(hash.0), "{name}");
+    });
+}
+
+#[test]
+fn the_beacon_root_is_stored_before_the_transactions_and_withdrawals_credited_after() {
+    let mut case = Case::chain(
+        "system",
+        Fork::Cancun,
+        pre(&[(BEACON_ROOTS, BEACON_ROOTS_CODE)]),
+        vec![(env(1), vec![])],
+    );
+    let receiver = address!("00000000000000000000000000000000000000aa");
+    case.blocks[0].withdrawals = Some(vec![evmdiff_core::case::Withdrawal {
+        index: 0,
+        validator_index: 0,
+        address: receiver,
+        amount: 3,
+    }]);
+    let header = case.blocks[0].header.clone().unwrap();
+    let root = header.parent_beacon_block_root.unwrap();
+    let t = header.timestamp % 8191;
+    on_every_backend(&case, |name, o| {
+        assert_eq!(
+            slot(o, BEACON_ROOTS, t),
+            U256::from(header.timestamp),
+            "{name}"
+        );
+        assert_eq!(
+            slot(o, BEACON_ROOTS, t + 8191),
+            U256::from_be_bytes(root.0),
+            "{name}"
+        );
+        let post = o.post().unwrap();
+        assert_eq!(
+            post[&receiver].balance,
+            U256::from(3_000_000_000u64),
+            "{name}"
+        );
+        assert!(!post.contains_key(&evmdiff_core::block_processing::SYSTEM_ADDRESS));
+    });
+}
+
+#[test]
+fn a_prague_block_without_its_request_contracts_is_refused() {
+    let case = Case::chain(
+        "requests",
+        Fork::Prague,
+        pre(&[]),
+        vec![
+            (env(1), vec![tx(0, TARGET, Bytes::new())]),
+            (env(2), vec![]),
+        ],
+    );
+    on_every_backend(&case, |name, o| {
+        assert_eq!(o.blocks.len(), 1, "{name}: nothing after a refused block");
+        let why = o.blocks[0].invalid.as_deref().unwrap_or_default();
+        assert!(why.contains("no code"), "{name}: {why}");
+    });
+}
+
+/// The shared BlockchainTests (every valid block reproduces its header; every invalid block
+/// whose rejection is the execution's business is refused), replayed on every chain backend.
+/// A backend below a full pass must be listed here with the cases it fails, and why.
+const FAILS_BLOCKCHAIN_TESTS: &[(&str, &[&str])] = &[];
+
+#[test]
+fn blockchain_tests_replay_on_every_chain_backend() {
+    use evmdiff_core::expect::{Check, check};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/ethereum-tests/BlockchainTests");
+    let files = evmdiff_core::statetest::json_files(&dir).unwrap();
+    let cases: Vec<Case> = files
+        .iter()
+        .flat_map(|f| evmdiff_core::statetest::read_file(f).unwrap().cases)
+        .collect();
+    assert!(cases.len() > 600, "only {} cases", cases.len());
+    for mut b in chain_backends() {
+        let mut failed = Vec::new();
+        for case in &cases {
+            let verdict = match b.execute(case, &Profile::mainnet(case.fork)) {
+                Ok(o) => check(case, &o),
+                Err(e) => Check::Fail(e.to_string()),
+            };
+            if verdict != Check::Pass {
+                failed.push(format!("{}: {verdict:?}", case.name));
+            }
+        }
+        let allowed = FAILS_BLOCKCHAIN_TESTS
+            .iter()
+            .find(|(n, _)| *n == b.name())
+            .map_or(&[][..], |(_, f)| *f);
+        let unexpected: Vec<_> = failed
+            .iter()
+            .filter(|f| !allowed.iter().any(|a| f.starts_with(a)))
+            .collect();
+        assert!(
+            unexpected.is_empty(),
+            "{}: {} of {} cases fail: {unexpected:#?}",
+            b.name(),
+            failed.len(),
+            cases.len()
+        );
+    }
+}
