@@ -370,9 +370,12 @@ mod tests {
         let meta = file.cases[0].meta.clone().unwrap();
         assert_eq!(meta["kind"], "hang");
         let index = meta["index"].as_u64().unwrap();
-        let (_, case) =
-            evmdiff_generator::campaign_case(&Profile::load("mainnet-cancun").unwrap(), 3, index)
-                .unwrap();
+        let (_, case) = evmdiff_oracle::seal::campaign_case(
+            &Profile::load("mainnet-cancun").unwrap(),
+            3,
+            index,
+        )
+        .unwrap();
         assert_eq!(file.cases[0].pre, case.pre);
         // The checkpoint moved past every case, the hung one included.
         let cp: Checkpoint = serde_json::from_str(

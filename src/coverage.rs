@@ -453,7 +453,9 @@ fn run_one(
             Some(o) => record(cov, counts, o.status),
             None => cov.failures += 1,
         },
-        Ok(Err(BackendError::Unsupported(_) | BackendError::NotSampled)) => cov.unsupported += 1,
+        Ok(Err(
+            BackendError::Unsupported(_) | BackendError::NotSampled | BackendError::SitsOut(_),
+        )) => cov.unsupported += 1,
         Ok(Err(BackendError::Failed(_) | BackendError::Timeout(_))) | Err(_) => cov.failures += 1,
     }
 }

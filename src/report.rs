@@ -91,6 +91,7 @@ pub fn text(case: &Case, profile: &Profile, run: &CaseRun) -> String {
                         BackendError::Failed(_) => "FAILED",
                         BackendError::Timeout(_) => "NO ANSWER IN TIME",
                         BackendError::NotSampled => "not sampled",
+                        BackendError::SitsOut(_) => "sits out",
                     };
                     col.push(format!("{kind} [{}]", notes.len()));
                     col.extend(std::iter::repeat_n(String::new(), FIELDS.len() - 1));

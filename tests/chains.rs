@@ -279,3 +279,166 @@ fn blockchain_tests_replay_on_every_chain_backend() {
         );
     }
 }
+
+/// Generated chains of a campaign, sealed: `count` of them under `profile`.
+fn generated_chains(profile: &Profile, count: usize) -> Vec<Case> {
+    (0..)
+        .filter_map(|i| evmdiff_oracle::seal::campaign_case(profile, 9, i))
+        .map(|(_, c)| c)
+        .filter(Case::is_chain)
+        .take(count)
+        .collect()
+}
+
+#[test]
+fn a_generated_chain_is_a_valid_blockchain_that_exports_and_reads_back_as_itself() {
+    use evmdiff_core::blockchaintest::write_chain;
+    use evmdiff_core::expect::{Check, check};
+    for fork in ["mainnet-shanghai", "mainnet-cancun", "mainnet-prague"] {
+        let profile = Profile::load(fork).unwrap();
+        for case in generated_chains(&profile, 20) {
+            let mut revm = evmdiff_adapters::backend("revm").unwrap();
+            let outcome = revm.execute(&case, &profile).unwrap();
+            let file = write_chain(&case, Some(&outcome), "t", "round trip").unwrap();
+            let read = |file: &serde_json::Value| {
+                let back = evmdiff_core::statetest::parse(&file.to_string(), "t.json").unwrap();
+                back.cases
+                    .into_iter()
+                    .find(|c| c.name.ends_with("/valid"))
+                    .expect("the chain reads back")
+            };
+            // As any client reads it (without evmdiff's note of the dropped transactions),
+            // every block reproduces its header on revm: the chain is a valid blockchain.
+            let mut plain = file.clone();
+            plain["t"]["_info"]["evmdiff"]
+                .as_object_mut()
+                .unwrap()
+                .remove("dropped");
+            let blockchain = read(&plain);
+            let replayed = revm.execute(&blockchain, &profile).unwrap();
+            assert_eq!(check(&blockchain, &replayed), Check::Pass, "{fork}");
+            // As evmdiff reads it, it is the same case: the same transactions, the dropped
+            // ones put back, and the same results.
+            let same = read(&file);
+            assert_eq!(same.tx_count(), case.tx_count(), "{fork}");
+            let again = revm.execute(&same, &profile).unwrap();
+            assert!(
+                compare_chains(&outcome, &again).is_none(),
+                "{fork}: {:?}",
+                compare_chains(&outcome, &again)
+            );
+        }
+    }
+}
+
+/// Generated chains, exported, pass the execution specification's own block validation
+/// (`scripts/eels_blockchaintest.py`: every header against its parent, every root), when the
+/// specification is installed (`scripts/setup-external.sh`).
+#[test]
+fn exported_chains_pass_the_execution_specifications_block_validation() {
+    use evmdiff_core::blockchaintest::write_chain;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = root.join(".external/eels/bin/python3");
+    if !python.exists() {
+        eprintln!("skipped: the execution spec is not installed (scripts/setup-external.sh)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for fork in ["mainnet-shanghai", "mainnet-cancun", "mainnet-prague"] {
+        let profile = Profile::load(fork).unwrap();
+        for (i, case) in generated_chains(&profile, 8).iter().enumerate() {
+            let outcome = evmdiff_adapters::backend("revm")
+                .unwrap()
+                .execute(case, &profile)
+                .unwrap();
+            let name = format!("{fork}-{i}");
+            let json = write_chain(case, Some(&outcome), &name, "export").unwrap();
+            let path = dir.path().join(format!("{name}.json"));
+            std::fs::write(&path, json.to_string()).unwrap();
+            files.push(path);
+        }
+    }
+    let out = std::process::Command::new(&python)
+        .arg(root.join("scripts/eels_blockchaintest.py"))
+        .args(&files)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("PASS")).count(),
+        files.len()
+    );
+}
+
+/// A planted inter-transaction bug — revm that forgets to clear transient storage at the end
+/// of a transaction (a test double, `Planted::KeepsTransientStorage`) — is found by generated
+/// chains, named at the transaction where it first shows (never a chain's first), localized
+/// to the TLOAD that reads what an earlier transaction left, and minimized to a few
+/// transactions. Single-transaction cases cannot see it.
+#[test]
+fn a_planted_transient_storage_leak_is_found_at_its_transaction_and_minimized() {
+    use evmdiff_adapters::revm_backend::{Planted, RevmBackend};
+    use evmdiff_oracle::Oracle;
+    let profile = Profile::load("mainnet-cancun").unwrap();
+    let oracle = Oracle::new(profile.clone());
+    let mut backends: Vec<Box<dyn Backend>> = vec![
+        Box::new(RevmBackend::default()),
+        Box::new(RevmBackend::with_planted(Planted::KeepsTransientStorage)),
+    ];
+    let mut found = None;
+    let mut singles_divergent = 0;
+    for i in 0..3000 {
+        let Some((_, case)) = evmdiff_oracle::seal::campaign_case(&profile, 21, i) else {
+            continue;
+        };
+        let run = oracle.run(&mut backends, &case, None);
+        if run.divergences.is_empty() {
+            continue;
+        }
+        if !case.is_chain() {
+            singles_divergent += 1;
+            continue;
+        }
+        found = Some((i, case, run));
+        break;
+    }
+    assert_eq!(
+        singles_divergent, 0,
+        "a single transaction cannot show the leak"
+    );
+    let (i, case, run) = found.expect("a chain campaign finds the planted leak");
+    let d = &run.divergences[0];
+    let at = d.at.expect("a chain's divergence names its transaction");
+    let first = case.transactions().next().unwrap().0;
+    assert_ne!(
+        at, first,
+        "case {i}: it cannot show in the first transaction"
+    );
+    let step = d.step.as_ref().expect("localized in lockstep");
+    assert_eq!(
+        step.at,
+        Some(at),
+        "case {i}: the step is in that transaction"
+    );
+    assert_eq!(step.summary(), "after TLOAD: stack", "case {i}");
+    let id = evmdiff_triage::signature::signature(d, &profile.name).id();
+    let m = evmdiff_oracle::shrink::shrink(&oracle, &mut backends, &case, &id, 3000, None);
+    assert!(
+        m.case.tx_count() <= 3,
+        "case {i}: minimized to {} transactions",
+        m.case.tx_count()
+    );
+    assert!(oracle.diverges_with(&mut backends, &m.case, &id));
+    eprintln!(
+        "case {i}: {} transactions in {} blocks, divergent at {at}; minimized to {} transactions",
+        case.tx_count(),
+        case.blocks.len(),
+        m.case.tx_count()
+    );
+}

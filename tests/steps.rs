@@ -15,7 +15,7 @@ use evmdiff_core::statetest::{self, json_files};
 use evmdiff_core::trace::Recorder;
 use evmdiff_core::witness::{collect, compare_witnesses};
 use evmdiff_core::{Backend, Case, Fork, Profile};
-use evmdiff_generator::campaign_case;
+use evmdiff_oracle::seal::campaign_case;
 
 /// Differences a backend is known to show in its steps (docs/findings.md), as the first
 /// differing step's summary.

@@ -30,7 +30,13 @@ fn witnesses_suffice_and_extras_are_superfluous() {
             };
             let case = generated.case;
             let mut runs = Vec::new();
-            for b in backends.iter_mut() {
+            let mut ran = Vec::new();
+            for (k, b) in backends.iter_mut().enumerate() {
+                // A backend that runs single transactions only sits chains out.
+                if b.capabilities().sits_out_case(&case).is_some() {
+                    continue;
+                }
+                ran.push(k);
                 let (full, w) = collect(b.as_mut(), &case, &profile).unwrap();
                 let missing = check_stateless(b.as_mut(), &case, &profile, &full, &w).unwrap();
                 assert!(
@@ -47,10 +53,10 @@ fn witnesses_suffice_and_extras_are_superfluous() {
                 if compare_witnesses(&runs[0].1, &runs[k].1).is_empty() {
                     continue;
                 }
-                *extra.entry(backends[k].name()).or_insert(0) += 1;
+                *extra.entry(backends[ran[k]].name()).or_insert(0) += 1;
                 let common = runs[0].1.intersection(&runs[k].1);
                 for j in [0, k] {
-                    let b = backends[j].as_mut();
+                    let b = backends[ran[j]].as_mut();
                     let missing = check_stateless(b, &case, &profile, &runs[j].0, &common).unwrap();
                     assert!(missing.is_empty(), "{} case {i}: {missing:?}", b.name());
                 }

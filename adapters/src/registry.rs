@@ -7,7 +7,7 @@
 
 use evmdiff_core::Backend;
 
-use crate::worker::{BackendsFile, StateTestRunner, WorkerConfig};
+use crate::worker::{BackendsFile, RunnerKind, StateTestRunner, T8nRunner, WorkerConfig};
 use crate::{evm_backend, levm_backend, revm_backend};
 
 /// One in-process backend.
@@ -124,7 +124,12 @@ impl Registry {
             return Ok((e.make)());
         }
         if let Some(r) = self.user.find(name) {
-            return StateTestRunner::new(r).map(|b| Box::new(b) as Box<dyn Backend>);
+            return match r.kind {
+                RunnerKind::Statetest => {
+                    StateTestRunner::new(r).map(|b| Box::new(b) as Box<dyn Backend>)
+                }
+                RunnerKind::T8n => T8nRunner::new(r).map(|b| Box::new(b) as Box<dyn Backend>),
+            };
         }
         if let Some(w) = self.worker(name) {
             w.check_installed()?;

@@ -100,13 +100,36 @@ impl Cached {
 pub struct RevmBackend {
     /// Build a new EVM for every execution instead of reusing this thread's.
     fresh_evm: bool,
+    /// A bug planted on purpose (never in a built-in backend).
+    planted: Option<Planted>,
+}
+
+/// A bug planted in revm on purpose, to check that evmdiff finds the kind of bug only chains
+/// reach: the backend that has it is a test double, named as such wherever it is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Planted {
+    /// Transient storage (EIP-1153) is not cleared at the end of a transaction: what one
+    /// transaction's TSTORE left, the next one's TLOAD reads.
+    KeepsTransientStorage,
 }
 
 impl RevmBackend {
+    /// revm with `bug` planted: a test double for checking that chain campaigns find what
+    /// implementations wrongly keep between transactions.
+    pub fn with_planted(bug: Planted) -> RevmBackend {
+        RevmBackend {
+            fresh_evm: false,
+            planted: Some(bug),
+        }
+    }
+
     /// A backend that builds a new EVM for every execution. About twice as slow; it exists to
     /// check that reusing an EVM carries nothing from one execution into the next.
     pub fn with_fresh_evm() -> RevmBackend {
-        RevmBackend { fresh_evm: true }
+        RevmBackend {
+            fresh_evm: true,
+            planted: None,
+        }
     }
 }
 
@@ -187,6 +210,8 @@ impl RevmBackend {
             chain_id,
             observer,
             post: case.pre.clone(),
+            planted: self.planted,
+            kept: None,
         };
         let result = run.blocks();
         let Some(mut cached) = run.lent else {

@@ -17,12 +17,14 @@ pub mod known;
 pub mod process;
 pub mod protocol;
 pub mod statetest;
+pub mod t8n;
 
-pub use config::{BackendsFile, ConfigError, Declared, RunnerConfig, WorkerConfig};
+pub use config::{BackendsFile, ConfigError, Declared, RunnerConfig, RunnerKind, WorkerConfig};
 pub use json_worker::JsonWorker;
 pub use known::home;
 pub use process::{Process, ProcessError, ProcessSpec};
 pub use statetest::StateTestRunner;
+pub use t8n::T8nRunner;
 
 /// Interns a backend name read at run time (from a backends file): [`Backend::name`] is
 /// `&'static str` because names are compared and copied on every case, and the set of names is

@@ -117,6 +117,11 @@ pub enum BackendError {
     /// of the kind `hang`.
     #[error("no answer in time: {0}")]
     Timeout(String),
+    /// The backend does not run this kind of case at all (a chain, for a backend that runs
+    /// single transactions only), as its capabilities say and a campaign says before its first
+    /// case: neither an outcome nor an answer of the backend's.
+    #[error("sits out: {0}")]
+    SitsOut(String),
     /// The backend did not run this case: a campaign samples it (`--sample eels=0.05`) so
     /// that a slow backend does not set the pace of the fast ones.
     #[error("not sampled on this case")]

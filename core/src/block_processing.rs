@@ -130,3 +130,28 @@ pub fn over_block_limits(
     }
     None
 }
+
+/// The system contracts a chain at `fork` needs in its genesis state, with their code as the
+/// EIPs deploy it (alloy's copies): the beacon roots contract from Cancun, the history and
+/// request contracts from Prague (without the request contracts a Prague block is invalid).
+pub fn system_contracts(fork: Fork) -> Vec<(Address, Bytes)> {
+    let mut out = Vec::new();
+    if fork >= Fork::Cancun {
+        out.push((BEACON_ROOTS, alloy_eips::eip4788::BEACON_ROOTS_CODE.clone()));
+    }
+    if fork >= Fork::Prague {
+        out.push((
+            HISTORY_STORAGE,
+            alloy_eips::eip2935::HISTORY_STORAGE_CODE.clone(),
+        ));
+        out.push((
+            WITHDRAWAL_REQUESTS,
+            alloy_eips::eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_CODE.clone(),
+        ));
+        out.push((
+            CONSOLIDATION_REQUESTS,
+            alloy_eips::eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_CODE.clone(),
+        ));
+    }
+    out
+}

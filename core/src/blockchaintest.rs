@@ -21,6 +21,10 @@ use crate::case::{AccessListItem, Authorization, Block, BlockEnv, BlockExpect, C
 use crate::fork::Fork;
 use crate::statetest::{CaseError, Reader, SkipKind, Skipped, TestFile};
 
+pub mod write;
+
+pub use write::{ExportError, write_chain};
+
 /// The chain id of every BlockchainTest.
 const CHAIN_ID: u64 = 1;
 
@@ -116,6 +120,14 @@ pub(crate) fn test(
             None => valid.push(block),
         }
     }
+    // What evmdiff wrote beside the blocks: its metadata, every sender's key, and the
+    // transactions the execution dropped (not in any block's RLP).
+    let meta = Reader::opt(t, "_info")
+        .and_then(|i| i.get("evmdiff"))
+        .cloned();
+    if let Some(m) = &meta {
+        restore(&r.at("_info.evmdiff"), m, &mut valid)?;
+    }
     let case = |name: String, blocks: Vec<Block>| Case {
         name,
         fork,
@@ -123,7 +135,7 @@ pub(crate) fn test(
         blocks,
         genesis: Some(genesis.clone()),
         expect: None,
-        meta: None,
+        meta: meta.clone(),
     };
     // Blocks are linked by their parent hashes, not by their order in the file: a test may
     // hold side chains. Each block is replayed after its ancestors.
@@ -192,6 +204,48 @@ pub(crate) fn test(
             out.cases
                 .push(case(format!("{name}/{fork}/side-block-{}", k + 1), blocks));
         }
+    }
+    Ok(())
+}
+
+/// Gives the transactions of `blocks` their senders' keys and puts back, where they were, the
+/// transactions evmdiff's export left out of the blocks (`keys`, `dropped`).
+fn restore(r: &Reader<'_>, meta: &Value, blocks: &mut [Block]) -> Result<(), CaseError> {
+    if let Some(keys) = meta.get("keys").and_then(Value::as_object) {
+        for block in blocks.iter_mut() {
+            for tx in &mut block.txs {
+                if let Some(k) = keys.get(&format!("{:#x}", tx.sender)) {
+                    tx.secret_key = r.at("keys").parse_str(k, "a 32-byte key")?;
+                }
+            }
+        }
+    }
+    let Some(dropped) = meta.get("dropped").and_then(Value::as_array) else {
+        return Ok(());
+    };
+    for (i, d) in dropped.iter().enumerate() {
+        let dr = r.at(&format!("dropped.{i}"));
+        let at = |k: &str| {
+            d.get(k)
+                .and_then(Value::as_u64)
+                .map(|n| n as usize)
+                .ok_or_else(|| dr.err(format!("missing `{k}`")))
+        };
+        let (b, position) = (at("block")?, at("position")?);
+        let tx = dr
+            .at("transaction")
+            .single_transaction(d.get("transaction").unwrap_or(&Value::Null))?;
+        // Only a last block the execution refused can follow the valid ones; what it dropped
+        // stays out with it.
+        let Some(block) = blocks.get_mut(b) else {
+            continue;
+        };
+        if position > block.txs.len() {
+            return Err(dr.err(format!("no position {position} in block {b}")));
+        }
+        block.txs.insert(position, tx);
+        // The file expects the block without it; the case holds it, as the fuzzer ran it.
+        block.expect = None;
     }
     Ok(())
 }
@@ -272,6 +326,10 @@ fn transaction(tx: &TxEnvelope) -> Result<Transaction, String> {
                 .collect()
         }),
         tx_type: Some(ty),
+        signature: Some(crate::case::Signed {
+            signature: *tx.signature(),
+            chain_id: tx.chain_id(),
+        }),
     })
 }
 

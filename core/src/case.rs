@@ -352,6 +352,18 @@ pub struct Transaction {
     pub authorization_list: Option<Vec<Authorization>>,
     /// Explicit tx type, when the file gives one.
     pub tx_type: Option<u8>,
+    /// The signature of a transaction read signed (from a block), whose secret key is not
+    /// known: what an export or a transition tool is given when it cannot be signed anew.
+    pub signature: Option<Signed>,
+}
+
+/// How a transaction read from a block was signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signed {
+    /// The signature.
+    pub signature: alloy_primitives::Signature,
+    /// The chain id it was signed for (`None`: a legacy transaction signed before EIP-155).
+    pub chain_id: Option<u64>,
 }
 
 impl Transaction {
@@ -381,6 +393,7 @@ impl Transaction {
             blob_versioned_hashes: None,
             authorization_list: None,
             tx_type: None,
+            signature: None,
         }
     }
 

@@ -145,6 +145,9 @@ fn compare_ends(a: &BlockEnd, b: &BlockEnd) -> Vec<Difference> {
 /// When either side observed less than everything (a state-test runner, [`Scope`](crate::outcome::Scope)), only the
 /// kind of ending, the output and the state root are compared.
 pub fn compare(a: &Outcome, b: &Outcome) -> Vec<Difference> {
+    if a.scope.is_receipt() || b.scope.is_receipt() {
+        return compare_receipts(a, b);
+    }
     let mut out = Vec::new();
     if !a.status.same_kind(&b.status) {
         out.push(Difference {
@@ -168,6 +171,32 @@ pub fn compare(a: &Outcome, b: &Outcome) -> Vec<Difference> {
     if out.is_empty() {
         diff(&mut out, Field::StateRoot, &a.state_root, &b.state_root);
         diff(&mut out, Field::LogsHash, &a.logs_hash, &b.logs_hash);
+    }
+    out
+}
+
+/// Two outcomes of which one is a receipt: success or failure (a receipt does not tell a
+/// revert from a halt) or refusal, gas used and logs, and the state when both hold it.
+fn compare_receipts(a: &Outcome, b: &Outcome) -> Vec<Difference> {
+    let mut out = Vec::new();
+    let ending = |o: &Outcome| match o.status {
+        Status::Success => "success",
+        Status::Rejected => "rejected",
+        Status::Revert | Status::Halt(_) => "failure",
+    };
+    if ending(a) != ending(b) {
+        out.push(Difference {
+            field: Field::Status,
+            left: ending(a).into(),
+            right: ending(b).into(),
+        });
+    }
+    diff(&mut out, Field::GasUsed, &a.gas_used, &b.gas_used);
+    if a.logs != b.logs {
+        diff(&mut out, Field::Logs, &a.logs, &b.logs);
+    }
+    if a.scope.has_state() && b.scope.has_state() {
+        state_diff(&mut out, &a.post, &b.post);
     }
     out
 }

@@ -25,6 +25,8 @@ pub mod profile;
 pub mod receipts;
 pub mod replay;
 pub mod rw_log;
+pub mod seal;
+pub mod signing;
 pub mod state;
 pub mod state_proof;
 pub mod statetest;

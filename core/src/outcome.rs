@@ -140,12 +140,29 @@ pub enum Scope {
     /// The state root, the output and the kind of ending (success, revert, halt, rejected)
     /// only: what a state-test runner prints.
     RootOutputStatus,
+    /// A receipt: whether the transaction succeeded (a failure may be a revert or a halt,
+    /// the receipt does not say), gas used and logs; no post-state. What a transition tool
+    /// (`t8n`) reports for a transaction that does not end its block.
+    Receipt,
+    /// A receipt and the post-state after the transaction: a transition tool's report of
+    /// the only transaction of a state test.
+    ReceiptState,
 }
 
 impl Scope {
     /// True for [`Scope::Full`].
     pub fn is_full(&self) -> bool {
         *self == Scope::Full
+    }
+
+    /// True when the outcome is a receipt ([`Scope::Receipt`], [`Scope::ReceiptState`]).
+    pub fn is_receipt(&self) -> bool {
+        matches!(self, Scope::Receipt | Scope::ReceiptState)
+    }
+
+    /// True when the outcome holds the post-state.
+    pub fn has_state(&self) -> bool {
+        matches!(self, Scope::Full | Scope::ReceiptState)
     }
 }
 

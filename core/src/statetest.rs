@@ -190,6 +190,30 @@ impl Reader<'_> {
         m.get(key).filter(|v| !v.is_null())
     }
 
+    /// A transaction written by [`transaction_json`]: the first data, gas limit, value and
+    /// access list of a state test's `transaction`.
+    pub(crate) fn single_transaction(&self, v: &Value) -> Result<Transaction, CaseError> {
+        let tx = self.obj(v)?;
+        let first = |key: &str| -> Result<&Value, CaseError> {
+            let r = self.at(key);
+            self.field(tx, key)?
+                .as_array()
+                .and_then(|a| a.first())
+                .ok_or_else(|| r.err("expected a list of one"))
+        };
+        let data = self.at("data").bytes(first("data")?)?;
+        let gas = self.at("gasLimit").u256(first("gasLimit")?)?;
+        let value = self.at("value").u256(first("value")?)?;
+        let access_list = match Self::opt(tx, "accessLists")
+            .and_then(|a| a.as_array())
+            .and_then(|a| a.first())
+        {
+            Some(l) if !l.is_null() => Some(self.at("accessLists").access_list(l)?),
+            _ => None,
+        };
+        self.transaction(tx, data, gas, value, access_list)
+    }
+
     fn test(&self, name: &str, test: &Value, out: &mut TestFile) -> Result<(), CaseError> {
         let t = self.obj(test)?;
         let env = self.at("env").env(self.field(t, "env")?)?;
@@ -432,6 +456,7 @@ impl Reader<'_> {
                 .map(|v| self.at("type").u64(v))
                 .transpose()?
                 .map(|t| t as u8),
+            signature: None,
         })
     }
 }
@@ -461,6 +486,64 @@ fn opt_num(m: &mut Map<String, Value>, key: &str, n: Option<U256>) {
     }
 }
 
+/// Reads accounts written in the fixtures' JSON (a t8n tool's alloc).
+pub fn read_state_json(text: &str) -> Result<State, CaseError> {
+    let v: Value = serde_json::from_str(text).map_err(|e| CaseError {
+        file: "alloc".into(),
+        reason: format!("invalid JSON: {e}"),
+    })?;
+    Reader {
+        file: "alloc",
+        path: String::new(),
+    }
+    .state(&v)
+}
+
+/// Accounts in the fixtures' JSON (`balance`, `code`, `nonce`, `storage`), by address.
+pub fn state_json(state: &State) -> Value {
+    let mut out = Map::new();
+    for (addr, acc) in state {
+        let storage: Map<String, Value> = acc
+            .storage
+            .iter()
+            .map(|(k, v)| (format!("{k:#x}"), num(*v)))
+            .collect();
+        out.insert(
+            format!("{addr:#x}"),
+            json!({ "balance": num(acc.balance), "code": acc.code, "nonce": num(U256::from(acc.nonce)), "storage": storage }),
+        );
+    }
+    Value::Object(out)
+}
+
+/// A transaction as a state test's `transaction` (one data, gas limit and value), with its
+/// secret key and sender.
+pub fn transaction_json(t: &Transaction) -> Value {
+    let mut tx = Map::new();
+    tx.insert("data".into(), json!([t.data]));
+    tx.insert("gasLimit".into(), json!([num(t.gas_limit)]));
+    tx.insert("value".into(), json!([num(t.value)]));
+    tx.insert("nonce".into(), num(t.nonce));
+    opt_num(&mut tx, "gasPrice", t.gas_price);
+    opt_num(&mut tx, "maxFeePerGas", t.max_fee_per_gas);
+    opt_num(&mut tx, "maxPriorityFeePerGas", t.max_priority_fee_per_gas);
+    opt_num(&mut tx, "maxFeePerBlobGas", t.max_fee_per_blob_gas);
+    if let Some(h) = &t.blob_versioned_hashes {
+        tx.insert("blobVersionedHashes".into(), json!(h));
+    }
+    if let Some(a) = &t.access_list {
+        tx.insert("accessLists".into(), json!([a]));
+    }
+    if let Some(a) = &t.authorization_list {
+        tx.insert("authorizationList".into(), json!(a));
+    }
+    tx.insert("to".into(), t.to.map_or(json!(""), |a| json!(a)));
+    tx.insert("secretKey".into(), json!(t.secret_key));
+    tx.insert("sender".into(), json!(t.sender));
+
+    Value::Object(tx)
+}
+
 /// Writes `case` as a one-test, one-vector state test named `test_name`. The `post` entry is
 /// filled from `case.expect`, which must be set (by a reference backend for fuzzer findings).
 /// `None` for a chain, which a state test cannot hold.
@@ -485,41 +568,6 @@ pub fn write_case(case: &Case, test_name: &str, comment: &str) -> Option<Value> 
         env.insert("currentChainID".into(), num(U256::from(e.chain_id)));
     }
 
-    let mut pre = Map::new();
-    for (addr, acc) in &case.pre {
-        let storage: Map<String, Value> = acc
-            .storage
-            .iter()
-            .map(|(k, v)| (format!("{k:#x}"), num(*v)))
-            .collect();
-        pre.insert(
-            format!("{addr:#x}"),
-            json!({ "balance": num(acc.balance), "code": acc.code, "nonce": num(U256::from(acc.nonce)), "storage": storage }),
-        );
-    }
-
-    let mut tx = Map::new();
-    tx.insert("data".into(), json!([t.data]));
-    tx.insert("gasLimit".into(), json!([num(t.gas_limit)]));
-    tx.insert("value".into(), json!([num(t.value)]));
-    tx.insert("nonce".into(), num(t.nonce));
-    opt_num(&mut tx, "gasPrice", t.gas_price);
-    opt_num(&mut tx, "maxFeePerGas", t.max_fee_per_gas);
-    opt_num(&mut tx, "maxPriorityFeePerGas", t.max_priority_fee_per_gas);
-    opt_num(&mut tx, "maxFeePerBlobGas", t.max_fee_per_blob_gas);
-    if let Some(h) = &t.blob_versioned_hashes {
-        tx.insert("blobVersionedHashes".into(), json!(h));
-    }
-    if let Some(a) = &t.access_list {
-        tx.insert("accessLists".into(), json!([a]));
-    }
-    if let Some(a) = &t.authorization_list {
-        tx.insert("authorizationList".into(), json!(a));
-    }
-    tx.insert("to".into(), t.to.map_or(json!(""), |a| json!(a)));
-    tx.insert("secretKey".into(), json!(t.secret_key));
-    tx.insert("sender".into(), json!(t.sender));
-
     let mut entry = Map::new();
     entry.insert("indexes".into(), json!({ "data": 0, "gas": 0, "value": 0 }));
     if let Some(x) = &case.expect {
@@ -537,8 +585,8 @@ pub fn write_case(case: &Case, test_name: &str, comment: &str) -> Option<Value> 
     let mut test = Map::new();
     test.insert("_info".into(), Value::Object(info));
     test.insert("env".into(), Value::Object(env));
-    test.insert("pre".into(), Value::Object(pre));
-    test.insert("transaction".into(), Value::Object(tx));
+    test.insert("pre".into(), state_json(&case.pre));
+    test.insert("transaction".into(), transaction_json(t));
     test.insert(
         "post".into(),
         json!({ case.fork.name(): [Value::Object(entry)] }),

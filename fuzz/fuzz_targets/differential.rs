@@ -59,10 +59,13 @@ fn target() -> &'static Target {
 /// One input.
 pub fn run(data: &[u8]) {
     let t = target();
-    let Ok(generated) = evmdiff_generator::generate(&mut Unstructured::new(data), &t.oracle.profile)
+    let Ok(mut generated) =
+        evmdiff_generator::generate(&mut Unstructured::new(data), &t.oracle.profile)
     else {
         return;
     };
+    // A generated chain gets real header hashes from revm, as every campaign case does.
+    let _ = evmdiff_oracle::seal::seal(&mut generated.case, &t.oracle.profile);
     let mut backends = t.backends.lock().expect("single-threaded target");
     let run = t.oracle.run(&mut backends, &generated.case, None);
     let judgement = t.oracle.judge(&generated.case, &run, None);

@@ -79,6 +79,9 @@ pub struct GeneratorConfig {
     pub allow_create_tx: bool,
     /// Whether the transaction may call a precompile directly.
     pub allow_precompile_tx: bool,
+    /// Whether the case is a chain of blocks of transactions rather than one transaction
+    /// (from Paris on, where a generated chain is a valid proof-of-stake blockchain).
+    pub chain: bool,
 }
 
 impl GeneratorConfig {
@@ -96,6 +99,7 @@ impl GeneratorConfig {
             max_actions: 48,
             allow_create_tx: true,
             allow_precompile_tx: true,
+            chain: false,
         }
     }
 }
@@ -120,6 +124,7 @@ impl<'a> Arbitrary<'a> for GeneratorConfig {
             max_actions: u.int_in_range(4..=64)?,
             allow_create_tx: u.ratio(1, 8)?,
             allow_precompile_tx: u.ratio(1, 16)?,
+            chain: u.ratio(1, 4)?,
         })
     }
 }

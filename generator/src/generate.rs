@@ -29,8 +29,10 @@ pub const SENDER_KEY: B256 = B256::new(alloy_primitives::hex!(
 pub const COINBASE: Address = address!("2adc25665018aa1fe0e6bc666dac8fc2697ff9ba");
 /// An address that never has an account.
 pub const NOBODY: Address = address!("000000000000000000000000000000000000dead");
-/// The block number of generated cases (BLOCKHASH looks back from it).
+/// The block number of generated state tests (BLOCKHASH looks back from it).
 const BLOCK_NUMBER: u64 = 1000;
+/// The number of the last block a generated chain may have (its genesis is block 0).
+pub(crate) const CHAIN_BLOCKS: u64 = 3;
 /// Largest transaction gas limit (the EIP-7825 cap from Osaka).
 const MAX_TX_GAS: u64 = 16_777_216;
 
@@ -65,7 +67,16 @@ pub fn generate_with(
     config: GeneratorConfig,
 ) -> Result<Generated> {
     let fork = profile.base_fork;
-    let world = World::new(profile, &config);
+    let chain = config.chain && fork >= Fork::Paris;
+    let world = World::new(
+        profile,
+        &config,
+        if chain { CHAIN_BLOCKS } else { BLOCK_NUMBER },
+    );
+    if chain {
+        let case = crate::chain::chain(u, &world, &config)?;
+        return Ok(Generated { case, config });
+    }
     // The transaction first: its parameters and the code of its own frame get fresh bytes.
     // Drawn last, they came from an exhausted input in about a quarter of the cases (every
     // draw then gives its lowest choice: the smallest gas limit, a plain call).
@@ -79,24 +90,7 @@ pub fn generate_with(
             ..Default::default()
         },
     );
-    for i in 0..config.contracts {
-        let mut b = Builder::new(u, &world, &config, 0, i == 0 && calls_contract_0);
-        let code = b.contract()?;
-        let mut storage = std::collections::BTreeMap::new();
-        for slot in 0..u.int_in_range(0..=3)? {
-            storage.insert(U256::from(slot), U256::from(u.int_in_range(1u64..=3)?));
-        }
-        let balance = U256::from(*u.choose(&[0u64, 1, 1_000_000_000])?);
-        pre.insert(
-            contract_address(i),
-            Account {
-                balance,
-                nonce: 1,
-                code,
-                storage,
-            },
-        );
-    }
+    contracts(u, &world, &config, calls_contract_0, &mut pre)?;
     let env = BlockEnv {
         coinbase: COINBASE,
         gas_limit: U256::from(30_000_000u64),
@@ -116,19 +110,51 @@ pub fn generate_with(
     Ok(Generated { case, config })
 }
 
+/// The generated contracts, into `pre`; contract 0's code runs as the transaction's own frame
+/// when `top`.
+pub(crate) fn contracts(
+    u: &mut Unstructured<'_>,
+    world: &World<'_>,
+    config: &GeneratorConfig,
+    top: bool,
+    pre: &mut State,
+) -> Result<()> {
+    for i in 0..config.contracts {
+        let mut b = Builder::new(u, world, config, 0, i == 0 && top);
+        let code = b.contract()?;
+        let mut storage = std::collections::BTreeMap::new();
+        for slot in 0..u.int_in_range(0..=3)? {
+            storage.insert(U256::from(slot), U256::from(u.int_in_range(1u64..=3)?));
+        }
+        let balance = U256::from(*u.choose(&[0u64, 1, 1_000_000_000])?);
+        pre.insert(
+            contract_address(i),
+            Account {
+                balance,
+                nonce: 1,
+                code,
+                storage,
+            },
+        );
+    }
+    Ok(())
+}
+
 /// What the builders may refer to.
 ///
 /// What a profile changes is touched on purpose, but not so often that most cases test only
 /// that: a rule that ends the executing frame (`invalid`, `revert-refund`) or the whole
 /// transaction (`reject`) makes everything after it dead code, so such opcodes and
 /// precompiles are kept apart from the ordinary ones and drawn at their own, lower rates.
-struct World<'p> {
-    profile: &'p Profile,
-    fork: Fork,
+pub(crate) struct World<'p> {
+    pub(crate) profile: &'p Profile,
+    pub(crate) fork: Fork,
+    /// The block number BLOCKHASH operands look back from.
+    number: u64,
     contracts: Vec<Address>,
     /// Precompiles of the base fork plus the next fork's first one (an ordinary account
     /// here), except those the profile rejects.
-    precompiles: Vec<Address>,
+    pub(crate) precompiles: Vec<Address>,
     /// Precompiles whose behaviour the profile changes (other than `reject`), weighted up.
     changed_precompiles: Vec<Address>,
     /// Precompiles the profile rejects: a call refuses the transaction from any depth.
@@ -146,7 +172,7 @@ struct World<'p> {
 }
 
 impl<'p> World<'p> {
-    fn new(profile: &'p Profile, config: &GeneratorConfig) -> Self {
+    fn new(profile: &'p Profile, config: &GeneratorConfig, number: u64) -> Self {
         let fork = profile.base_fork;
         // Precompiles of the base fork, plus the next fork's first one (absent here).
         let mut all: Vec<Address> = Precompile::active_in(fork).map(|p| p.address).collect();
@@ -213,6 +239,7 @@ impl<'p> World<'p> {
         World {
             profile,
             fork,
+            number,
             contracts: (0..config.contracts).map(contract_address).collect(),
             precompiles,
             changed_precompiles,
@@ -226,7 +253,7 @@ impl<'p> World<'p> {
 }
 
 /// Builds one contract's (or init code's) program.
-struct Builder<'a, 'u, 'p> {
+pub(crate) struct Builder<'a, 'u, 'p> {
     u: &'a mut Unstructured<'u>,
     world: &'a World<'p>,
     config: &'a GeneratorConfig,
@@ -268,7 +295,7 @@ const SLOW_PRECOMPILES: [u8; 3] = [0x08, 0x0a, 0x0f];
 const CALL_GAS: [u64; 7] = [0, 100, 2300, 10_000, 30_000, 65_535, 200_000];
 
 impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
-    fn new(
+    pub(crate) fn new(
         u: &'a mut Unstructured<'u>,
         world: &'a World<'p>,
         config: &'a GeneratorConfig,
@@ -299,7 +326,7 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
     }
 
     /// A whole contract: actions, then the stack made observable, then RETURN or STOP.
-    fn contract(&mut self) -> Result<Bytes> {
+    pub(crate) fn contract(&mut self) -> Result<Bytes> {
         let n = self.u.int_in_range(1..=self.config.max_actions)?;
         for _ in 0..n {
             if self.u.is_empty() {
@@ -404,14 +431,14 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
                 // A huge offset or length runs the frame out of gas on the spot (memory
                 // expansion), which in the transaction's own frame ends the case; there
                 // three in four are drawn again.
-                let v = value(self.u, kind, BLOCK_NUMBER)?;
+                let v = value(self.u, kind, self.world.number)?;
                 if v > U256::from(u32::MAX) && !self.u.ratio(1, 4)? {
-                    value(self.u, kind, BLOCK_NUMBER)?
+                    value(self.u, kind, self.world.number)?
                 } else {
                     v
                 }
             }
-            k => value(self.u, k, BLOCK_NUMBER)?,
+            k => value(self.u, k, self.world.number)?,
         };
         self.push_value(v);
         Ok(())
@@ -887,7 +914,7 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
 
 /// The transaction: usually a call of contract 0, sometimes a creation or a call straight to
 /// a precompile; a typed transaction where the fork allows.
-fn transaction(
+pub(crate) fn transaction(
     u: &mut Unstructured<'_>,
     world: &World<'_>,
     config: &GeneratorConfig,
@@ -940,5 +967,6 @@ fn transaction(
         blob_versioned_hashes: blob.then(|| vec![precompile_input::kzg_versioned_hash()]),
         authorization_list: None,
         tx_type: None,
+        signature: None,
     })
 }

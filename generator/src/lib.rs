@@ -17,6 +17,7 @@
 //! ```
 
 pub mod campaign;
+mod chain;
 pub mod config;
 pub mod generate;
 pub mod operands;

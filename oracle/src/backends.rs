@@ -83,6 +83,18 @@ pub fn sitting_out(list: &str, profile: &Profile) -> Result<BTreeMap<String, Str
         .collect())
 }
 
+/// The backends of `list` that run single transactions only ([`Capabilities::chains`] off):
+/// they sit out a campaign's chain cases, which is said before its first case.
+///
+/// [`Capabilities::chains`]: evmdiff_core::Capabilities::chains
+pub fn without_chains(list: &str) -> Result<Vec<String>> {
+    Ok(instantiate(list)?
+        .iter()
+        .filter(|b| !b.capabilities().chains)
+        .map(|b| b.name().to_string())
+        .collect())
+}
+
 /// True when `name` is the executable specification, the side reports call right.
 pub fn is_reference(name: &str) -> bool {
     registry().is_reference(name)

@@ -161,9 +161,7 @@ fn run_case_with(
                     backend: b.name(),
                     version: b.version(),
                     steps: None,
-                    result: Err(
-                        sits_out.map_or(BackendError::NotSampled, BackendError::Unsupported)
-                    ),
+                    result: Err(sits_out.map_or(BackendError::NotSampled, BackendError::SitsOut)),
                     check: Check::NoExpectation,
                     observes_steps,
                     took: Duration::ZERO,
@@ -321,6 +319,11 @@ fn localize_divergences(
         d.step = lockstep(left.as_mut(), right.as_mut(), case, profile)
             .ok()
             .flatten();
+        // Outcomes that agree with steps that do not: the transaction is the first
+        // differing step's.
+        if d.at.is_none() && case.single().is_none() {
+            d.at = d.step.as_ref().and_then(|s| s.at);
+        }
     }
 }
 

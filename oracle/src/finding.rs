@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Result;
 use alloy_primitives::hex;
+use evmdiff_core::blockchaintest::write_chain;
 use evmdiff_core::case::Expectation;
 use evmdiff_core::compare::Divergence;
 use evmdiff_core::statetest::write_case;
-use evmdiff_core::{Case, Outcome, Profile, Status};
+use evmdiff_core::{Case, ChainOutcome, Profile, Status};
 use evmdiff_triage::Identity;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -71,8 +72,9 @@ pub struct Finding<'a> {
     /// The case.
     pub case: &'a Case,
     /// The reference backend's outcome (the execution spec's when it ran, else the first
-    /// backend's), which fills the post expectation.
-    pub reference: Option<&'a Outcome>,
+    /// backend's), which fills the post expectation (a chain's `postState`, and which of its
+    /// transactions are in their blocks).
+    pub reference: Option<&'a ChainOutcome>,
     /// Which side the execution spec takes, when it ran and the backends diverge.
     pub reference_side: Option<String>,
     /// How to regenerate it.
@@ -111,23 +113,33 @@ impl Finding<'_> {
     pub fn write(&self, dir: &Path) -> Result<PathBuf> {
         let prov = &self.provenance;
         let mut case = self.case.clone();
-        case.expect = self.reference.map(|o| Expectation {
-            hash: o.state_root,
-            logs: o.logs_hash,
-            exception: (o.status == Status::Rejected).then(|| {
-                format!(
-                    "evmdiff: rejected by {}",
-                    prov.backends.first().cloned().unwrap_or_default()
-                )
-            }),
-            out: None,
-        });
         case.meta = Some(self.meta());
         let (kind, id) = (self.identity.kind.name(), self.identity.id());
         let name = format!("{kind}-{id}");
         let comment = format!("evmdiff {kind} finding {id}: {}", self.identity.text);
-        let json = write_case(&case, &name, &comment);
         let path = dir.join(format!("{name}.json"));
+        if case.is_chain() {
+            let json = write_chain(&case, self.reference, &name, &comment)
+                .map_err(|e| crate::error::OracleError::Input(format!("{name}: {e}")))?;
+            atomic_write(&path, serde_json::to_string_pretty(&json)?.as_bytes())?;
+            return Ok(path);
+        }
+        case.expect = self
+            .reference
+            .and_then(|o| o.last_tx())
+            .map(|o| Expectation {
+                hash: o.state_root,
+                logs: o.logs_hash,
+                exception: (o.status == Status::Rejected).then(|| {
+                    format!(
+                        "evmdiff: rejected by {}",
+                        prov.backends.first().cloned().unwrap_or_default()
+                    )
+                }),
+                out: None,
+            });
+        let json = write_case(&case, &name, &comment)
+            .ok_or_else(|| crate::error::OracleError::input(format!("{name}: not a state test")))?;
         atomic_write(&path, serde_json::to_string_pretty(&json)?.as_bytes())?;
         Ok(path)
     }

@@ -1,7 +1,7 @@
 //! Judging one run: which of its divergences are allowed, which are findings, and the one
 //! identity each finding has ([`Identity`]), whatever its kind.
 
-use evmdiff_core::{BackendError, Case, Outcome};
+use evmdiff_core::{BackendError, Case, ChainOutcome};
 use evmdiff_triage::signature::signature;
 use evmdiff_triage::{Identity, Signature};
 
@@ -81,7 +81,7 @@ impl Oracle {
                     j.findings.push(finding(id, Vec::new(), msg.clone()));
                 }
                 Err(BackendError::Unsupported(_)) => j.unsupported = true,
-                Err(BackendError::NotSampled) | Ok(_) => {}
+                Err(BackendError::NotSampled | BackendError::SitsOut(_)) | Ok(_) => {}
             }
         }
         for d in &run.divergences {
@@ -130,7 +130,7 @@ fn per_backend_times(executions: &[Execution]) -> String {
 /// The outcome a finding's `post` expectation is written from: the execution spec's when it
 /// ran, else the first backend's that observed everything (a state-test runner has no logs
 /// hash to write).
-pub fn expectation_source(run: &CaseRun) -> Option<&Outcome> {
+pub fn expectation_source(run: &CaseRun) -> Option<&ChainOutcome> {
     let full = |e: &&Execution| {
         e.result
             .as_ref()
@@ -145,5 +145,4 @@ pub fn expectation_source(run: &CaseRun) -> Option<&Outcome> {
     preferred
         .or_else(|| run.executions.iter().find(full))
         .and_then(|e| e.result.as_ref().ok())
-        .and_then(|o| o.last_tx())
 }

@@ -14,6 +14,7 @@ pub mod execute;
 pub mod finding;
 pub mod judge;
 pub mod oracle;
+pub mod seal;
 pub mod shrink;
 pub mod views;
 pub mod write;

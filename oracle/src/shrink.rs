@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::error::Result;
+use evmdiff_core::blockchaintest::write_chain;
 use evmdiff_core::case::Expectation;
 use evmdiff_core::statetest::write_case;
 use evmdiff_core::{Backend, Case, Status};
@@ -27,7 +28,9 @@ pub const CAMPAIGN_TIME: Duration = Duration::from_secs(20);
 
 /// Minimizes `case` while `backends`, run by `oracle`, still produce a divergence whose
 /// signature id is `id`: at most `budget` evaluations, and none started after `deadline`
-/// (the edits kept by then stand).
+/// (the edits kept by then stand). A chain is sealed again after every edit (dropping a
+/// transaction changes the roots, hashes and base fees of the blocks after it), so the case
+/// that keeps the divergence is the sealed one, which is what is returned.
 pub fn shrink(
     oracle: &Oracle,
     backends: &mut [Box<dyn Backend>],
@@ -36,11 +39,21 @@ pub fn shrink(
     budget: usize,
     deadline: Option<Instant>,
 ) -> Minimized {
-    minimize(
+    let sealed = |c: &Case| {
+        let mut c = c.clone();
+        let _ = crate::seal::seal(&mut c, &oracle.profile);
+        c
+    };
+    let mut m = minimize(
         case,
-        |c| deadline.is_none_or(|d| Instant::now() < d) && oracle.diverges_with(backends, c, id),
+        |c| {
+            deadline.is_none_or(|d| Instant::now() < d)
+                && oracle.diverges_with(backends, &sealed(c), id)
+        },
         budget,
-    )
+    );
+    m.case = sealed(&m.case);
+    m
 }
 
 /// Writes `m.case` atomically to `path` as a state test whose expectation is the first
@@ -57,12 +70,8 @@ pub fn write_minimized(
     let profile = &oracle.profile;
     let mut case = m.case.clone();
     let run = oracle.run(backends, &case, None);
-    let reference = run
-        .executions
-        .iter()
-        .find_map(|e| e.result.as_ref().ok())
-        .and_then(|o| o.last_tx());
-    case.expect = reference.map(|o| Expectation {
+    let reference = run.executions.iter().find_map(|e| e.result.as_ref().ok());
+    case.expect = reference.and_then(|o| o.last_tx()).map(|o| Expectation {
         hash: o.state_root,
         logs: o.logs_hash,
         exception: (o.status == Status::Rejected).then(|| "evmdiff: rejected".to_string()),
@@ -93,7 +102,13 @@ pub fn write_minimized(
         "evmdiff: divergence {id} minimized from {} to {} instructions",
         m.instructions.0, m.instructions.1
     );
-    let json = write_case(&case, &name, &comment);
+    let json = if case.is_chain() {
+        write_chain(&case, reference, &name, &comment)
+            .map_err(|e| crate::error::OracleError::input(format!("{name}: {e}")))?
+    } else {
+        write_case(&case, &name, &comment)
+            .ok_or_else(|| crate::error::OracleError::input(format!("{name}: not a state test")))?
+    };
     atomic_write(path, serde_json::to_string_pretty(&json)?.as_bytes())
 }
 

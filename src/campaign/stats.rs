@@ -38,6 +38,10 @@ pub struct Stats {
     pub findings_written: u64,
     /// Top-level status of the reference backend's outcome, by status.
     pub statuses: BTreeMap<String, u64>,
+    /// Cases that were chains (blocks of transactions), and their transactions.
+    pub chains: u64,
+    /// The transactions of those chains.
+    pub chain_transactions: u64,
     /// Occurrences per signature (`id: rendered`).
     pub signatures: BTreeMap<String, u64>,
     /// The allowlisted signatures seen (`id: rendered`), with the reason they are known.
@@ -67,8 +71,12 @@ pub struct Stats {
 
 impl Stats {
     /// Adds one judged case.
-    pub fn record(&mut self, run: &CaseRun, j: &Judgement<'_>) {
+    pub fn record(&mut self, case: &evmdiff_core::Case, run: &CaseRun, j: &Judgement<'_>) {
         self.cases += 1;
+        if case.is_chain() {
+            self.chains += 1;
+            self.chain_transactions += case.tx_count() as u64;
+        }
         self.crashes += j.crashed as u64;
         self.hangs += j.hung as u64;
         self.unsupported += j.unsupported as u64;

@@ -53,7 +53,7 @@ pub(super) fn watch(shared: &Shared) -> Vec<usize> {
         }
         let index = slot.index.load(Ordering::SeqCst);
         if let Some((input, case)) =
-            evmdiff_generator::campaign_case(&cfg.oracle.profile, cfg.seed, index)
+            evmdiff_oracle::seal::campaign_case(&cfg.oracle.profile, cfg.seed, index)
         {
             let origin = Origin {
                 seed: cfg.seed,

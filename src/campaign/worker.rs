@@ -33,7 +33,7 @@ pub(super) fn work(shared: &Shared, w: usize) {
         }
         slot.index.store(i, Ordering::SeqCst);
         let Some((input, case)) =
-            evmdiff_generator::campaign_case(&cfg.oracle.profile, cfg.seed, i)
+            evmdiff_oracle::seal::campaign_case(&cfg.oracle.profile, cfg.seed, i)
         else {
             shared.stats.lock().expect("stats lock").generator_errors += 1;
             continue;
@@ -63,7 +63,11 @@ pub(super) fn work(shared: &Shared, w: usize) {
                 minimize(shared, &mut backends, f);
             }
         }
-        shared.stats.lock().expect("stats lock").record(&run, &j);
+        shared
+            .stats
+            .lock()
+            .expect("stats lock")
+            .record(&case, &run, &j);
         slot.index.store(IDLE, Ordering::SeqCst);
     }
     slot.index.store(IDLE, Ordering::SeqCst);

@@ -54,14 +54,15 @@ fn pipeline(
     let profile = Profile::load(&args.profile)?;
     let start = Instant::now();
     for i in 0..n {
-        std::hint::black_box(evmdiff_generator::campaign_case(&profile, args.seed, i));
+        std::hint::black_box(evmdiff_oracle::seal::campaign_case(&profile, args.seed, i));
     }
     let gen_rate = n as f64 / start.elapsed().as_secs_f64();
     let mut oracle = Oracle::new(profile.clone());
     oracle.case_budget = std::time::Duration::from_secs(3600);
     let start = Instant::now();
     for i in 0..n {
-        let Some((input, case)) = evmdiff_generator::campaign_case(&profile, args.seed, i) else {
+        let Some((input, case)) = evmdiff_oracle::seal::campaign_case(&profile, args.seed, i)
+        else {
             continue;
         };
         let origin = Origin {
@@ -173,7 +174,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     if let Some(n) = args.generated {
         let profile = Profile::load(&args.profile)?;
         for i in 0..n {
-            if let Some((_, case)) = evmdiff_generator::campaign_case(&profile, args.seed, i) {
+            if let Some((_, case)) = evmdiff_oracle::seal::campaign_case(&profile, args.seed, i) {
                 cases.push((case, profile.clone()));
             }
         }

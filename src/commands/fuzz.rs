@@ -208,6 +208,16 @@ pub fn fuzz(args: &Args) -> Result<(Stats, Vec<String>)> {
     for (name, why) in &sitting_out {
         eprintln!("evmdiff: backend {name} sits out this campaign: {why}");
     }
+    if profile.base_fork >= evmdiff_core::Fork::Paris {
+        for name in crate::backends::without_chains(list)? {
+            if !sitting_out.contains_key(&name) {
+                eprintln!(
+                    "evmdiff: backend {name} runs single transactions only: it sits out the \
+                     campaign's chains (about a quarter of the cases)"
+                );
+            }
+        }
+    }
     let running = list
         .split(',')
         .map(str::trim)
@@ -292,6 +302,12 @@ pub fn fuzz(args: &Args) -> Result<(Stats, Vec<String>)> {
         .map(|(k, v)| format!("{k} {v}"))
         .collect();
     println!("outcomes: {}", statuses.join(", "));
+    if stats.chains > 0 {
+        println!(
+            "chains: {} of {} cases, {} transactions",
+            stats.chains, stats.cases, stats.chain_transactions
+        );
+    }
     let per_backend: Vec<String> = stats
         .outcomes
         .iter()

@@ -37,7 +37,7 @@ pub struct Args {
 pub fn run(args: &Args) -> Result<ExitCode> {
     let profile = Profile::load(&args.profile)?;
     for i in args.index..args.index + args.count {
-        let Some((input, mut case)) = evmdiff_generator::campaign_case(&profile, args.seed, i)
+        let Some((input, mut case)) = evmdiff_oracle::seal::campaign_case(&profile, args.seed, i)
         else {
             eprintln!("evmdiff: case {i}: the generator could not build a case");
             continue;

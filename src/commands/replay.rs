@@ -40,6 +40,9 @@ pub struct Args {
     /// Worker threads.
     #[command(flatten)]
     pub jobs: JobsOpt,
+    /// Also print each backend's pass rate per folder (the folder of each file).
+    #[arg(long)]
+    pub by_folder: bool,
 }
 
 /// Per-backend counts.
@@ -68,6 +71,8 @@ struct Results {
     skipped: usize,
     notes: Vec<Failure>,
     failures: Vec<Failure>,
+    /// Per folder, per backend.
+    folders: std::collections::BTreeMap<PathBuf, Vec<Tally>>,
 }
 
 /// A record of two backends that differ on a case: the first differing field, `prefix`ed.
@@ -99,6 +104,19 @@ fn replay_case(
     }
     let profile = Profile::mainnet(case.fork);
     let run = run_case(backends, case, &profile);
+    let folder = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let per_folder = r
+        .folders
+        .entry(folder)
+        .or_insert_with(|| vec![Tally::default(); backends.len()]);
+    for (i, e) in run.executions.iter().enumerate() {
+        let t = &mut per_folder[i];
+        match (&e.result, &e.check) {
+            (Err(BackendError::Unsupported(_) | BackendError::SitsOut(_)), _) => t.unsupported += 1,
+            (Err(_), _) | (Ok(_), Check::Fail(_)) => t.failed += 1,
+            (Ok(_), _) => t.passed += 1,
+        }
+    }
     let mut ok = true;
     let mut any_ran = false;
     for (i, e) in run.executions.iter().enumerate() {
@@ -110,7 +128,7 @@ fn replay_case(
             reason,
         };
         match (&e.result, &e.check) {
-            (Err(BackendError::Unsupported(_)), _) => t.unsupported += 1,
+            (Err(BackendError::Unsupported(_) | BackendError::SitsOut(_)), _) => t.unsupported += 1,
             (Err(err), _) => {
                 t.failed += 1;
                 ok = false;
@@ -207,6 +225,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     let mut failures = Vec::new();
     let mut notes = Vec::new();
+    let mut folders: std::collections::BTreeMap<PathBuf, Vec<Tally>> = Default::default();
     for (path, _) in &walk.skipped_files {
         skipped += count_post_entries(path, fork)?;
     }
@@ -221,6 +240,16 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         skipped += r.skipped;
         failures.extend(r.failures);
         notes.extend(r.notes);
+        for (folder, ts) in r.folders {
+            let into = folders
+                .entry(folder)
+                .or_insert_with(|| vec![Tally::default(); names.len()]);
+            for (t, x) in into.iter_mut().zip(ts) {
+                t.passed += x.passed;
+                t.failed += x.failed;
+                t.unsupported += x.unsupported;
+            }
+        }
     }
     // Threads finish cases in any order: list them in file and case order.
     let order = |f: &Failure| (f.file.clone(), f.case.clone(), f.who.clone());
@@ -242,6 +271,36 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             "{name:<14} {version:<9} {:>8} {:>8} {:>12} {:>9.2}%",
             t.passed, t.failed, t.unsupported, rate
         );
+    }
+    if args.by_folder {
+        println!("\nper folder (passed/failed/unsupported):");
+        println!(
+            "{:<48} {}",
+            "folder",
+            names.iter().map(|n| format!("{n:>16}")).collect::<String>()
+        );
+        for (folder, ts) in &folders {
+            let cells: String = ts
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{:>16}",
+                        format!("{}/{}/{}", t.passed, t.failed, t.unsupported)
+                    )
+                })
+                .collect();
+            let shown = folder
+                .iter()
+                .rev()
+                .take(2)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .map(|c| c.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            println!("{shown:<48} {cells}");
+        }
     }
     if !walk.out_of_scope.is_empty() {
         println!(

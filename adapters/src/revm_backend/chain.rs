@@ -33,6 +33,11 @@ pub(super) struct Run<'a, 'o> {
     pub(super) observer: Option<&'o mut dyn Observer>,
     /// The state as revm's commits have left it so far, for the outcomes.
     pub(super) post: State,
+    /// A bug planted on purpose.
+    pub(super) planted: Option<super::Planted>,
+    /// What [`Planted::KeepsTransientStorage`](super::Planted::KeepsTransientStorage) carries
+    /// from one transaction to the next.
+    pub(super) kept: Option<revm::state::TransientStorage>,
 }
 
 impl Run<'_, '_> {
@@ -125,26 +130,40 @@ impl Run<'_, '_> {
         tx: &evmdiff_core::case::Transaction,
     ) -> Result<Outcome, BackendError> {
         let tx_env = env::tx(tx, self.chain_id);
-        evm(&mut self.lent).ctx.chain.reset(self.profile);
-        evm(&mut self.lent).ctx.error = Ok(());
-        let result = match self.observer.take() {
-            None => evm(&mut self.lent).transact(tx_env),
-            Some(observer) => {
-                let cached = self
-                    .lent
-                    .take()
-                    .expect("the EVM is back after every inspection");
-                let (result, cached) = observe::inspect(cached, tx_env, observer);
-                self.lent = Some(cached);
-                if let Ok(r) = &result
-                    && observer.wants_reads()
-                {
-                    observe::report_reads(&r.state, observer);
-                }
-                self.observer = Some(observer);
-                result
+        let keeps = self.planted == Some(super::Planted::KeepsTransientStorage);
+        let evm_ = evm(&mut self.lent);
+        evm_.ctx.chain.reset(self.profile);
+        evm_.ctx.error = Ok(());
+        if let Some(kept) = self.kept.take() {
+            // The planted bug: the last transaction's transient storage is still there.
+            evm_.ctx.journaled_state.inner.transient_storage = kept;
+        }
+        let mut observer = self.observer.take();
+        let result = if observer.is_none() && !keeps {
+            evm(&mut self.lent).transact(tx_env)
+        } else {
+            let mut idle = ();
+            let o: &mut dyn Observer = match observer.as_deref_mut() {
+                Some(o) => o,
+                None => &mut idle,
+            };
+            let cached = self
+                .lent
+                .take()
+                .expect("the EVM is back after every inspection");
+            let (result, cached) = observe::inspect(cached, tx_env, o, keeps);
+            self.lent = Some(cached);
+            if let Ok(r) = &result
+                && o.wants_reads()
+            {
+                observe::report_reads(&r.state, o);
             }
+            result
         };
+        self.observer = observer;
+        if keeps {
+            self.kept = evm(&mut self.lent).ctx.chain.transient_seen.take();
+        }
         if let Some(why) = evm(&mut self.lent).ctx.chain.rejected.take() {
             return Ok(Outcome::rejected(&self.post, why));
         }
@@ -174,6 +193,11 @@ impl Run<'_, '_> {
             .ok()
             .flatten()
             .is_some_and(|a| !a.is_empty_code_hash());
+        if let Some(o) = self.observer.as_deref_mut()
+            && o.wants_reads()
+        {
+            o.read(evmdiff_core::observe::StateRead::Account(call.address));
+        }
         if !has_code {
             return call
                 .required
@@ -196,6 +220,11 @@ impl Run<'_, '_> {
                 "system call to {} failed: {:?}",
                 call.address, r.result
             ));
+        }
+        if let Some(o) = self.observer.as_deref_mut()
+            && o.wants_reads()
+        {
+            observe::report_reads(&r.state, o);
         }
         // As every client does: the system address and the beneficiary are not touched by a
         // system call (EIP-4788).

@@ -35,10 +35,13 @@ pub(super) type TxResult = Result<
 >;
 
 /// Runs `tx` on `cached`'s EVM with `observer` watching, and gives the EVM back unchanged.
+/// With `note_transient`, the transient storage each frame leaves is noted in the context
+/// (`ProfileChain::transient_seen`).
 pub(super) fn inspect(
     cached: Box<Cached>,
     tx: TxEnv,
     observer: &mut dyn Observer,
+    note_transient: bool,
 ) -> (TxResult, Box<Cached>) {
     let Cached {
         evm,
@@ -60,6 +63,7 @@ pub(super) fn inspect(
             observer,
             gas_before: None,
             refunds: Vec::new(),
+            note_transient,
         },
         instruction,
         precompiles: NotingPrecompiles(precompiles),
@@ -107,6 +111,8 @@ struct StepInspector<'o> {
     /// transaction's, which is the sum over the active frames, since a caller's counter
     /// does not change while its callee runs.
     refunds: Vec<i64>,
+    /// Note the transient storage each frame leaves (for a planted bug).
+    note_transient: bool,
 }
 
 impl StepInspector<'_> {
@@ -181,6 +187,20 @@ impl Inspector<Ctx, EthInterpreter> for StepInspector<'_> {
     fn call_end(&mut self, ctx: &mut Ctx, _inputs: &CallInputs, _outcome: &mut CallOutcome) {
         for address in ctx.chain.precompile_calls.drain(..) {
             self.observer.precompile(address);
+        }
+        if self.note_transient {
+            ctx.chain.transient_seen = Some(ctx.journaled_state.inner.transient_storage.clone());
+        }
+    }
+
+    fn create_end(
+        &mut self,
+        ctx: &mut Ctx,
+        _inputs: &revm::interpreter::CreateInputs,
+        _outcome: &mut revm::interpreter::CreateOutcome,
+    ) {
+        if self.note_transient {
+            ctx.chain.transient_seen = Some(ctx.journaled_state.inner.transient_storage.clone());
         }
     }
 }

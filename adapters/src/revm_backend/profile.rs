@@ -49,6 +49,12 @@ pub(crate) struct ProfileChain {
     /// Precompiles called and not yet reported to an observer (only the observed path
     /// writes here; see `observe.rs`).
     pub(crate) precompile_calls: Vec<Address>,
+    /// The transient storage as the last frame to end left it, noted by the observed path
+    /// when asked: the planted bug [`Planted::KeepsTransientStorage`] carries it into the
+    /// next transaction. Not cleared by [`reset`](ProfileChain::reset).
+    ///
+    /// [`Planted::KeepsTransientStorage`]: super::Planted::KeepsTransientStorage
+    pub(crate) transient_seen: Option<revm::state::TransientStorage>,
 }
 
 impl ProfileChain {

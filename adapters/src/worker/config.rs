@@ -38,6 +38,10 @@ const SHIPPED: &str = include_str!("../../workers/backends.toml");
 pub struct RunnerConfig {
     /// Backend name.
     pub name: String,
+    /// What interface the program has: a state-test runner (the default) or a transition
+    /// tool (`t8n`, geth's `evm t8n` interface), which runs blocks and so chains.
+    #[serde(default)]
+    pub kind: RunnerKind,
     /// Program and options; the test file's path is appended unless `batch`.
     pub command: Vec<String>,
     /// The runner reads test-file paths on stdin, one per line, and answers each with a JSON
@@ -75,6 +79,17 @@ pub struct RunnerConfig {
     /// What `forks` and `profiles` say, checked.
     #[serde(skip)]
     pub declared: Declared,
+}
+
+/// The interface of a `[[runner]]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunnerKind {
+    /// A state-test runner: a test file in, results on stdout and stderr.
+    #[default]
+    Statetest,
+    /// A transition tool: alloc, env and transactions in, result and alloc out, per block.
+    T8n,
 }
 
 /// One program speaking evmdiff's JSON-lines worker protocol (docs/backends.md).

@@ -1,0 +1,134 @@
+//! Sealing a chain: completing its headers so that it is a valid blockchain and BLOCKHASH
+//! reads real header hashes.
+//!
+//! What a header takes from its parent (parent hash, base fee, excess blob gas) is set before
+//! its block executes ([`prepare`]); what it commits to (state root, receipts root, bloom, gas
+//! used, blob gas used, the roots of its transactions and withdrawals) is filled from a
+//! reference execution of the block ([`fill`]). Block `i`'s hash depends on its state root,
+//! and block `i + 1` may read it, so a chain is sealed block by block (the oracle runs the
+//! reference on each prefix). The rules are the field's: base fee by
+//! `alloy_eips::calc_next_block_base_fee`, excess blob gas by the fork's `BlobParams`, roots
+//! by `alloy_consensus::proofs`.
+
+use alloy_consensus::constants::EMPTY_OMMER_ROOT_HASH;
+use alloy_consensus::proofs::{calculate_transaction_root, calculate_withdrawals_root};
+use alloy_eips::eip1559::{BaseFeeParams, calc_next_block_base_fee};
+use alloy_eips::eip7840::BlobParams;
+use alloy_primitives::U256;
+use alloy_trie::EMPTY_ROOT_HASH;
+
+use crate::block_processing::GAS_PER_BLOB;
+use crate::case::Case;
+use crate::fork::Fork;
+use crate::outcome::{BlockOutcome, Status};
+use crate::receipts::{logs_bloom, receipts, receipts_root};
+use crate::signing::{SigningError, sign};
+use crate::state::state_root;
+
+/// The blob parameters of `fork`.
+fn blob_params(fork: Fork) -> BlobParams {
+    if fork >= Fork::Osaka {
+        BlobParams::osaka()
+    } else if fork >= Fork::Prague {
+        BlobParams::prague()
+    } else {
+        BlobParams::cancun()
+    }
+}
+
+/// Makes the genesis header commit to the pre-state: its state root, and the empty roots of a
+/// block without transactions.
+pub fn seal_genesis(case: &mut Case) {
+    let root = state_root(&case.pre);
+    if let Some(g) = &mut case.genesis {
+        g.state_root = root;
+        g.ommers_hash = EMPTY_OMMER_ROOT_HASH;
+        g.transactions_root = EMPTY_ROOT_HASH;
+        g.receipts_root = EMPTY_ROOT_HASH;
+        g.gas_used = 0;
+        if g.blob_gas_used.is_some() {
+            g.blob_gas_used = Some(0);
+        }
+    }
+}
+
+/// Sets what block `index`'s header and environment take from the parent header: the parent
+/// hash, the base fee and the excess blob gas.
+pub fn prepare(case: &mut Case, index: usize) {
+    let fork = case.fork;
+    let Some(parent) = (match index {
+        0 => case.genesis.clone(),
+        i => case.blocks.get(i - 1).and_then(|b| b.header.clone()),
+    }) else {
+        return;
+    };
+    let block = &mut case.blocks[index];
+    let Some(header) = &mut block.header else {
+        return;
+    };
+    header.parent_hash = parent.hash_slow();
+    header.ommers_hash = EMPTY_OMMER_ROOT_HASH;
+    if let Some(parent_fee) = parent.base_fee_per_gas {
+        let fee = calc_next_block_base_fee(
+            parent.gas_used,
+            parent.gas_limit,
+            parent_fee,
+            BaseFeeParams::ethereum(),
+        );
+        header.base_fee_per_gas = Some(fee);
+        block.env.base_fee = Some(U256::from(fee));
+    }
+    if fork >= Fork::Cancun {
+        let excess = blob_params(fork).next_block_excess_blob_gas_osaka(
+            parent.excess_blob_gas.unwrap_or(0),
+            parent.blob_gas_used.unwrap_or(0),
+            parent.base_fee_per_gas.unwrap_or(0),
+        );
+        header.excess_blob_gas = Some(excess);
+        block.env.excess_blob_gas = Some(excess);
+    }
+}
+
+/// Fills block `index`'s header with what the reference's execution of it (`outcome`)
+/// committed to. The transactions the reference dropped are not part of the block.
+pub fn fill(case: &mut Case, index: usize, outcome: &BlockOutcome) -> Result<(), SigningError> {
+    let fork = case.fork;
+    let chain_id = case.blocks[index].env.chain_id;
+    let block = &case.blocks[index];
+    let included: Vec<_> = block
+        .txs
+        .iter()
+        .zip(&outcome.txs)
+        .filter(|(_, o)| o.status != Status::Rejected)
+        .map(|(t, _)| sign(t, chain_id, fork))
+        .collect::<Result<_, _>>()?;
+    let blobs: u64 = block
+        .txs
+        .iter()
+        .zip(&outcome.txs)
+        .filter(|(_, o)| o.status != Status::Rejected)
+        .map(|(t, _)| t.blob_versioned_hashes.as_ref().map_or(0, Vec::len) as u64)
+        .sum();
+    let receipts = receipts(block, outcome, fork);
+    let withdrawals_root = block
+        .withdrawals
+        .as_ref()
+        .map(|w| calculate_withdrawals_root(w));
+    let Some(header) = &mut case.blocks[index].header else {
+        return Ok(());
+    };
+    header.transactions_root = calculate_transaction_root(&included);
+    header.receipts_root = receipts_root(&receipts);
+    header.logs_bloom = logs_bloom(&receipts);
+    if let Some(end) = &outcome.end {
+        header.state_root = end.state_root;
+        header.gas_used = end.gas_used;
+    }
+    if fork >= Fork::Shanghai {
+        header.withdrawals_root = Some(withdrawals_root.unwrap_or(EMPTY_ROOT_HASH));
+    }
+    if fork >= Fork::Cancun {
+        header.blob_gas_used = Some(blobs * GAS_PER_BLOB);
+    }
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! A case's transaction as a signed transaction of the field's own types (alloy's
+//! `TxEnvelope`): what a block carries, its transactions root commits to, and a client
+//! recovers the sender from.
+
+use alloy_consensus::{
+    SignableTransaction, TxEip1559, TxEip2930, TxEip4844, TxEip7702, TxEnvelope, TxLegacy,
+    TypedTransaction,
+};
+use alloy_eips::eip2930::{AccessList, AccessListItem};
+use alloy_eips::eip7702::{Authorization, SignedAuthorization};
+use alloy_primitives::{Signature, TxKind, U256};
+use k256::ecdsa::SigningKey;
+
+use crate::case::Transaction;
+use crate::fork::Fork;
+
+/// Why a transaction cannot be signed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SigningError {
+    /// The secret key is not a valid secp256k1 key (an imported transaction has none).
+    #[error("the transaction of {0} has no usable secret key")]
+    NoKey(alloy_primitives::Address),
+    /// The key is not the sender's.
+    #[error("the secret key is not the key of the sender {0}")]
+    WrongKey(alloy_primitives::Address),
+    /// A field does not fit the encoding (a nonce over 64 bits, a type that has no `to`).
+    #[error("{0}")]
+    Unencodable(String),
+}
+
+/// `tx` signed with its secret key, on `chain_id` (a legacy transaction before Spurious Dragon
+/// is signed without a chain id, EIP-155 not being active). A transaction read signed, without
+/// a key, keeps its own signature.
+pub fn sign(tx: &Transaction, chain_id: u64, fork: Fork) -> Result<TxEnvelope, SigningError> {
+    let typed = typed(tx, chain_id, fork)?;
+    let Ok(key) = SigningKey::from_slice(tx.secret_key.as_slice()) else {
+        return match tx.signature {
+            Some(signed) => Ok(TxEnvelope::from((typed, signed.signature))),
+            None => Err(SigningError::NoKey(tx.sender)),
+        };
+    };
+    if crate::statetest::sender_of(&tx.secret_key) != Some(tx.sender) {
+        return Err(SigningError::WrongKey(tx.sender));
+    }
+    let hash = typed.signature_hash();
+    let (sig, recid) = key
+        .sign_prehash_recoverable(hash.as_slice())
+        .map_err(|e| SigningError::Unencodable(format!("signing failed: {e}")))?;
+    let signature = Signature::from((sig, recid));
+    Ok(TxEnvelope::from((typed, signature)))
+}
+
+fn small<T: TryFrom<U256>>(v: U256, what: &str) -> Result<T, SigningError> {
+    T::try_from(v).map_err(|_| SigningError::Unencodable(format!("{what} {v} is out of range")))
+}
+
+/// The unsigned transaction of the effective type.
+fn typed(tx: &Transaction, chain_id: u64, fork: Fork) -> Result<TypedTransaction, SigningError> {
+    let nonce: u64 = small(tx.nonce, "nonce")?;
+    let gas_limit: u64 = small(tx.gas_limit, "gas limit")?;
+    let to = tx.to.map_or(TxKind::Create, TxKind::Call);
+    let access_list = AccessList(
+        tx.access_list
+            .iter()
+            .flatten()
+            .map(|i| AccessListItem {
+                address: i.address,
+                storage_keys: i.storage_keys.clone(),
+            })
+            .collect(),
+    );
+    let price = |v: Option<U256>, what| small::<u128>(v.unwrap_or_default(), what);
+    let call_to = || {
+        tx.to.ok_or_else(|| {
+            SigningError::Unencodable(format!(
+                "a type-{} transaction cannot create a contract",
+                tx.effective_type()
+            ))
+        })
+    };
+    Ok(match tx.effective_type() {
+        0 => TypedTransaction::Legacy(TxLegacy {
+            // As it was signed, when it was read signed; else EIP-155 once it is active.
+            chain_id: match tx.signature {
+                Some(signed) => signed.chain_id,
+                None => (fork >= Fork::SpuriousDragon).then_some(chain_id),
+            },
+            nonce,
+            gas_price: price(tx.gas_price.or(tx.max_fee_per_gas), "gas price")?,
+            gas_limit,
+            to,
+            value: tx.value,
+            input: tx.data.clone(),
+        }),
+        1 => TypedTransaction::Eip2930(TxEip2930 {
+            chain_id,
+            nonce,
+            gas_price: price(tx.gas_price.or(tx.max_fee_per_gas), "gas price")?,
+            gas_limit,
+            to,
+            value: tx.value,
+            access_list,
+            input: tx.data.clone(),
+        }),
+        2 => TypedTransaction::Eip1559(TxEip1559 {
+            chain_id,
+            nonce,
+            gas_limit,
+            max_fee_per_gas: price(tx.max_fee_per_gas, "max fee")?,
+            max_priority_fee_per_gas: price(tx.max_priority_fee_per_gas, "priority fee")?,
+            to,
+            value: tx.value,
+            access_list,
+            input: tx.data.clone(),
+        }),
+        3 => TypedTransaction::Eip4844(
+            TxEip4844 {
+                chain_id,
+                nonce,
+                gas_limit,
+                max_fee_per_gas: price(tx.max_fee_per_gas, "max fee")?,
+                max_priority_fee_per_gas: price(tx.max_priority_fee_per_gas, "priority fee")?,
+                to: call_to()?,
+                value: tx.value,
+                access_list,
+                blob_versioned_hashes: tx.blob_versioned_hashes.clone().unwrap_or_default(),
+                max_fee_per_blob_gas: price(tx.max_fee_per_blob_gas, "max blob fee")?,
+                input: tx.data.clone(),
+            }
+            .into(),
+        ),
+        4 => TypedTransaction::Eip7702(TxEip7702 {
+            chain_id,
+            nonce,
+            gas_limit,
+            max_fee_per_gas: price(tx.max_fee_per_gas, "max fee")?,
+            max_priority_fee_per_gas: price(tx.max_priority_fee_per_gas, "priority fee")?,
+            to: call_to()?,
+            value: tx.value,
+            access_list,
+            authorization_list: tx
+                .authorization_list
+                .iter()
+                .flatten()
+                .map(|a| {
+                    Ok(SignedAuthorization::new_unchecked(
+                        Authorization {
+                            chain_id: a.chain_id,
+                            address: a.address,
+                            nonce: small(a.nonce, "authorization nonce")?,
+                        },
+                        small(a.v, "authorization y-parity")?,
+                        a.r,
+                        a.s,
+                    ))
+                })
+                .collect::<Result<_, SigningError>>()?,
+            input: tx.data.clone(),
+        }),
+        t => return Err(SigningError::Unencodable(format!("transaction type {t}"))),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_consensus::transaction::SignerRecoverable;
+    use alloy_primitives::{Bytes, address, b256};
+
+    #[test]
+    fn a_signed_transaction_recovers_its_sender() {
+        let key = b256!("45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8");
+        let sender = address!("a94f5374fce5edbc8e2a8697c15331677e6ebf0b");
+        for ty in [0u8, 1, 2] {
+            let mut tx = Transaction::legacy(sender, key, None, Bytes::new(), 50_000, 10);
+            tx.tx_type = Some(ty);
+            tx.max_fee_per_gas = Some(U256::from(10));
+            tx.max_priority_fee_per_gas = Some(U256::from(1));
+            let signed = sign(&tx, 1, Fork::Cancun).unwrap();
+            assert_eq!(signed.recover_signer().unwrap(), sender, "type {ty}");
+        }
+        let mut other = Transaction::legacy(sender, key, None, Bytes::new(), 50_000, 10);
+        other.sender = address!("00000000000000000000000000000000000000aa");
+        assert!(matches!(
+            sign(&other, 1, Fork::Cancun),
+            Err(SigningError::WrongKey(_))
+        ));
+    }
+}

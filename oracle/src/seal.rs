@@ -1,0 +1,51 @@
+//! Sealing a generated chain with the reference, revm: each block's header completed from its
+//! parent and from revm's execution of the chain up to it (`evmdiff_core::seal`), so that
+//! BLOCKHASH reads real header hashes and the chain exports as a valid blockchain test.
+//!
+//! Every caller that makes a campaign's case `i` from `(seed, i)` seals it here
+//! ([`campaign_case`]), so the case is the same wherever it is regenerated.
+
+use evmdiff_adapters::revm_backend::RevmBackend;
+use evmdiff_core::seal::{fill, prepare, seal_genesis};
+use evmdiff_core::{Backend, Case, Profile};
+
+/// Seals `case` (a chain; a state test is left alone) under `profile` with revm, block by
+/// block: block `i` is executed after blocks `0..i` are sealed, since it may read their hashes.
+/// A block revm refuses ends the chain (nothing after it could be sealed). `Err` says why
+/// revm could not seal it (it cannot run the profile); the case is then left as it was.
+pub fn seal(case: &mut Case, profile: &Profile) -> Result<(), String> {
+    if !case.is_chain() {
+        return Ok(());
+    }
+    let mut sealed = case.clone();
+    seal_genesis(&mut sealed);
+    let mut reference = RevmBackend::default();
+    for i in 0..sealed.blocks.len() {
+        prepare(&mut sealed, i);
+        let mut prefix = sealed.clone();
+        prefix.blocks.truncate(i + 1);
+        let outcome = reference
+            .execute(&prefix, profile)
+            .map_err(|e| format!("revm cannot seal the chain: {e}"))?;
+        let Some(block) = outcome.blocks.get(i) else {
+            return Err(format!("revm executed no block {}", i + 1));
+        };
+        fill(&mut sealed, i, block).map_err(|e| e.to_string())?;
+        if block.invalid.is_some() {
+            sealed.blocks.truncate(i + 1);
+            break;
+        }
+    }
+    *case = sealed;
+    Ok(())
+}
+
+/// Case `index` of a campaign seeded with `seed` under `profile`, sealed, with the generator
+/// input it was made from: `evmdiff_generator::campaign_case`, then [`seal`].
+pub fn campaign_case(profile: &Profile, seed: u64, index: u64) -> Option<(Vec<u8>, Case)> {
+    let (input, mut case) = evmdiff_generator::campaign_case(profile, seed, index)?;
+    // A chain revm cannot seal keeps placeholder headers: every backend still reads the same
+    // block hashes from them; only its export would not be a valid blockchain.
+    let _ = seal(&mut case, profile);
+    Some((input, case))
+}
