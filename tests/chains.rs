@@ -238,6 +238,80 @@ fn a_prague_block_without_its_request_contracts_is_refused() {
     });
 }
 
+/// Records which transaction each step belongs to.
+#[derive(Default)]
+struct StepsByTx {
+    current: Option<evmdiff_core::At>,
+    announced: Vec<evmdiff_core::At>,
+    steps: Vec<(evmdiff_core::At, u8)>,
+}
+
+impl evmdiff_core::Observer for StepsByTx {
+    fn transaction(&mut self, at: evmdiff_core::At) {
+        self.current = Some(at);
+        self.announced.push(at);
+    }
+
+    fn step(&mut self, step: &evmdiff_core::Step<'_>) -> evmdiff_core::observe::Flow {
+        if let Some(at) = self.current {
+            self.steps.push((at, step.opcode));
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+}
+
+#[test]
+fn an_observed_chain_reports_every_transaction_and_ends_as_the_plain_one() {
+    let case = Case::chain(
+        "observed",
+        Fork::Cancun,
+        pre(&[(TARGET, TRANSIENT)]),
+        vec![
+            (
+                env(1),
+                vec![tx(0, TARGET, bytes!("01")), tx(7, TARGET, Bytes::new())],
+            ),
+            (env(2), vec![tx(1, TARGET, Bytes::new())]),
+        ],
+    );
+    let profile = Profile::mainnet(case.fork);
+    let at = |block, tx| evmdiff_core::At {
+        block,
+        tx: Some(tx),
+    };
+    let mut reference: Option<Vec<(evmdiff_core::At, u8)>> = None;
+    for mut b in chain_backends() {
+        if !b.capabilities().steps {
+            continue;
+        }
+        let plain = b.execute(&case, &profile).unwrap();
+        let mut watch = StepsByTx::default();
+        let observed = b.execute_observed(&case, &profile, &mut watch).unwrap();
+        assert_eq!(plain, observed, "{}", b.name());
+        assert_eq!(
+            watch.announced,
+            [at(0, 0), at(0, 1), at(1, 0)],
+            "{}",
+            b.name()
+        );
+        let txs: Vec<_> = watch.steps.iter().map(|(a, _)| *a).collect();
+        assert!(
+            txs.contains(&at(0, 0)) && txs.contains(&at(1, 0)),
+            "{}",
+            b.name()
+        );
+        assert!(
+            !txs.contains(&at(0, 1)),
+            "{}: the dropped one ran",
+            b.name()
+        );
+        match &reference {
+            None => reference = Some(watch.steps),
+            Some(r) => assert_eq!(r, &watch.steps, "{} steps differ from revm", b.name()),
+        }
+    }
+}
+
 /// The shared BlockchainTests (every valid block reproduces its header; every invalid block
 /// whose rejection is the execution's business is refused), replayed on every chain backend.
 /// A backend below a full pass must be listed here with the cases it fails, and why.

@@ -183,12 +183,11 @@ impl RevmBackend {
             case,
             profile,
             spec,
-            fork,
             chain_id,
             observer,
             post: case.pre.clone(),
         };
-        let result = run.blocks();
+        let result = evmdiff_core::block_processing::process(case, fork, &mut run);
         let Some(mut cached) = run.lent else {
             return result;
         };
