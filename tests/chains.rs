@@ -238,6 +238,28 @@ fn a_prague_block_without_its_request_contracts_is_refused() {
     });
 }
 
+#[test]
+fn a_block_before_the_merge_rewards_its_miner() {
+    let case = Case::chain(
+        "reward",
+        Fork::Byzantium,
+        pre(&[(TARGET, READS_BLOCKHASH)]),
+        vec![
+            (env(1), vec![tx(0, TARGET, Bytes::new())]),
+            (env(2), vec![]),
+        ],
+    );
+    on_every_backend(&case, |name, o| {
+        let fees: u64 = o.txs().map(|t| t.gas_used * 10).sum();
+        let ether = U256::from(10u64).pow(U256::from(18));
+        assert_eq!(
+            o.post().unwrap()[&COINBASE].balance,
+            ether * U256::from(6) + U256::from(fees),
+            "{name}: two rewards of 3 ether and the fees"
+        );
+    });
+}
+
 /// Records which transaction each step belongs to.
 #[derive(Default)]
 struct StepsByTx {

@@ -7,9 +7,11 @@
 //! How a case is driven:
 //! * [`validate`] checks the transaction as the protocol does, because evm checks almost
 //!   nothing itself; a refused transaction never reaches evm and becomes `Rejected`.
-//! * [`world`] serves the pre-state and block through evm's backend traits, under an
-//!   `OverlayedBackend` that records the changes; the change set is then applied to a copy of
-//!   the pre-state (transient storage dropped, EIP-161 deletions and self-destructs applied).
+//! * [`world`] serves the state and block through evm's backend traits, under an
+//!   `OverlayedBackend` that records the changes; the change set is then applied to the state
+//!   (transient storage dropped, EIP-161 deletions and self-destructs applied), which the next
+//!   transaction of the case runs on ([`chain`], which also applies a chain's block rules with
+//!   evm: system calls as evm transactions from `SYSTEM_ADDRESS`, withdrawals, rewards).
 //! * The Etable is `Chained(profile opcode rules, Chained(gasometer, standard dispatch))`
 //!   ([`opcodes`]); precompiles go through a wrapper of evm-precompile's standard set that
 //!   applies the profile's precompile rules ([`precompiles`]).

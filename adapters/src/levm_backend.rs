@@ -6,8 +6,11 @@
 //!   `Environment` and `Transaction` from the case, and serves the pre-state through levm's
 //!   `Database` trait; levm's `GeneralizedDatabase` caches everything it loads and every
 //!   change on top of that store.
-//! * One `VM` per case, with levm's L1 hooks (validation, fee payment, refunds, self-destruct
-//!   cleanup), the call tracer disabled, and levm's native crypto provider. A plain mainnet
+//! * One `GeneralizedDatabase` per case and one `VM` per transaction on it, as ethrex executes
+//!   a block ([`chain`]): levm carries its own cache from one transaction to the next, and a
+//!   chain's system calls run on levm as system calls. Each `VM` has levm's L1 hooks
+//!   (validation, fee payment, refunds, self-destruct cleanup), the call tracer disabled, and
+//!   levm's native crypto provider. A plain mainnet
 //!   profile runs levm's own `VM::execute`; a profile with rules runs the same steps through
 //!   [`dispatch`], levm's loop rebuilt from its public parts, which applies the rules
 //!   ([`profile`] says how each one is honoured, and when `absent` cannot be).

@@ -48,6 +48,9 @@ pub(super) struct Run<'a, 'o> {
     pub(super) post: State,
     /// The block being executed.
     pub(super) block: usize,
+    /// Whether levm executed a transaction (reads are reported only then, as before chains:
+    /// a refused state test has no witness).
+    executed: bool,
 }
 
 impl<'a, 'o> Run<'a, 'o> {
@@ -81,12 +84,14 @@ impl<'a, 'o> Run<'a, 'o> {
             db,
             post: case.pre.clone(),
             block: 0,
+            executed: false,
         }
     }
 
     /// Reports what levm loaded from the pre-state over the whole case, if asked.
     pub(super) fn report_reads(&mut self) {
         if let Some(observer) = self.observer.as_deref_mut()
+            && self.executed
             && observer.wants_reads()
         {
             observe::report_reads(&self.db, observer);
@@ -249,6 +254,7 @@ impl BlockExecutor for Run<'_, '_> {
         }
         match result {
             Ok(executed) => {
+                self.executed = true;
                 let outcome = normalize::outcome(&self.case.pre, executed, &self.db)?;
                 self.post.clone_from(&outcome.post);
                 Ok(outcome)
