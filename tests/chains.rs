@@ -86,14 +86,19 @@ fn pre(code: &[(Address, Bytes)]) -> State {
 /// Runs `case` on every chain backend that has its fork (evm has no Prague) and checks
 /// `expect` on each outcome; every outcome must also equal the reference's.
 fn on_every_backend(case: &Case, expect: impl Fn(&str, &ChainOutcome)) {
-    let profile = Profile::mainnet(case.fork);
+    on_every_backend_under(case, &Profile::mainnet(case.fork), expect);
+}
+
+/// [`on_every_backend`] under `profile`, on the backends that can apply its rules.
+fn on_every_backend_under(case: &Case, profile: &Profile, expect: impl Fn(&str, &ChainOutcome)) {
     let mut reference: Option<ChainOutcome> = None;
     let backends = chain_backends()
         .into_iter()
-        .filter(|b| b.capabilities().forks.contains(&case.fork));
+        .filter(|b| b.capabilities().forks.contains(&case.fork))
+        .filter(|b| (b.capabilities().rules)(profile).is_none());
     for mut b in backends {
         let o = b
-            .execute(case, &profile)
+            .execute(case, profile)
             .unwrap_or_else(|e| panic!("{}: {e}", b.name()));
         expect(b.name(), &o);
         match &reference {
@@ -257,6 +262,38 @@ fn a_block_before_the_merge_rewards_its_miner() {
             ether * U256::from(6) + U256::from(fees),
             "{name}: two rewards of 3 ether and the fees"
         );
+    });
+}
+
+#[test]
+fn a_transaction_a_rule_rejects_half_way_leaves_nothing_behind() {
+    let case = Case::chain(
+        "rejected",
+        Fork::Cancun,
+        pre(&[(TARGET, TRANSIENT)]),
+        vec![(
+            env(1),
+            vec![
+                tx(0, TARGET, bytes!("01")),
+                tx(1, TARGET, Bytes::new()),
+                tx(1, TARGET, bytes!("01")),
+            ],
+        )],
+    );
+    // TLOAD refused: the second transaction is stopped at its first instruction, after its
+    // nonce and fee were taken.
+    let mut profile = Profile::mainnet(case.fork);
+    profile
+        .opcodes
+        .insert(0x5c, evmdiff_core::Behaviour::Reject);
+    on_every_backend_under(&case, &profile, |name, o| {
+        let statuses: Vec<_> = o.txs().map(|t| t.status).collect();
+        assert_eq!(
+            statuses,
+            [Status::Success, Status::Rejected, Status::Success],
+            "{name}"
+        );
+        assert_eq!(o.post().unwrap()[&SENDER].nonce, 2, "{name}: nonce");
     });
 }
 
