@@ -2,7 +2,8 @@
 //! and after them, the withdrawals and the miner's reward.
 //!
 //! The rules are data here so that every in-process adapter applies the same ones with its own
-//! EVM (a system call is executed by the backend, never by evmdiff); backends in other processes
+//! EVM (a system call is executed by the backend, never by evmdiff), and [`process`] walks a
+//! case's blocks with them over any adapter's [`BlockExecutor`]; backends in other processes
 //! apply their implementation's own (the execution spec's `apply_body`, ethereumjs's
 //! `runBlock`). A state test gets none of this.
 
