@@ -140,8 +140,9 @@ pub fn over_block_limits(
 /// the one the implementation carries into the next, never rebuilt from a reported outcome.
 pub trait BlockExecutor {
     /// The state the backend's commits have left so far, as reported: what a dropped
-    /// transaction's outcome and a block's end carry.
-    fn state(&self) -> &State;
+    /// transaction's outcome and a block's end carry. Asked only for those, so a backend
+    /// need not keep a reported copy of its state after every transaction.
+    fn state(&mut self) -> Result<State, BackendError>;
     /// Makes block `index` of the case the current one (what its system calls and
     /// transactions see).
     fn begin_block(&mut self, index: usize) -> Result<(), BackendError>;
@@ -216,7 +217,7 @@ fn process_block(
             .then(|| over_block_limits(tx, &block.env, fork, gas_used, blob_gas_used))
             .flatten();
         let outcome = match over {
-            Some(why) => Outcome::rejected(exec.state(), why),
+            Some(why) => Outcome::rejected(&exec.state()?, why),
             None => exec.transaction(at, tx)?,
         };
         if outcome.status != Status::Rejected {
@@ -246,7 +247,7 @@ fn process_block(
     }
     Ok(BlockOutcome {
         txs,
-        end: Some(BlockEnd::new(exec.state().clone(), gas_used)),
+        end: Some(BlockEnd::new(exec.state()?, gas_used)),
         invalid: None,
     })
 }

@@ -163,8 +163,8 @@ impl<'a, 'o> Run<'a, 'o> {
 }
 
 impl BlockExecutor for Run<'_, '_> {
-    fn state(&self) -> &State {
-        &self.world
+    fn state(&mut self) -> Result<State, BackendError> {
+        Ok(self.world.clone())
     }
 
     fn begin_block(&mut self, index: usize) -> Result<(), BackendError> {
@@ -236,9 +236,11 @@ impl BlockExecutor for Run<'_, '_> {
             Ok(fees) => fees,
             Err(why) => return Ok(Outcome::rejected(&self.world, why)),
         };
-        let mut world = self.world.clone();
+        // The blob fee is taken before evm runs (evm does not charge it); a refused
+        // transaction gives the sender back as it was.
+        let sender_before = self.world.get(&tx.sender).cloned();
         if !fees.blob_fee.is_zero() {
-            world::debit(&mut world, tx.sender, fees.blob_fee);
+            world::debit(&mut self.world, tx.sender, fees.blob_fee);
         }
         let block = Block::new(
             env,
@@ -279,10 +281,17 @@ impl BlockExecutor for Run<'_, '_> {
                 .collect(),
             config: self.config,
         };
-        let ran = self.run_evm(&world, &block, args, true)?;
+        let world = std::mem::take(&mut self.world);
+        let ran = self.run_evm(&world, &block, args, true);
+        self.world = world;
+        let ran = ran?;
         if let Some(reads) = self.reads.as_mut() {
             // The sender was read before evm ran, by `validate` (nonce, balance, code).
             reads.push(StateRead::Account(tx.sender));
+        }
+        let refused = ran.refusal.is_some() || ran.result.is_err();
+        if refused && let Some(sender) = sender_before {
+            self.world.insert(tx.sender, sender);
         }
         if let Some(why) = ran.refusal {
             return Ok(Outcome::rejected(&self.world, why));
@@ -297,7 +306,7 @@ impl BlockExecutor for Run<'_, '_> {
                 )));
             }
         };
-        world::apply(&ran.changes, &mut world);
+        world::apply(&ran.changes, &mut self.world);
         let (status, output, detail) = match finished.end {
             End::Success { how, output } => (Status::Success, output, format!("{how:?}")),
             End::Revert { output } => (Status::Revert, output, "Reverted".to_string()),
@@ -345,14 +354,13 @@ impl BlockExecutor for Run<'_, '_> {
         } else {
             Vec::new()
         };
-        self.world.clone_from(&world);
         Ok(Outcome::new(
             status,
             finished.gas_used,
             finished.refund,
             Bytes::from(output),
             logs,
-            world,
+            self.world.clone(),
             detail,
         ))
     }

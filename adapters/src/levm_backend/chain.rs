@@ -44,8 +44,6 @@ pub(super) struct Run<'a, 'o> {
     pub(super) observer: Option<&'o mut dyn Observer>,
     /// levm's state for the whole case: the pre-state store and levm's cache on top of it.
     pub(super) db: GeneralizedDatabase,
-    /// The state levm's cache holds so far, as reported.
-    pub(super) post: State,
     /// The block being executed.
     pub(super) block: usize,
     /// Whether levm executed a transaction (reads are reported only then, as before chains:
@@ -82,7 +80,6 @@ impl<'a, 'o> Run<'a, 'o> {
             own_loop,
             observer,
             db,
-            post: case.pre.clone(),
             block: 0,
             executed: false,
         }
@@ -97,12 +94,6 @@ impl<'a, 'o> Run<'a, 'o> {
             observe::report_reads(&self.db, observer);
         }
     }
-
-    /// Recomputes the reported state from levm's cache.
-    fn refresh_post(&mut self) -> Result<(), BackendError> {
-        self.post = normalize::post_state(&self.case.pre, &self.db)?;
-        Ok(())
-    }
 }
 
 /// A levm internal error as a backend failure.
@@ -111,8 +102,9 @@ fn failed(e: impl std::fmt::Debug) -> BackendError {
 }
 
 impl BlockExecutor for Run<'_, '_> {
-    fn state(&self) -> &State {
-        &self.post
+    /// The pre-state with what levm's cache holds applied (`normalize::post_state`).
+    fn state(&mut self) -> Result<State, BackendError> {
+        normalize::post_state(&self.case.pre, &self.db)
     }
 
     fn begin_block(&mut self, index: usize) -> Result<(), BackendError> {
@@ -176,7 +168,6 @@ impl BlockExecutor for Run<'_, '_> {
             },
             Err(e) => Err(format!("{e:?}")),
         };
-        self.refresh_post()?;
         Ok(verdict)
     }
 
@@ -191,7 +182,7 @@ impl BlockExecutor for Run<'_, '_> {
     /// `VM::execute` unless rules (or `with_own_loop`) call for the loop.
     fn transaction(&mut self, _at: At, case_tx: &CaseTx) -> Result<Outcome, BackendError> {
         if let Some(why) = env::invalid_tx(case_tx) {
-            return Ok(Outcome::rejected(&self.post, why));
+            return Ok(Outcome::rejected(&self.state()?, why));
         }
         let block = &self.case.blocks[self.block].env;
         let environment = env::environment(block, case_tx, self.levm_fork);
@@ -250,16 +241,15 @@ impl BlockExecutor for Run<'_, '_> {
             if let Some(db) = undo {
                 self.db = db;
             }
-            return Ok(Outcome::rejected(&self.post, why));
+            return Ok(Outcome::rejected(&self.state()?, why));
         }
         match result {
             Ok(executed) => {
                 self.executed = true;
-                let outcome = normalize::outcome(&self.case.pre, executed, &self.db)?;
-                self.post.clone_from(&outcome.post);
-                Ok(outcome)
+                normalize::outcome(&self.case.pre, executed, &self.db)
             }
-            Err(e) => normalize::error(&self.post, e),
+            // levm has restored its cache to the state before the transaction.
+            Err(e) => normalize::error(&self.state()?, e),
         }
     }
 
@@ -274,6 +264,6 @@ impl BlockExecutor for Run<'_, '_> {
             .get_account_mut(env::address(address))
             .map_err(failed)?;
         account.info.balance = account.info.balance.saturating_add(env::u256(amount));
-        self.refresh_post()
+        Ok(())
     }
 }

@@ -30,8 +30,8 @@ pub(super) struct Run<'a, 'o> {
 }
 
 impl BlockExecutor for Run<'_, '_> {
-    fn state(&self) -> &State {
-        &self.post
+    fn state(&mut self) -> Result<State, BackendError> {
+        Ok(self.post.clone())
     }
 
     fn begin_block(&mut self, index: usize) -> Result<(), BackendError> {
