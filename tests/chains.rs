@@ -83,14 +83,22 @@ fn pre(code: &[(Address, Bytes)]) -> State {
     pre
 }
 
-/// Runs `case` on every chain backend and checks `expect` on each outcome; every outcome must
-/// also equal the reference's.
+/// Runs `case` on every chain backend that has its fork (evm has no Prague) and checks
+/// `expect` on each outcome; every outcome must also equal the reference's.
 fn on_every_backend(case: &Case, expect: impl Fn(&str, &ChainOutcome)) {
-    let profile = Profile::mainnet(case.fork);
+    on_every_backend_under(case, &Profile::mainnet(case.fork), expect);
+}
+
+/// [`on_every_backend`] under `profile`, on the backends that can apply its rules.
+fn on_every_backend_under(case: &Case, profile: &Profile, expect: impl Fn(&str, &ChainOutcome)) {
     let mut reference: Option<ChainOutcome> = None;
-    for mut b in chain_backends() {
+    let backends = chain_backends()
+        .into_iter()
+        .filter(|b| b.capabilities().forks.contains(&case.fork))
+        .filter(|b| (b.capabilities().rules)(profile).is_none());
+    for mut b in backends {
         let o = b
-            .execute(case, &profile)
+            .execute(case, profile)
             .unwrap_or_else(|e| panic!("{}: {e}", b.name()));
         expect(b.name(), &o);
         match &reference {
@@ -233,6 +241,134 @@ fn a_prague_block_without_its_request_contracts_is_refused() {
         let why = o.blocks[0].invalid.as_deref().unwrap_or_default();
         assert!(why.contains("no code"), "{name}: {why}");
     });
+}
+
+#[test]
+fn a_block_before_the_merge_rewards_its_miner() {
+    let case = Case::chain(
+        "reward",
+        Fork::Byzantium,
+        pre(&[(TARGET, READS_BLOCKHASH)]),
+        vec![
+            (env(1), vec![tx(0, TARGET, Bytes::new())]),
+            (env(2), vec![]),
+        ],
+    );
+    on_every_backend(&case, |name, o| {
+        let fees: u64 = o.txs().map(|t| t.gas_used * 10).sum();
+        let ether = U256::from(10u64).pow(U256::from(18));
+        assert_eq!(
+            o.post().unwrap()[&COINBASE].balance,
+            ether * U256::from(6) + U256::from(fees),
+            "{name}: two rewards of 3 ether and the fees"
+        );
+    });
+}
+
+#[test]
+fn a_transaction_a_rule_rejects_half_way_leaves_nothing_behind() {
+    let case = Case::chain(
+        "rejected",
+        Fork::Cancun,
+        pre(&[(TARGET, TRANSIENT)]),
+        vec![(
+            env(1),
+            vec![
+                tx(0, TARGET, bytes!("01")),
+                tx(1, TARGET, Bytes::new()),
+                tx(1, TARGET, bytes!("01")),
+            ],
+        )],
+    );
+    // TLOAD refused: the second transaction is stopped at its first instruction, after its
+    // nonce and fee were taken.
+    let mut profile = Profile::mainnet(case.fork);
+    profile
+        .opcodes
+        .insert(0x5c, evmdiff_core::Behaviour::Reject);
+    on_every_backend_under(&case, &profile, |name, o| {
+        let statuses: Vec<_> = o.txs().map(|t| t.status).collect();
+        assert_eq!(
+            statuses,
+            [Status::Success, Status::Rejected, Status::Success],
+            "{name}"
+        );
+        assert_eq!(o.post().unwrap()[&SENDER].nonce, 2, "{name}: nonce");
+    });
+}
+
+/// Records which transaction each step belongs to.
+#[derive(Default)]
+struct StepsByTx {
+    current: Option<evmdiff_core::At>,
+    announced: Vec<evmdiff_core::At>,
+    steps: Vec<(evmdiff_core::At, u8)>,
+}
+
+impl evmdiff_core::Observer for StepsByTx {
+    fn transaction(&mut self, at: evmdiff_core::At) {
+        self.current = Some(at);
+        self.announced.push(at);
+    }
+
+    fn step(&mut self, step: &evmdiff_core::Step<'_>) -> evmdiff_core::observe::Flow {
+        if let Some(at) = self.current {
+            self.steps.push((at, step.opcode));
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+}
+
+#[test]
+fn an_observed_chain_reports_every_transaction_and_ends_as_the_plain_one() {
+    let case = Case::chain(
+        "observed",
+        Fork::Cancun,
+        pre(&[(TARGET, TRANSIENT)]),
+        vec![
+            (
+                env(1),
+                vec![tx(0, TARGET, bytes!("01")), tx(7, TARGET, Bytes::new())],
+            ),
+            (env(2), vec![tx(1, TARGET, Bytes::new())]),
+        ],
+    );
+    let profile = Profile::mainnet(case.fork);
+    let at = |block, tx| evmdiff_core::At {
+        block,
+        tx: Some(tx),
+    };
+    let mut reference: Option<Vec<(evmdiff_core::At, u8)>> = None;
+    for mut b in chain_backends() {
+        if !b.capabilities().steps {
+            continue;
+        }
+        let plain = b.execute(&case, &profile).unwrap();
+        let mut watch = StepsByTx::default();
+        let observed = b.execute_observed(&case, &profile, &mut watch).unwrap();
+        assert_eq!(plain, observed, "{}", b.name());
+        assert_eq!(
+            watch.announced,
+            [at(0, 0), at(0, 1), at(1, 0)],
+            "{}",
+            b.name()
+        );
+        let txs: Vec<_> = watch.steps.iter().map(|(a, _)| *a).collect();
+        assert!(
+            txs.contains(&at(0, 0)) && txs.contains(&at(1, 0)),
+            "{}",
+            b.name()
+        );
+        assert!(
+            !txs.contains(&at(0, 1)),
+            "{}: the dropped one ran",
+            b.name()
+        );
+        match &reference {
+            None => reference = Some(watch.steps),
+            Some(r) => assert_eq!(r, &watch.steps, "{} steps differ from revm", b.name()),
+        }
+    }
 }
 
 /// The shared BlockchainTests (every valid block reproduces its header; every invalid block

@@ -7,9 +7,11 @@
 //! How a case is driven:
 //! * [`validate`] checks the transaction as the protocol does, because evm checks almost
 //!   nothing itself; a refused transaction never reaches evm and becomes `Rejected`.
-//! * [`world`] serves the pre-state and block through evm's backend traits, under an
-//!   `OverlayedBackend` that records the changes; the change set is then applied to a copy of
-//!   the pre-state (transient storage dropped, EIP-161 deletions and self-destructs applied).
+//! * [`world`] serves the state and block through evm's backend traits, under an
+//!   `OverlayedBackend` that records the changes; the change set is then applied to the state
+//!   (transient storage dropped, EIP-161 deletions and self-destructs applied), which the next
+//!   transaction of the case runs on ([`chain`], which also applies a chain's block rules with
+//!   evm: system calls as evm transactions from `SYSTEM_ADDRESS`, withdrawals, rewards).
 //! * The Etable is `Chained(profile opcode rules, Chained(gasometer, standard dispatch))`
 //!   ([`opcodes`]); precompiles go through a wrapper of evm-precompile's standard set that
 //!   applies the profile's precompile rules ([`precompiles`]).
@@ -21,6 +23,7 @@
 //! * [`observe`] wraps the Etable, the precompile set and the invoker for
 //!   `execute_observed` only; `execute` runs without them.
 
+mod chain;
 mod convert;
 mod invoker;
 mod observe;
@@ -30,30 +33,11 @@ mod status;
 mod validate;
 mod world;
 
-use std::cell::RefCell;
-
-use alloy_primitives::{Bytes, Log};
-use evm::backend::OverlayedBackend;
-use evm::interpreter::ExitError;
-use evm::interpreter::etable::Chained;
-use evm::standard::{
-    Config, DispatchEtable, EtableResolver, GasometerEtable, Invoker, TransactArgs,
-    TransactArgsCallCreate, TransactGasPrice,
-};
-use evmdiff_core::case::{BlockEnv, Transaction};
-use evmdiff_core::observe::StateRead;
+use evm::standard::Config;
+use evmdiff_core::block_processing;
 use evmdiff_core::{
-    At, Backend, BackendError, Capabilities, Case, ChainOutcome, Fork, Observer, Outcome, Profile,
-    State, Status,
+    Backend, BackendError, Capabilities, Case, ChainOutcome, Fork, Observer, Profile,
 };
-
-use convert::{address, eu256, h160, h256, u256_of};
-use invoker::{End, TxInvoker};
-use observe::{DepthInvoker, NotingPrecompiles, StepEtable, Watch};
-use opcodes::{ProfileEtable, Refusal};
-use precompiles::ProfilePrecompiles;
-use status::{Origin, halt_class};
-use world::{Block, World};
 
 /// Frames run on the native stack before evm switches to its heap-based call stack. Deep
 /// enough for ordinary contracts, shallow enough for a test thread's 2 MiB stack.
@@ -135,7 +119,7 @@ impl Backend for EvmBackend {
             in_process: true,
             rules: opcodes::cannot_apply,
             native: Vec::new(),
-            chains: false,
+            chains: true,
         }
     }
 
@@ -153,209 +137,20 @@ impl Backend for EvmBackend {
     }
 }
 
-/// Executes a state test (the only kind this adapter runs yet).
+/// Executes `case`, a state test or a chain, with the world carried from one transaction to
+/// the next (see [`chain`]).
 fn run(
     case: &Case,
     profile: &Profile,
-    mut observer: Option<&mut dyn Observer>,
+    observer: Option<&mut dyn Observer>,
 ) -> Result<ChainOutcome, BackendError> {
-    let Some((env, tx)) = case.single() else {
-        return Err(BackendError::Unsupported(
-            "the evm adapter runs single transactions only, not chains".into(),
-        ));
-    };
-    if let Some(o) = observer.as_deref_mut() {
-        o.transaction(At {
-            block: 0,
-            tx: Some(0),
-        });
-    }
-    run_tx(env, &case.pre, tx, profile, observer).map(ChainOutcome::single)
-}
-
-/// Executes `tx` on `pre` under `env` and `profile`; with an observer, through the wrappers
-/// of [`observe`].
-fn run_tx(
-    env: &BlockEnv,
-    pre: &State,
-    tx: &Transaction,
-    profile: &Profile,
-    mut observer: Option<&mut dyn Observer>,
-) -> Result<Outcome, BackendError> {
     let fork = profile.base_fork;
     let config = config(fork)?;
     if let Some(why) = opcodes::cannot_apply(profile) {
         return Err(BackendError::Unsupported(why));
     }
-    let fees = match validate::validate(env, pre, tx, fork) {
-        Ok(fees) => fees,
-        Err(why) => return Ok(Outcome::rejected(pre, why)),
-    };
-
-    let mut world = pre.clone();
-    if !fees.blob_fee.is_zero() {
-        world::debit(&mut world, tx.sender, fees.blob_fee);
-    }
-    let block = Block::new(
-        env,
-        fork,
-        tx.blob_versioned_hashes.as_deref().unwrap_or_default(),
-    );
-
-    let refusal = Refusal::default();
-    let etable = Chained(
-        ProfileEtable::new(profile, &refusal, env.chain_id, env.number)?,
-        Chained(GasometerEtable::new(), DispatchEtable::runtime()),
-    );
-    let precompiles = ProfilePrecompiles::new(profile, &refusal);
-
-    let args = TransactArgs {
-        call_create: match tx.to {
-            Some(to) => TransactArgsCallCreate::Call {
-                address: h160(to),
-                data: tx.data.to_vec(),
-            },
-            None => TransactArgsCallCreate::Create {
-                init_code: tx.data.to_vec(),
-                salt: None,
-            },
-        },
-        caller: h160(tx.sender),
-        value: eu256(tx.value),
-        gas_limit: eu256(tx.gas_limit),
-        gas_price: match fees.priority {
-            Some(p) => TransactGasPrice::FeeMarket {
-                max_priority: eu256(p),
-                max: eu256(fees.max_fee),
-            },
-            None => TransactGasPrice::Legacy(eu256(fees.max_fee)),
-        },
-        access_list: tx
-            .access_list
-            .iter()
-            .flatten()
-            .map(|item| {
-                (
-                    h160(item.address),
-                    item.storage_keys.iter().map(|k| h256(*k)).collect(),
-                )
-            })
-            .collect(),
-        config,
-    };
-    let mut backend = OverlayedBackend::new(
-        World {
-            block: &block,
-            accounts: &world,
-            reads: observer
-                .as_ref()
-                .is_some_and(|o| o.wants_reads())
-                .then(RefCell::default),
-        },
-        &config.runtime,
-    );
-    let result = match observer.as_deref_mut() {
-        None => {
-            let resolver = EtableResolver::new(&precompiles, &etable);
-            let invoker = TxInvoker(Invoker::new(&resolver));
-            evm::transact(args, Some(HEAP_DEPTH), &mut backend, &invoker)
-        }
-        Some(observer) => {
-            let watch = Watch::new(observer);
-            let etable = StepEtable {
-                inner: etable,
-                watch: &watch,
-            };
-            let precompiles = NotingPrecompiles {
-                inner: precompiles,
-                watch: &watch,
-            };
-            let resolver = EtableResolver::new(&precompiles, &etable);
-            let invoker = DepthInvoker {
-                inner: TxInvoker(Invoker::new(&resolver)),
-                watch: &watch,
-            };
-            evm::transact(args, Some(HEAP_DEPTH), &mut backend, &invoker)
-        }
-    };
-    let (base, changes) = backend.deconstruct();
-    if let (Some(observer), Some(reads)) = (observer, base.reads) {
-        // The sender was read before evm ran, by `validate` (nonce, balance, code).
-        observer.read(StateRead::Account(tx.sender));
-        for read in reads.into_inner() {
-            observer.read(read);
-        }
-    }
-
-    if let Some(why) = refusal.take() {
-        return Ok(Outcome::rejected(pre, why));
-    }
-    let finished = match result {
-        Ok(f) => f,
-        // Everything evm checks before running was checked by `validate` first, so evm
-        // refusing a transaction means the two disagree: a bug to report, not a verdict.
-        Err(e) => {
-            return Err(BackendError::Failed(format!(
-                "evm refused a transaction the adapter found valid: {e:?}"
-            )));
-        }
-    };
-
-    world::apply(&changes, &mut world);
-    let (status, output, detail) = match finished.end {
-        End::Success { how, output } => (Status::Success, output, format!("{how:?}")),
-        End::Revert { output } => (Status::Revert, output, "Reverted".to_string()),
-        End::Halt {
-            error: ExitError::Fatal(f),
-            ..
-        } => {
-            return Err(BackendError::Failed(format!(
-                "evm stopped with a fatal error: {f:?}"
-            )));
-        }
-        End::Halt { error, deploy } => {
-            let origin = if deploy {
-                Origin::Deploy
-            } else {
-                Origin::Frame
-            };
-            let detail = format!(
-                "{error:?}{}",
-                if deploy {
-                    " (deploying the created code)"
-                } else {
-                    ""
-                }
-            );
-            (
-                Status::Halt(halt_class(&error, origin, profile)),
-                Vec::new(),
-                detail,
-            )
-        }
-    };
-    let logs = if status == Status::Success {
-        changes
-            .logs
-            .iter()
-            .map(|l| {
-                Log::new_unchecked(
-                    address(l.address),
-                    l.topics.iter().map(|t| u256_of(*t).into()).collect(),
-                    l.data.clone().into(),
-                )
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok(Outcome::new(
-        status,
-        finished.gas_used,
-        finished.refund,
-        Bytes::from(output),
-        logs,
-        world,
-        detail,
-    ))
+    let mut run = chain::Run::new(case, profile, config, observer);
+    let outcome = block_processing::process(case, fork, &mut run)?;
+    run.report_reads();
+    Ok(outcome)
 }

@@ -206,14 +206,13 @@ impl RevmBackend {
             case,
             profile,
             spec,
-            fork,
             chain_id,
             observer,
             post: case.pre.clone(),
             planted: self.planted,
             kept: None,
         };
-        let result = run.blocks();
+        let result = evmdiff_core::block_processing::process(case, fork, &mut run);
         let Some(mut cached) = run.lent else {
             return result;
         };

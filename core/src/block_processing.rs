@@ -2,15 +2,19 @@
 //! and after them, the withdrawals and the miner's reward.
 //!
 //! The rules are data here so that every in-process adapter applies the same ones with its own
-//! EVM (a system call is executed by the backend, never by evmdiff); backends in other processes
+//! EVM (a system call is executed by the backend, never by evmdiff), and [`process`] walks a
+//! case's blocks with them over any adapter's [`BlockExecutor`]; backends in other processes
 //! apply their implementation's own (the execution spec's `apply_body`, ethereumjs's
 //! `runBlock`). A state test gets none of this.
 
 use alloy_eips::eip4895::Withdrawal;
 use alloy_primitives::{Address, B256, Bytes, U256, address};
 
-use crate::case::Case;
+use crate::backend::BackendError;
+use crate::case::{At, Case, Transaction};
 use crate::fork::Fork;
+use crate::outcome::{BlockEnd, BlockOutcome, ChainOutcome, Outcome, Status};
+use crate::state::State;
 
 /// The caller of every system call (EIP-4788).
 pub const SYSTEM_ADDRESS: Address = address!("0xfffffffffffffffffffffffffffffffffffffffe");
@@ -154,4 +158,140 @@ pub fn system_contracts(fork: Fork) -> Vec<(Address, Bytes)> {
         ));
     }
     out
+}
+
+/// A backend's EVM holding a case's state, as [`process`] drives it. Each in-process adapter
+/// implements it with its own EVM and its own state store: the state a transaction leaves is
+/// the one the implementation carries into the next, never rebuilt from a reported outcome.
+pub trait BlockExecutor {
+    /// The state the backend's commits have left so far, as reported: what a dropped
+    /// transaction's outcome and a block's end carry. Asked only for those, so a backend
+    /// need not keep a reported copy of its state after every transaction.
+    fn state(&mut self) -> Result<State, BackendError>;
+    /// Makes block `index` of the case the current one (what its system calls and
+    /// transactions see).
+    fn begin_block(&mut self, index: usize) -> Result<(), BackendError>;
+    /// Whether `address` has code in the backend's state (a system contract deployed).
+    fn has_code(&mut self, address: Address) -> Result<bool, BackendError>;
+    /// Executes `call` as a system call with the backend's EVM and commits it, without
+    /// `SYSTEM_ADDRESS` and the beneficiary; `Ok(Err(why))` when the call failed or the EVM
+    /// refused it.
+    fn system_call(&mut self, call: &SystemCall) -> Result<Result<(), String>, BackendError>;
+    /// Called before each transaction, also one dropped before execution: where the backend
+    /// tells its observer (`Observer::transaction`).
+    fn announce(&mut self, at: At);
+    /// Executes `tx` (refusing it if the backend finds it invalid) and commits it.
+    fn transaction(&mut self, at: At, tx: &Transaction) -> Result<Outcome, BackendError>;
+    /// Credits `amount` to `address` (a withdrawal, the miner's reward); an account left empty
+    /// is removed from Spurious Dragon on (EIP-161).
+    fn credit(&mut self, address: Address, amount: U256) -> Result<(), BackendError>;
+}
+
+/// Every block of `case` on `exec`, under `fork`. A state test is its one transaction and
+/// nothing else; a chain gets the block rules of this module around its transactions, and
+/// stops after a block the backend refuses.
+pub fn process(
+    case: &Case,
+    fork: Fork,
+    exec: &mut dyn BlockExecutor,
+) -> Result<ChainOutcome, BackendError> {
+    let mut blocks = Vec::with_capacity(case.blocks.len());
+    for index in 0..case.blocks.len() {
+        let block = process_block(case, index, fork, exec)?;
+        let refused = block.invalid.is_some();
+        blocks.push(block);
+        if refused {
+            break;
+        }
+    }
+    Ok(ChainOutcome { blocks })
+}
+
+/// Block `index`: system calls, transactions within the block's limits, withdrawals, reward,
+/// the system calls after it.
+fn process_block(
+    case: &Case,
+    index: usize,
+    fork: Fork,
+    exec: &mut dyn BlockExecutor,
+) -> Result<BlockOutcome, BackendError> {
+    let block = &case.blocks[index];
+    let chain = case.is_chain();
+    exec.begin_block(index)?;
+    let refused = |txs, why| BlockOutcome {
+        txs,
+        end: None,
+        invalid: Some(why),
+    };
+    if chain {
+        for call in before_transactions(case, index, fork) {
+            if let Some(why) = system_call(exec, &call)? {
+                return Ok(refused(Vec::new(), why));
+            }
+        }
+    }
+    let (mut gas_used, mut blob_gas_used) = (0u64, 0u64);
+    let mut txs = Vec::with_capacity(block.txs.len());
+    for (t, tx) in block.txs.iter().enumerate() {
+        let at = At {
+            block: index,
+            tx: Some(t),
+        };
+        exec.announce(at);
+        let over = chain
+            .then(|| over_block_limits(tx, &block.env, fork, gas_used, blob_gas_used))
+            .flatten();
+        let outcome = match over {
+            Some(why) => Outcome::rejected(&exec.state()?, why),
+            None => exec.transaction(at, tx)?,
+        };
+        if outcome.status != Status::Rejected {
+            gas_used += outcome.gas_used;
+            blob_gas_used +=
+                tx.blob_versioned_hashes.as_ref().map_or(0, Vec::len) as u64 * GAS_PER_BLOB;
+        }
+        txs.push(outcome);
+    }
+    if !chain {
+        return Ok(BlockOutcome {
+            txs,
+            end: None,
+            invalid: None,
+        });
+    }
+    for w in block.withdrawals.iter().flatten() {
+        exec.credit(w.address, withdrawal_wei(w))?;
+    }
+    if let Some(reward) = block_reward(fork) {
+        exec.credit(block.env.coinbase, reward)?;
+    }
+    for call in after_transactions(fork) {
+        if let Some(why) = system_call(exec, &call)? {
+            return Ok(refused(txs, why));
+        }
+    }
+    Ok(BlockOutcome {
+        txs,
+        end: Some(BlockEnd::new(exec.state()?, gas_used)),
+        invalid: None,
+    })
+}
+
+/// One system call; why the block is invalid, if the call makes it so. A call to a contract
+/// without code does nothing unless it is required.
+fn system_call(
+    exec: &mut dyn BlockExecutor,
+    call: &SystemCall,
+) -> Result<Option<String>, BackendError> {
+    if !exec.has_code(call.address)? {
+        return Ok(call
+            .required
+            .then(|| format!("system contract {} has no code", call.address)));
+    }
+    Ok(match exec.system_call(call)? {
+        Ok(()) => None,
+        Err(why) => call
+            .required
+            .then(|| format!("system call to {} failed: {why}", call.address)),
+    })
 }

@@ -6,6 +6,7 @@
 //! [`State`] directly instead and applies the change set itself.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 use alloy_primitives::{Address, B256, U256, keccak256};
 use evm::backend::{OverlayedChangeSet, RuntimeBaseBackend, RuntimeEnvironment};
@@ -63,6 +64,15 @@ impl Block {
     }
 }
 
+impl Block {
+    /// The block as a system call sees it: a base fee of zero, so that a call at gas price
+    /// zero is valid and pays nothing (EIP-4788).
+    pub(super) fn without_base_fee(mut self) -> Block {
+        self.base_fee = EU256::ZERO;
+        self
+    }
+}
+
 /// The blob base fee of the block (EIP-4844 `get_base_fee_per_blob_gas`), zero before Cancun.
 pub(super) fn blob_base_fee(env: &BlockEnv, fork: Fork) -> U256 {
     if !fork.includes(Fork::Cancun) {
@@ -95,6 +105,8 @@ fn fake_exponential(factor: U256, numerator: U256, denominator: U256) -> U256 {
 pub(super) struct World<'a> {
     pub(super) block: &'a Block,
     pub(super) accounts: &'a State,
+    /// A chain's header hashes by number, for BLOCKHASH; `None` in a state test.
+    pub(super) hashes: Option<&'a BTreeMap<u64, B256>>,
     /// Every account and slot read, when the execution is observed (`None` otherwise, so the
     /// plain path records nothing). evm asks its base backend only for what its overlay has
     /// not cached, so this is what evm loaded from the pre-state: its witness.
@@ -112,14 +124,21 @@ impl World<'_> {
 }
 
 impl RuntimeEnvironment for World<'_> {
-    /// The state-test convention (geth's and revm's test runners): the hash of block `n` is
-    /// keccak256 of `n` in decimal, for the 256 blocks before the current one; zero otherwise.
+    /// For the 256 blocks before the current one: in a chain, the hash of the case's header of
+    /// that number; in a state test, the fillers' convention (geth's and revm's test runners),
+    /// keccak256 of `n` in decimal. Zero otherwise.
     fn block_hash(&self, number: EU256) -> H256 {
         let current = self.block.number;
         if number >= current || current - number > EU256::from_u64(BLOCK_HASH_HISTORY) {
             return H256::zero();
         }
-        H256(keccak256(u256(number).to_string().as_bytes()).0)
+        match self.hashes {
+            Some(hashes) => u64::try_from(u256(number))
+                .ok()
+                .and_then(|n| hashes.get(&n))
+                .map_or_else(H256::zero, |h| h256(*h)),
+            None => H256(keccak256(u256(number).to_string().as_bytes()).0),
+        }
     }
 
     fn block_number(&self) -> EU256 {

@@ -93,7 +93,12 @@ pub(crate) fn execute(
     let table = table(vm.env.config.fork);
     for i in 0..vm.hooks.len() {
         let levm_hook = Rc::clone(&vm.hooks[i]);
-        levm_hook.borrow_mut().prepare_execution(vm)?;
+        if let Err(e) = levm_hook.borrow_mut().prepare_execution(vm) {
+            // As `VM::execute` does: an invalid transaction leaves the cache as it was, which
+            // matters when the database goes on to the next transaction of a chain.
+            vm.restore_cache_state()?;
+            return Err(e);
+        }
     }
     // What prepare_execution changed (nonce, fee) stays even if the transaction reverts.
     vm.current_call_frame.call_frame_backup.clear();

@@ -268,6 +268,8 @@ pub(crate) fn transaction(t: &CaseTx, chain_id: u64) -> Transaction {
 pub(crate) struct PreState {
     accounts: BTreeMap<Address, (AccountState, Code)>,
     storage: BTreeMap<(Address, H256), U256>,
+    /// A chain's header hashes by number; `None` in a state test.
+    hashes: Option<BTreeMap<u64, alloy_primitives::B256>>,
 }
 
 /// Any root other than the empty trie's: levm reads the storage root only to know whether an
@@ -277,8 +279,12 @@ fn non_empty_root() -> H256 {
 }
 
 impl PreState {
-    /// The store for `pre`. Code is analysed (jump destinations, hash) once here.
-    pub(crate) fn new(pre: &State) -> Arc<PreState> {
+    /// The store for `pre`, with a chain's header hashes (`None` in a state test). Code is
+    /// analysed (jump destinations, hash) once here.
+    pub(crate) fn new(
+        pre: &State,
+        hashes: Option<BTreeMap<u64, alloy_primitives::B256>>,
+    ) -> Arc<PreState> {
         let mut accounts = BTreeMap::new();
         let mut storage = BTreeMap::new();
         for (addr, acc) in pre {
@@ -300,7 +306,11 @@ impl PreState {
             }
             accounts.insert(a, (state, code));
         }
-        Arc::new(PreState { accounts, storage })
+        Arc::new(PreState {
+            accounts,
+            storage,
+            hashes,
+        })
     }
 }
 
@@ -321,10 +331,17 @@ impl Database for PreState {
             .unwrap_or_default())
     }
 
-    /// What ethereum/tests fillers use for `BLOCKHASH(n)`: `keccak256(decimal(n))`, as the
-    /// revm adapter's empty backing store answers it. levm itself enforces the 256-block window.
+    /// In a chain, the hash of the case's header of that number (zero for none). In a state
+    /// test, what ethereum/tests fillers use for `BLOCKHASH(n)`: `keccak256(decimal(n))`, as
+    /// the revm adapter's empty backing store answers it. levm itself enforces the 256-block
+    /// window.
     fn get_block_hash(&self, block_number: u64) -> Result<H256, DatabaseError> {
-        Ok(H256(keccak256(block_number.to_string().as_bytes()).0))
+        Ok(match &self.hashes {
+            Some(hashes) => hashes
+                .get(&block_number)
+                .map_or_else(H256::zero, |h| H256(h.0)),
+            None => H256(keccak256(block_number.to_string().as_bytes()).0),
+        })
     }
 
     fn get_chain_config(&self) -> Result<ChainConfig, DatabaseError> {

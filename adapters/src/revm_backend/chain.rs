@@ -1,16 +1,11 @@
-//! A case's blocks on revm: each transaction executed and committed by revm into its own
-//! database before the next, so whatever revm keeps between transactions (or wrongly fails to
-//! clear) is what the next one sees; in a chain, the fork's system calls executed by revm
-//! around each block, and the withdrawals and reward credited to the same database.
+//! A case's blocks on revm, driven by [`evmdiff_core::block_processing::process`]: each
+//! transaction executed and committed by revm into its own database before the next, so
+//! whatever revm keeps between transactions (or wrongly fails to clear) is what the next one
+//! sees; in a chain, the fork's system calls executed by revm around each block, and the
+//! withdrawals and reward credited to the same database.
 
-use evmdiff_core::block_processing::{
-    SYSTEM_ADDRESS, SystemCall, after_transactions, before_transactions, block_reward,
-    over_block_limits, withdrawal_wei,
-};
-use evmdiff_core::{
-    At, BackendError, BlockEnd, BlockOutcome, Case, ChainOutcome, Fork, Observer, Outcome, Profile,
-    State, Status,
-};
+use evmdiff_core::block_processing::{BlockExecutor, SYSTEM_ADDRESS, SystemCall};
+use evmdiff_core::{At, BackendError, Case, Observer, Outcome, Profile, State};
 use revm::context::result::ExecutionResult;
 use revm::database::AccountState;
 use revm::handler::{ExecuteEvm, SystemCallEvm};
@@ -28,7 +23,6 @@ pub(super) struct Run<'a, 'o> {
     pub(super) case: &'a Case,
     pub(super) profile: &'a Profile,
     pub(super) spec: SpecId,
-    pub(super) fork: Fork,
     pub(super) chain_id: u64,
     pub(super) observer: Option<&'o mut dyn Observer>,
     /// The state as revm's commits have left it so far, for the outcomes.
@@ -40,90 +34,62 @@ pub(super) struct Run<'a, 'o> {
     pub(super) kept: Option<revm::state::TransientStorage>,
 }
 
-impl Run<'_, '_> {
-    /// Every block in order; a chain stops after a block revm refuses.
-    pub(super) fn blocks(&mut self) -> Result<ChainOutcome, BackendError> {
-        let mut blocks = Vec::with_capacity(self.case.blocks.len());
-        for index in 0..self.case.blocks.len() {
-            let block = self.block(index)?;
-            let refused = block.invalid.is_some();
-            blocks.push(block);
-            if refused {
-                break;
-            }
-        }
-        Ok(ChainOutcome { blocks })
+impl BlockExecutor for Run<'_, '_> {
+    fn state(&mut self) -> Result<State, BackendError> {
+        Ok(self.post.clone())
     }
 
-    fn block(&mut self, index: usize) -> Result<BlockOutcome, BackendError> {
-        let case = self.case;
-        let block = &case.blocks[index];
-        let chain = case.is_chain();
+    fn begin_block(&mut self, index: usize) -> Result<(), BackendError> {
         let evm = evm(&mut self.lent);
-        evm.ctx.block = env::block(&block.env, &evm.ctx.cfg);
-        if chain {
-            for call in before_transactions(case, index, self.fork) {
-                if let Some(why) = self.system_call(&call) {
-                    return Ok(BlockOutcome {
-                        txs: Vec::new(),
-                        end: None,
-                        invalid: Some(why),
-                    });
-                }
-            }
-        }
-        let (mut gas_used, mut blob_gas_used) = (0u64, 0u64);
-        let mut txs = Vec::with_capacity(block.txs.len());
-        for (t, tx) in block.txs.iter().enumerate() {
-            if let Some(o) = self.observer.as_deref_mut() {
-                o.transaction(At {
-                    block: index,
-                    tx: Some(t),
-                });
-            }
-            let over = chain
-                .then(|| over_block_limits(tx, &block.env, self.fork, gas_used, blob_gas_used))
-                .flatten();
-            let outcome = match over.or_else(|| env::invalid_tx(tx)) {
-                Some(why) => Outcome::rejected(&self.post, why),
-                None => self.transaction(tx)?,
-            };
-            if outcome.status != Status::Rejected {
-                gas_used += outcome.gas_used;
-                blob_gas_used += tx.blob_versioned_hashes.as_ref().map_or(0, Vec::len) as u64
-                    * evmdiff_core::block_processing::GAS_PER_BLOB;
-            }
-            txs.push(outcome);
-        }
-        if !chain {
-            return Ok(BlockOutcome {
-                txs,
-                end: None,
-                invalid: None,
-            });
-        }
-        for w in block.withdrawals.iter().flatten() {
-            self.credit(w.address, withdrawal_wei(w));
-        }
-        if let Some(reward) = block_reward(self.fork) {
-            self.credit(block.env.coinbase, reward);
-        }
-        for call in after_transactions(self.fork) {
-            if let Some(why) = self.system_call(&call) {
-                return Ok(BlockOutcome {
-                    txs,
-                    end: None,
-                    invalid: Some(why),
-                });
-            }
-        }
-        Ok(BlockOutcome {
-            txs,
-            end: Some(BlockEnd::new(self.post.clone(), gas_used)),
-            invalid: None,
-        })
+        evm.ctx.block = env::block(&self.case.blocks[index].env, &evm.ctx.cfg);
+        Ok(())
     }
 
+    fn has_code(&mut self, address: Address) -> Result<bool, BackendError> {
+        // Looking is a read: a stateless re-execution needs the contract (or its absence).
+        if let Some(o) = self.observer.as_deref_mut()
+            && o.wants_reads()
+        {
+            o.read(evmdiff_core::observe::StateRead::Account(address));
+        }
+        Ok(evm(&mut self.lent)
+            .ctx
+            .journaled_state
+            .database
+            .basic(address)
+            .ok()
+            .flatten()
+            .is_some_and(|a| !a.is_empty_code_hash()))
+    }
+
+    fn system_call(&mut self, call: &SystemCall) -> Result<Result<(), String>, BackendError> {
+        Ok(self.system_call(call))
+    }
+
+    fn announce(&mut self, at: At) {
+        if let Some(o) = self.observer.as_deref_mut() {
+            o.transaction(at);
+        }
+    }
+
+    fn transaction(
+        &mut self,
+        _at: At,
+        tx: &evmdiff_core::case::Transaction,
+    ) -> Result<Outcome, BackendError> {
+        match env::invalid_tx(tx) {
+            Some(why) => Ok(Outcome::rejected(&self.post, why)),
+            None => self.transaction(tx),
+        }
+    }
+
+    fn credit(&mut self, address: Address, amount: U256) -> Result<(), BackendError> {
+        self.credit(address, amount);
+        Ok(())
+    }
+}
+
+impl Run<'_, '_> {
     /// One transaction: executed, and committed unless refused.
     fn transaction(
         &mut self,
@@ -182,56 +148,33 @@ impl Run<'_, '_> {
         }
     }
 
-    /// A system call, committed; why the block is invalid, if the call makes it so.
-    fn system_call(&mut self, call: &SystemCall) -> Option<String> {
+    /// A system call to a contract with code, committed unless a required one failed; why it
+    /// failed, if it did.
+    fn system_call(&mut self, call: &SystemCall) -> Result<(), String> {
         let evm = evm(&mut self.lent);
-        let has_code = evm
-            .ctx
-            .journaled_state
-            .database
-            .basic(call.address)
-            .ok()
-            .flatten()
-            .is_some_and(|a| !a.is_empty_code_hash());
-        if let Some(o) = self.observer.as_deref_mut()
-            && o.wants_reads()
-        {
-            o.read(evmdiff_core::observe::StateRead::Account(call.address));
-        }
-        if !has_code {
-            return call
-                .required
-                .then(|| format!("system contract {} has no code", call.address));
-        }
         evm.ctx.chain.reset(self.profile);
         evm.ctx.error = Ok(());
         let beneficiary = evm.ctx.block.beneficiary;
         let result = evm.system_call_with_caller(SYSTEM_ADDRESS, call.address, call.data.clone());
-        let mut r = match result {
-            Ok(r) => r,
-            Err(e) => {
-                return call
-                    .required
-                    .then(|| format!("system call to {} refused: {e:?}", call.address));
-            }
-        };
-        if call.required && !matches!(r.result, ExecutionResult::Success { .. }) {
-            return Some(format!(
-                "system call to {} failed: {:?}",
-                call.address, r.result
-            ));
-        }
+        let mut r = result.map_err(|e| format!("refused: {e:?}"))?;
         if let Some(o) = self.observer.as_deref_mut()
             && o.wants_reads()
         {
             observe::report_reads(&r.state, o);
+        }
+        let failed = !matches!(r.result, ExecutionResult::Success { .. });
+        if call.required && failed {
+            return Err(format!("{:?}", r.result));
         }
         // As every client does: the system address and the beneficiary are not touched by a
         // system call (EIP-4788).
         r.state.remove(&SYSTEM_ADDRESS);
         r.state.remove(&beneficiary);
         self.apply(r.state);
-        None
+        if failed {
+            return Err(format!("{:?}", r.result));
+        }
+        Ok(())
     }
 
     /// Commits a state change that is not a transaction's.
