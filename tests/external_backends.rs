@@ -168,6 +168,7 @@ fn a_worker_that_dies_is_a_failure_carrying_its_stderr() {
             forks: evmdiff_core::Fork::ALL.to_vec(),
             native: Vec::new(),
             steps: false,
+            chains: false,
         },
         spec,
     );

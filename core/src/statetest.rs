@@ -461,11 +461,9 @@ fn opt_num(m: &mut Map<String, Value>, key: &str, n: Option<U256>) {
     }
 }
 
-/// Writes `case` as a one-test, one-vector state test named `test_name`. The `post` entry is
-/// filled from `case.expect`, which must be set (by a reference backend for fuzzer findings).
-/// `None` for a chain, which a state test cannot hold.
-pub fn write_case(case: &Case, test_name: &str, comment: &str) -> Option<Value> {
-    let (e, t) = case.single()?;
+/// A block environment as a state test's `env` (`currentCoinbase`, `currentNumber`, ...;
+/// `currentChainID` only when it is not 1).
+pub fn env_json(e: &BlockEnv) -> Value {
     let mut env = Map::new();
     env.insert("currentCoinbase".into(), json!(e.coinbase));
     env.insert("currentGasLimit".into(), num(e.gas_limit));
@@ -484,9 +482,13 @@ pub fn write_case(case: &Case, test_name: &str, comment: &str) -> Option<Value> 
     if e.chain_id != 1 {
         env.insert("currentChainID".into(), num(U256::from(e.chain_id)));
     }
+    Value::Object(env)
+}
 
+/// Accounts as a state test's `pre` (numbers as hex, every slot listed).
+pub fn state_json(state: &State) -> Value {
     let mut pre = Map::new();
-    for (addr, acc) in &case.pre {
+    for (addr, acc) in state {
         let storage: Map<String, Value> = acc
             .storage
             .iter()
@@ -497,7 +499,14 @@ pub fn write_case(case: &Case, test_name: &str, comment: &str) -> Option<Value> 
             json!({ "balance": num(acc.balance), "code": acc.code, "nonce": num(U256::from(acc.nonce)), "storage": storage }),
         );
     }
+    Value::Object(pre)
+}
 
+/// A transaction as a one-vector state test's `transaction`: `data`, `gasLimit` and `value`
+/// one-element arrays, the access list as `accessLists: [list]`, `to` `""` for a creation,
+/// `secretKey` and `sender` set (the key is zero when it is not known: a BlockchainTest's
+/// transactions come signed, and their sender was recovered when they were read).
+pub fn transaction_json(t: &Transaction) -> Value {
     let mut tx = Map::new();
     tx.insert("data".into(), json!([t.data]));
     tx.insert("gasLimit".into(), json!([num(t.gas_limit)]));
@@ -519,6 +528,17 @@ pub fn write_case(case: &Case, test_name: &str, comment: &str) -> Option<Value> 
     tx.insert("to".into(), t.to.map_or(json!(""), |a| json!(a)));
     tx.insert("secretKey".into(), json!(t.secret_key));
     tx.insert("sender".into(), json!(t.sender));
+    Value::Object(tx)
+}
+
+/// Writes `case` as a one-test, one-vector state test named `test_name`. The `post` entry is
+/// filled from `case.expect`, which must be set (by a reference backend for fuzzer findings).
+/// `None` for a chain, which a state test cannot hold.
+pub fn write_case(case: &Case, test_name: &str, comment: &str) -> Option<Value> {
+    let (e, t) = case.single()?;
+    let env = env_json(e);
+    let pre = state_json(&case.pre);
+    let tx = transaction_json(t);
 
     let mut entry = Map::new();
     entry.insert("indexes".into(), json!({ "data": 0, "gas": 0, "value": 0 }));
@@ -536,9 +556,9 @@ pub fn write_case(case: &Case, test_name: &str, comment: &str) -> Option<Value> 
     }
     let mut test = Map::new();
     test.insert("_info".into(), Value::Object(info));
-    test.insert("env".into(), Value::Object(env));
-    test.insert("pre".into(), Value::Object(pre));
-    test.insert("transaction".into(), Value::Object(tx));
+    test.insert("env".into(), env);
+    test.insert("pre".into(), pre);
+    test.insert("transaction".into(), tx);
     test.insert(
         "post".into(),
         json!({ case.fork.name(): [Value::Object(entry)] }),
