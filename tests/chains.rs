@@ -9,7 +9,9 @@ use evmdiff_adapters::registry::Registry;
 use evmdiff_core::block_processing::BEACON_ROOTS;
 use evmdiff_core::case::{BlockEnv, Transaction};
 use evmdiff_core::compare::compare_chains;
-use evmdiff_core::{Account, Backend, Case, ChainOutcome, Fork, Profile, State, Status};
+use evmdiff_core::{
+    Account, Backend, BackendError, Case, ChainOutcome, Fork, Profile, State, Status,
+};
 
 const SENDER: Address = address!("a94f5374fce5edbc8e2a8697c15331677e6ebf0b");
 const SECRET: B256 = b256!("45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8");
@@ -84,14 +86,20 @@ fn pre(code: &[(Address, Bytes)]) -> State {
 }
 
 /// Runs `case` on every chain backend and checks `expect` on each outcome; every outcome must
-/// also equal the reference's.
+/// also equal the reference's. A backend that says the case is unsupported (py-evm's Prague)
+/// sits it out.
 fn on_every_backend(case: &Case, expect: impl Fn(&str, &ChainOutcome)) {
     let profile = Profile::mainnet(case.fork);
     let mut reference: Option<ChainOutcome> = None;
     for mut b in chain_backends() {
-        let o = b
-            .execute(case, &profile)
-            .unwrap_or_else(|e| panic!("{}: {e}", b.name()));
+        let o = match b.execute(case, &profile) {
+            Ok(o) => o,
+            Err(BackendError::Unsupported(why)) => {
+                println!("{} sits out {}: {why}", b.name(), case.name);
+                continue;
+            }
+            Err(e) => panic!("{}: {e}", b.name()),
+        };
         expect(b.name(), &o);
         match &reference {
             None => reference = Some(o),
@@ -217,6 +225,16 @@ fn the_beacon_root_is_stored_before_the_transactions_and_withdrawals_credited_af
     });
 }
 
+/// Backends known not to refuse a Prague block whose EIP-7002 / EIP-7251 request contract
+/// has no code, and why: they are held to accepting it, so that a fix shows.
+const ACCEPTS_A_BLOCK_WITHOUT_REQUEST_CONTRACTS: &[(&str, &str)] = &[(
+    "ethereumjs",
+    // @ethereumjs/vm 10.1.3, dist/esm/requests.js: `accumulateWithdrawalsRequest` and
+    // `accumulateConsolidationsRequest` return an empty request when the contract account is
+    // absent, where EIP-7002 and EIP-7251 make the block invalid.
+    "its request accumulators return an empty request for an absent contract",
+)];
+
 #[test]
 fn a_prague_block_without_its_request_contracts_is_refused() {
     let case = Case::chain(
@@ -228,13 +246,32 @@ fn a_prague_block_without_its_request_contracts_is_refused() {
             (env(2), vec![]),
         ],
     );
-    on_every_backend(&case, |name, o| {
+    let profile = Profile::mainnet(case.fork);
+    for mut b in chain_backends() {
+        let name = b.name();
+        let o = match b.execute(&case, &profile) {
+            Ok(o) => o,
+            Err(BackendError::Unsupported(why)) => {
+                println!("{name} sits out {}: {why}", case.name);
+                continue;
+            }
+            Err(e) => panic!("{name}: {e}"),
+        };
+        if let Some((_, why)) = ACCEPTS_A_BLOCK_WITHOUT_REQUEST_CONTRACTS
+            .iter()
+            .find(|(n, _)| *n == name)
+        {
+            assert!(
+                o.blocks.iter().all(|b| b.invalid.is_none()),
+                "{name} now refuses the block: remove it from the known deviations ({why})"
+            );
+            continue;
+        }
         assert_eq!(o.blocks.len(), 1, "{name}: nothing after a refused block");
-        // In each implementation's words: "has no code", "does not contain code", "empty: no
-        // code at".
+        // In each implementation's words: "has no code", "does not contain code".
         let why = o.blocks[0].invalid.as_deref().unwrap_or_default();
         assert!(why.contains("code"), "{name}: {why}");
-    });
+    }
 }
 
 /// The shared BlockchainTests (every valid block reproduces its header; every invalid block
@@ -264,10 +301,15 @@ fn blockchain_tests_replay_on_every_chain_backend() {
     // Every backend runs before the verdict, so that one failing report names them all.
     let mut report = Vec::new();
     for mut b in chain_backends() {
-        let mut failed = Vec::new();
+        let (mut failed, mut sat_out) = (Vec::new(), 0);
         for case in &cases {
             let verdict = match b.execute(case, &Profile::mainnet(case.fork)) {
                 Ok(o) => check(case, &o),
+                // A fork the backend does not run chains at (py-evm's Prague): counted apart.
+                Err(BackendError::Unsupported(_)) => {
+                    sat_out += 1;
+                    continue;
+                }
                 Err(e) => Check::Fail(e.to_string()),
             };
             if verdict != Check::Pass {
@@ -282,18 +324,18 @@ fn blockchain_tests_replay_on_every_chain_backend() {
             .iter()
             .filter(|f| !allowed.iter().any(|a| f.starts_with(a)))
             .collect();
+        let run = cases.len() - sat_out;
         println!(
-            "{}: {} of {} cases pass",
+            "{}: {} of {run} cases pass ({sat_out} unsupported)",
             b.name(),
-            cases.len() - failed.len(),
-            cases.len()
+            run - failed.len(),
         );
+        assert!(run * 2 > cases.len(), "{} ran only {run} cases", b.name());
         if !unexpected.is_empty() {
             report.push(format!(
-                "{}: {} of {} cases fail: {unexpected:#?}",
+                "{}: {} of {run} cases fail: {unexpected:#?}",
                 b.name(),
                 failed.len(),
-                cases.len()
             ));
         }
     }
