@@ -24,7 +24,17 @@ hooks installed once per fork module:
 An `EthereumException` out of `process_transaction` (validation) or a profile `reject` is a
 rejected transaction: the state is restored to the pre-state.
 
-BLOCKHASH: the request carries no block hashes. The worker supplies the convention of the
+Chains (docs/protocol.md, "The chain form"): `run_chain` applies each block as EELS's t8n
+applies one (`T8N._run_blockchain_test`'s loop, written out to read the state after every
+transaction): the EIP-2935 and EIP-4788 system transactions, `process_transaction` for each
+transaction on the state the previous one left (an `EthereumException` drops it, the state
+restored), the miner's reward before the Merge, `process_withdrawals`, and from Prague
+`process_general_purpose_requests`, whose `InvalidBlock` refuses the block. The spec's state
+object is carried from block to block; BLOCKHASH reads the request's `blockHashes`. A
+transaction whose key is unknown (zero) is signed with a stand-in key, and the fork's
+`recover_sender` answers its real sender.
+
+BLOCKHASH in a state test: the request carries no block hashes. The worker supplies the convention of the
 ethereum/tests fillers that the revm and ethereumjs adapters use: keccak256 of the block number
 in decimal for the 256 previous blocks, zero otherwise (EELS itself has only `previousHash`,
 and crashes on a BLOCKHASH of a block it has no hash for).

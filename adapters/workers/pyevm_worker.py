@@ -34,7 +34,16 @@ storage only is not a collision), no EIP-3607 (a sender with code is accepted), 
 the max fees, none of max priority fee <= max fee, creation (`to` empty) accepted; Prague: a
 gas limit below the EIP-7623 floor is accepted (and the floor charged beyond the limit).
 
-BLOCKHASH: the request carries no block hashes. As the revm, EELS and ethereumjs adapters do,
+Chains (docs/protocol.md, "The chain form"): `run_chain` runs each block through py-evm's own
+VM (`block_preprocessing`, `VM.apply_transaction` step by step, `_assign_block_rewards`,
+`apply_all_withdrawals`) on one database carried from block to block, BLOCKHASH answering
+from the request's hashes. A transaction whose key is unknown (zero) is signed with a stand-in
+key and wrapped in py-evm's `SpoofTransaction` with its real sender. Frontier to Cancun: py-evm's
+Prague block processing reads deposits back from its chain database and refuses no block whose
+request contract lacks code, so a Prague chain is `unsupported`. py-evm writes the EIP-4788
+root only when the contract's code is exactly the canonical one (its `block_preprocessing`).
+
+BLOCKHASH in a state test: the request carries no block hashes. As the revm, EELS and ethereumjs adapters do,
 the worker answers with the ethereum/tests filler convention: keccak256 of the block number in
 decimal for the 256 previous blocks, zero otherwise.
 
@@ -574,12 +583,23 @@ def _make_state_class(vm_cls, computation_class):
 
         def __init__(self, *args, **kwargs):
             self._evmdiff_slots = set()
+            self._evmdiff_wiped = set()
             self._evmdiff_validated = False
             super().__init__(*args, **kwargs)
 
         def set_storage(self, address, slot, value):
             self._evmdiff_slots.add((address, slot))
             return super().set_storage(address, slot, value)
+
+        # Storage wiped whole (an account deleted, or its storage cleared): a chain's dump
+        # reads such an account's slots again.
+        def delete_storage(self, address):
+            self._evmdiff_wiped.add(address)
+            return super().delete_storage(address)
+
+        def delete_account(self, address):
+            self._evmdiff_wiped.add(address)
+            return super().delete_account(address)
 
         def get_ancestor_hash(self, block_number):
             # The ethereum/tests convention: keccak256(decimal number) for the 256 previous
@@ -1097,6 +1117,7 @@ def run_chain(req):
     slots = {(_addr(a), _int(k)) for a, acc in pre.items() for k in (acc.get("storage") or {})}
     first = True
     blocks = []
+    cache = {}
     for block in chain.get("blocks") or []:
         env = block.get("env") or {}
         header = _header(vm_cls, env, fork).copy(state_root=root)
@@ -1110,10 +1131,12 @@ def run_chain(req):
             first = False
         candidates.add(header.coinbase)
         vm.block_preprocessing(SimpleNamespace(header=header, number=header.block_number))
-        _fold(state, candidates, slots)
+        _fold(state, candidates, slots, cache)
         txs = []
         for t in block.get("transactions") or []:
-            txs.append(_chain_tx(vm, vm_cls, fork, t, header, chain_id, candidates, slots))
+            txs.append(
+                _chain_tx(vm, vm_cls, fork, t, header, chain_id, candidates, slots, cache)
+            )
             header = txs[-1].pop("_header", header)
         if header.block_number > 0:
             vm._assign_block_rewards(SimpleNamespace(header=header, uncles=()))
@@ -1128,14 +1151,14 @@ def run_chain(req):
             ]
             candidates.update(w.address for w in ws)
             vm.apply_all_withdrawals(ws)
-        _fold(state, candidates, slots)
+        _fold(state, candidates, slots, cache)
         state.persist()
         root = state.state_root
         blocks.append(
             {
                 "txs": txs,
                 "end": {
-                    "post": dump_state(state, candidates, slots),
+                    "post": _dump_chain_state(state, candidates, slots, cache),
                     "stateRoot": _hexb(root),
                     "gasUsed": _hex(header.gas_used),
                 },
@@ -1144,23 +1167,58 @@ def run_chain(req):
     return {"blocks": blocks}
 
 
-def _fold(state, candidates, slots):
+def _dump_chain_state(state, candidates, slots, cache):
+    """`dump_state` for a chain, where it runs after every transaction over slots that only
+    grow: a slot's value is read from the trie again only when it was written, or its account
+    wiped, since it was read (`cache`: address -> {slot: value}, emptied by `_fold`)."""
+    by_addr = {}
+    for addr, slot in slots:
+        by_addr.setdefault(addr, set()).add(slot)
+    post = {}
+    for addr in sorted(candidates):
+        if not state.account_exists(addr):
+            continue
+        values = cache.setdefault(addr, {})
+        storage = {}
+        for slot in sorted(by_addr.get(addr, ())):
+            v = values.get(slot)
+            if v is None:
+                v = values[slot] = state.get_storage(addr, slot)
+            if v:
+                storage[_slot(slot)] = _hex(v)
+        post["0x" + addr.hex()] = {
+            "balance": _hex(state.get_balance(addr)),
+            "nonce": _hex(state.get_nonce(addr)),
+            "code": _hexb(state.get_code(addr)),
+            "storage": storage,
+        }
+    return post
+
+
+def _fold(state, candidates, slots, cache):
     """Adds what the state wrote and loaded since the last fold to the accounts and slots the
-    post-state lists (py-evm's trie keys are hashed: only what is known can be listed)."""
+    post-state lists (py-evm's trie keys are hashed: only what is known can be listed), and
+    forgets the dump's cached values of what was written."""
+    for addr, slot in state._evmdiff_slots:
+        cache.get(addr, {}).pop(slot, None)
+    for addr in state._evmdiff_wiped:
+        cache.pop(addr, None)
     slots.update(state._evmdiff_slots)
     candidates.update(a for a, _ in state._evmdiff_slots)
     candidates.update(state._account_db._accessed_accounts)
     state._evmdiff_slots = set()
+    state._evmdiff_wiped = set()
 
 
-def _chain_tx(vm, vm_cls, fork, t, header, chain_id, candidates, slots):
+def _chain_tx(vm, vm_cls, fork, t, header, chain_id, candidates, slots, cache):
     """One transaction of a chain through `VM.apply_transaction`; the answer carries the
     header its receipt grew as `_header` (taken off before it is sent)."""
     state = vm.state
 
     def dropped(detail):
         return {"status": "rejected", "gasUsed": "0x0", "refund": "0x0", "output": "0x",
-                "logs": [], "post": dump_state(state, candidates, slots), "detail": detail}
+                "logs": [], "post": _dump_chain_state(state, candidates, slots, cache),
+                "detail": detail}
 
     stand_in = _int(t.get("secretKey")) == 0 and t.get("sender")
     raw = dict(t, secretKey=_STAND_IN_KEY) if stand_in else t
@@ -1202,9 +1260,9 @@ def _chain_tx(vm, vm_cls, fork, t, header, chain_id, candidates, slots):
         return dropped(f"invalid transaction: {type(e).__name__}: {e}")
     header = vm.add_receipt_to_header(header, receipt)
     header = vm.increment_blob_gas_used(header, tx)
-    _fold(state, candidates, slots)
+    _fold(state, candidates, slots, cache)
     answer = _answer(tx, comp)
-    answer["post"] = dump_state(state, candidates, slots)
+    answer["post"] = _dump_chain_state(state, candidates, slots, cache)
     answer["stateRoot"] = _hexb(state.make_state_root())
     answer["_header"] = header
     return answer
