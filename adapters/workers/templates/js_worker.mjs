@@ -11,7 +11,9 @@
 //   chains = true                           # it executes the chain form (executeChain below)
 // A state test comes as `test` (execute); every other case — a chain of blocks — as `chain`
 // (executeChain, docs/protocol.md "The chain form"); drop `chains = true` and `chains: true`
-// in the hello to run state tests only. The full ethereumjs worker (profiles, every fork) is
+// in the hello to run state tests only. A chain's transaction whose `secretKey` is zero (a
+// BlockchainTest's, key unknown) is refused here; ../ethereumjs/ sends it as its `sender`.
+// The full ethereumjs worker (profiles, every fork) is
 // ../ethereumjs/.
 
 import { createRequire } from 'node:module'

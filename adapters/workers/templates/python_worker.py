@@ -15,7 +15,9 @@ keep `main()` (hello line, one answer line per request in order, exceptions answ
 
 A state test comes as `test` (execute); every other case, a chain of blocks, as `chain`
 (execute_chain, docs/protocol.md "The chain form"): drop `chains = true` and `"chains": True`
-in the hello to run state tests only. The full py-evm worker (profiles, every fork, py-evm's
+in the hello to run state tests only. A chain's transaction whose `secretKey` is zero (a
+BlockchainTest's, whose key is unknown) is refused here; ../pyevm_worker.py sends it as its
+`sender`. The full py-evm worker (profiles, every fork, py-evm's
 own block machinery) is ../pyevm_worker.py.
 """
 import json, sys, time, traceback
