@@ -9,7 +9,9 @@ use evmdiff_adapters::registry::Registry;
 use evmdiff_core::block_processing::BEACON_ROOTS;
 use evmdiff_core::case::{BlockEnv, Transaction};
 use evmdiff_core::compare::compare_chains;
-use evmdiff_core::{Account, Backend, Case, ChainOutcome, Fork, Profile, State, Status};
+use evmdiff_core::{
+    Account, Backend, BackendError, Case, ChainOutcome, Fork, Profile, State, Status,
+};
 
 const SENDER: Address = address!("a94f5374fce5edbc8e2a8697c15331677e6ebf0b");
 const SECRET: B256 = b256!("45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8");
@@ -84,7 +86,8 @@ fn pre(code: &[(Address, Bytes)]) -> State {
 }
 
 /// Runs `case` on every chain backend that has its fork (evm has no Prague) and checks
-/// `expect` on each outcome; every outcome must also equal the reference's.
+/// `expect` on each outcome; every outcome must also equal the reference's. A backend that
+/// says the case is unsupported (py-evm's Prague) sits it out.
 fn on_every_backend(case: &Case, expect: impl Fn(&str, &ChainOutcome)) {
     on_every_backend_under(case, &Profile::mainnet(case.fork), expect);
 }
@@ -97,9 +100,14 @@ fn on_every_backend_under(case: &Case, profile: &Profile, expect: impl Fn(&str, 
         .filter(|b| b.capabilities().forks.contains(&case.fork))
         .filter(|b| (b.capabilities().rules)(profile).is_none());
     for mut b in backends {
-        let o = b
-            .execute(case, profile)
-            .unwrap_or_else(|e| panic!("{}: {e}", b.name()));
+        let o = match b.execute(case, profile) {
+            Ok(o) => o,
+            Err(BackendError::Unsupported(why)) => {
+                println!("{} sits out {}: {why}", b.name(), case.name);
+                continue;
+            }
+            Err(e) => panic!("{}: {e}", b.name()),
+        };
         expect(b.name(), &o);
         match &reference {
             None => reference = Some(o),
@@ -225,6 +233,16 @@ fn the_beacon_root_is_stored_before_the_transactions_and_withdrawals_credited_af
     });
 }
 
+/// Backends known not to refuse a Prague block whose EIP-7002 / EIP-7251 request contract
+/// has no code, and why: they are held to accepting it, so that a fix shows.
+const ACCEPTS_A_BLOCK_WITHOUT_REQUEST_CONTRACTS: &[(&str, &str)] = &[(
+    "ethereumjs",
+    // @ethereumjs/vm 10.1.3, dist/esm/requests.js: `accumulateWithdrawalsRequest` and
+    // `accumulateConsolidationsRequest` return an empty request when the contract account is
+    // absent, where EIP-7002 and EIP-7251 make the block invalid.
+    "its request accumulators return an empty request for an absent contract",
+)];
+
 #[test]
 fn a_prague_block_without_its_request_contracts_is_refused() {
     let case = Case::chain(
@@ -236,11 +254,32 @@ fn a_prague_block_without_its_request_contracts_is_refused() {
             (env(2), vec![]),
         ],
     );
-    on_every_backend(&case, |name, o| {
+    let profile = Profile::mainnet(case.fork);
+    for mut b in chain_backends() {
+        let name = b.name();
+        let o = match b.execute(&case, &profile) {
+            Ok(o) => o,
+            Err(BackendError::Unsupported(why)) => {
+                println!("{name} sits out {}: {why}", case.name);
+                continue;
+            }
+            Err(e) => panic!("{name}: {e}"),
+        };
+        if let Some((_, why)) = ACCEPTS_A_BLOCK_WITHOUT_REQUEST_CONTRACTS
+            .iter()
+            .find(|(n, _)| *n == name)
+        {
+            assert!(
+                o.blocks.iter().all(|b| b.invalid.is_none()),
+                "{name} now refuses the block: remove it from the known deviations ({why})"
+            );
+            continue;
+        }
         assert_eq!(o.blocks.len(), 1, "{name}: nothing after a refused block");
+        // In each implementation's words: "has no code", "does not contain code".
         let why = o.blocks[0].invalid.as_deref().unwrap_or_default();
-        assert!(why.contains("no code"), "{name}: {why}");
-    });
+        assert!(why.contains("code"), "{name}: {why}");
+    }
 }
 
 #[test]
@@ -374,7 +413,16 @@ fn an_observed_chain_reports_every_transaction_and_ends_as_the_plain_one() {
 /// The shared BlockchainTests (every valid block reproduces its header; every invalid block
 /// whose rejection is the execution's business is refused), replayed on every chain backend.
 /// A backend below a full pass must be listed here with the cases it fails, and why.
-const FAILS_BLOCKCHAIN_TESTS: &[(&str, &[&str])] = &[];
+const FAILS_BLOCKCHAIN_TESTS: &[(&str, &[&str])] = &[(
+    "eels",
+    &[
+        // bcExploitTest: one block of 8,000,000 gas spent on DELEGATECALLs between two 21 KB
+        // contracts. The execution spec has not finished it when the worker timeout (30 s)
+        // kills it ("no answer in time", its stderr in `delegatecall` / `generic_call`); run
+        // alone with no timeout it had not finished after 180 s of CPU either.
+        "DelegateCallSpam_Cancun/Cancun/valid:",
+    ],
+)];
 
 #[test]
 fn blockchain_tests_replay_on_every_chain_backend() {
@@ -387,11 +435,18 @@ fn blockchain_tests_replay_on_every_chain_backend() {
         .flat_map(|f| evmdiff_core::statetest::read_file(f).unwrap().cases)
         .collect();
     assert!(cases.len() > 600, "only {} cases", cases.len());
+    // Every backend runs before the verdict, so that one failing report names them all.
+    let mut report = Vec::new();
     for mut b in chain_backends() {
-        let mut failed = Vec::new();
+        let (mut failed, mut sat_out) = (Vec::new(), 0);
         for case in &cases {
             let verdict = match b.execute(case, &Profile::mainnet(case.fork)) {
                 Ok(o) => check(case, &o),
+                // A fork the backend does not run chains at (py-evm's Prague): counted apart.
+                Err(BackendError::Unsupported(_)) => {
+                    sat_out += 1;
+                    continue;
+                }
                 Err(e) => Check::Fail(e.to_string()),
             };
             if verdict != Check::Pass {
@@ -406,14 +461,22 @@ fn blockchain_tests_replay_on_every_chain_backend() {
             .iter()
             .filter(|f| !allowed.iter().any(|a| f.starts_with(a)))
             .collect();
-        assert!(
-            unexpected.is_empty(),
-            "{}: {} of {} cases fail: {unexpected:#?}",
+        let run = cases.len() - sat_out;
+        println!(
+            "{}: {} of {run} cases pass ({sat_out} unsupported)",
             b.name(),
-            failed.len(),
-            cases.len()
+            run - failed.len(),
         );
+        assert!(run * 2 > cases.len(), "{} ran only {run} cases", b.name());
+        if !unexpected.is_empty() {
+            report.push(format!(
+                "{}: {} of {run} cases fail: {unexpected:#?}",
+                b.name(),
+                failed.len(),
+            ));
+        }
     }
+    assert!(report.is_empty(), "{}", report.join("\n"));
 }
 
 /// Generated chains of a campaign, sealed: `count` of them under `profile`.

@@ -168,6 +168,7 @@ fn a_worker_that_dies_is_a_failure_carrying_its_stderr() {
             forks: evmdiff_core::Fork::ALL.to_vec(),
             native: Vec::new(),
             steps: false,
+            chains: false,
         },
         spec,
     );
@@ -554,4 +555,85 @@ fn a_backend_that_does_nothing_fails_the_run_unless_it_said_it_sits_out() {
             .is_some_and(|l| l.contains("backend idle sits out this campaign")),
         "{stderr}"
     );
+}
+
+/// A worker that says hello in `script` (Python), declared with `chains`.
+fn scripted(name: &'static str, script: &str, chains: bool) -> JsonWorker {
+    let spec = ProcessSpec {
+        program: "python3".into(),
+        args: vec!["-c".into(), script.into()],
+        env: Vec::new(),
+        cwd: None,
+        timeout: Duration::from_secs(20),
+    };
+    JsonWorker::new(
+        name,
+        "0",
+        Declared {
+            forks: evmdiff_core::Fork::ALL.to_vec(),
+            native: Vec::new(),
+            steps: false,
+            chains,
+        },
+        spec,
+    )
+}
+
+/// A chain of one block of the add11 transaction.
+fn a_chain() -> evmdiff_core::Case {
+    let case = read_file(&fixtures("stExample/add11.json")).unwrap().cases[0].clone();
+    let block = case.blocks[0].clone();
+    evmdiff_core::Case::chain(
+        "add11-chain",
+        evmdiff_core::Fork::Cancun,
+        case.pre.clone(),
+        vec![(block.env, block.txs)],
+    )
+}
+
+/// The chain form goes only to a worker declared `chains = true` whose hello says so: one not
+/// declared sits a chain out (`unsupported`, no request sent); one declared but silent in its
+/// hello is refused before its first case.
+#[test]
+fn chains_go_to_workers_that_declare_them_and_say_so() {
+    let silent = "import sys\nprint('{\"ready\": true, \"protocol\": 1}', flush=True)\nsys.stdin.readline()\n";
+    let case = a_chain();
+    let profile = Profile::mainnet(evmdiff_core::Fork::Cancun);
+    let mut undeclared = scripted("undeclared", silent, false);
+    assert!(!undeclared.capabilities().chains);
+    let e = undeclared.execute(&case, &profile);
+    assert!(matches!(e, Err(BackendError::Unsupported(_))), "{e:?}");
+    assert_eq!(undeclared.starts(), 0, "started for a case it cannot run");
+
+    let mut declared = scripted("declared", silent, true);
+    assert!(declared.capabilities().chains);
+    let Err(BackendError::Failed(m)) = declared.execute(&case, &profile) else {
+        panic!("a worker whose hello does not say chains was used")
+    };
+    assert!(m.contains("\"chains\": true"), "{m}");
+}
+
+/// A chain answer is checked like a state-test answer: a block with neither `end` nor
+/// `invalid`, or an `end` whose listed state does not hash to its `stateRoot`, breaks the
+/// protocol.
+#[test]
+fn a_malformed_chain_answer_breaks_the_protocol() {
+    let case = a_chain();
+    let profile = Profile::mainnet(evmdiff_core::Fork::Cancun);
+    for (answer, says) in [
+        ("{\"txs\": []}", "neither `end` nor `invalid`"),
+        (
+            "{\"txs\": [], \"end\": {\"post\": {}, \"gasUsed\": \"0x0\", \"stateRoot\": \"0x0000000000000000000000000000000000000000000000000000000000000001\"}}",
+            "hashes to",
+        ),
+    ] {
+        let script = format!(
+            "import sys, json\nprint(json.dumps({{'ready': True, 'protocol': 1, 'chains': True}}), flush=True)\nfor line in sys.stdin:\n    rid = json.loads(line)['id']\n    print(json.dumps({{'id': rid, 'blocks': [json.loads({answer:?})]}}), flush=True)\n"
+        );
+        let mut worker = scripted("malformed", &script, true);
+        let Err(BackendError::Failed(m)) = worker.execute(&case, &profile) else {
+            panic!("{says}: accepted")
+        };
+        assert!(m.contains("broke the protocol") && m.contains(says), "{m}");
+    }
 }

@@ -23,9 +23,14 @@ const FOLDERS: &[&str] = &["Cancun", "Shanghai"];
 
 /// The backends file a team would write for `command`, in its own temporary folder.
 fn declare(dir: &Path, name: &str, command: &[String]) -> BackendsFile {
+    declare_with(dir, name, command, "")
+}
+
+/// [`declare`], with `extra` lines in the worker's entry.
+fn declare_with(dir: &Path, name: &str, command: &[String], extra: &str) -> BackendsFile {
     let toml = format!(
         "[[worker]]\nname = \"{name}\"\ncommand = {command:?}\n\
-         forks = [\"Shanghai\", \"Cancun\"]\ntimeout_secs = 60\n"
+         forks = [\"Shanghai\", \"Cancun\"]\ntimeout_secs = 60\n{extra}"
     );
     let path = dir.join("backends.toml");
     std::fs::write(&path, toml).unwrap();
@@ -215,5 +220,110 @@ fn a_template_saying_another_protocol_version_is_refused() {
             panic!("{file}: {e:?}")
         };
         assert!(m.contains("protocol version 2"), "{file}: {m}");
+    }
+}
+
+/// A Cancun chain of two blocks: transient storage set and read across transactions, an
+/// invalid transaction dropped, BLOCKHASH of the first block, the EIP-4788 contract written
+/// before the transactions, a withdrawal after them.
+fn a_chain() -> evmdiff_core::Case {
+    use alloy_primitives::{Address, B256, Bytes, U256, address, b256, bytes};
+    use evmdiff_core::case::{BlockEnv, Transaction, Withdrawal};
+    use evmdiff_core::{Account, Case, State};
+    const SENDER: Address = address!("a94f5374fce5edbc8e2a8697c15331677e6ebf0b");
+    const KEY: B256 = b256!("45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8");
+    const TARGET: Address = address!("00000000000000000000000000000000000c0de1");
+    // With call data: TSTORE(0, 7), SSTORE(0, 1); without: SSTORE(1, TLOAD(0)),
+    // SSTORE(2, SLOAD(0)); then SSTORE(3, BLOCKHASH(1)).
+    let code = bytes!("3660175760005c600155600054600255600140600355005b600760005d600160005500");
+    let beacon = bytes!(
+        "3373fffffffffffffffffffffffffffffffffffffffe14604d57602036146024575f5ffd5b5f35801560495762001fff810690815414603c575f5ffd5b62001fff01545f5260205ff35b5f5ffd5b62001fff42064281555f359062001fff015500"
+    );
+    let mut pre = State::new();
+    pre.insert(
+        SENDER,
+        Account {
+            balance: U256::from(10u64).pow(U256::from(18)),
+            ..Account::default()
+        },
+    );
+    for (a, c) in [
+        (TARGET, code),
+        (evmdiff_core::block_processing::BEACON_ROOTS, beacon),
+    ] {
+        pre.insert(
+            a,
+            Account {
+                code: c,
+                nonce: 1,
+                ..Account::default()
+            },
+        );
+    }
+    let env = |n: u64| BlockEnv {
+        coinbase: address!("2adc25665018aa1fe0e6bc666dac8fc2697ff9ba"),
+        gas_limit: U256::from(30_000_000u64),
+        number: U256::from(n),
+        timestamp: U256::from(1_000 + 12 * n),
+        difficulty: U256::ZERO,
+        base_fee: Some(U256::from(7)),
+        random: Some(B256::repeat_byte(n as u8)),
+        excess_blob_gas: Some(0),
+        chain_id: 1,
+    };
+    let tx = |nonce: u64, data: Bytes| {
+        let mut t = Transaction::legacy(SENDER, KEY, Some(TARGET), data, 100_000, 10);
+        t.nonce = U256::from(nonce);
+        t
+    };
+    let mut case = Case::chain(
+        "template-chain",
+        Fork::Cancun,
+        pre,
+        vec![
+            (
+                env(1),
+                vec![
+                    tx(0, bytes!("01")),
+                    tx(7, Bytes::new()),
+                    tx(1, Bytes::new()),
+                ],
+            ),
+            (env(2), vec![tx(2, Bytes::new())]),
+        ],
+    );
+    case.blocks[1].withdrawals = Some(vec![Withdrawal {
+        index: 0,
+        validator_index: 0,
+        address: address!("00000000000000000000000000000000000000aa"),
+        amount: 3,
+    }]);
+    case
+}
+
+/// Each template declared `chains = true` runs a chain as revm does, transaction by
+/// transaction and block by block.
+#[test]
+fn the_templates_run_chains_as_revm_does() {
+    use evmdiff_core::compare::compare_chains;
+    let dir = tempfile::tempdir().unwrap();
+    let case = a_chain();
+    let profile = Profile::mainnet(case.fork);
+    let reference = backend("revm").unwrap().execute(&case, &profile).unwrap();
+    assert_eq!(reference.blocks.len(), 2);
+    for (name, command) in [("py", python_template()), ("js", js_template())] {
+        let mut worker = declare_with(dir.path(), name, &command, "chains = true\n")
+            .find_worker(name)
+            .unwrap()
+            .backend();
+        assert!(worker.capabilities().chains, "{name}");
+        let o = worker
+            .execute(&case, &profile)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let statuses: Vec<_> = o.txs().map(|t| t.status).collect();
+        use evmdiff_core::Status::{Rejected, Success};
+        assert_eq!(statuses, [Success, Rejected, Success, Success], "{name}");
+        let d = compare_chains(&reference, &o);
+        assert!(d.is_none(), "{name} differs from revm: {d:?}");
     }
 }

@@ -24,7 +24,17 @@ hooks installed once per fork module:
 An `EthereumException` out of `process_transaction` (validation) or a profile `reject` is a
 rejected transaction: the state is restored to the pre-state.
 
-BLOCKHASH: the request carries no block hashes. The worker supplies the convention of the
+Chains (docs/protocol.md, "The chain form"): `run_chain` applies each block as EELS's t8n
+applies one (`T8N._run_blockchain_test`'s loop, written out to read the state after every
+transaction): the EIP-2935 and EIP-4788 system transactions, `process_transaction` for each
+transaction on the state the previous one left (an `EthereumException` drops it, the state
+restored), the miner's reward before the Merge, `process_withdrawals`, and from Prague
+`process_general_purpose_requests`, whose `InvalidBlock` refuses the block. The spec's state
+object is carried from block to block; BLOCKHASH reads the request's `blockHashes`. A
+transaction whose key is unknown (zero) is signed with a stand-in key, and the fork's
+`recover_sender` answers its real sender.
+
+BLOCKHASH in a state test: the request carries no block hashes. The worker supplies the convention of the
 ethereum/tests fillers that the revm and ethereumjs adapters use: keccak256 of the block number
 in decimal for the 256 previous blocks, zero otherwise (EELS itself has only `previousHash`,
 and crashes on a BLOCKHASH of a block it has no hash for).
@@ -90,7 +100,7 @@ from ethereum_types.bytes import Bytes20  # noqa: E402
 from ethereum_types.numeric import U256, Uint  # noqa: E402
 
 from ethereum.crypto.hash import keccak256  # noqa: E402
-from ethereum.exceptions import EthereumException  # noqa: E402
+from ethereum.exceptions import EthereumException, InvalidBlock  # noqa: E402
 from ethereum_spec_tools.forks import Hardfork  # noqa: E402
 from ethereum_spec_tools.evm_tools import create_parser  # noqa: E402
 from ethereum_spec_tools.evm_tools.t8n import T8N, ForkCache  # noqa: E402
@@ -190,7 +200,25 @@ _T8N_OPTIONS = create_parser().parse_args(
         "--state-test",
     ]
 )
+# The t8n options for a chain's block: the same, without `--state-test` (so t8n reads the
+# block's `parentBeaconBlockRoot` and pays the miner's reward as a client does).
+_T8N_CHAIN_OPTIONS = create_parser().parse_args(
+    [
+        "t8n",
+        "--input.alloc", "stdin",
+        "--input.env", "stdin",
+        "--input.txs", "stdin",
+        "--state.fork", "Frontier",
+    ]
+)
 _FORK_CACHE = ForkCache()
+
+# Senders of the chain's transactions whose key is unknown (a BlockchainTest's: evmdiff
+# recovered their sender from the signature when it read the block), by the id of the spec's
+# transaction object. t8n only takes signed transactions, so such a transaction is signed with
+# a stand-in key and `recover_sender` answers the real sender for it.
+_SENDERS = {}
+_STAND_IN_KEY = "0x" + "00" * 31 + "01"
 
 
 class ProfileReject(Exception):
@@ -254,6 +282,17 @@ class ForkContext:
             return evm
 
         self.interp.process_message = process_message
+
+        orig_recover = self.fork_mod.recover_sender
+
+        def recover_sender(*args, **kwargs):
+            tx = args[-1] if args else kwargs.get("tx")
+            known = _SENDERS.get(id(tx))
+            if known is not None:
+                return known
+            return orig_recover(*args, **kwargs)
+
+        self.fork_mod.recover_sender = recover_sender
 
     # -- profile application -------------------------------------------------------------
     def reset(self):
@@ -798,40 +837,52 @@ def _restore(t8n):
             v.clear()
 
 
-def rejected(t8n, state, detail):
-    return {
+def rejected(t8n, state, detail, root=True):
+    answer = {
         "status": "rejected",
         "gasUsed": "0x0",
         "refund": "0x0",
         "output": "0x",
         "logs": [],
         "post": dump_state(state),
-        "stateRoot": _hexb(t8n.fork.state_root(state)),
         "detail": detail,
     }
+    if root:
+        answer["stateRoot"] = _hexb(t8n.fork.state_root(state))
+    return answer
 
 
-def run_request(req):
+def _prepare(req):
+    """The fork context and parsed profile of a request, or the `unsupported` answer."""
     fork_name = req.get("fork")
     if fork_name in UNSUPPORTED_FORKS:
-        return {"unsupported": f"eels worker: {UNSUPPORTED_FORKS[fork_name]}"}
+        return None, {"unsupported": f"eels worker: {UNSUPPORTED_FORKS[fork_name]}"}
     if fork_name not in FORKS:
-        return {"unsupported": f"eels worker: unknown fork {fork_name!r}"}
-    test = req.get("test")
-    if not isinstance(test, dict):
-        raise ValueError("request without `test`")
+        return None, {"unsupported": f"eels worker: unknown fork {fork_name!r}"}
     try:
         rules = parse_profile(req.get("profile"))
     except Unsupported as e:
-        return {"unsupported": f"eels worker: {e}"}
-
+        return None, {"unsupported": f"eels worker: {e}"}
     state_fork, module_name = FORKS[fork_name]
     ctx = fork_context(module_name)
     if rules is not None and not hasattr(ctx.exc, "Revert") and _uses_revert(rules):
-        return {
+        return None, {
             "unsupported": f"eels worker: `revert-refund` needs REVERT semantics, which "
             f"{fork_name} does not have in the execution spec"
         }
+    return (state_fork, ctx, rules), None
+
+
+def run_request(req):
+    test = req.get("test")
+    if not isinstance(test, dict):
+        if isinstance(req.get("chain"), dict):
+            return run_chain(req)
+        raise ValueError("request without `test` or `chain`")
+    prepared, answer = _prepare(req)
+    if answer is not None:
+        return answer
+    state_fork, ctx, rules = prepared
 
     options = argparse.Namespace(**vars(_T8N_OPTIONS))
     options.state_fork = state_fork
@@ -847,30 +898,38 @@ def run_request(req):
 
     block_env = t8n.block_environment()
     block_output = t8n.fork.BlockOutput()
-    t8n.backup_state()
-
-    _CAPTURE.clear()
     ctx.apply(rules)
     try:
-        try:
-            t8n.fork.process_transaction(
-                block_env=block_env, block_output=block_output, tx=tx, index=Uint(0)
-            )
-        except EthereumException as e:
-            _restore(t8n)
-            return rejected(t8n, t8n.alloc.state, f"invalid transaction: {e!r}")
-        except ProfileReject as e:
-            # Raised from inside a frame: the state still has that frame's open snapshots.
-            _restore(t8n)
-            return rejected(t8n, t8n.alloc.state, str(e))
+        return _transaction(ctx, t8n, block_env, block_output, tx, 0)
     finally:
         ctx.reset()
+
+
+def _transaction(ctx, t8n, block_env, block_output, tx, index, root=True):
+    """One transaction through the fork's `process_transaction` on the block's state, as the
+    protocol's answer: refused (an `EthereumException`, a profile `reject`) leaves the state as
+    it was before it. `root`: with the spec's state root (which it computes from scratch: a
+    chain gives it at each block's end only)."""
+    t8n.backup_state()
+    gas_before = int(block_output.block_gas_used)
+    _CAPTURE.clear()
+    try:
+        t8n.fork.process_transaction(
+            block_env=block_env, block_output=block_output, tx=tx, index=Uint(index)
+        )
+    except EthereumException as e:
+        _restore(t8n)
+        return rejected(t8n, t8n.alloc.state, f"invalid transaction: {e!r}", root)
+    except ProfileReject as e:
+        # Raised from inside a frame: the state still has that frame's open snapshots.
+        _restore(t8n)
+        return rejected(t8n, t8n.alloc.state, str(e), root)
 
     out = _CAPTURE.get("out")
     if out is None:
         raise RuntimeError("process_transaction ran no message call")
     state = block_env.state
-    gas_used = int(block_output.block_gas_used)
+    gas_used = int(block_output.block_gas_used) - gas_before
     before_refund = int(tx.gas) - int(out.gas_left)
     refund = max(0, before_refund - gas_used)
 
@@ -934,11 +993,158 @@ def run_request(req):
             "output": _hexb(output),
             "logs": logs,
             "post": dump_state(state),
-            "stateRoot": _hexb(t8n.fork.state_root(state)),
             "detail": "ok" if error is None else repr(error),
         }
     )
+    if root:
+        res["stateRoot"] = _hexb(t8n.fork.state_root(state))
     return res
+
+
+class _ChainHashes:
+    """The hashes of the (up to) 256 blocks before `number`, oldest first, as EELS's
+    `block_hashes` list, from the request's `blockHashes` (zero for a number it lacks)."""
+
+    def __init__(self, number, known):
+        self.start = max(0, number - 256)
+        self.hashes = [known.get(n, b"\0" * 32) for n in range(self.start, number)]
+
+    def __len__(self):
+        return len(self.hashes)
+
+    def __getitem__(self, i):
+        return self.hashes[i]
+
+    def __iter__(self):
+        return iter(self.hashes)
+
+
+def _chain_tx(t):
+    """A chain request's transaction (the state test's `transaction` object) as t8n input,
+    signed with a stand-in key when its own is unknown (zero)."""
+    tx = {}
+    for k, value in t.items():
+        one = value[0] if isinstance(value, list) and value else value
+        if k == "data":
+            tx["input"] = one
+        elif k == "gasLimit":
+            tx["gas"] = one
+        elif k == "value":
+            tx["value"] = one
+        elif k == "accessLists":
+            if one is not None:
+                tx["accessList"] = one
+        else:
+            tx[k] = copy.deepcopy(value)
+    if tx.get("to") is None:
+        tx["to"] = ""
+    stand_in = int(tx.get("secretKey") or "0x0", 16) == 0
+    if stand_in:
+        tx["secretKey"] = _STAND_IN_KEY
+    return tx, stand_in
+
+
+def _address(s):
+    return Bytes20(bytes.fromhex(s[2:] if s.startswith("0x") else s))
+
+
+def run_chain(req):
+    """The chain form (docs/protocol.md): each block applied as EELS's t8n applies a block
+    (`T8N._run_blockchain_test`: the EIP-2935 and EIP-4788 system transactions, every
+    transaction through `process_transaction` on the state the previous one left, an invalid
+    one dropped, the miner's reward before the Merge, withdrawals, the Prague request system
+    transactions), on one state carried by the spec from block to block. The loop is t8n's,
+    written out so that the state after each transaction can be read."""
+    prepared, answer = _prepare(req)
+    if answer is not None:
+        return answer
+    state_fork, ctx, rules = prepared
+    chain = req["chain"]
+    known = {
+        int(n, 16): bytes.fromhex(h[2:]) for n, h in (chain.get("blockHashes") or {}).items()
+    }
+    options = argparse.Namespace(**vars(_T8N_CHAIN_OPTIONS))
+    options.state_fork = state_fork
+    options.state_chainid = int(chain.get("chainId") or "0x1", 16)
+    state = None
+    blocks = []
+    ctx.apply(rules)
+    try:
+        for block in chain.get("blocks") or []:
+            env = dict(block["env"])
+            env["blockHashes"] = {}
+            env["withdrawals"] = block.get("withdrawals") or []
+            env["ommers"] = []
+            if env.get("parentBeaconBlockRoot") is None:
+                env["parentBeaconBlockRoot"] = "0x" + "00" * 32
+            raw = [_chain_tx(t) for t in block.get("transactions") or []]
+            doc = {
+                "env": env,
+                "alloc": copy.deepcopy(chain.get("pre") or {}) if state is None else {},
+                "txs": [tx for tx, _ in raw],
+            }
+            t8n = T8N(options, io.StringIO(), io.StringIO(json.dumps(doc)), _FORK_CACHE)
+            if state is not None:
+                t8n.alloc.state = state
+            number = int(t8n.env.block_number)
+            t8n.env.block_hashes = _ChainHashes(number, known)
+            parsed = dict(zip(t8n.txs.successfully_parsed, t8n.txs.transactions))
+            _SENDERS.clear()
+            for i, (t, stand_in) in enumerate(raw):
+                if stand_in and i in parsed and t.get("sender"):
+                    _SENDERS[id(parsed[i])] = _address(t["sender"])
+            block_env = t8n.block_environment()
+            block_output = t8n.fork.BlockOutput()
+            blocks.append(_chain_block(ctx, t8n, block_env, block_output, len(raw), parsed))
+            state = block_env.state
+            if blocks[-1].get("invalid") is not None:
+                break
+    finally:
+        _SENDERS.clear()
+        ctx.reset()
+    return {"blocks": blocks}
+
+
+def _chain_block(ctx, t8n, block_env, block_output, count, parsed):
+    fork = t8n.fork
+    txs = []
+    try:
+        if fork.has_compute_requests_hash:
+            fork.process_unchecked_system_transaction(
+                block_env=block_env,
+                target_address=fork.HISTORY_STORAGE_ADDRESS,
+                data=block_env.block_hashes[-1],  # the parent hash
+            )
+        if fork.has_beacon_roots_address:
+            fork.process_unchecked_system_transaction(
+                block_env=block_env,
+                target_address=fork.BEACON_ROOTS_ADDRESS,
+                data=block_env.parent_beacon_block_root,
+            )
+        for i in range(count):
+            tx = parsed.get(i)
+            if tx is None:
+                why = t8n.txs.rejected_txs.get(i, "not parsed")
+                txs.append(rejected(t8n, block_env.state, f"invalid transaction: {why}", False))
+                continue
+            txs.append(_transaction(ctx, t8n, block_env, block_output, tx, len(txs), False))
+        if not fork.proof_of_stake:
+            t8n.pay_block_rewards(fork.BLOCK_REWARD, block_env)
+        if fork.has_withdrawal:
+            fork.process_withdrawals(block_env, block_output, t8n.env.withdrawals)
+        if fork.has_compute_requests_hash:
+            fork.process_general_purpose_requests(block_env, block_output)
+    except InvalidBlock as e:
+        return {"txs": txs, "invalid": f"{type(e).__name__}: {e}"}
+    state = block_env.state
+    return {
+        "txs": txs,
+        "end": {
+            "post": dump_state(state),
+            "stateRoot": _hexb(fork.state_root(state)),
+            "gasUsed": _hex(block_output.block_gas_used),
+        },
+    }
 
 
 class StepTracer:
@@ -1037,6 +1243,7 @@ def main():
             "backend": "eels",
             "version": VERSION,
             "steps": True,
+            "chains": True,
         }
     )
     stdin = sys.stdin

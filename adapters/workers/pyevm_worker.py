@@ -34,7 +34,16 @@ storage only is not a collision), no EIP-3607 (a sender with code is accepted), 
 the max fees, none of max priority fee <= max fee, creation (`to` empty) accepted; Prague: a
 gas limit below the EIP-7623 floor is accepted (and the floor charged beyond the limit).
 
-BLOCKHASH: the request carries no block hashes. As the revm, EELS and ethereumjs adapters do,
+Chains (docs/protocol.md, "The chain form"): `run_chain` runs each block through py-evm's own
+VM (`block_preprocessing`, `VM.apply_transaction` step by step, `_assign_block_rewards`,
+`apply_all_withdrawals`) on one database carried from block to block, BLOCKHASH answering
+from the request's hashes. A transaction whose key is unknown (zero) is signed with a stand-in
+key and wrapped in py-evm's `SpoofTransaction` with its real sender. Frontier to Cancun: py-evm's
+Prague block processing reads deposits back from its chain database and refuses no block whose
+request contract lacks code, so a Prague chain is `unsupported`. py-evm writes the EIP-4788
+root only when the contract's code is exactly the canonical one (its `block_preprocessing`).
+
+BLOCKHASH in a state test: the request carries no block hashes. As the revm, EELS and ethereumjs adapters do,
 the worker answers with the ethereum/tests filler convention: keccak256 of the block number in
 decimal for the 256 previous blocks, zero otherwise.
 
@@ -570,8 +579,11 @@ def _make_state_class(vm_cls, computation_class):
             return refund
 
     class State(base_state):
+        _evmdiff_chain_hashes = None
+
         def __init__(self, *args, **kwargs):
             self._evmdiff_slots = set()
+            self._evmdiff_wiped = set()
             self._evmdiff_validated = False
             super().__init__(*args, **kwargs)
 
@@ -579,12 +591,24 @@ def _make_state_class(vm_cls, computation_class):
             self._evmdiff_slots.add((address, slot))
             return super().set_storage(address, slot, value)
 
+        # Storage wiped whole (an account deleted, or its storage cleared): a chain's dump
+        # reads such an account's slots again.
+        def delete_storage(self, address):
+            self._evmdiff_wiped.add(address)
+            return super().delete_storage(address)
+
+        def delete_account(self, address):
+            self._evmdiff_wiped.add(address)
+            return super().delete_account(address)
+
         def get_ancestor_hash(self, block_number):
             # The ethereum/tests convention: keccak256(decimal number) for the 256 previous
-            # blocks (see the module docstring).
+            # blocks (see the module docstring); in a chain, its own headers' hashes.
             current = self.block_number
             if block_number < 0 or block_number >= current or current - block_number > 256:
                 return b""
+            if self._evmdiff_chain_hashes is not None:
+                return self._evmdiff_chain_hashes.get(block_number, b"")
             return keccak(str(block_number).encode())
 
     State.__name__ = "Evmdiff" + base_state.__name__
@@ -869,7 +893,9 @@ def run_request(req):
         return {"unsupported": f"pyevm worker: unknown fork {fork!r}"}
     test = req.get("test")
     if not isinstance(test, dict):
-        raise ValueError("request without `test`")
+        if isinstance(req.get("chain"), dict):
+            return run_chain(req)
+        raise ValueError("request without `test` or `chain`")
     try:
         key, rules = parse_profile(req.get("profile"))
     except Unsupported as e:
@@ -938,6 +964,30 @@ def run_request(req):
         # Raised outside any frame: the EIP-3860 initcode limit of a creation transaction.
         return _rejected(pre_post, pre_root, f"invalid transaction: {type(e).__name__}: {e}")
 
+    res = _answer(tx, comp)
+    adb = state._account_db
+    candidates = {_addr(a) for a in pre}
+    candidates.update(adb._accessed_accounts)
+    candidates.update(a for a, _ in state._evmdiff_slots)
+    candidates.add(tx.sender)
+    candidates.add(ctx.coinbase)
+    if tx.to != CREATE_CONTRACT_ADDRESS:
+        candidates.add(tx.to)
+    slots = set(state._evmdiff_slots)
+    for a, acc in pre.items():
+        addr = _addr(a)
+        for k in (acc.get("storage") or {}):
+            slots.add((addr, _int(k)))
+
+    root = state.make_state_root()
+    post = dump_state(state, candidates, slots)
+
+    res.update({"post": post, "stateRoot": _hexb(root)})
+    return res
+
+
+def _answer(tx, comp):
+    """The protocol's answer for an executed transaction, without its post-state."""
     remaining = comp.get_gas_remaining()
     refund_applied = getattr(comp, "_evmdiff_refund", 0)
     floor = getattr(comp, "data_floor_gas", 0) or 0
@@ -973,23 +1023,6 @@ def run_request(req):
                 }
             )
 
-    adb = state._account_db
-    candidates = {_addr(a) for a in pre}
-    candidates.update(adb._accessed_accounts)
-    candidates.update(a for a, _ in state._evmdiff_slots)
-    candidates.add(tx.sender)
-    candidates.add(ctx.coinbase)
-    if tx.to != CREATE_CONTRACT_ADDRESS:
-        candidates.add(tx.to)
-    slots = set(state._evmdiff_slots)
-    for a, acc in pre.items():
-        addr = _addr(a)
-        for k in (acc.get("storage") or {}):
-            slots.add((addr, _int(k)))
-
-    root = state.make_state_root()
-    post = dump_state(state, candidates, slots)
-
     res.update(
         {
             "status": status,
@@ -997,12 +1030,242 @@ def run_request(req):
             "refund": _hex(refund),
             "output": _hexb(output),
             "logs": logs,
-            "post": post,
-            "stateRoot": _hexb(root),
             "detail": "ok" if comp.is_success else f"{type(comp.error).__name__}: {comp.error}",
         }
     )
     return res
+
+# -- the chain form -----------------------------------------------------------------------------
+from types import SimpleNamespace  # noqa: E402
+
+from eth.db.chain import ChainDB  # noqa: E402
+from eth.vm.chain_context import ChainContext  # noqa: E402
+from eth.consensus.context import ConsensusContext  # noqa: E402
+from eth.vm.spoof import SpoofTransaction  # noqa: E402
+
+# py-evm's Prague block processing cannot run outside its chain database (the EIP-6110
+# deposits are read back from the receipts it stored) and does not refuse a block whose
+# EIP-7002 / EIP-7251 contract has no code: chains run from Frontier to Cancun.
+CHAIN_FORKS = set(FORKS) - {"Prague"}
+_STAND_IN_KEY = "0x" + "00" * 31 + "01"
+_HEADER_FIELDS = (
+    "base_fee_per_gas", "withdrawals_root", "blob_gas_used", "excess_blob_gas",
+    "parent_beacon_block_root",
+)
+
+
+def _header(vm_cls, env, fork):
+    """The block's header as py-evm's fork header class, from the chain request's `env`."""
+    header_cls = dict(vm_cls.get_block_class()._meta.fields)["header"]
+    kw = dict(
+        difficulty=_int(env.get("currentDifficulty")),
+        block_number=_int(env.get("currentNumber")),
+        gas_limit=_int(env.get("currentGasLimit")),
+        timestamp=_int(env.get("currentTimestamp")),
+        coinbase=_addr(env.get("currentCoinbase")),
+        parent_hash=_bytes(env.get("parentHash") or "0x" + "00" * 32).rjust(32, b"\x00"),
+    )
+    mix = env.get("currentRandom")
+    if mix is not None:
+        kw["mix_hash"] = _bytes(mix).rjust(32, b"\x00")
+    optional = dict(
+        base_fee_per_gas=_int(env.get("currentBaseFee"), 10) if fork in _LONDON_ON else None,
+        excess_blob_gas=_int(env.get("currentExcessBlobGas"), 0) if fork in _CANCUN_ON else None,
+        parent_beacon_block_root=_bytes(env.get("parentBeaconBlockRoot") or "0x" + "00" * 32)
+        if fork in _CANCUN_ON
+        else None,
+    )
+    fields = {name for name, _ in header_cls._meta.fields}
+    kw.update({k: v for k, v in optional.items() if v is not None and k in fields})
+    return header_cls(**kw)
+
+
+def run_chain(req):
+    """The chain form (docs/protocol.md): py-evm's own VM for each block, on one database
+    carried from block to block — `block_preprocessing` (the EIP-4788 beacon root from
+    Cancun), every transaction through `VM.apply_transaction` against the header its receipts
+    have grown (an invalid one dropped: the state reverted to before it), the miner's reward
+    (`_assign_block_rewards`, before the Merge) and `apply_all_withdrawals`. The VM is made
+    with the worker's state (BLOCKHASH answering from the request's `blockHashes`) instead of
+    one read back from a chain database, which the request has no headers in."""
+    fork = req.get("fork")
+    if fork in UNSUPPORTED_FORKS:
+        return {"unsupported": f"pyevm worker: {UNSUPPORTED_FORKS[fork]}"}
+    if fork not in CHAIN_FORKS:
+        return {
+            "unsupported": f"pyevm worker: no chains at {fork} (py-evm's Prague block "
+            "processing needs its chain database and refuses no block)"
+            if fork in FORKS
+            else f"pyevm worker: unknown fork {fork!r}"
+        }
+    chain = req["chain"]
+    try:
+        key, rules = parse_profile(req.get("profile"))
+    except Unsupported as e:
+        return {"unsupported": f"pyevm worker: {e}"}
+    state_cls = classes_for(fork, key, rules)
+    base_vm = FORKS[fork]
+    vm_cls = type("Evmdiff" + base_vm.__name__, (base_vm,), {"_state_class": state_cls})
+    chain_id = _int(chain.get("chainId"), 1)
+    hashes = {
+        _int(n): _bytes(h).rjust(32, b"\x00") for n, h in (chain.get("blockHashes") or {}).items()
+    }
+    pre = chain.get("pre") or {}
+    db = AtomicDB()
+    root = BLANK_ROOT_HASH
+    candidates = {_addr(a) for a in pre}
+    slots = {(_addr(a), _int(k)) for a, acc in pre.items() for k in (acc.get("storage") or {})}
+    first = True
+    blocks = []
+    cache = {}
+    for block in chain.get("blocks") or []:
+        env = block.get("env") or {}
+        header = _header(vm_cls, env, fork).copy(state_root=root)
+        vm = vm_cls(header, ChainDB(db), ChainContext(chain_id), ConsensusContext(db))
+        state = vm_cls.build_state(db, header, ChainContext(chain_id), ())
+        state._evmdiff_chain_hashes = hashes
+        vm._state = state
+        if first:
+            _set_pre(state, pre)
+            state.persist()
+            first = False
+        candidates.add(header.coinbase)
+        vm.block_preprocessing(SimpleNamespace(header=header, number=header.block_number))
+        _fold(state, candidates, slots, cache)
+        txs = []
+        for t in block.get("transactions") or []:
+            txs.append(
+                _chain_tx(vm, vm_cls, fork, t, header, chain_id, candidates, slots, cache)
+            )
+            header = txs[-1].pop("_header", header)
+        if header.block_number > 0:
+            vm._assign_block_rewards(SimpleNamespace(header=header, uncles=()))
+        withdrawals = block.get("withdrawals")
+        if withdrawals:
+            from eth.vm.forks.shanghai.withdrawals import Withdrawal
+
+            ws = [
+                Withdrawal(_int(w["index"]), _int(w["validatorIndex"]), _addr(w["address"]),
+                           _int(w["amount"]))
+                for w in withdrawals
+            ]
+            candidates.update(w.address for w in ws)
+            vm.apply_all_withdrawals(ws)
+        _fold(state, candidates, slots, cache)
+        state.persist()
+        root = state.state_root
+        blocks.append(
+            {
+                "txs": txs,
+                "end": {
+                    "post": _dump_chain_state(state, candidates, slots, cache),
+                    "stateRoot": _hexb(root),
+                    "gasUsed": _hex(header.gas_used),
+                },
+            }
+        )
+    return {"blocks": blocks}
+
+
+def _dump_chain_state(state, candidates, slots, cache):
+    """`dump_state` for a chain, where it runs after every transaction over slots that only
+    grow: a slot's value is read from the trie again only when it was written, or its account
+    wiped, since it was read (`cache`: address -> {slot: value}, emptied by `_fold`)."""
+    by_addr = {}
+    for addr, slot in slots:
+        by_addr.setdefault(addr, set()).add(slot)
+    post = {}
+    for addr in sorted(candidates):
+        if not state.account_exists(addr):
+            continue
+        values = cache.setdefault(addr, {})
+        storage = {}
+        for slot in sorted(by_addr.get(addr, ())):
+            v = values.get(slot)
+            if v is None:
+                v = values[slot] = state.get_storage(addr, slot)
+            if v:
+                storage[_slot(slot)] = _hex(v)
+        post["0x" + addr.hex()] = {
+            "balance": _hex(state.get_balance(addr)),
+            "nonce": _hex(state.get_nonce(addr)),
+            "code": _hexb(state.get_code(addr)),
+            "storage": storage,
+        }
+    return post
+
+
+def _fold(state, candidates, slots, cache):
+    """Adds what the state wrote and loaded since the last fold to the accounts and slots the
+    post-state lists (py-evm's trie keys are hashed: only what is known can be listed), and
+    forgets the dump's cached values of what was written."""
+    for addr, slot in state._evmdiff_slots:
+        cache.get(addr, {}).pop(slot, None)
+    for addr in state._evmdiff_wiped:
+        cache.pop(addr, None)
+    slots.update(state._evmdiff_slots)
+    candidates.update(a for a, _ in state._evmdiff_slots)
+    candidates.update(state._account_db._accessed_accounts)
+    state._evmdiff_slots = set()
+    state._evmdiff_wiped = set()
+
+
+def _chain_tx(vm, vm_cls, fork, t, header, chain_id, candidates, slots, cache):
+    """One transaction of a chain through `VM.apply_transaction`; the answer carries the
+    header its receipt grew as `_header` (taken off before it is sent)."""
+    state = vm.state
+
+    def dropped(detail):
+        return {"status": "rejected", "gasUsed": "0x0", "refund": "0x0", "output": "0x",
+                "logs": [], "post": _dump_chain_state(state, candidates, slots, cache),
+                "detail": detail}
+
+    stand_in = _int(t.get("secretKey")) == 0 and t.get("sender")
+    raw = dict(t, secretKey=_STAND_IN_KEY) if stand_in else t
+    test = {"transaction": raw}
+    try:
+        tx, _ = build_transaction(vm_cls, fork, raw, test, chain_id)
+        if stand_in:
+            tx = SpoofTransaction(tx, sender=_addr(t["sender"]))
+        if fork in MAX_BLOB_GAS and getattr(tx, "type_id", None) == 3:
+            blob_gas = _total_blob_gas(tx)
+            used = getattr(header, "blob_gas_used", 0) or 0
+            if used + blob_gas > MAX_BLOB_GAS[fork]:
+                raise Rejected(
+                    f"blob gas {blob_gas} over the {MAX_BLOB_GAS[fork] - used} left in the block"
+                )
+    except Rejected as e:
+        return dropped(str(e))
+    candidates.add(tx.sender)
+    if tx.to != CREATE_CONTRACT_ADDRESS:
+        candidates.add(tx.to)
+    state._evmdiff_validated = False
+    state._evmdiff_slots = set()
+    # `VM.apply_transaction`, step by step: its `lock_changes` drops every snapshot, so the
+    # one that undoes a refused transaction is taken after it.
+    try:
+        vm.validate_transaction_against_header(header, tx)
+    except ValidationError as e:
+        return dropped(f"invalid transaction: {e}")
+    state.lock_changes()
+    snapshot = state.snapshot()
+    try:
+        comp = state.apply_transaction(tx)
+        receipt = vm.make_receipt(header, tx, comp, state)
+        vm.validate_receipt(receipt)
+    except (ProfileReject, ValidationError, rlp.exceptions.RLPException, ex.VMError) as e:
+        if isinstance(e, (ValidationError, rlp.exceptions.RLPException)) and state._evmdiff_validated:
+            raise
+        state.revert(snapshot)
+        return dropped(f"invalid transaction: {type(e).__name__}: {e}")
+    header = vm.add_receipt_to_header(header, receipt)
+    header = vm.increment_blob_gas_used(header, tx)
+    _fold(state, candidates, slots, cache)
+    answer = _answer(tx, comp)
+    answer["post"] = _dump_chain_state(state, candidates, slots, cache)
+    answer["stateRoot"] = _hexb(state.make_state_root())
+    answer["_header"] = header
+    return answer
 
 
 def send(obj):
@@ -1011,7 +1274,7 @@ def send(obj):
 
 
 def main():
-    send({"ready": True, "protocol": 1, "backend": "pyevm", "version": VERSION})
+    send({"ready": True, "protocol": 1, "backend": "pyevm", "version": VERSION, "chains": True})
     stdin = sys.stdin
     while True:
         line = stdin.readline()

@@ -499,25 +499,51 @@ pub fn read_state_json(text: &str) -> Result<State, CaseError> {
     .state(&v)
 }
 
-/// Accounts in the fixtures' JSON (`balance`, `code`, `nonce`, `storage`), by address.
+/// A block environment as a state test's `env` (`currentCoinbase`, `currentNumber`, ...;
+/// `currentChainID` only when it is not 1).
+pub fn env_json(e: &BlockEnv) -> Value {
+    let mut env = Map::new();
+    env.insert("currentCoinbase".into(), json!(e.coinbase));
+    env.insert("currentGasLimit".into(), num(e.gas_limit));
+    env.insert("currentNumber".into(), num(e.number));
+    env.insert("currentTimestamp".into(), num(e.timestamp));
+    env.insert("currentDifficulty".into(), num(e.difficulty));
+    opt_num(&mut env, "currentBaseFee", e.base_fee);
+    if let Some(r) = e.random {
+        env.insert("currentRandom".into(), json!(r));
+    }
+    opt_num(
+        &mut env,
+        "currentExcessBlobGas",
+        e.excess_blob_gas.map(U256::from),
+    );
+    if e.chain_id != 1 {
+        env.insert("currentChainID".into(), num(U256::from(e.chain_id)));
+    }
+    Value::Object(env)
+}
+
+/// Accounts as a state test's `pre` (numbers as hex, every slot listed).
 pub fn state_json(state: &State) -> Value {
-    let mut out = Map::new();
+    let mut pre = Map::new();
     for (addr, acc) in state {
         let storage: Map<String, Value> = acc
             .storage
             .iter()
             .map(|(k, v)| (format!("{k:#x}"), num(*v)))
             .collect();
-        out.insert(
+        pre.insert(
             format!("{addr:#x}"),
             json!({ "balance": num(acc.balance), "code": acc.code, "nonce": num(U256::from(acc.nonce)), "storage": storage }),
         );
     }
-    Value::Object(out)
+    Value::Object(pre)
 }
 
-/// A transaction as a state test's `transaction` (one data, gas limit and value), with its
-/// secret key and sender.
+/// A transaction as a one-vector state test's `transaction`: `data`, `gasLimit` and `value`
+/// one-element arrays, the access list as `accessLists: [list]`, `to` `""` for a creation,
+/// `secretKey` and `sender` set (the key is zero when it is not known: a BlockchainTest's
+/// transactions come signed, and their sender was recovered when they were read).
 pub fn transaction_json(t: &Transaction) -> Value {
     let mut tx = Map::new();
     tx.insert("data".into(), json!([t.data]));
@@ -540,7 +566,6 @@ pub fn transaction_json(t: &Transaction) -> Value {
     tx.insert("to".into(), t.to.map_or(json!(""), |a| json!(a)));
     tx.insert("secretKey".into(), json!(t.secret_key));
     tx.insert("sender".into(), json!(t.sender));
-
     Value::Object(tx)
 }
 
@@ -549,24 +574,9 @@ pub fn transaction_json(t: &Transaction) -> Value {
 /// `None` for a chain, which a state test cannot hold.
 pub fn write_case(case: &Case, test_name: &str, comment: &str) -> Option<Value> {
     let (e, t) = case.single()?;
-    let mut env = Map::new();
-    env.insert("currentCoinbase".into(), json!(e.coinbase));
-    env.insert("currentGasLimit".into(), num(e.gas_limit));
-    env.insert("currentNumber".into(), num(e.number));
-    env.insert("currentTimestamp".into(), num(e.timestamp));
-    env.insert("currentDifficulty".into(), num(e.difficulty));
-    opt_num(&mut env, "currentBaseFee", e.base_fee);
-    if let Some(r) = e.random {
-        env.insert("currentRandom".into(), json!(r));
-    }
-    opt_num(
-        &mut env,
-        "currentExcessBlobGas",
-        e.excess_blob_gas.map(U256::from),
-    );
-    if e.chain_id != 1 {
-        env.insert("currentChainID".into(), num(U256::from(e.chain_id)));
-    }
+    let env = env_json(e);
+    let pre = state_json(&case.pre);
+    let tx = transaction_json(t);
 
     let mut entry = Map::new();
     entry.insert("indexes".into(), json!({ "data": 0, "gas": 0, "value": 0 }));
@@ -584,9 +594,9 @@ pub fn write_case(case: &Case, test_name: &str, comment: &str) -> Option<Value> 
     }
     let mut test = Map::new();
     test.insert("_info".into(), Value::Object(info));
-    test.insert("env".into(), Value::Object(env));
-    test.insert("pre".into(), state_json(&case.pre));
-    test.insert("transaction".into(), transaction_json(t));
+    test.insert("env".into(), env);
+    test.insert("pre".into(), pre);
+    test.insert("transaction".into(), tx);
     test.insert(
         "post".into(),
         json!({ case.fork.name(): [Value::Object(entry)] }),

@@ -222,7 +222,7 @@ fn check_backend(name: &str, files: &[PathBuf], args: &Args) -> Result<Report> {
     Ok(report)
 }
 
-/// What the backend declares: forks, steps, native profiles.
+/// What the backend declares: forks, steps, chains, native profiles.
 fn declared(caps: &Capabilities, backend: &dyn Backend) -> String {
     let forks = match (caps.forks.first(), caps.forks.last()) {
         (Some(a), Some(b)) => format!("forks {a}..{b} ({} forks)", caps.forks.len()),
@@ -238,8 +238,13 @@ fn declared(caps: &Capabilities, backend: &dyn Backend) -> String {
     } else {
         "external"
     };
+    let chains = if caps.chains {
+        "chains"
+    } else {
+        "single transactions only"
+    };
     format!(
-        "{} {}, {place}, {forks}, {steps}, {} native profile(s)",
+        "{} {}, {place}, {forks}, {steps}, {chains}, {} native profile(s)",
         backend.name(),
         backend.version(),
         caps.native.len()

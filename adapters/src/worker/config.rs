@@ -127,6 +127,11 @@ pub struct WorkerConfig {
     /// a divergence with it is localized to its first differing instruction.
     #[serde(default)]
     pub steps: bool,
+    /// It executes chains (docs/protocol.md, "The chain form"): every case that is not a
+    /// state test of one transaction is sent to it in the chain form, and its hello must say
+    /// `"chains": true`. Without it, it sits out every chain case.
+    #[serde(default)]
+    pub chains: bool,
     /// What its requests carry: the full pre-state (`state`, the default) or an execution
     /// witness (`witness`: only what the sequencer's execution read, with its trie proofs),
     /// for a prover EVM that executes statelessly.
@@ -175,6 +180,8 @@ pub struct Declared {
     pub native: Vec<Profile>,
     /// It reports its steps (recorded, replayed after it finished: [`evmdiff_core::replay`]).
     pub steps: bool,
+    /// It executes chains (a worker declared `chains = true`; never a state-test runner).
+    pub chains: bool,
 }
 
 impl Declared {
@@ -212,6 +219,7 @@ impl Declared {
             forks,
             native,
             steps,
+            chains: false,
         })
     }
 
@@ -240,7 +248,7 @@ impl Declared {
             reads: false,
             in_process: false,
             rules,
-            chains: false,
+            chains: self.chains,
         }
     }
 }
@@ -378,6 +386,7 @@ impl BackendsFile {
                 ));
             }
             w.declared = Declared::read(&w.name, &w.forks, &w.profiles, w.steps, &base)?;
+            w.declared.chains = w.chains;
             w.base = base.clone();
         }
         for r in &mut file.runner {

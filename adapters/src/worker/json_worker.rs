@@ -19,7 +19,10 @@ use serde_json::Value;
 
 use super::config::Declared;
 use super::process::{Process, ProcessError, ProcessSpec};
-use super::protocol::{PROTOCOL_VERSION, into_result, native_request, parse_response, request};
+use super::protocol::{
+    PROTOCOL_VERSION, chain_request, into_chain_result, into_result, native_request,
+    parse_chain_response, parse_response, request,
+};
 use crate::revm_backend::RevmBackend;
 
 /// How long a worker may take to import its implementation and say hello.
@@ -126,6 +129,13 @@ impl JsonWorker {
                     .into(),
             );
         }
+        if self.declared.chains && hello.get("chains").and_then(Value::as_bool) != Some(true) {
+            return refuse(
+                self,
+                "is declared with `chains = true` but its hello does not say `\"chains\": true`"
+                    .into(),
+            );
+        }
         self.hello = line.trim().to_string();
         self.announced = hello
             .get("version")
@@ -145,10 +155,7 @@ impl JsonWorker {
         steps: bool,
     ) -> Result<(ChainOutcome, Vec<Line>), BackendError> {
         if case.single().is_none() {
-            return Err(BackendError::Unsupported(format!(
-                "worker {} is sent single transactions only, not chains",
-                self.name
-            )));
+            return self.run_chain(case, profile).map(|o| (o, Vec::new()));
         }
         self.ready()?;
         self.next_id += 1;
@@ -199,6 +206,38 @@ impl JsonWorker {
                     Some(w) => (completed(case, w, &o), recorded),
                     None => (o, recorded),
                 }),
+            Err(violation) => Err(self.violation(violation)),
+        }
+    }
+
+    /// Sends `case` in the chain form (docs/protocol.md, "The chain form") and reads the
+    /// blocks' outcomes. A chain is never sent as a witness nor with steps: the witness form
+    /// and the step lines describe one transaction.
+    fn run_chain(&mut self, case: &Case, profile: &Profile) -> Result<ChainOutcome, BackendError> {
+        if !self.declared.chains {
+            return Err(BackendError::Unsupported(format!(
+                "worker {} is sent single transactions only, not chains (declare `chains = \
+                 true` once it executes the chain form)",
+                self.name
+            )));
+        }
+        if self.stateless.is_some() {
+            return Err(BackendError::Unsupported(format!(
+                "worker {} is sent execution witnesses, which describe one transaction; chains \
+                 are not sent in the witness form",
+                self.name
+            )));
+        }
+        self.ready()?;
+        self.next_id += 1;
+        let id = self.next_id;
+        let line = chain_request(id, case, profile, self.declared.native(profile));
+        self.process.send(&line.to_string()).map_err(failed)?;
+        let deadline = Instant::now() + self.process.spec().timeout;
+        let answer = self.process.recv_until(deadline).map_err(failed)?;
+        self.reported = elapsed(&answer);
+        match parse_chain_response(&answer, id) {
+            Ok(r) => into_chain_result(r),
             Err(violation) => Err(self.violation(violation)),
         }
     }
@@ -279,7 +318,8 @@ impl Backend for JsonWorker {
         profile: &Profile,
         observer: &mut dyn Observer,
     ) -> Result<ChainOutcome, BackendError> {
-        if !self.declared.steps {
+        // Steps are streamed for a state test only (docs/protocol.md, "Steps").
+        if !self.declared.steps || case.single().is_none() {
             return self.execute(case, profile);
         }
         let (outcome, steps) = self.run(case, profile, true)?;

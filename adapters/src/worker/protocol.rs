@@ -12,8 +12,11 @@ use std::collections::BTreeMap;
 use alloy_primitives::{Address, B256, Bytes, Log, LogData, U256};
 use evmdiff_core::profile::Behaviour;
 use evmdiff_core::state::Account;
-use evmdiff_core::statetest::write_case;
-use evmdiff_core::{BackendError, Case, HaltClass, Outcome, Profile, State, Status};
+use evmdiff_core::statetest::{env_json, state_json, transaction_json, write_case};
+use evmdiff_core::{
+    BackendError, BlockEnd, BlockOutcome, Case, ChainOutcome, HaltClass, Outcome, Profile, State,
+    Status,
+};
 use serde_json::{Map, Value, json};
 
 /// The protocol version this evmdiff speaks (docs/protocol.md): a worker says it in its
@@ -50,6 +53,96 @@ pub fn native_request(id: u64, case: &Case, profile: &Profile, steps: bool) -> V
         r["steps"] = json!(true);
     }
     r
+}
+
+/// The chain request for `case` under `profile`, numbered `id` (docs/protocol.md, "The chain
+/// form"): sent instead of [`request`] for every case that is not a state test of one
+/// transaction, to a worker that declares `chains`. `native` is the profile the worker
+/// implements itself, if the case runs under one (then `profile` is `null` and
+/// `nativeProfile` names it).
+pub fn chain_request(id: u64, case: &Case, profile: &Profile, native: Option<&Profile>) -> Value {
+    let mut r = json!({
+        "id": id,
+        "fork": profile.base_fork.name(),
+        "chain": chain_body(case),
+        "profile": match native {
+            Some(_) => Value::Null,
+            None => profile_json(profile),
+        },
+    });
+    if let Some(n) = native {
+        r["nativeProfile"] = json!(n.name);
+    }
+    r
+}
+
+/// The case as the chain form's `chain`: the pre-state, the genesis header, the hash of every
+/// header by number (what BLOCKHASH answers), and each block with its environment, header,
+/// transactions and withdrawals.
+///
+/// The environment is the state test's `env` (so a worker reuses its state-test reader), plus
+/// what only a chain's block has: `parentHash` (EIP-2935 stores it), `parentBeaconBlockRoot`
+/// (EIP-4788 stores it) and `withdrawals`. Each transaction is the state test's
+/// `transaction` object with its `type` added.
+pub fn chain_body(case: &Case) -> Value {
+    let header = |h: &alloy_consensus::Header| {
+        let mut v = serde_json::to_value(h).unwrap_or(Value::Null);
+        v["hash"] = json!(h.hash_slow());
+        v
+    };
+    let hashes: Map<String, Value> = case
+        .block_hashes()
+        .into_iter()
+        .map(|(n, h)| (format!("{n:#x}"), json!(h)))
+        .collect();
+    let blocks: Vec<Value> = case
+        .blocks
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let mut env = env_json(&b.env);
+            if let Some(parent) = case.parent_hash(i) {
+                env["parentHash"] = json!(parent);
+            }
+            if let Some(root) = b.header.as_ref().and_then(|h| h.parent_beacon_block_root) {
+                env["parentBeaconBlockRoot"] = json!(root);
+            }
+            let txs: Vec<Value> = b
+                .txs
+                .iter()
+                .map(|t| {
+                    let mut v = transaction_json(t);
+                    v["type"] = json!(format!("{:#x}", t.effective_type()));
+                    v
+                })
+                .collect();
+            let withdrawals = b.withdrawals.as_ref().map(|ws| {
+                ws.iter()
+                    .map(|w| {
+                        json!({
+                            "index": format!("{:#x}", w.index),
+                            "validatorIndex": format!("{:#x}", w.validator_index),
+                            "address": w.address,
+                            "amount": format!("{:#x}", w.amount),
+                        })
+                    })
+                    .collect::<Vec<_>>()
+            });
+            json!({
+                "env": env,
+                "header": b.header.as_ref().map(header),
+                "transactions": txs,
+                "withdrawals": withdrawals,
+            })
+        })
+        .collect();
+    json!({
+        "chainId": format!("{:#x}", case.env().map_or(1, |e| e.chain_id)),
+        "pre": state_json(&case.pre),
+        "genesis": case.genesis.as_ref().map(header),
+        "blockHashes": hashes,
+        "blocks": blocks,
+    })
 }
 
 /// The one-vector state test of `case`, with its `post` entry under the profile's fork
@@ -147,6 +240,90 @@ pub enum Response {
     Failed(String),
 }
 
+/// What a response line to a chain request says.
+#[derive(Debug)]
+pub enum ChainResponse {
+    /// Every block's outcome.
+    Outcome(ChainOutcome),
+    /// The worker cannot run this case.
+    Unsupported(String),
+    /// The implementation or the worker failed on this case.
+    Failed(String),
+}
+
+/// Parses the response to chain request `id`: `blocks`, one entry per block it executed, each
+/// with `txs` (one answer per transaction, in the single form's shape), `end` (`post`,
+/// `stateRoot`, `gasUsed`) and `invalid`. An `Err` is a protocol violation.
+pub fn parse_chain_response(line: &str, id: u64) -> Result<ChainResponse, String> {
+    let v: Value =
+        serde_json::from_str(line).map_err(|e| format!("not JSON ({e}): {line:.200}"))?;
+    let got = v.get("id").and_then(Value::as_u64);
+    if got != Some(id) {
+        return Err(format!("answer for id {got:?}, expected {id}: {line:.200}"));
+    }
+    if let Some(why) = v.get("unsupported") {
+        return Ok(ChainResponse::Unsupported(text(why)));
+    }
+    if let Some(why) = v.get("failed") {
+        return Ok(ChainResponse::Failed(text(why)));
+    }
+    let blocks = v
+        .get("blocks")
+        .and_then(Value::as_array)
+        .ok_or("missing `blocks`")?;
+    let blocks = blocks
+        .iter()
+        .enumerate()
+        .map(|(i, b)| block_outcome(b).map_err(|e| format!("block {}: {e}", i + 1)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ChainResponse::Outcome(ChainOutcome { blocks }))
+}
+
+fn block_outcome(b: &Value) -> Result<BlockOutcome, String> {
+    let txs = match b.get("txs") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, t)| outcome(t).map_err(|e| format!("transaction {}: {e}", i + 1)))
+            .collect::<Result<_, _>>()?,
+        Some(other) => return Err(format!("`txs` is not an array: {other:.100}")),
+    };
+    let invalid = match b.get("invalid") {
+        None | Some(Value::Null) => None,
+        Some(why) => Some(text(why)),
+    };
+    let end = match b.get("end") {
+        None | Some(Value::Null) => None,
+        Some(e) => {
+            let post = post_state(e.get("post").ok_or("`end` without `post`")?)?;
+            let end = BlockEnd::new(post, u64_field(e, "gasUsed")?);
+            check_root(e, end.state_root)?;
+            Some(end)
+        }
+    };
+    if end.is_none() && invalid.is_none() {
+        return Err("a block with neither `end` nor `invalid`".into());
+    }
+    Ok(BlockOutcome { txs, end, invalid })
+}
+
+/// The implementation's own `stateRoot`, if the answer gives one, must be the root of the
+/// post-state it listed: otherwise the worker's dump is wrong.
+fn check_root(v: &Value, listed: B256) -> Result<(), String> {
+    if let Some(root) = v.get("stateRoot").and_then(Value::as_str) {
+        let root: B256 = root
+            .parse()
+            .map_err(|_| format!("bad `stateRoot` {root}"))?;
+        if root != listed {
+            return Err(format!(
+                "the post-state listed hashes to {listed}, the implementation's own root is {root}"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Parses the response to request `id`. An `Err` is a protocol violation (bad JSON, wrong id,
 /// missing field): the worker is out of step and must be restarted.
 pub fn parse_response(line: &str, id: u64) -> Result<Response, String> {
@@ -194,17 +371,7 @@ fn outcome(v: &Value) -> Result<Outcome, String> {
     let post = post_state(v.get("post").ok_or("missing `post`")?)?;
     let detail = v.get("detail").map(text).unwrap_or_default();
     let outcome = Outcome::new(status, gas_used, refund, output, logs, post, detail);
-    if let Some(root) = v.get("stateRoot").and_then(Value::as_str) {
-        let root: B256 = root
-            .parse()
-            .map_err(|_| format!("bad `stateRoot` {root}"))?;
-        if root != outcome.state_root {
-            return Err(format!(
-                "the post-state listed hashes to {}, the implementation's own root is {root}",
-                outcome.state_root
-            ));
-        }
-    }
+    check_root(v, outcome.state_root)?;
     Ok(outcome)
 }
 
@@ -291,6 +458,15 @@ fn post_state(v: &Value) -> Result<State, String> {
         );
     }
     Ok(state)
+}
+
+/// Turns a worker's verdict on a chain into the backend's result.
+pub fn into_chain_result(r: ChainResponse) -> Result<ChainOutcome, BackendError> {
+    match r {
+        ChainResponse::Outcome(o) => Ok(o),
+        ChainResponse::Unsupported(why) => Err(BackendError::Unsupported(why)),
+        ChainResponse::Failed(why) => Err(BackendError::Failed(why)),
+    }
 }
 
 /// Turns a worker's verdict into the backend's result.

@@ -23,7 +23,7 @@ import {
   setLengthLeft,
   utf8ToBytes,
 } from '@ethereumjs/util'
-import { createVM, runTx } from '@ethereumjs/vm'
+import { buildBlock, createVM, runTx } from '@ethereumjs/vm'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 
 import { kzg } from './kzg.mjs'
@@ -203,7 +203,12 @@ function makeTx(t, common) {
   }
   // The transaction is not signed: in a state test the sender is the address of `secretKey`,
   // and signing plus recovering it again (pure-JS secp256k1) would be ~40% of a small case.
-  const sender = senderOf(t.secretKey)
+  // A chain's transaction whose key is unknown (zero: a BlockchainTest's, whose sender evmdiff
+  // recovered from its signature) has its `sender` given.
+  const sender =
+    big(t.secretKey ?? '0x0') === 0n && t.sender
+      ? createAddressFromString(normAddress(t.sender))
+      : senderOf(t.secretKey)
   tx.getSenderAddress = () => sender
   tx.isSigned = () => true
   return tx
@@ -437,6 +442,23 @@ export async function runCase(req) {
     throw e
   }
 
+  const answer = outcomeOf(vm, tx, res, hardfork)
+  const post = await dumpPost(sm, touched)
+  const stateRoot = bytesToHex(await sm.getStateRoot())
+  if (selfCheck) {
+    const root = await rootOf(post, makeCommon(hardfork, chainId))
+    if (root !== stateRoot) {
+      throw new Error(`worker bug: the post-state dump hashes to ${root}, ethereumjs' root is ${stateRoot}`)
+    }
+  }
+  answer.post = post
+  answer.stateRoot = stateRoot
+  if (steps !== undefined) answer.steps = steps
+  return answer
+}
+
+/** The protocol's answer for an executed transaction, without its post-state. */
+function outcomeOf(vm, tx, res, hardfork) {
   const exec = res.execResult
   const errObj = exec.exceptionError
   let err = errObj?.error
@@ -473,29 +495,174 @@ export async function runCase(req) {
         }))
       : []
 
-  const post = await dumpPost(sm, touched)
-  const stateRoot = bytesToHex(await sm.getStateRoot())
-  if (selfCheck) {
-    const root = await rootOf(post, makeCommon(hardfork, chainId))
-    if (root !== stateRoot) {
-      throw new Error(`worker bug: the post-state dump hashes to ${root}, ethereumjs' root is ${stateRoot}`)
-    }
-  }
   const answer = {
     status,
     gasUsed: hexBig(gasUsed),
     refund: hexBig(refund),
     output,
     logs,
-    post,
-    stateRoot,
     detail: err === undefined ? 'success' : `${err}${errObj.evmdiffWhy ? ` (${errObj.evmdiffWhy})` : ''}`,
   }
   if (halt !== undefined) answer.halt = halt
-  if (steps !== undefined) answer.steps = steps
   return answer
 }
 
+// ---------------------------------------------------------------- the chain form
+
+const ZERO32 = new Uint8Array(32)
+
+/** BLOCKHASH in a chain: the hashes of the chain's own headers, by number (the request's
+ * `blockHashes`); zero for a number it does not list. */
+function chainBlockchain(known) {
+  const hashes = new Map()
+  for (const [n, h] of Object.entries(known ?? {})) hashes.set(big(n), setLengthLeft(bytes(h), 32))
+  return {
+    async getBlock(n) {
+      const h = hashes.get(BigInt(n)) ?? ZERO32
+      return { hash: () => h }
+    },
+    async putBlock() {},
+    shallowCopy() {
+      return this
+    },
+  }
+}
+
+/** The header fields the block builder takes, from the block's `env` (the state test's, plus
+ * `parentHash` and `parentBeaconBlockRoot`). */
+function headerData(env, hardfork) {
+  const header = {
+    number: big(env.currentNumber) ?? 0n,
+    coinbase: normAddress(env.currentCoinbase ?? '0x'),
+    difficulty: big(env.currentDifficulty) ?? 0n,
+    gasLimit: big(env.currentGasLimit) ?? 0n,
+    timestamp: big(env.currentTimestamp) ?? 0n,
+    parentHash: setLengthLeft(bytes(env.parentHash ?? '0x'), 32),
+  }
+  if (gte(hardfork, 'london')) header.baseFeePerGas = big(env.currentBaseFee) ?? 0n
+  if (gte(hardfork, 'paris')) {
+    header.mixHash = setLengthLeft(bytes(env.currentRandom ?? '0x'), 32)
+    header.difficulty = 0n
+  }
+  if (gte(hardfork, 'cancun')) {
+    header.excessBlobGas = big(env.currentExcessBlobGas) ?? 0n
+    header.parentBeaconBlockRoot = setLengthLeft(bytes(env.parentBeaconBlockRoot ?? '0x'), 32)
+  }
+  return header
+}
+
+/** A transaction the block builder or the VM refused: dropped, the state as it was. */
+async function droppedTx(sm, touched, detail) {
+  return {
+    status: 'rejected',
+    gasUsed: '0x0',
+    refund: '0x0',
+    output: '0x',
+    logs: [],
+    post: await dumpPost(sm, touched),
+    detail,
+  }
+}
+
+/**
+ * The chain form (docs/protocol.md): one VM on one state manager for the whole chain, each
+ * block built by ethereumjs' own `buildBlock` — its EIP-4788 and EIP-2935 system writes, every
+ * transaction through `addTransaction` (`runTx` on the state the previous one left, refused when
+ * the block has not enough gas or blob gas left), then `build()`: the miner's reward before the
+ * Merge, the withdrawals, the Prague requests. A transaction the builder refuses is dropped and
+ * the block goes on; a block whose `build()` finds a request contract empty or failing is
+ * refused, and nothing after it runs. The per-transaction answers have no `stateRoot` (asking
+ * the trie for it inside the builder's open checkpoint would flush its caches mid-block); the
+ * block's end has the root `build()` computed.
+ */
+export async function runChain(req) {
+  const forkName = req.fork
+  const hardfork = FORKS[forkName] ?? (ORDER.includes(forkName) ? forkName : undefined)
+  if (hardfork === undefined) return { unsupported: `ethereumjs worker: unknown fork ${forkName}` }
+  const chain = req.chain
+  if (chain === undefined || chain === null) throw new Error('request without `chain`')
+  const profile = req.profile ?? null
+  const why = checkProfile(profile)
+  if (why !== undefined) return { unsupported: why }
+
+  const chainId = big(chain.chainId) ?? 1n
+  const common = makeCommon(hardfork, chainId)
+  const sm = new MerkleStateManager({ common, caches: new Caches() })
+  await loadPre(sm, chain.pre)
+  const vm = await createVM({
+    common,
+    stateManager: sm,
+    blockchain: chainBlockchain(chain.blockHashes),
+    evmOpts: evmOptions(profile, common),
+  })
+  finishEvm(vm.evm, profile)
+  let executing = false
+  vm.evm.events.on('beforeMessage', (_msg) => {
+    executing = true
+  })
+  const touched = track(sm, chain.pre)
+
+  const blocks = []
+  for (const b of chain.blocks ?? []) {
+    const env = b.env ?? {}
+    const builder = await buildBlock(vm, {
+      headerData: headerData(env, hardfork),
+      withdrawals: gte(hardfork, 'shanghai') ? (b.withdrawals ?? []) : undefined,
+      blockOpts: { putBlockIntoBlockchain: false, skipConsensusFormatValidation: true },
+    })
+    const txs = []
+    for (const t of b.transactions ?? []) {
+      let tx
+      try {
+        tx = makeTx(t, common)
+      } catch (e) {
+        if (e instanceof EthereumJSError || e instanceof RangeError) {
+          txs.push(await droppedTx(sm, touched, `invalid transaction: ${e.message}`))
+          continue
+        }
+        throw e
+      }
+      executing = false
+      let res
+      try {
+        res = await builder.addTransaction(tx, { allowNoBlobs: true })
+      } catch (e) {
+        if (e instanceof RejectError) {
+          txs.push(await droppedTx(sm, touched, e.message))
+          continue
+        }
+        if (e instanceof UnsupportedError) return { unsupported: e.message }
+        if (!executing && e instanceof Error) {
+          txs.push(await droppedTx(sm, touched, `invalid transaction: ${e.message}`))
+          continue
+        }
+        throw e
+      }
+      const answer = outcomeOf(vm, tx, res, hardfork)
+      answer.post = await dumpPost(sm, touched)
+      txs.push(answer)
+    }
+    let built
+    try {
+      built = await builder.build()
+    } catch (e) {
+      if (e instanceof Error && e.message.startsWith('system contract')) {
+        blocks.push({ txs, invalid: e.message })
+        break
+      }
+      throw e
+    }
+    blocks.push({
+      txs,
+      end: {
+        post: await dumpPost(sm, touched),
+        stateRoot: bytesToHex(built.block.header.stateRoot),
+        gasUsed: hexBig(builder.gasUsed),
+      },
+    })
+  }
+  return { blocks }
+}
 // The execution's steps in the protocol's conventions (docs/protocol.md, "Steps"): EIP-3155
 // fields from ethereumjs' `step` event (emitted before each instruction, with its whole gas
 // charge), depth from 1, the refund counter before the instruction. ethereumjs does not say

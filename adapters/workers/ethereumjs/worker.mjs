@@ -14,7 +14,7 @@ for (const level of ['log', 'info', 'debug', 'warn', 'error', 'trace', 'dir']) {
   console[level] = (...args) => process.stderr.write(format(...args) + '\n')
 }
 
-import { runCase } from './runner.mjs'
+import { runCase, runChain } from './runner.mjs'
 
 const version = (() => {
   try {
@@ -47,7 +47,7 @@ process.on('uncaughtException', (e) => {
 // A closed stdout (the parent went away) must not turn into an endless error loop.
 process.stdout.on('error', () => process.exit(0))
 
-send({ ready: true, protocol: 1, backend: 'ethereumjs', version, steps: true })
+send({ ready: true, protocol: 1, backend: 'ethereumjs', version, steps: true, chains: true })
 
 async function handle(line) {
   if (line.trim() === '') return
@@ -56,7 +56,8 @@ async function handle(line) {
     const req = JSON.parse(line)
     id = req.id ?? null
     const started = process.hrtime.bigint()
-    const answer = await runCase(req)
+    // A chain request carries `chain` instead of `test` (docs/protocol.md, "The chain form").
+    const answer = req.chain !== undefined ? await runChain(req) : await runCase(req)
     // Steps, when asked for, go before the answer, one line each.
     for (const step of answer.steps ?? []) send(step)
     delete answer.steps

@@ -8,7 +8,13 @@
 //   command = ["node", "js_worker.mjs"]     # relative paths: from FILE's folder
 //   forks = ["Shanghai", "Cancun"]
 //   rules = false                           # mainnet only: it sits out profiles with rules
-// The full ethereumjs worker (profiles, every fork) is ../ethereumjs/.
+//   chains = true                           # it executes the chain form (executeChain below)
+// A state test comes as `test` (execute); every other case — a chain of blocks — as `chain`
+// (executeChain, docs/protocol.md "The chain form"); drop `chains = true` and `chains: true`
+// in the hello to run state tests only. A chain's transaction whose `secretKey` is zero (a
+// BlockchainTest's, key unknown) is refused here; ../ethereumjs/ sends it as its `sender`.
+// The full ethereumjs worker (profiles, every fork) is
+// ../ethereumjs/.
 
 import { createRequire } from 'node:module'
 import { createInterface } from 'node:readline'
@@ -22,7 +28,7 @@ const { Common, Mainnet } = require('@ethereumjs/common')
 const { Caches, MerkleStateManager } = require('@ethereumjs/statemanager')
 const { createTx } = require('@ethereumjs/tx')
 const U = require('@ethereumjs/util')
-const { createVM, runTx } = require('@ethereumjs/vm')
+const { buildBlock, createVM, runTx } = require('@ethereumjs/vm')
 const { keccak_256 } = require('@noble/hashes/sha3.js')
 const VERSION = require('./node_modules/@ethereumjs/vm/package.json').version
 // ethereumjs wants a KZG library for blob transactions and the point evaluation precompile.
@@ -80,9 +86,26 @@ async function dump(sm, touched) {
   return post
 }
 
-/** Runs the case on ethereumjs; returns the answer without `id`. */
-async function execute(fork, { env, pre, transaction: t }) {
-  const common = new Common({ chain: Mainnet, hardfork: FORKS[fork], customCrypto: { kzg } })
+/** The answer for an executed transaction, without its post-state. */
+function answerOf(vm, tx, res) {
+  const { exceptionError, executionGasUsed, returnValue, logs } = res.execResult
+  const err = exceptionError?.error
+  // A failing precompile called directly by the transaction halts (ethereumjs says `revert`).
+  const toPrecompile = tx.to !== undefined && vm.evm.getPrecompile(tx.to) !== undefined
+  const status = !err ? 'success' : err === 'revert' && !toPrecompile ? 'revert' : 'halt'
+  const used = res.totalGasSpent
+  return {
+    status, gasUsed: hex(used), refund: hex(executionGasUsed + tx.getIntrinsicGas() - used),
+    output: status === 'halt' ? '0x' : U.bytesToHex(returnValue),
+    logs: status !== 'success' ? [] : (logs ?? []).map(([a, topics, data]) =>
+      ({ address: U.bytesToHex(a), topics: topics.map(U.bytesToHex), data: U.bytesToHex(data) })),
+    ...(status === 'halt' && { halt: toPrecompile && err !== 'out of gas' ? 'precompile-failure'
+      : (HALTS[err] ?? (err.startsWith('invalid JUMP') ? 'invalid-jump' : 'other')) }),
+  }
+}
+
+/** The pre-state into a fresh state manager whose writes are tracked. */
+async function load(common, pre) {
   const sm = new MerkleStateManager({ common, caches: new Caches() })
   const touched = track(sm)
   for (const [a, acc] of Object.entries(pre)) {
@@ -92,6 +115,58 @@ async function execute(fork, { env, pre, transaction: t }) {
       await sm.putStorage(addr(a), slot(big(k)), U.bigIntToUnpaddedBytes(big(v)))
     }
   }
+  return { sm, touched }
+}
+
+/** Runs a chain on ethereumjs, each block built by its own block builder on one state: the
+ * EIP-4788 write before the transactions, each transaction on the state the previous one left
+ * (one the builder refuses is dropped), then the withdrawals. Returns the answer without `id`:
+ * every transaction's result with the whole state after it, and each block's end. */
+async function executeChain(fork, { pre, blockHashes, blocks }) {
+  const common = new Common({ chain: Mainnet, hardfork: FORKS[fork], customCrypto: { kzg } })
+  const { sm, touched } = await load(common, pre)
+  // BLOCKHASH in a chain: the hashes of its own headers.
+  const hashes = (n) => U.hexToBytes(blockHashes[hex(BigInt(n))] ?? '0x' + '00'.repeat(32))
+  const vm = await createVM({ common, stateManager: sm,
+    blockchain: { getBlock: async (n) => ({ hash: () => hashes(n) }), putBlock: async () => {} } })
+  let executing = false
+  vm.evm.events.on('beforeMessage', () => { executing = true })
+  const out = []
+  for (const { env, transactions, withdrawals } of blocks) {
+    const builder = await buildBlock(vm, {
+      headerData: { number: big(env.currentNumber), coinbase: env.currentCoinbase,
+        gasLimit: big(env.currentGasLimit), timestamp: big(env.currentTimestamp),
+        baseFeePerGas: big(env.currentBaseFee), mixHash: env.currentRandom,
+        parentHash: env.parentHash, parentBeaconBlockRoot: env.parentBeaconBlockRoot,
+        excessBlobGas: fork === 'Cancun' ? big(env.currentExcessBlobGas) : undefined },
+      withdrawals: withdrawals ?? [],
+      blockOpts: { putBlockIntoBlockchain: false, skipConsensusFormatValidation: true } })
+    const txs = []
+    for (const t of transactions) {
+      executing = false
+      let tx, res
+      try {
+        tx = transaction(t, common)
+        res = await builder.addTransaction(tx, { allowNoBlobs: true })
+      } catch (e) {
+        if (executing || !(e instanceof Error)) throw e
+        txs.push({ status: 'rejected', gasUsed: '0x0', refund: '0x0', output: '0x', logs: [],
+          post: await dump(sm, touched), detail: e.message })
+        continue
+      }
+      txs.push({ ...answerOf(vm, tx, res), post: await dump(sm, touched) })
+    }
+    const { block } = await builder.build() // withdrawals, then the state root
+    out.push({ txs, end: { post: await dump(sm, touched),
+      stateRoot: U.bytesToHex(block.header.stateRoot), gasUsed: hex(builder.gasUsed) } })
+  }
+  return { blocks: out }
+}
+
+/** Runs the case on ethereumjs; returns the answer without `id`. */
+async function execute(fork, { env, pre, transaction: t }) {
+  const common = new Common({ chain: Mainnet, hardfork: FORKS[fork], customCrypto: { kzg } })
+  const { sm, touched } = await load(common, pre)
   const before = await dump(sm, touched) // what a rejected transaction leaves
   const header = { number: big(env.currentNumber), coinbase: env.currentCoinbase,
     gasLimit: big(env.currentGasLimit), timestamp: big(env.currentTimestamp),
@@ -110,26 +185,13 @@ async function execute(fork, { env, pre, transaction: t }) {
     return { status: 'rejected', gasUsed: '0x0', refund: '0x0', output: '0x', logs: [],
       post: before, detail: e.message }
   }
-  const { exceptionError, executionGasUsed, returnValue, logs } = res.execResult
-  const err = exceptionError?.error
-  // A failing precompile called directly by the transaction halts (ethereumjs says `revert`).
-  const toPrecompile = tx.to !== undefined && vm.evm.getPrecompile(tx.to) !== undefined
-  const status = !err ? 'success' : err === 'revert' && !toPrecompile ? 'revert' : 'halt'
-  const used = res.totalGasSpent
-  return {
-    status, gasUsed: hex(used), refund: hex(executionGasUsed + tx.getIntrinsicGas() - used),
-    output: status === 'halt' ? '0x' : U.bytesToHex(returnValue),
-    logs: status !== 'success' ? [] : (logs ?? []).map(([a, topics, data]) =>
-      ({ address: U.bytesToHex(a), topics: topics.map(U.bytesToHex), data: U.bytesToHex(data) })),
-    post: await dump(sm, touched),
-    stateRoot: U.bytesToHex(await sm.getStateRoot()), // evmdiff checks `post` against it
-    ...(status === 'halt' && { halt: toPrecompile && err !== 'out of gas' ? 'precompile-failure'
-      : (HALTS[err] ?? (err.startsWith('invalid JUMP') ? 'invalid-jump' : 'other')) }),
-  }
+  return { ...answerOf(vm, tx, res), post: await dump(sm, touched),
+    stateRoot: U.bytesToHex(await sm.getStateRoot()) } // evmdiff checks `post` against it
 }
 
 const send = (obj) => process.stdout.write(JSON.stringify(obj) + '\n')
-send({ ready: true, protocol: 1, backend: 'ethereumjs-template', version: VERSION, steps: false })
+send({ ready: true, protocol: 1, backend: 'ethereumjs-template', version: VERSION, steps: false,
+  chains: true })
 // One request at a time, answered in order; a worker never dies on a request.
 for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
   if (line.trim() === '') continue
@@ -140,7 +202,8 @@ for await (const line of createInterface({ input: process.stdin, crlfDelay: Infi
     if (req.profile != null || req.nativeProfile || !(req.fork in FORKS)) {
       send({ id: req.id, unsupported: `mainnet rules of ${Object.keys(FORKS).join(', ')} only` })
     } else {
-      const answer = await execute(req.fork, req.test)
+      const answer = req.chain ? await executeChain(req.fork, req.chain)
+        : await execute(req.fork, req.test)
       send({ id: req.id, ...answer, elapsedUs: Number((process.hrtime.bigint() - t0) / 1000n) })
     }
   } catch (e) {

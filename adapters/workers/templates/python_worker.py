@@ -11,7 +11,14 @@ keep `main()` (hello line, one answer line per request in order, exceptions answ
     env = { PYTHONUNBUFFERED = "1" }
     forks = ["Shanghai", "Cancun"]
     rules = false   # mainnet only: it sits out profiles with rules, said before the first case
-The full py-evm worker (profiles, every fork) is ../pyevm_worker.py.
+    chains = true   # it executes the chain form (execute_chain below)
+
+A state test comes as `test` (execute); every other case, a chain of blocks, as `chain`
+(execute_chain, docs/protocol.md "The chain form"): drop `chains = true` and `"chains": True`
+in the hello to run state tests only. A chain's transaction whose `secretKey` is zero (a
+BlockchainTest's, whose key is unknown) is refused here; ../pyevm_worker.py sends it as its
+`sender`. The full py-evm worker (profiles, every fork, py-evm's
+own block machinery) is ../pyevm_worker.py.
 """
 import json, sys, time, traceback
 OUT, sys.stdout = sys.stdout, sys.stderr  # stdout carries protocol lines only
@@ -23,6 +30,7 @@ from eth.db.atomic import AtomicDB
 from eth.vm import forks
 from eth.vm.execution_context import ExecutionContext
 from eth.vm.forks.cancun.state import get_total_blob_gas
+from eth.vm.forks.shanghai.withdrawals import Withdrawal
 from eth_hash.auto import keccak
 from eth_keys import keys
 from eth_utils import ValidationError
@@ -44,8 +52,11 @@ def tracked(vm):
             self.written.add((address, slot))
             return super().set_storage(address, slot, value)
 
-        def get_ancestor_hash(self, n):  # keccak256 of the decimal number, as revm and geth
-            return keccak(str(n).encode()) if 0 < self.block_number - n <= 256 else b""
+        def get_ancestor_hash(self, n):  # a chain's own hashes; in a state test keccak256
+            if not 0 < self.block_number - n <= 256:  # of the decimal number, as revm and geth
+                return b""
+            return self.hashes.get(n, b"") if self.hashes is not None else keccak(str(n).encode())
+    State.hashes = None
     return State
 
 def transaction(vm, t):
@@ -83,33 +94,45 @@ def dump(state, accounts, slots):
                     for v in [state.get_storage(a, s)] if v}}
         for a in sorted(accounts) if state.account_exists(a)}
 
-def execute(fork, test):
-    """Runs the case on py-evm; returns the answer without `id`."""
-    vm, env = FORKS[fork], test["env"]
-    state = tracked(vm)(AtomicDB(), ExecutionContext(
+def context(env, hashes=None):
+    """The block's environment, as py-evm's ExecutionContext."""
+    return ExecutionContext(
         coinbase=addr(env["currentCoinbase"]), timestamp=num(env["currentTimestamp"]),
         block_number=num(env["currentNumber"]), gas_limit=num(env["currentGasLimit"]),
         difficulty=0, mix_hash=raw(env.get("currentRandom")).rjust(32, b"\0"), prev_hashes=(),
         chain_id=1, base_fee_per_gas=num(env.get("currentBaseFee")),
-        excess_blob_gas=num(env.get("currentExcessBlobGas"))), BLANK_ROOT_HASH)
+        excess_blob_gas=num(env.get("currentExcessBlobGas")))
+
+def load(vm, env, pre):
+    """A state over a fresh database holding `pre`, persisted; the accounts to list."""
+    state = tracked(vm)(AtomicDB(), context(env), BLANK_ROOT_HASH)
     state.written = set()  # from here on: the post-state lists these slots
-    for a, acc in test["pre"].items():
+    for a, acc in pre.items():
         state.set_balance(addr(a), num(acc["balance"]))
         state.set_nonce(addr(a), num(acc["nonce"]))
         state.set_code(addr(a), raw(acc["code"]))
         for k, v in acc["storage"].items():
             state.set_storage(addr(a), num(k), num(v))
     state.persist()
-    accounts = {addr(a) for a in test["pre"]}
-    pre = dump(state, accounts, state.written)  # what an invalid transaction leaves
-    try:  # invalid: unsigned, failing validation, over the block's gas or blob gas limit
-        tx = transaction(vm, test["transaction"])  # (which py-evm checks on block import)
-        if tx.gas > state.gas_limit or get_total_blob_gas(tx) > 786_432:  # Cancun's max
-            raise ValidationError("over the block's gas or blob gas limit")
-        comp = state.apply_transaction(tx)
+    return state, {addr(a) for a in pre}
+
+def run(vm, state, accounts, t, block_gas_left, blob_gas_left):
+    """One transaction on `state`; the answer, without `id` and `stateRoot`."""
+    try:  # invalid: unsigned, failing validation, over the block's gas or blob gas left
+        tx = transaction(vm, t)  # (which py-evm checks on block import)
+        if tx.gas > block_gas_left or get_total_blob_gas(tx) > blob_gas_left:
+            raise ValidationError("over the block's gas or blob gas left")
+        state.lock_changes()
+        snapshot = state.snapshot()
+        try:
+            comp = state.apply_transaction(tx)
+        except Exception:
+            state.revert(snapshot)  # what an invalid transaction leaves: the state before it
+            raise
     except (ValidationError, ValueError, ex.VMError) as e:  # VMError: initcode over EIP-3860
         return {"status": "rejected", "gasUsed": "0x0", "refund": "0x0", "output": "0x",
-                "logs": [], "post": pre, "detail": f"{type(e).__name__}: {e}"}
+                "logs": [], "post": dump(state, accounts, state.written),
+                "detail": f"{type(e).__name__}: {e}"}
     used = tx.gas - comp.get_gas_remaining()
     refund = min(comp.get_gas_refund(), used // 5)  # as py-evm's executor applies it
     ok, reverted = comp.is_success, not comp.is_success and isinstance(comp.error, ex.Revert)
@@ -122,14 +145,67 @@ def execute(fork, test):
         "logs": [{"address": "0x" + a.hex(), "topics": ["0x%064x" % t for t in topics],
                   "data": "0x" + d.hex()} for a, topics, d in comp.get_log_entries()],
         "post": dump(state, accounts, state.written),
-        "stateRoot": "0x" + state.make_state_root().hex(),  # evmdiff checks `post` against it
         **({"halt": HALTS.get(type(comp.error), "other")} if status == "halt" else {}),
     }
+
+def execute(fork, test):
+    """Runs the state test on py-evm; returns the answer without `id`."""
+    vm = FORKS[fork]
+    state, accounts = load(vm, test["env"], test["pre"])
+    answer = run(vm, state, accounts, test["transaction"], state.gas_limit, 786_432)
+    if answer["status"] != "rejected":  # evmdiff checks `post` against the root
+        answer["stateRoot"] = "0x" + state.make_state_root().hex()
+    return answer
+
+BEACON_ROOTS = addr("0x000F3df6D732807Ef1319fB7B8bB8522d0Beac02")
+
+def execute_chain(fork, chain):
+    """Runs a chain on py-evm: one database carried from block to block, each block's
+    transactions on the state the previous one left (an invalid one dropped), BLOCKHASH from
+    the chain's `blockHashes`, the EIP-4788 beacon root written before the transactions (as
+    py-evm's CancunVM writes it, when the contract has code), the withdrawals after them.
+    Returns the answer without `id`: each transaction's result with the whole state after it,
+    and each block's end."""
+    vm, blocks, out = FORKS[fork], chain["blocks"], []
+    if not blocks:
+        return {"blocks": []}
+    hashes = {num(n): raw(h) for n, h in chain["blockHashes"].items()}
+    state, accounts = load(vm, blocks[0]["env"], chain["pre"])
+    for block in blocks:
+        env, written = block["env"], state.written
+        state = tracked(vm)(state._db, context(env), state.state_root)  # the same database
+        state.hashes, state.written = hashes, written
+        accounts.add(state.coinbase)
+        if fork == "Cancun" and state.get_code(BEACON_ROOTS):
+            t, ring = num(env["currentTimestamp"]), 8191
+            state.set_storage(BEACON_ROOTS, t % ring, t)
+            state.set_storage(BEACON_ROOTS, t % ring + ring, num(env["parentBeaconBlockRoot"]))
+        gas_used = blob_gas_used = 0
+        txs = []
+        for t in block["transactions"]:
+            answer = run(vm, state, accounts, t, state.gas_limit - gas_used,
+                         786_432 - blob_gas_used)
+            if answer["status"] != "rejected":
+                gas_used += num(answer["gasUsed"])
+                blob_gas_used += len(t.get("blobVersionedHashes") or []) * 131_072
+            txs.append(answer)
+        withdrawals = [Withdrawal(num(w["index"]), num(w["validatorIndex"]), addr(w["address"]),
+                                  num(w["amount"])) for w in block["withdrawals"] or []]
+        for w in withdrawals:  # credited in gwei; an account left empty goes (EIP-161)
+            state.apply_withdrawal(w)
+        for a in {w.address for w in withdrawals}:
+            if state.account_is_empty(a):
+                state.delete_account(a)
+        accounts |= {w.address for w in withdrawals}
+        state.persist()
+        out.append({"txs": txs, "end": {"post": dump(state, accounts, state.written),
+                    "stateRoot": "0x" + state.state_root.hex(), "gasUsed": hex(gas_used)}})
+    return {"blocks": out}
 
 def main():
     send = lambda obj: print(json.dumps(obj), file=OUT, flush=True)  # noqa: E731
     send({"ready": True, "protocol": 1, "backend": "pyevm-template",
-          "version": version("py-evm"), "steps": False})
+          "version": version("py-evm"), "steps": False, "chains": True})
     for line in filter(str.strip, sys.stdin):
         rid, started = None, time.perf_counter()
         try:  # a worker never dies on a request: an exception is a `failed` answer
@@ -139,7 +215,8 @@ def main():
             if profile or req["fork"] not in FORKS:
                 answer = {"unsupported": f"mainnet rules of {', '.join(FORKS)} only"}
             else:
-                answer = execute(req["fork"], req["test"])
+                answer = (execute_chain(req["fork"], req["chain"]) if "chain" in req
+                          else execute(req["fork"], req["test"]))
                 answer["elapsedUs"] = round((time.perf_counter() - started) * 1e6)
         except Exception:
             answer = {"failed": traceback.format_exc()}
