@@ -379,7 +379,7 @@ fn an_observed_chain_reports_every_transaction_and_ends_as_the_plain_one() {
     };
     let mut reference: Option<Vec<(evmdiff_core::At, u8)>> = None;
     for mut b in chain_backends() {
-        if !b.capabilities().steps {
+        if !b.observes_steps_of(&case) {
             continue;
         }
         let plain = b.execute(&case, &profile).unwrap();

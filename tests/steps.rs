@@ -114,6 +114,10 @@ fn compare(
                 .or_default()
                 .push(format!("{label}: rw-log op {i}: {a:?} against {b:?}"));
         }
+        // Witnesses are compared for state tests (a chain's are per block: not built yet).
+        if case.is_chain() {
+            continue;
+        }
         let (_, witness) = collect(other.as_mut(), case, profile).unwrap();
         let differences = compare_witnesses(ref_witness, &witness);
         if !differences.is_empty() && !known_witness(&name, &rec, &differences) {

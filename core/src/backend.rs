@@ -151,6 +151,14 @@ pub trait Backend: Send {
     fn observes_steps(&self) -> bool {
         self.capabilities().steps
     }
+    /// Whether [`execute_observed`](Backend::execute_observed) reports the steps of `case`:
+    /// [`observes_steps`](Backend::observes_steps), unless the backend reports steps for some
+    /// kinds of case only (a worker streams steps for state tests, not for chains). Lockstep
+    /// localizes a divergence only between two backends that report the case's steps.
+    fn observes_steps_of(&self, case: &Case) -> bool {
+        let _ = case;
+        self.observes_steps()
+    }
     /// Whether its steps are reported live ([`Capabilities::live_steps`]). Backends whose
     /// steps are not (external backends, whose step traces cost more than the execution) are
     /// run with [`execute`](Backend::execute) on the fast path and compared on their outcomes.

@@ -312,7 +312,7 @@ fn localize_divergences(
         // The left backend is the reference, which comes before every other (`run_case`).
         let (first, second) = backends.split_at_mut(r);
         let (left, right) = (&mut first[l], &mut second[0]);
-        if !(left.observes_steps() && right.observes_steps()) {
+        if !(left.observes_steps_of(case) && right.observes_steps_of(case)) {
             continue;
         }
         // `lockstep` turns a backend's panic into a failure of its own.

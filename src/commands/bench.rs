@@ -208,6 +208,15 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let stepping: Vec<bool> = backends.iter().map(|b| b.observes_steps()).collect();
     let mut observed_rates: Vec<Vec<f64>> = vec![Vec::new(); backends.len()];
     let (mut gen_rates, mut pipeline_rates) = (Vec::new(), Vec::new());
+    // State tests and chains timed apart (cases per second of each kind), in the same rounds.
+    let kinds: [Vec<&(Case, Profile)>; 2] = [
+        cases.iter().filter(|(c, _)| !c.is_chain()).collect(),
+        cases.iter().filter(|(c, _)| c.is_chain()).collect(),
+    ];
+    let kind_txs: [usize; 2] = kinds
+        .each_ref()
+        .map(|k| k.iter().map(|(c, _)| c.tx_count()).sum());
+    let mut kind_rates: Vec<[Vec<f64>; 2]> = vec![Default::default(); backends.len()];
     let mut modes: [Vec<f64>; 3] = Default::default();
     for _ in 0..args.rounds.max(1) {
         if steps_compared {
@@ -229,6 +238,16 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 std::hint::black_box(b.execute(case, profile).ok());
             }
             rates[i].push(cases.len() as f64 / start.elapsed().as_secs_f64());
+            for (k, kind) in kinds.iter().enumerate() {
+                if kind.is_empty() {
+                    continue;
+                }
+                let start = Instant::now();
+                for (case, profile) in kind {
+                    std::hint::black_box(b.execute(case, profile).ok());
+                }
+                kind_rates[i][k].push(kind.len() as f64 / start.elapsed().as_secs_f64());
+            }
             if stepping[i] {
                 let start = Instant::now();
                 for (case, profile) in &cases {
@@ -265,6 +284,37 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             1e6 / m,
             m / medians[0]
         );
+    }
+    if kinds.iter().all(|k| !k.is_empty()) {
+        let per_case = |k: usize| kind_txs[k] as f64 / kinds[k].len() as f64;
+        println!(
+            "by kind ({} state tests; {} chains, {:.1} transactions each), medians:",
+            kinds[0].len(),
+            kinds[1].len(),
+            per_case(1)
+        );
+        println!(
+            "{:<14} {:>14} {:>12} {:>12} {:>12} {:>16}",
+            "backend",
+            "state tests/s",
+            "chains/s",
+            "tx/s single",
+            "tx/s chains",
+            "chain tx vs single"
+        );
+        for (b, r) in backends.iter().zip(kind_rates) {
+            let [single, chain] = r.map(median);
+            let (ts, tc) = (single * per_case(0), chain * per_case(1));
+            println!(
+                "{:<14} {:>14.0} {:>12.0} {:>12.0} {:>12.0} {:>15.2}x",
+                b.name(),
+                single,
+                chain,
+                ts,
+                tc,
+                tc / ts
+            );
+        }
     }
     round_trips(&mut backends, &cases[0].0);
     if steps_compared {

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use crate::write::atomic_write;
 use anyhow::Result;
+use evmdiff_core::Backend;
 use evmdiff_core::Profile;
+use evmdiff_core::blockchaintest::write_chain;
 use evmdiff_core::statetest::write_case;
 use serde_json::json;
 
@@ -33,7 +35,8 @@ pub struct Args {
 }
 
 /// Generates the cases `index..index+count` of campaign `seed` (the very cases `evmdiff fuzz`
-/// runs) and writes them without expectations (no backend is run).
+/// runs) and writes them: a state test without expectations (no backend is run); a chain as a
+/// BlockchainTest, whose headers and `postState` are revm's, which sealed it.
 pub fn run(args: &Args) -> Result<ExitCode> {
     let profile = Profile::load(&args.profile)?;
     for i in args.index..args.index + args.count {
@@ -46,7 +49,17 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             json!({ "profile": profile.name, "profile_toml": profile.to_toml(), "seed": args.seed, "index": i, "input": crate::finding::input_hex(&input) }),
         );
         let name = format!("generated-{}-{}", args.seed, i);
-        let text = serde_json::to_string_pretty(&write_case(&case, &name, "evmdiff generate"))?;
+        let json = if case.is_chain() {
+            let outcome = evmdiff_adapters::revm_backend::RevmBackend::default()
+                .execute(&case, &profile)
+                .ok();
+            write_chain(&case, outcome.as_ref(), &name, "evmdiff generate")
+                .map_err(|e| anyhow::anyhow!("case {i}: {e}"))?
+        } else {
+            write_case(&case, &name, "evmdiff generate")
+                .ok_or_else(|| anyhow::anyhow!("case {i}: not a state test"))?
+        };
+        let text = serde_json::to_string_pretty(&json)?;
         match &args.out {
             Some(dir) => atomic_write(&dir.join(format!("{name}.json")), text.as_bytes())?,
             None => println!("{text}"),

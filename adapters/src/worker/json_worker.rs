@@ -333,6 +333,11 @@ impl Backend for JsonWorker {
         Ok(outcome)
     }
 
+    fn observes_steps_of(&self, case: &Case) -> bool {
+        // Steps are streamed for a state test only (docs/protocol.md, "Steps").
+        self.declared.steps && case.single().is_some()
+    }
+
     fn handshake(&mut self) -> Result<String, BackendError> {
         self.ready()?;
         Ok(self.hello.clone())

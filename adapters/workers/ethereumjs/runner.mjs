@@ -624,9 +624,15 @@ export async function runChain(req) {
       }
       executing = false
       let res
+      // A transaction a profile rule rejects is thrown out of ethereumjs mid-execution,
+      // with what it changed so far still in the state: our own checkpoint around it undoes
+      // that, as a sequencer that refuses it must.
+      await sm.checkpoint()
       try {
         res = await builder.addTransaction(tx, { allowNoBlobs: true })
+        await sm.commit()
       } catch (e) {
+        await sm.revert()
         if (e instanceof RejectError) {
           txs.push(await droppedTx(sm, touched, e.message))
           continue
