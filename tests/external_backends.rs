@@ -96,6 +96,40 @@ fn ethereumjs_keeps_the_storage_of_a_contract_destroyed_earlier_in_the_chain() {
     );
 }
 
+/// The execution spec's transition tool (`spec-t8n` in `backends.toml`, `kind = "t8n"`) runs
+/// generated state tests and chains, block by block, and agrees with revm on every one: status,
+/// gas and logs of every transaction, the state after each block.
+#[test]
+fn the_spec_t8n_tool_agrees_with_revm_on_chains_and_state_tests() {
+    let file = BackendsFile::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("backends.toml"))
+        .expect("the repository's backends file");
+    let t8n = any_backend("spec-t8n", &file).unwrap_or_else(|e| panic!("{e}"));
+    assert!(t8n.capabilities().chains, "a t8n tool runs chains");
+    let mut backends: Vec<Box<dyn Backend>> = vec![backend("revm").unwrap(), t8n];
+    let profile = Profile::load("mainnet-cancun").unwrap();
+    let (mut chains, mut singles, mut differing) = (0, 0, Vec::new());
+    for i in 0..24 {
+        let Some((_, case)) = generate_case(&profile, 3, i) else {
+            continue;
+        };
+        let run = run_case(&mut backends, &case, &profile);
+        match (&run.verdict, &run.executions[1].result) {
+            (Verdict::Agree, _) if case.is_chain() => chains += 1,
+            (Verdict::Agree, _) => singles += 1,
+            (_, r) => differing.push(format!(
+                "case {i}: {:?} {:?}",
+                run.divergences,
+                r.as_ref().err()
+            )),
+        }
+    }
+    assert!(
+        differing.is_empty() && chains >= 3 && singles >= 10,
+        "{chains} chains and {singles} state tests agree; differing:\n{}",
+        differing.join("\n")
+    );
+}
+
 #[test]
 fn eels_applies_profiles_like_revm() {
     for p in ["eip7530-b", "polygon-zkevm", "linea", "scroll"] {

@@ -20,7 +20,8 @@
 //!   execution spec's.
 //! * Gas per transaction is the difference of cumulative gas between receipts.
 //! * BLOCKHASH answers only what `blockHashes` lists: a chain sends its headers' hashes, a
-//!   state test the fillers' `keccak256(decimal(n))` for the 256 blocks before it.
+//!   state test the fillers' `keccak256(decimal(n))` for the 256 blocks before it. The keys
+//!   are `0x`-hex numbers: the execution spec reads every key as hex, geth either way.
 //! * The execution spec's tool wants `withdrawals` in the env from Shanghai on (an empty list
 //!   for a state test), and leaves a zero `balance` or `nonce` out of the alloc it writes.
 //! * Transactions are written with geth's JSON names (`gas`, `input`) beside the fixtures'
@@ -234,11 +235,11 @@ fn env_json(case: &Case, index: usize) -> Value {
         case.block_hashes()
             .into_iter()
             .filter(|(n, _)| *n < number)
-            .map(|(n, h)| (n.to_string(), json!(h)))
+            .map(|(n, h)| (format!("{n:#x}"), json!(h)))
             .collect()
     } else {
         (number.saturating_sub(256)..number)
-            .map(|n| (n.to_string(), json!(filler_block_hash(n))))
+            .map(|n| (format!("{n:#x}"), json!(filler_block_hash(n))))
             .collect()
     };
     m.insert("blockHashes".into(), Value::Object(hashes));
