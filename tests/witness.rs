@@ -19,7 +19,7 @@ fn witnesses_suffice_and_extras_are_superfluous() {
         let profile = Profile::load(profile).unwrap();
         // Witnesses come from observed reads: every backend that reports them.
         let mut backends = evmdiff_adapters::stepping_backends();
-        let mut checked = 0;
+        let (mut checked, mut chains) = (0, 0);
         let mut extra = std::collections::BTreeMap::new();
         for i in 0..n {
             let input = input_bytes(seed, i);
@@ -29,6 +29,13 @@ fn witnesses_suffice_and_extras_are_superfluous() {
                 continue;
             };
             let case = generated.case;
+            // The witness view is built for state tests; a chain's witnesses are per block
+            // (what each block read from the state before it), which evmdiff does not build
+            // yet (`--prover` skips chains).
+            if case.is_chain() {
+                chains += 1;
+                continue;
+            }
             let mut runs = Vec::new();
             let mut ran = Vec::new();
             for (k, b) in backends.iter_mut().enumerate() {
@@ -62,7 +69,10 @@ fn witnesses_suffice_and_extras_are_superfluous() {
                 }
             }
         }
-        assert!(checked * 10 > n * 8, "only {checked} cases of {n}");
+        assert!(
+            (checked + chains) * 10 > n * 8 && checked * 2 > n,
+            "only {checked} cases of {n} ({chains} chains left out)"
+        );
         // The extras come from instructions that fail and transactions to precompiles
         // (docs/findings.md #4): rare.
         println!(
