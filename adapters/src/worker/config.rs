@@ -295,6 +295,29 @@ impl RunnerConfig {
         resolve(&self.base, &self.command[0])
     }
 
+    /// Checks that a program given by path exists and makes the private temporary folder
+    /// the runner writes its inputs into (`evmdiff-<prefix>-...`); `what` names the program
+    /// in the error (`runner`, `t8n`).
+    pub fn workspace(&self, what: &str, prefix: &str) -> Result<tempfile::TempDir, String> {
+        let program = self.program();
+        if program.components().count() > 1 && !program.exists() {
+            return Err(format!(
+                "backend `{}`: {what} program {} does not exist",
+                self.name,
+                program.display()
+            ));
+        }
+        tempfile::Builder::new()
+            .prefix(&format!("evmdiff-{prefix}-"))
+            .tempdir()
+            .map_err(|e| {
+                format!(
+                    "backend `{}`: cannot make a temporary folder: {e}",
+                    self.name
+                )
+            })
+    }
+
     /// The timeout.
     pub fn timeout(&self) -> Duration {
         Duration::from_secs_f64(self.timeout_secs)

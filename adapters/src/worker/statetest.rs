@@ -47,23 +47,7 @@ pub struct StateTestRunner {
 impl StateTestRunner {
     /// A runner configured by `config` (nothing starts until the first case).
     pub fn new(config: &RunnerConfig) -> Result<StateTestRunner, String> {
-        let program = config.program();
-        if program.components().count() > 1 && !program.exists() {
-            return Err(format!(
-                "backend `{}`: runner program {} does not exist",
-                config.name,
-                program.display()
-            ));
-        }
-        let dir = tempfile::Builder::new()
-            .prefix("evmdiff-statetest-")
-            .tempdir()
-            .map_err(|e| {
-                format!(
-                    "backend `{}`: cannot make a temporary folder: {e}",
-                    config.name
-                )
-            })?;
+        let dir = config.workspace("runner", "statetest")?;
         Ok(StateTestRunner {
             name: intern(&config.name),
             config: config.clone(),

@@ -58,23 +58,7 @@ pub struct T8nRunner {
 impl T8nRunner {
     /// A tool configured by `config` (it runs once per block).
     pub fn new(config: &RunnerConfig) -> Result<T8nRunner, String> {
-        let program = config.program();
-        if program.components().count() > 1 && !program.exists() {
-            return Err(format!(
-                "backend `{}`: t8n program {} does not exist",
-                config.name,
-                program.display()
-            ));
-        }
-        let dir = tempfile::Builder::new()
-            .prefix("evmdiff-t8n-")
-            .tempdir()
-            .map_err(|e| {
-                format!(
-                    "backend `{}`: cannot make a temporary folder: {e}",
-                    config.name
-                )
-            })?;
+        let dir = config.workspace("t8n", "t8n")?;
         Ok(T8nRunner {
             name: intern(&config.name),
             config: config.clone(),
