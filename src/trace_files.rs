@@ -86,7 +86,7 @@ pub fn write_traces(
         let bytes = writer.finish(&summary)?;
         atomic_write(&path, &bytes)?;
         paths.push(path);
-        for view in views.iter() {
+        for view in views.iter().filter(|v| v.chains() || !case.is_chain()) {
             if let Some(bytes) = view.trace(backend.as_mut(), case, profile)? {
                 let path = dir.join(format!("{base}.{}", view.trace_extension()));
                 atomic_write(&path, &bytes)?;

@@ -114,7 +114,7 @@ fn compare(
                 .or_default()
                 .push(format!("{label}: rw-log op {i}: {a:?} against {b:?}"));
         }
-        // Witnesses are compared for state tests (a chain's are per block: not built yet).
+        // Witnesses are compared here for state tests; a chain's, per block, in tests/witness.rs.
         if case.is_chain() {
             continue;
         }

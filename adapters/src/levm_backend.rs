@@ -21,7 +21,7 @@
 
 mod chain;
 mod dispatch;
-mod env;
+pub(crate) mod env;
 mod normalize;
 mod observe;
 mod profile;

@@ -4,6 +4,7 @@
 //! normalizing its implementation's quirks into the common [`evmdiff_core::Outcome`], so that
 //! the comparator never needs to know which backend produced what.
 
+pub mod ethrex_guest;
 pub mod evm_backend;
 pub mod levm_backend;
 pub mod registry;

@@ -13,6 +13,7 @@ use alloy_primitives::{Address, B256, Bytes, U256, address};
 use crate::backend::BackendError;
 use crate::case::{At, Case, Transaction};
 use crate::fork::Fork;
+use crate::observe::{Observer, StateRead};
 use crate::outcome::{BlockEnd, BlockOutcome, ChainOutcome, Outcome, Status};
 use crate::state::State;
 
@@ -177,9 +178,11 @@ pub trait BlockExecutor {
     /// `SYSTEM_ADDRESS` and the beneficiary; `Ok(Err(why))` when the call failed or the EVM
     /// refused it.
     fn system_call(&mut self, call: &SystemCall) -> Result<Result<(), String>, BackendError>;
-    /// Called before each transaction, also one dropped before execution: where the backend
-    /// tells its observer (`Observer::transaction`).
-    fn announce(&mut self, at: At);
+    /// The observer of the execution, if any: told where each transaction starts (also one
+    /// dropped before execution), and told of the reads the block's own processing makes
+    /// (a system contract looked up, an account credited), so that a block witness holds
+    /// them on every backend alike.
+    fn observer(&mut self) -> Option<&mut dyn Observer>;
     /// Executes `tx` (refusing it if the backend finds it invalid) and commits it.
     fn transaction(&mut self, at: At, tx: &Transaction) -> Result<Outcome, BackendError>;
     /// Credits `amount` to `address` (a withdrawal, the miner's reward); an account left empty
@@ -237,7 +240,9 @@ fn process_block(
             block: index,
             tx: Some(t),
         };
-        exec.announce(at);
+        if let Some(o) = exec.observer() {
+            o.transaction(at);
+        }
         let over = chain
             .then(|| over_block_limits(tx, &block.env, fork, gas_used, blob_gas_used))
             .flatten();
@@ -260,9 +265,11 @@ fn process_block(
         });
     }
     for w in block.withdrawals.iter().flatten() {
+        read(exec, w.address);
         exec.credit(w.address, withdrawal_wei(w))?;
     }
     if let Some(reward) = block_reward(fork) {
+        read(exec, block.env.coinbase);
         exec.credit(block.env.coinbase, reward)?;
     }
     for call in after_transactions(fork) {
@@ -283,6 +290,8 @@ fn system_call(
     exec: &mut dyn BlockExecutor,
     call: &SystemCall,
 ) -> Result<Option<String>, BackendError> {
+    // Looking is a read: a stateless re-execution needs the contract (or its absence).
+    read(exec, call.address);
     if !exec.has_code(call.address)? {
         return Ok(call
             .required
@@ -294,4 +303,13 @@ fn system_call(
             .required
             .then(|| format!("system call to {} failed: {why}", call.address)),
     })
+}
+
+/// Tells the observer, if it wants reads, that the block's processing read `address`.
+fn read(exec: &mut dyn BlockExecutor, address: Address) {
+    if let Some(o) = exec.observer()
+        && o.wants_reads()
+    {
+        o.read(StateRead::Account(address));
+    }
 }

@@ -134,6 +134,7 @@ pub(crate) fn test(
         pre: pre.clone(),
         blocks,
         genesis: Some(genesis.clone()),
+        ancestors: Vec::new(),
         expect: None,
         meta: meta.clone(),
     };

@@ -42,6 +42,10 @@ pub struct Case {
     /// The genesis header of a chain (its hash is the first block's parent hash); `None` for a
     /// state test.
     pub genesis: Option<Header>,
+    /// Headers before the genesis, oldest first, that BLOCKHASH may read: empty for a chain
+    /// that starts at its genesis; the headers a block witness carries when one block runs
+    /// alone on the state before it ([`Case::block_alone`]).
+    pub ancestors: Vec<Header>,
     /// What ethereum/tests expects (post-state root, logs hash, exception), if known.
     pub expect: Option<Expectation>,
     /// evmdiff's own metadata (`_info.evmdiff`): the profile a finding was made under, seed...
@@ -120,6 +124,7 @@ impl Case {
                 expect: None,
             }],
             genesis: None,
+            ancestors: Vec::new(),
             expect: None,
             meta: None,
         }
@@ -176,6 +181,7 @@ impl Case {
             pre,
             blocks,
             genesis: Some(genesis),
+            ancestors: Vec::new(),
             expect: None,
             meta: None,
         }
@@ -234,8 +240,9 @@ impl Case {
     /// genesis and of every block's header; empty for a state test, whose hashes follow the
     /// fillers' convention ([`filler_block_hash`]).
     pub fn block_hashes(&self) -> BTreeMap<u64, B256> {
-        self.genesis
+        self.ancestors
             .iter()
+            .chain(&self.genesis)
             .chain(self.blocks.iter().filter_map(|b| b.header.as_ref()))
             .map(|h| (h.number, h.hash_slow()))
             .collect()
@@ -249,6 +256,45 @@ impl Case {
             i => self.blocks.get(i - 1)?.header.as_ref(),
         }?;
         Some(parent.hash_slow())
+    }
+
+    /// Block `index` of a chain on its own: `pre` (the state before it) as the pre-state, the
+    /// block's parent as the genesis, and the up to 255 headers before the parent as
+    /// ancestors, so that BLOCKHASH and the system calls see what they see in the chain. What
+    /// a stateless executor of that one block is given, and what a block witness is taken
+    /// of. A state test is its own one block.
+    pub fn block_alone(&self, index: usize, pre: State) -> Case {
+        if !self.is_chain() {
+            return Case {
+                pre,
+                expect: None,
+                ..self.clone()
+            };
+        }
+        let headers: Vec<&Header> = self
+            .ancestors
+            .iter()
+            .chain(&self.genesis)
+            .chain(
+                self.blocks[..index]
+                    .iter()
+                    .filter_map(|b| b.header.as_ref()),
+            )
+            .collect();
+        let (parent, before) = headers.split_last().expect("a chain has a genesis");
+        let keep = before.len().saturating_sub(255);
+        let mut block = self.blocks[index].clone();
+        block.expect = None;
+        Case {
+            name: format!("{}/block-{}", self.name, index + 1),
+            fork: self.fork,
+            pre,
+            blocks: vec![block],
+            genesis: Some((*parent).clone()),
+            ancestors: before[keep..].iter().map(|h| (*h).clone()).collect(),
+            expect: None,
+            meta: None,
+        }
     }
 }
 

@@ -65,6 +65,10 @@ pub enum Field {
         /// The entry.
         entry: WitnessEntry,
     },
+    /// `witness_root`: the post-state root a stateless guest computes from a backend's
+    /// `debug_executionWitness` of a block and the block's changes is not the backend's
+    /// post-state root (or the guest cannot compute one: the witness lacks a node).
+    WitnessRoot,
     /// `rw_log.<target>[<index>]`: the first operation at which two read/write logs differ.
     RwLog {
         /// What the operation touches (of whichever log has one at `index`).
@@ -122,7 +126,7 @@ const TARGETS: [(Target, &str); 7] = [
 ];
 
 /// The fields that carry nothing but their name.
-const PLAIN: [(Field, &str); 12] = [
+const PLAIN: [(Field, &str); 13] = [
     (Field::Status, "status"),
     (Field::HaltClass, "halt_class"),
     (Field::GasUsed, "gas_used"),
@@ -135,6 +139,7 @@ const PLAIN: [(Field, &str); 12] = [
     (Field::Blocks, "blocks"),
     (Field::Transactions, "transactions"),
     (Field::BlockGasUsed, "block_gas_used"),
+    (Field::WitnessRoot, "witness_root"),
 ];
 
 fn target_name(target: Target) -> &'static str {
@@ -172,7 +177,7 @@ impl Field {
     pub fn is_view(&self) -> bool {
         matches!(
             self,
-            Field::Stateless(_) | Field::Witness { .. } | Field::RwLog { .. }
+            Field::Stateless(_) | Field::Witness { .. } | Field::WitnessRoot | Field::RwLog { .. }
         )
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod backend;
 pub mod block_processing;
+pub mod block_witness;
 pub mod blockchaintest;
 pub mod case;
 pub mod compare;

@@ -6,13 +6,14 @@
 //! pre-state: a prover EVM executes from the witness alone, and a read the sequencer's witness
 //! does not cover changes its outcome, which is where sequencer and prover part.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use alloy_primitives::{B256, Bytes, U256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_trie::proof::ProofRetainer;
 use alloy_trie::{HashBuilder, Nibbles};
 use serde::Serialize;
 
+use crate::case::Case;
 use crate::state::State;
 use crate::witness::Witness;
 
@@ -23,63 +24,197 @@ pub struct ExecutionWitness {
     /// The pre-state root the nodes prove against.
     pub state_root: B256,
     /// RLP of every trie node on the path to a held account (account trie) or slot (its
-    /// account's storage trie), deduplicated, in no meaningful order.
+    /// account's storage trie), deduplicated, sorted.
     pub state: Vec<Bytes>,
-    /// The code of every held account that has code.
+    /// The code of every held account that has code, sorted.
     pub codes: Vec<Bytes>,
     /// Preimages of the trie keys: the held addresses (20 bytes) and slots (32 bytes).
     pub keys: Vec<Bytes>,
+    /// RLP of the headers a block's execution needs, ascending by number: its parent (whose
+    /// state root the nodes prove against) and every header back to the oldest one BLOCKHASH
+    /// read, so that each is proven by the `parentHash` of the next. Empty for a state test,
+    /// which has no headers.
+    pub headers: Vec<Bytes>,
 }
 
-/// The proofs of `witness`'s accounts and slots in `pre`.
+/// The proofs of `witness`'s accounts and slots in `pre`: what the worker protocol's witness
+/// request sends a prover EVM in place of the pre-state (it computes the post-state, not its
+/// root, so the reads are all it needs).
 pub fn execution_witness(pre: &State, witness: &Witness) -> ExecutionWitness {
-    let mut nodes: BTreeSet<Bytes> = BTreeSet::new();
-    // The account trie, keyed by keccak(address), with a proof of every held account (of its
-    // absence, for one that does not exist).
-    let targets: Vec<Nibbles> = witness
-        .accounts
+    proofs(pre, witness, &Targets::reads(pre, witness))
+}
+
+/// The `debug_executionWitness` of one block (`block`, a [`Case::block_alone`]) whose execution
+/// read `witness` and left `post`: the proofs of what it read and of what it changed, with,
+/// for every account or slot it deleted, the proofs of its nearest surviving neighbours in
+/// key order. A deletion that leaves a branch node with one child makes the trie merge that
+/// child into its parent, which needs the child's node; the child lies on the path to one of
+/// the two neighbours, in whatever order a guest applies the changes (geth applies updates
+/// before deletions, ethrex applies them in address order). Nodes beyond those a given order
+/// needs are harmless: a guest only looks up the ones it reaches.
+pub fn block_execution_witness(block: &Case, witness: &Witness, post: &State) -> ExecutionWitness {
+    let targets = Targets::block(&block.pre, witness, post);
+    let mut w = proofs(&block.pre, witness, &targets);
+    let oldest = witness.block_hashes.first().copied();
+    w.headers = block
+        .ancestors
         .iter()
-        .map(|a| Nibbles::unpack(keccak256(a)))
+        .filter(|h| oldest.is_some_and(|n| h.number >= n))
+        .chain(&block.genesis)
+        .map(|h| Bytes::from(alloy_rlp::encode(h)))
         .collect();
+    w
+}
+
+/// The keys a witness proves, each trie's hashed keys (nibbles).
+struct Targets {
+    /// Account trie keys.
+    accounts: BTreeSet<Nibbles>,
+    /// Storage trie keys, by account (accounts of the pre-state only: a new account's storage
+    /// trie starts empty and needs no proof).
+    storage: BTreeMap<Address, BTreeSet<Nibbles>>,
+    /// The addresses and slots whose preimages are sent.
+    preimages: Vec<Bytes>,
+}
+
+fn account_key(a: &Address) -> Nibbles {
+    Nibbles::unpack(keccak256(a))
+}
+
+fn slot_key(s: &U256) -> Nibbles {
+    Nibbles::unpack(keccak256(s.to_be_bytes::<32>()))
+}
+
+impl Targets {
+    /// What `witness` read.
+    fn reads(pre: &State, witness: &Witness) -> Targets {
+        let mut t = Targets {
+            accounts: witness.accounts.iter().map(account_key).collect(),
+            storage: BTreeMap::new(),
+            preimages: Vec::new(),
+        };
+        for (a, s) in &witness.storage {
+            if pre.contains_key(a) {
+                t.storage.entry(*a).or_default().insert(slot_key(s));
+            }
+        }
+        t.preimages = witness
+            .accounts
+            .iter()
+            .map(|a| Bytes::copy_from_slice(a.as_slice()))
+            .chain(
+                witness
+                    .storage
+                    .iter()
+                    .map(|(_, s)| Bytes::from(s.to_be_bytes::<32>().to_vec())),
+            )
+            .collect();
+        t
+    }
+
+    /// What `witness` read, what changed from `pre` to `post`, and the neighbours of what was
+    /// deleted.
+    fn block(pre: &State, witness: &Witness, post: &State) -> Targets {
+        let mut t = Targets::reads(pre, witness);
+        let mut preimages: BTreeSet<Bytes> = t.preimages.drain(..).collect();
+        let mut deleted = BTreeSet::new();
+        let addresses: BTreeSet<&Address> = pre.keys().chain(post.keys()).collect();
+        for a in addresses {
+            let (before, after) = (pre.get(a), post.get(a));
+            if before == after {
+                continue;
+            }
+            t.accounts.insert(account_key(a));
+            preimages.insert(Bytes::copy_from_slice(a.as_slice()));
+            let (Some(before), Some(after)) = (before, after) else {
+                if before.is_some() {
+                    deleted.insert(account_key(a));
+                }
+                continue;
+            };
+            // Slots whose value changed, and the neighbours of those that were cleared.
+            let mut cleared = BTreeSet::new();
+            let slots: BTreeSet<&U256> =
+                before.storage.keys().chain(after.storage.keys()).collect();
+            for s in slots {
+                let zero = U256::ZERO;
+                let (x, y) = (
+                    before.storage.get(s).unwrap_or(&zero),
+                    after.storage.get(s).unwrap_or(&zero),
+                );
+                if x == y {
+                    continue;
+                }
+                t.storage.entry(*a).or_default().insert(slot_key(s));
+                preimages.insert(Bytes::from(s.to_be_bytes::<32>().to_vec()));
+                if y.is_zero() {
+                    cleared.insert(slot_key(s));
+                }
+            }
+            let surviving = before
+                .storage
+                .iter()
+                .filter(|(_, v)| !v.is_zero())
+                .map(|(s, _)| slot_key(s))
+                .filter(|k| !cleared.contains(k));
+            let neighbours = neighbours(&cleared, surviving);
+            t.storage.entry(*a).or_default().extend(neighbours);
+        }
+        let surviving = pre.keys().map(account_key).filter(|k| !deleted.contains(k));
+        t.accounts.extend(neighbours(&deleted, surviving));
+        t.storage.retain(|_, keys| !keys.is_empty());
+        t.preimages = preimages.into_iter().collect();
+        t
+    }
+}
+
+/// The nearest key of `surviving` before and after each key of `deleted`.
+fn neighbours(
+    deleted: &BTreeSet<Nibbles>,
+    surviving: impl Iterator<Item = Nibbles>,
+) -> Vec<Nibbles> {
+    if deleted.is_empty() {
+        return Vec::new();
+    }
+    let surviving: BTreeSet<Nibbles> = surviving.collect();
+    deleted
+        .iter()
+        .flat_map(|k| {
+            [
+                surviving.range(..*k).next_back(),
+                surviving.range(*k..).next(),
+            ]
+        })
+        .flatten()
+        .copied()
+        .collect()
+}
+
+/// The proofs of `targets` in `pre`, and the codes of `witness`'s accounts.
+fn proofs(pre: &State, witness: &Witness, targets: &Targets) -> ExecutionWitness {
+    let mut nodes: BTreeSet<Bytes> = BTreeSet::new();
+    // The account trie, keyed by keccak(address), with a proof of every target (of its
+    // absence, for an account that does not exist).
     let mut leaves: Vec<(Nibbles, Vec<u8>)> = pre
         .iter()
-        .map(|(a, acc)| {
-            (
-                Nibbles::unpack(keccak256(a)),
-                alloy_rlp::encode(acc.trie_account()),
-            )
-        })
+        .map(|(a, acc)| (account_key(a), alloy_rlp::encode(acc.trie_account())))
         .collect();
     leaves.sort();
-    let (state_root, proof) = build(leaves, targets);
+    let (state_root, proof) = build(leaves, targets.accounts.iter().copied().collect());
     nodes.extend(proof);
-    // Each held account's storage trie, with a proof of every held slot.
-    for address in &witness.accounts {
+    // Each target account's storage trie, with a proof of every target slot.
+    for (address, slots) in &targets.storage {
         let Some(account) = pre.get(address) else {
             continue;
         };
-        let slots: Vec<Nibbles> = witness
-            .storage
-            .iter()
-            .filter(|(a, _)| a == address)
-            .map(|(_, slot)| Nibbles::unpack(keccak256(slot.to_be_bytes::<32>())))
-            .collect();
-        if slots.is_empty() {
-            continue;
-        }
         let mut leaves: Vec<(Nibbles, Vec<u8>)> = account
             .storage
             .iter()
             .filter(|(_, v)| !v.is_zero())
-            .map(|(k, v)| {
-                (
-                    Nibbles::unpack(keccak256(k.to_be_bytes::<32>())),
-                    alloy_rlp::encode(v),
-                )
-            })
+            .map(|(k, v)| (slot_key(k), alloy_rlp::encode(v)))
             .collect();
         leaves.sort();
-        nodes.extend(build(leaves, slots).1);
+        nodes.extend(build(leaves, slots.iter().copied().collect()).1);
     }
     let codes: BTreeSet<Bytes> = witness
         .accounts
@@ -88,22 +223,12 @@ pub fn execution_witness(pre: &State, witness: &Witness) -> ExecutionWitness {
         .filter(|acc| !acc.code.is_empty())
         .map(|acc| acc.code.clone())
         .collect();
-    let keys = witness
-        .accounts
-        .iter()
-        .map(|a| Bytes::copy_from_slice(a.as_slice()))
-        .chain(
-            witness
-                .storage
-                .iter()
-                .map(|(_, s)| Bytes::from(U256::to_be_bytes::<32>(s).to_vec())),
-        )
-        .collect();
     ExecutionWitness {
         state_root,
         state: nodes.into_iter().collect(),
         codes: codes.into_iter().collect(),
-        keys,
+        keys: targets.preimages.clone(),
+        headers: Vec::new(),
     }
 }
 

@@ -111,8 +111,8 @@ pub fn collect(
     Ok((outcome, c.witness))
 }
 
-/// `case` with a pre-state of nothing but `witness`'s accounts and slots: what a stateless
-/// executor holds.
+/// `case` with a pre-state of nothing but `witness`'s accounts and slots, and in a chain the
+/// headers from the oldest one BLOCKHASH read: what a stateless executor holds.
 pub fn stateless_case(case: &Case, witness: &Witness) -> Case {
     let mut pre = State::new();
     for a in &witness.accounts {
@@ -123,26 +123,45 @@ pub fn stateless_case(case: &Case, witness: &Witness) -> Case {
             pre.insert(*a, acc);
         }
     }
+    let oldest = witness.block_hashes.first().copied();
+    let ancestors = case
+        .ancestors
+        .iter()
+        .filter(|h| oldest.is_some_and(|n| h.number >= n))
+        .cloned()
+        .collect();
     Case {
         pre,
+        ancestors,
         expect: None,
         ..case.clone()
     }
 }
 
-/// The full post-state implied by a stateless post-state: the accounts the witness did not
-/// hold are untouched (as in the pre-state), and so are the slots it did not hold of the
-/// accounts it did; an account the witness held that is absent after the stateless run was
-/// deleted (or never existed).
-pub fn completed(case: &Case, witness: &Witness, stateless: &ChainOutcome) -> ChainOutcome {
+/// The full post-state implied by a stateless post-state, next to `full` (the execution with
+/// the whole state): the accounts the witness did not hold are untouched (as in the
+/// pre-state); an account the witness held that is absent after the stateless run was deleted
+/// (or never existed); the slots the witness did not hold of an account it did are what the
+/// stateless run cannot know, taken from `full`: untouched, or all cleared at once when the
+/// account was destroyed and made anew (a stateless client clears a destroyed account's
+/// storage without reading it).
+pub fn completed(
+    case: &Case,
+    witness: &Witness,
+    stateless: &ChainOutcome,
+    full: &ChainOutcome,
+) -> ChainOutcome {
     let mut out = stateless.clone();
-    for block in &mut out.blocks {
-        for tx in &mut block.txs {
-            *tx = completed_tx(case, witness, tx);
+    for (b, block) in out.blocks.iter_mut().enumerate() {
+        let full = full.blocks.get(b);
+        for (t, tx) in block.txs.iter_mut().enumerate() {
+            let beside = full.and_then(|f| f.txs.get(t)).map(|o| &o.post);
+            *tx = completed_tx(case, witness, tx, beside);
         }
         if let Some(end) = &mut block.end {
+            let beside = full.and_then(|f| f.end.as_ref()).map(|e| &e.post);
             *end = crate::outcome::BlockEnd::new(
-                completed_state(case, witness, &end.post),
+                completed_state(case, witness, &end.post, beside),
                 end.gas_used,
             );
         }
@@ -151,29 +170,47 @@ pub fn completed(case: &Case, witness: &Witness, stateless: &ChainOutcome) -> Ch
 }
 
 /// One transaction's outcome, completed.
-fn completed_tx(case: &Case, witness: &Witness, stateless: &Outcome) -> Outcome {
+fn completed_tx(
+    case: &Case,
+    witness: &Witness,
+    stateless: &Outcome,
+    full: Option<&State>,
+) -> Outcome {
     Outcome::new(
         stateless.status,
         stateless.gas_used,
         stateless.refund,
         stateless.output.clone(),
         stateless.logs.clone(),
-        completed_state(case, witness, &stateless.post),
+        completed_state(case, witness, &stateless.post, full),
         stateless.detail.clone(),
     )
 }
 
 /// A stateless state, completed with what the witness left out of the pre-state.
-fn completed_state(case: &Case, witness: &Witness, stateless: &State) -> State {
+fn completed_state(
+    case: &Case,
+    witness: &Witness,
+    stateless: &State,
+    full: Option<&State>,
+) -> State {
     let mut post = case.pre.clone();
     for a in &witness.accounts {
         let before = post.remove(a);
         if let Some(after) = stateless.get(a) {
             let mut acc = after.clone();
-            if let Some(before) = before {
-                for (slot, value) in before.storage {
-                    if !witness.storage.contains(&(*a, slot)) {
-                        acc.storage.insert(slot, value);
+            let unheld = |slot: &U256| !witness.storage.contains(&(*a, *slot));
+            match full.map(|f| f.get(a)) {
+                Some(beside) => {
+                    let slots = beside.into_iter().flat_map(|f| &f.storage);
+                    for (slot, value) in slots.filter(|(s, _)| unheld(s)) {
+                        acc.storage.entry(*slot).or_insert(*value);
+                    }
+                }
+                None => {
+                    let slots = before.into_iter().flat_map(|b| b.storage);
+                    for (slot, value) in slots.filter(|(s, _)| unheld(s)) {
+                        acc.storage.entry(slot).or_insert(value);
                     }
                 }
             }
@@ -199,7 +236,7 @@ pub fn check_stateless(
     witness: &Witness,
 ) -> Result<Vec<Difference>, BackendError> {
     let stateless = backend.execute(&stateless_case(case, witness), profile)?;
-    let completed = completed(case, witness, &stateless);
+    let completed = completed(case, witness, &stateless, full);
     Ok(compare_chains(full, &completed)
         .map(|(_, d)| d)
         .unwrap_or_default()

@@ -201,9 +201,20 @@ impl BlockExecutor for Run<'_, '_> {
             config: self.config,
         };
         let world = std::mem::take(&mut self.world);
+        let before = self.reads.as_ref().map_or(0, Vec::len);
         let ran = self.run_evm(&world, &block, args, false);
         self.world = world;
         let mut ran = ran?;
+        // The caller and the beneficiary are loaded only because evm runs the call as a
+        // transaction: a system call does not touch them (EIP-4788), nor do its reads.
+        if let Some(reads) = self.reads.as_mut() {
+            let dropped = [SYSTEM_ADDRESS, env.coinbase];
+            let mut i = 0;
+            reads.retain(|r| {
+                i += 1;
+                i <= before || !matches!(r, StateRead::Account(a) if dropped.contains(a))
+            });
+        }
         let verdict = match &ran.result {
             Ok(Finished {
                 end: End::Success { .. },
@@ -221,9 +232,10 @@ impl BlockExecutor for Run<'_, '_> {
         Ok(verdict)
     }
 
-    fn announce(&mut self, at: At) {
-        if let Some(o) = self.observer.as_deref_mut() {
-            o.transaction(at);
+    fn observer(&mut self) -> Option<&mut dyn Observer> {
+        match &mut self.observer {
+            Some(o) => Some(&mut **o),
+            None => None,
         }
     }
 

@@ -46,8 +46,8 @@ pub(super) struct Run<'a, 'o> {
     pub(super) db: GeneralizedDatabase,
     /// The block being executed.
     pub(super) block: usize,
-    /// Whether levm executed a transaction (reads are reported only then, as before chains:
-    /// a refused state test has no witness).
+    /// Whether levm executed a transaction or a system call (reads are reported only then, as
+    /// before chains: a refused state test has no witness).
     executed: bool,
 }
 
@@ -141,6 +141,8 @@ impl BlockExecutor for Run<'_, '_> {
         });
         let system = env::address(SYSTEM_ADDRESS);
         let coinbase = environment.coinbase;
+        // What the call loads is part of the block's reads.
+        self.executed = true;
         let system_before = self.db.current_accounts_state.get(&system).cloned();
         let coinbase_before = self.db.current_accounts_state.get(&coinbase).cloned();
         let result = VM::new(
@@ -171,9 +173,10 @@ impl BlockExecutor for Run<'_, '_> {
         Ok(verdict)
     }
 
-    fn announce(&mut self, at: At) {
-        if let Some(o) = self.observer.as_deref_mut() {
-            o.transaction(at);
+    fn observer(&mut self) -> Option<&mut dyn Observer> {
+        match &mut self.observer {
+            Some(o) => Some(&mut **o),
+            None => None,
         }
     }
 
@@ -190,6 +193,12 @@ impl BlockExecutor for Run<'_, '_> {
         let tx = env::transaction(case_tx, block.chain_id);
         // A rule may stop the transaction half-way; levm would keep what it did so far.
         let undo = self.rules.as_ref().map(|_| self.db.clone());
+        // What levm had loaded before the transaction, when reads are reported.
+        let loaded: Option<std::collections::BTreeSet<_>> = self
+            .observer
+            .as_ref()
+            .is_some_and(|o| o.wants_reads())
+            .then(|| self.db.initial_accounts_state.keys().copied().collect());
         let mut rejected = None;
         let fork = self.fork;
         let rules = &self.rules;
@@ -249,7 +258,26 @@ impl BlockExecutor for Run<'_, '_> {
                 normalize::outcome(&self.case.pre, executed, &self.db)
             }
             // levm has restored its cache to the state before the transaction.
-            Err(e) => normalize::error(&self.state()?, e),
+            Err(e) => {
+                // A dropped transaction is not in the block a prover proves, so what levm
+                // loaded to refuse it (the sender) is not a read of the block: forgotten, as
+                // revm and evm report nothing of a refused transaction. The entries are
+                // unchanged copies of the store, which a later load reads again.
+                if let Some(loaded) = loaded {
+                    let db = &mut self.db;
+                    let fresh: Vec<_> = db
+                        .initial_accounts_state
+                        .keys()
+                        .filter(|a| !loaded.contains(*a))
+                        .copied()
+                        .collect();
+                    for a in fresh {
+                        db.initial_accounts_state.remove(&a);
+                        db.current_accounts_state.remove(&a);
+                    }
+                }
+                normalize::error(&self.state()?, e)
+            }
         }
     }
 

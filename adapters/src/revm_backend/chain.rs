@@ -46,12 +46,6 @@ impl BlockExecutor for Run<'_, '_> {
     }
 
     fn has_code(&mut self, address: Address) -> Result<bool, BackendError> {
-        // Looking is a read: a stateless re-execution needs the contract (or its absence).
-        if let Some(o) = self.observer.as_deref_mut()
-            && o.wants_reads()
-        {
-            o.read(evmdiff_core::observe::StateRead::Account(address));
-        }
         Ok(evm(&mut self.lent)
             .ctx
             .journaled_state
@@ -66,9 +60,10 @@ impl BlockExecutor for Run<'_, '_> {
         Ok(self.system_call(call))
     }
 
-    fn announce(&mut self, at: At) {
-        if let Some(o) = self.observer.as_deref_mut() {
-            o.transaction(at);
+    fn observer(&mut self) -> Option<&mut dyn Observer> {
+        match &mut self.observer {
+            Some(o) => Some(&mut **o),
+            None => None,
         }
     }
 

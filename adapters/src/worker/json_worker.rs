@@ -167,14 +167,14 @@ impl JsonWorker {
         };
         let sent = witness
             .as_ref()
-            .map_or_else(|| case.clone(), |w| stateless_case(case, w));
+            .map_or_else(|| case.clone(), |(_, w)| stateless_case(case, w));
         // A profile the worker implements itself: the case unchanged, no rules to apply.
         let mut line = match self.declared.native(profile) {
             Some(native) => native_request(id, &sent, native, steps),
             None => request(id, &sent, profile, steps),
         };
         if let Some(w) = &witness {
-            line["witness"] = serde_json::to_value(execution_witness(&case.pre, w))
+            line["witness"] = serde_json::to_value(execution_witness(&case.pre, &w.1))
                 .expect("a witness serializes");
         }
         self.process.send(&line.to_string()).map_err(failed)?;
@@ -199,11 +199,12 @@ impl JsonWorker {
         self.reported = elapsed(&answer);
         match parse_response(&answer, id) {
             // A stateless answer holds what the witness held: the rest of the state is
-            // untouched, as in the pre-state.
+            // untouched, as in the pre-state (or cleared with a destroyed account, as the
+            // sequencer's execution shows).
             Ok(r) => into_result(r)
                 .map(ChainOutcome::single)
                 .map(|o| match &witness {
-                    Some(w) => (completed(case, w, &o), recorded),
+                    Some((full, w)) => (completed(case, w, &o, full), recorded),
                     None => (o, recorded),
                 }),
             Err(violation) => Err(self.violation(violation)),
@@ -244,15 +245,17 @@ impl JsonWorker {
 
     /// What revm's execution of `case` read: the witness a sequencer running revm hands to
     /// the prover.
-    fn witness(&mut self, case: &Case, profile: &Profile) -> Result<Witness, BackendError> {
+    fn witness(
+        &mut self,
+        case: &Case,
+        profile: &Profile,
+    ) -> Result<(ChainOutcome, Witness), BackendError> {
         let sequencer = self.stateless.get_or_insert_with(RevmBackend::default);
-        collect(sequencer, case, profile)
-            .map(|(_, w)| w)
-            .map_err(|e| {
-                BackendError::Unsupported(format!(
-                    "the witness is made by revm's execution of the case, which failed: {e}"
-                ))
-            })
+        collect(sequencer, case, profile).map_err(|e| {
+            BackendError::Unsupported(format!(
+                "the witness is made by revm's execution of the case, which failed: {e}"
+            ))
+        })
     }
 
     /// The same worker, declared to apply no profile rules: it sits out every profile but
