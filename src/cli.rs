@@ -24,7 +24,9 @@ use anyhow::Result;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use evmdiff_adapters::Registry;
 
-use crate::commands::{bench, check, fuzz, generate, minimize, profiles, replay, run, trace_diff};
+use crate::commands::{
+    bench, check, export, fuzz, generate, minimize, profiles, replay, run, trace_diff,
+};
 
 /// Profile-aware differential fuzzer for EVM implementations.
 ///
@@ -56,6 +58,7 @@ enum Command {
     Replay(replay::Args),
     Fuzz(fuzz::Args),
     Minimize(minimize::Args),
+    Export(export::Args),
     Generate(generate::Args),
     Bench(bench::Args),
     Check(check::Args),
@@ -103,6 +106,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Replay(a) => replay::run(&a),
         Command::Fuzz(a) => fuzz::run(&a),
         Command::Minimize(a) => minimize::run(&a),
+        Command::Export(a) => export::run(&a),
         Command::Generate(a) => generate::run(&a),
         Command::Bench(a) => bench::run(&a),
         Command::Check(a) => check::run(&a),

@@ -65,7 +65,8 @@ pub(crate) fn test(
 ) -> Result<(), CaseError> {
     let t = r.obj(test)?;
     let network = r.at("network");
-    let fork: Fork = network.parse_str(r.field(t, "network")?, "a fork name")?;
+    let label: String = network.parse_str(r.field(t, "network")?, "a fork name")?;
+    let (fork, profile) = crate::network::parse(&label).map_err(|e| network.err(e))?;
     let pre = r.at("pre").state(r.field(t, "pre")?)?;
     let genesis = decode_block(&r.at("genesisRLP"), r.field(t, "genesisRLP")?)?
         .map_err(|e| r.at("genesisRLP").err(e))?
@@ -136,7 +137,7 @@ pub(crate) fn test(
         genesis: Some(genesis.clone()),
         ancestors: Vec::new(),
         expect: None,
-        meta: meta.clone(),
+        meta: crate::statetest::with_profile(meta.clone(), profile),
     };
     // Blocks are linked by their parent hashes, not by their order in the file: a test may
     // hold side chains. Each block is replayed after its ancestors.

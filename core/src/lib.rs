@@ -18,6 +18,7 @@ pub mod expect;
 pub mod field;
 pub mod fork;
 pub mod lockstep;
+pub mod network;
 pub mod observe;
 pub mod opcode;
 pub mod outcome;

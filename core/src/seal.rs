@@ -132,3 +132,37 @@ pub fn fill(case: &mut Case, index: usize, outcome: &BlockOutcome) -> Result<(),
     }
     Ok(())
 }
+
+/// A state test as a chain of one block on a genesis (`None` for a case that is already a
+/// chain): what exporting a state-test finding as a BlockchainTest starts from, sealed then
+/// like any chain. The block keeps the state test's environment where the header rules allow:
+/// its number (at least 1, a genesis comes before it), its timestamp (at least 12 after a
+/// genesis at 0 or later), and its base fee, the genesis's being chosen so that the rule gives
+/// it back (where no genesis base fee does, the rule's value is taken). BLOCKHASH then reads
+/// the genesis's real hash where the state test read the fillers' convention.
+pub fn as_chain(case: &Case) -> Option<Case> {
+    let (env, tx) = case.single()?;
+    let mut env = env.clone();
+    env.number = env.number.max(U256::from(1));
+    env.timestamp = env.timestamp.max(U256::from(12));
+    let mut chain = Case::chain(
+        &case.name,
+        case.fork,
+        case.pre.clone(),
+        vec![(env, vec![tx.clone()])],
+    );
+    chain.meta.clone_from(&case.meta);
+    let genesis = chain.genesis.as_mut()?;
+    if let (Some(fee), true) = (genesis.base_fee_per_gas, case.fork >= Fork::London) {
+        let limit = genesis.gas_limit;
+        let back = |g: u64| calc_next_block_base_fee(0, limit, g, BaseFeeParams::ethereum());
+        // With an empty parent the fee falls by an eighth: the parent's is about 8/7 of it.
+        let guess = u64::try_from(u128::from(fee) * 8 / 7).unwrap_or(u64::MAX);
+        if let Some(g) =
+            (guess.saturating_sub(2)..=guess.saturating_add(2)).find(|g| back(*g) == fee)
+        {
+            genesis.base_fee_per_gas = Some(g);
+        }
+    }
+    Some(chain)
+}

@@ -13,7 +13,6 @@ use alloy_primitives::{Address, B256, Bytes, U256, hex};
 use serde_json::{Map, Value, json};
 
 use crate::case::{AccessListItem, Authorization, BlockEnv, Case, Expectation, Transaction};
-use crate::fork::Fork;
 use crate::state::{Account, State};
 
 /// A state-test file that could not be read.
@@ -249,7 +248,7 @@ impl Reader<'_> {
         let post = self.at("post");
         for (fork_key, entries) in post.obj(self.field(t, "post")?)? {
             let pr = post.at(fork_key);
-            let Ok(fork) = fork_key.parse::<Fork>() else {
+            let Ok((fork, profile)) = crate::network::parse(fork_key) else {
                 out.skipped.push(Skipped {
                     name: format!("{name}/{fork_key}"),
                     kind: SkipKind::UnknownFork,
@@ -309,7 +308,7 @@ impl Reader<'_> {
                     transaction,
                 );
                 case.expect = expect;
-                case.meta.clone_from(&meta);
+                case.meta = with_profile(meta.clone(), profile);
                 out.cases.push(case);
             }
         }
@@ -569,10 +568,25 @@ pub fn transaction_json(t: &Transaction) -> Value {
     Value::Object(tx)
 }
 
-/// Writes `case` as a one-test, one-vector state test named `test_name`. The `post` entry is
+/// The metadata of a case whose network label names `profile`: the profile's name recorded
+/// there when the metadata does not record one, so that the case runs under it.
+pub(crate) fn with_profile(meta: Option<Value>, profile: Option<&str>) -> Option<Value> {
+    let Some(name) = profile else { return meta };
+    let mut m = meta.unwrap_or_else(|| json!({}));
+    if let Some(o) = m.as_object_mut()
+        && !o.contains_key("profile")
+        && !o.contains_key("profile_toml")
+    {
+        o.insert("profile".into(), json!(name));
+    }
+    Some(m)
+}
+
+/// Writes `case` as a one-test, one-vector state test named `test_name`, its `post` entry
+/// under `network` (a fork name, or a profile's label: [`crate::network`]). The entry is
 /// filled from `case.expect`, which must be set (by a reference backend for fuzzer findings).
 /// `None` for a chain, which a state test cannot hold.
-pub fn write_case(case: &Case, test_name: &str, comment: &str) -> Option<Value> {
+pub fn write_case(case: &Case, test_name: &str, comment: &str, network: &str) -> Option<Value> {
     let (e, t) = case.single()?;
     let env = env_json(e);
     let pre = state_json(&case.pre);
@@ -597,10 +611,7 @@ pub fn write_case(case: &Case, test_name: &str, comment: &str) -> Option<Value> 
     test.insert("env".into(), env);
     test.insert("pre".into(), pre);
     test.insert("transaction".into(), tx);
-    test.insert(
-        "post".into(),
-        json!({ case.fork.name(): [Value::Object(entry)] }),
-    );
+    test.insert("post".into(), json!({ network: [Value::Object(entry)] }));
     Some(json!({ test_name: Value::Object(test) }))
 }
 

@@ -31,7 +31,7 @@ fn every_case_round_trips_through_the_writer() {
             continue;
         }
         for case in read_file(file).unwrap().cases {
-            let written = write_case(&case, "t", "round trip").unwrap();
+            let written = write_case(&case, "t", "round trip", case.fork.name()).unwrap();
             let back = parse(&written.to_string(), "written.json").unwrap();
             assert_eq!(back.cases.len(), 1, "{}", case.name);
             let mut again = back.cases.into_iter().next().unwrap();
@@ -67,7 +67,7 @@ fn a_case_without_expectation_round_trips_and_half_an_expectation_is_an_error() 
     let file = fixtures().join("stExample/add11.json");
     let mut case = read_file(&file).unwrap().cases.remove(0);
     case.expect = None;
-    let written = write_case(&case, "t", "no expectation").unwrap();
+    let written = write_case(&case, "t", "no expectation", case.fork.name()).unwrap();
     let back = parse(&written.to_string(), "written.json").unwrap();
     assert_eq!(back.cases[0].expect, None);
     // A `hash` without `logs` is a malformed file, named with its JSON path.

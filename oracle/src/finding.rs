@@ -38,6 +38,9 @@ pub struct Provenance {
     /// The prover views the case was run with (`witness,rw-log`; empty for none), which a
     /// replay uses again so that a view divergence replays as one.
     pub prover: String,
+    /// The label the expectations are filed under: the fork's name under a mainnet profile,
+    /// `<Fork>+<profile>` under another ([`evmdiff_core::network`]).
+    pub network: String,
 }
 
 impl Provenance {
@@ -52,6 +55,7 @@ impl Provenance {
             input: origin.map(|o| input_hex(o.input)),
             backends,
             prover: String::new(),
+            network: evmdiff_core::network::label(profile),
         }
     }
 }
@@ -119,7 +123,7 @@ impl Finding<'_> {
         let comment = format!("evmdiff {kind} finding {id}: {}", self.identity.text);
         let path = dir.join(format!("{name}.json"));
         if case.is_chain() {
-            let json = write_chain(&case, self.reference, &name, &comment)
+            let json = write_chain(&case, self.reference, &name, &comment, &prov.network)
                 .map_err(|e| crate::error::OracleError::Input(format!("{name}: {e}")))?;
             atomic_write(&path, serde_json::to_string_pretty(&json)?.as_bytes())?;
             return Ok(path);
@@ -138,7 +142,7 @@ impl Finding<'_> {
                 }),
                 out: None,
             });
-        let json = write_case(&case, &name, &comment)
+        let json = write_case(&case, &name, &comment, &prov.network)
             .ok_or_else(|| crate::error::OracleError::input(format!("{name}: not a state test")))?;
         atomic_write(&path, serde_json::to_string_pretty(&json)?.as_bytes())?;
         Ok(path)

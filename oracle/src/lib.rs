@@ -11,6 +11,7 @@ pub mod allowlist;
 pub mod backends;
 pub mod error;
 pub mod execute;
+pub mod export;
 pub mod finding;
 pub mod judge;
 pub mod oracle;

@@ -14,21 +14,31 @@ use evmdiff_core::{Backend, Case, Profile};
 /// A block revm refuses ends the chain (nothing after it could be sealed). `Err` says why
 /// revm could not seal it (it cannot run the profile); the case is then left as it was.
 pub fn seal(case: &mut Case, profile: &Profile) -> Result<(), String> {
+    seal_with(case, profile, &mut RevmBackend::default())
+}
+
+/// [`seal`] with another backend as the reference: what an export does when the expected
+/// outcome is not revm's.
+pub fn seal_with(
+    case: &mut Case,
+    profile: &Profile,
+    reference: &mut dyn Backend,
+) -> Result<(), String> {
     if !case.is_chain() {
         return Ok(());
     }
+    let name = reference.name();
     let mut sealed = case.clone();
     seal_genesis(&mut sealed);
-    let mut reference = RevmBackend::default();
     for i in 0..sealed.blocks.len() {
         prepare(&mut sealed, i);
         let mut prefix = sealed.clone();
         prefix.blocks.truncate(i + 1);
         let outcome = reference
             .execute(&prefix, profile)
-            .map_err(|e| format!("revm cannot seal the chain: {e}"))?;
+            .map_err(|e| format!("{name} cannot seal the chain: {e}"))?;
         let Some(block) = outcome.blocks.get(i) else {
-            return Err(format!("revm executed no block {}", i + 1));
+            return Err(format!("{name} executed no block {}", i + 1));
         };
         fill(&mut sealed, i, block).map_err(|e| e.to_string())?;
         if block.invalid.is_some() {

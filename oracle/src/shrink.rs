@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use crate::error::Result;
 use evmdiff_core::blockchaintest::write_chain;
 use evmdiff_core::case::Expectation;
+use evmdiff_core::network::label;
 use evmdiff_core::statetest::write_case;
 use evmdiff_core::{Backend, Case, Status};
 use evmdiff_triage::minimize::{Minimized, disassemble, minimize};
@@ -103,10 +104,10 @@ pub fn write_minimized(
         m.instructions.0, m.instructions.1
     );
     let json = if case.is_chain() {
-        write_chain(&case, reference, &name, &comment)
+        write_chain(&case, reference, &name, &comment, &label(profile))
             .map_err(|e| crate::error::OracleError::input(format!("{name}: {e}")))?
     } else {
-        write_case(&case, &name, &comment)
+        write_case(&case, &name, &comment, &label(profile))
             .ok_or_else(|| crate::error::OracleError::input(format!("{name}: not a state test")))?
     };
     atomic_write(path, serde_json::to_string_pretty(&json)?.as_bytes())

@@ -276,6 +276,7 @@ fn write_first(out: &Path, name: &str, what: &str, label: &str, case: &Case) -> 
         case,
         &label.replace('/', "_"),
         &format!("first failing {what} of `evmdiff check {name}`"),
+        case.fork.name(),
     );
     let text = serde_json::to_string_pretty(&test)?;
     atomic_write(&path, text.as_bytes())?;

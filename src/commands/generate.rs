@@ -39,6 +39,7 @@ pub struct Args {
 /// BlockchainTest, whose headers and `postState` are revm's, which sealed it.
 pub fn run(args: &Args) -> Result<ExitCode> {
     let profile = Profile::load(&args.profile)?;
+    let network = evmdiff_core::network::label(&profile);
     for i in args.index..args.index + args.count {
         let Some((input, mut case)) = evmdiff_oracle::seal::campaign_case(&profile, args.seed, i)
         else {
@@ -53,10 +54,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             let outcome = evmdiff_adapters::revm_backend::RevmBackend::default()
                 .execute(&case, &profile)
                 .ok();
-            write_chain(&case, outcome.as_ref(), &name, "evmdiff generate")
+            write_chain(&case, outcome.as_ref(), &name, "evmdiff generate", &network)
                 .map_err(|e| anyhow::anyhow!("case {i}: {e}"))?
         } else {
-            write_case(&case, &name, "evmdiff generate")
+            write_case(&case, &name, "evmdiff generate", &network)
                 .ok_or_else(|| anyhow::anyhow!("case {i}: not a state test"))?
         };
         let text = serde_json::to_string_pretty(&json)?;

@@ -148,20 +148,12 @@ pub fn chain_body(case: &Case) -> Value {
 /// The one-vector state test of `case`, with its `post` entry under the profile's fork
 /// (`null` for a chain, which is never sent as a state test).
 pub fn test_body(case: &Case, profile: &Profile) -> Value {
-    let Some(mut file) = write_case(case, "case", "") else {
+    let Some(mut file) = write_case(case, "case", "", profile.base_fork.name()) else {
         return Value::Null;
     };
-    let mut test = file
-        .as_object_mut()
+    file.as_object_mut()
         .and_then(|m| m.remove("case"))
-        .unwrap_or(Value::Null);
-    if let Some(post) = test.get_mut("post").and_then(Value::as_object_mut) {
-        // `write_case` files the one entry under the case's own fork.
-        let entries = post.values().next().cloned().unwrap_or(json!([]));
-        post.clear();
-        post.insert(profile.base_fork.name().to_string(), entries);
-    }
-    test
+        .unwrap_or(Value::Null)
 }
 
 /// The profile as the protocol's JSON: `null` for plain mainnet.

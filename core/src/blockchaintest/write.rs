@@ -171,14 +171,16 @@ fn block_rlp(header: &Header, txs: Vec<TxEnvelope>, withdrawals: Option<Withdraw
     json!(alloy_primitives::Bytes::from(out))
 }
 
-/// Writes `case` as a one-test BlockchainTest named `test_name` (see the module docs). Without
-/// an `outcome` (a case no backend finished), every transaction is in its block and the file
-/// has no `postState`.
+/// Writes `case` as a one-test BlockchainTest named `test_name` (see the module docs), its
+/// `network` a fork name or a profile's label ([`crate::network`]). Without an `outcome` (a
+/// case no backend finished), every transaction is in its block and the file has no
+/// `postState`.
 pub fn write_chain(
     case: &Case,
     outcome: Option<&ChainOutcome>,
     test_name: &str,
     comment: &str,
+    network: &str,
 ) -> Result<Value, ExportError> {
     let genesis = case.genesis.as_ref().ok_or(ExportError::NotAChain)?;
     let mut blocks = Vec::new();
@@ -271,7 +273,7 @@ pub fn write_chain(
         "genesisBlockHeader": header_json(genesis),
         "genesisRLP": genesis_rlp,
         "lastblockhash": B256::from(last),
-        "network": case.fork.name(),
+        "network": network,
         "pre": state_json(&case.pre),
         "sealEngine": "NoProof",
     });
