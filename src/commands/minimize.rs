@@ -35,6 +35,11 @@ pub struct Args {
     /// At most this many trial runs of the case.
     #[arg(long, default_value_t = 20_000)]
     pub budget: usize,
+    /// No trial run starts after this long (the edits kept by then stand): a case that runs
+    /// long (a gas-burning loop under the prover views) gets a bounded wait, not the smallest
+    /// case. `0s` for no limit.
+    #[arg(long, value_parser = super::fuzz::parse_duration, default_value = "5s")]
+    pub time: std::time::Duration,
     /// Prover views the predicate compares too (needed to keep a divergence only a view
     /// shows): `witness`, `rw-log`.
     #[command(flatten)]
@@ -80,7 +85,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             ),
         },
     };
-    let m = shrink(&oracle, &mut backends, case, &id, args.budget, None);
+    let started = std::time::Instant::now();
+    let deadline = (!args.time.is_zero()).then(|| started + args.time);
+    let m = shrink(&oracle, &mut backends, case, &id, args.budget, deadline);
+    let took = started.elapsed();
     let out = args.out.clone().unwrap_or_else(|| {
         let stem = args
             .case
@@ -90,8 +98,12 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     });
     write_minimized(&out, &oracle, &mut backends, &m, &id)?;
     println!(
-        "signature {id}: {} -> {} instructions ({} attempts, {} edits kept)",
-        m.instructions.0, m.instructions.1, m.attempts, m.kept
+        "signature {id}: {} -> {} instructions ({} attempts, {} edits kept, {:.2} s)",
+        m.instructions.0,
+        m.instructions.1,
+        m.attempts,
+        m.kept,
+        took.as_secs_f64()
     );
     print!("{}", listing(&m.case));
     // Report the case as written: its expectation is now the minimized case's own.

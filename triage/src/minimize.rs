@@ -11,18 +11,27 @@
 //!   after an instruction, then blank runs of instructions — halving the run length each round,
 //!   as delta debugging does — by overwriting them with JUMPDEST bytes. Blanking keeps every
 //!   byte offset, so the program's jump targets stay where they were;
-//! * finally drop the blanked bytes where that keeps the divergence (a run at the end of a
-//!   code, and runs nothing jumps over), and clear each transaction's value and call data.
+//! * rewrite each run of instructions that takes nothing from the stack below it by what it
+//!   leaves: nothing (blanked) or one value (a push of zero), longest runs first — operands
+//!   computed over several instructions become one push;
+//! * finally rewrite push immediates (zero, else the same value in the fewest bytes), drop the
+//!   blanked bytes where that keeps the divergence (a run at the end of a code, and runs
+//!   nothing jumps over), and clear each transaction's value and call data.
 //!
 //! The predicate decides everything, so the result is correct by construction: it diverges in
 //! the same way as the input. The minimizer knows no backend.
 
 use alloy_primitives::{Bytes, U256};
-use evmdiff_core::Case;
 use evmdiff_core::opcode::Opcode;
+use evmdiff_core::rw_log::stack_io;
+use evmdiff_core::{Case, Fork};
 
 /// JUMPDEST: a one-byte instruction with no effect on the stack, memory or control flow.
 const BLANK: u8 = 0x5b;
+/// PUSH0 (Shanghai on).
+const PUSH0: u8 = 0x5f;
+/// PUSH1; PUSH1 + n - 1 is PUSHn.
+const PUSH1: u8 = 0x60;
 
 /// The result of [`minimize`].
 #[derive(Debug, Clone)]
@@ -63,19 +72,31 @@ pub fn minimize(case: &Case, mut keeps: impl FnMut(&Case) -> bool, budget: usize
         m.drop_blocks();
         m.drop_transactions();
         m.drop_withdrawals();
+        // Blanking to a fixed point first, then rewriting what is left (which may let more
+        // be blanked): rewriting earlier sends the search down other, often longer, paths.
         loop {
+            loop {
+                let kept = m.kept;
+                m.drop_accounts();
+                m.drop_storage();
+                for code in codes(&m.best) {
+                    m.cut(code);
+                    m.blank(code);
+                }
+                if m.kept == kept || m.out_of_budget() {
+                    break;
+                }
+            }
             let kept = m.kept;
-            m.drop_accounts();
-            m.drop_storage();
             for code in codes(&m.best) {
-                m.cut(code);
-                m.blank(code);
+                m.collapse(code);
             }
             if m.kept == kept || m.out_of_budget() {
                 break;
             }
         }
         for code in codes(&m.best) {
+            m.immediates(code);
             m.squeeze(code);
         }
         m.simplify_transaction();
@@ -234,6 +255,108 @@ impl Minimizer<'_> {
                 break;
             }
             run /= 2;
+        }
+    }
+
+    /// Rewrites self-contained pieces of code by what they leave on the stack. A run of
+    /// instructions that takes nothing from the stack below it (its operands are pushed inside
+    /// it) and leaves nothing becomes blank; one that leaves one value becomes a push of zero
+    /// (`PUSH0`, `PUSH1 0` before Shanghai): the value a computation made rarely matters to the
+    /// divergence, and where it does the predicate says so. The longest run from each
+    /// instruction is tried first; blanking pads the rest, so offsets stay.
+    fn collapse(&mut self, code: Code) {
+        let mut i = 0;
+        loop {
+            let Some(bytes) = get(&self.best, code) else {
+                return;
+            };
+            let live = live_instructions(&bytes);
+            if i >= live.len() || self.out_of_budget() {
+                return;
+            }
+            // The ends of the runs from `i` that take nothing from below, with what they leave.
+            let mut ends = Vec::new();
+            let mut height = 0usize;
+            for (j, &(s, _)) in live.iter().enumerate().skip(i) {
+                let (inputs, outputs) = stack_io(bytes[s]);
+                if height < inputs {
+                    break;
+                }
+                height = height - inputs + outputs;
+                if height <= 1 {
+                    ends.push((j, height));
+                }
+            }
+            let mut collapsed = false;
+            for &(j, leaves) in ends.iter().rev() {
+                if j + 1 - i <= leaves {
+                    continue;
+                }
+                let (start, end) = (live[i].0, live[j].0 + live[j].1);
+                let zero = self.push_zero();
+                if leaves == 1 && zero.len() > end - start {
+                    continue;
+                }
+                let mut candidate = bytes.to_vec();
+                candidate[start..end].fill(BLANK);
+                if leaves == 1 {
+                    candidate[start..start + zero.len()].copy_from_slice(zero);
+                }
+                if self.attempt(with(&self.best, code, candidate)) {
+                    collapsed = true;
+                    break;
+                }
+            }
+            if !collapsed {
+                i += 1;
+            }
+        }
+    }
+
+    /// The shortest push of zero in the case's fork.
+    fn push_zero(&self) -> &'static [u8] {
+        if self.best.fork >= Fork::Shanghai {
+            &[PUSH0]
+        } else {
+            &[PUSH1, 0]
+        }
+    }
+
+    /// Rewrites each push's immediate: zero where the value does not matter, else the same
+    /// value in the fewest bytes (`PUSH32 0x00..05` is `PUSH1 0x05`), blank-padded so that
+    /// offsets stay.
+    fn immediates(&mut self, code: Code) {
+        let Some(bytes) = get(&self.best, code) else {
+            return;
+        };
+        for (start, len) in live_instructions(&bytes) {
+            let Some(bytes) = get(&self.best, code) else {
+                return;
+            };
+            let op = bytes[start];
+            if !(PUSH1..=PUSH1 + 31).contains(&op) || len < 2 || start + len > bytes.len() {
+                continue;
+            }
+            let value = &bytes[start + 1..start + len];
+            let zero = self.push_zero();
+            let mut candidates: Vec<Vec<u8>> = Vec::new();
+            if value.iter().any(|b| *b != 0) && zero.len() <= len {
+                candidates.push(zero.to_vec());
+            }
+            let significant = &value[value.iter().take_while(|b| **b == 0).count()..];
+            if !significant.is_empty() && significant.len() < value.len() {
+                let mut short = vec![PUSH1 + (significant.len() as u8 - 1)];
+                short.extend_from_slice(significant);
+                candidates.push(short);
+            }
+            for replacement in candidates {
+                let mut candidate = bytes.to_vec();
+                candidate[start..start + len].fill(BLANK);
+                candidate[start..start + replacement.len()].copy_from_slice(&replacement);
+                if self.attempt(with(&self.best, code, candidate)) {
+                    break;
+                }
+            }
         }
     }
 
@@ -470,6 +593,39 @@ mod tests {
             disassemble(&code(&m.case)),
             "    0: PUSH1 0x06\n    2: JUMP\n    3: JUMPDEST x4\n    7: MSIZE\n"
         );
+    }
+
+    /// Operands computed over several instructions become one push of zero, and an immediate
+    /// whose value does not matter becomes zero: the predicate wants an SSTORE that finds
+    /// exactly its two operands on the stack.
+    #[test]
+    fn computed_operands_collapse_into_pushes() {
+        // ADDRESS POP PUSH1 3 PUSH1 4 ADD PUSH2 0x0001 SSTORE STOP
+        let bytes = vec![
+            0x30, 0x50, 0x60, 0x03, 0x60, 0x04, 0x01, 0x61, 0x00, 0x01, 0x55, 0x00,
+        ];
+        let case = case_with(bytes);
+        let wants = |c: &Case| {
+            let b = code(c);
+            let mut height = 0usize;
+            for (s, _) in live_instructions(&b) {
+                let (inputs, outputs) = stack_io(b[s]);
+                if b[s] == 0x55 {
+                    return height == 2;
+                }
+                let Some(h) = height.checked_sub(inputs) else {
+                    return false;
+                };
+                height = h + outputs;
+            }
+            false
+        };
+        let m = minimize(&case, wants, 10_000);
+        assert_eq!(
+            disassemble(&code(&m.case)),
+            "    0: PUSH0\n    1: PUSH0\n    2: SSTORE\n"
+        );
+        assert_eq!(m.instructions, (8, 3));
     }
 
     #[test]
