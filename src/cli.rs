@@ -25,7 +25,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use evmdiff_adapters::Registry;
 
 use crate::commands::{
-    bench, check, export, fuzz, generate, minimize, profiles, replay, run, trace_diff,
+    bench, check, export, fuzz, generate, minimize, profiles, replay, report, run, trace_diff,
 };
 
 /// Profile-aware differential fuzzer for EVM implementations.
@@ -59,6 +59,7 @@ enum Command {
     Fuzz(fuzz::Args),
     Minimize(minimize::Args),
     Export(export::Args),
+    Report(report::Args),
     Generate(generate::Args),
     Bench(bench::Args),
     Check(check::Args),
@@ -107,6 +108,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Fuzz(a) => fuzz::run(&a),
         Command::Minimize(a) => minimize::run(&a),
         Command::Export(a) => export::run(&a),
+        Command::Report(a) => report::run(&a),
         Command::Generate(a) => generate::run(&a),
         Command::Bench(a) => bench::run(&a),
         Command::Check(a) => check::run(&a),

@@ -9,5 +9,6 @@ pub mod minimize;
 pub mod options;
 pub mod profiles;
 pub mod replay;
+pub mod report;
 pub mod run;
 pub mod trace_diff;

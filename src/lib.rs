@@ -9,6 +9,7 @@ pub mod campaign;
 pub mod cli;
 pub mod commands;
 pub mod coverage;
+pub mod findings_report;
 pub mod inputs;
 pub mod report;
 pub mod trace_files;

@@ -350,12 +350,15 @@ pub fn fuzz(args: &Args) -> Result<(Stats, Vec<String>)> {
     } else {
         None
     };
+    let mut json = serde_json::to_value(&stats)?;
+    if let (Some(cov), Some(obj)) = (&coverage, json.as_object_mut()) {
+        obj.insert("coverage".into(), serde_json::to_value(cov)?);
+    }
+    let json = serde_json::to_string_pretty(&json)?;
+    // Always beside the findings too: `evmdiff report` counts each signature's cases from it.
+    atomic_write(&args.out.join("stats.json"), json.as_bytes())?;
     if let Some(p) = &args.stats_json {
-        let mut json = serde_json::to_value(&stats)?;
-        if let (Some(cov), Some(obj)) = (&coverage, json.as_object_mut()) {
-            obj.insert("coverage".into(), serde_json::to_value(cov)?);
-        }
-        atomic_write(p, serde_json::to_string_pretty(&json)?.as_bytes())?;
+        atomic_write(p, json.as_bytes())?;
     }
     let gate = stats.gate_failures(&selected_rates(args));
     if stats.interrupted && stop.load(Ordering::SeqCst) {
