@@ -4,7 +4,10 @@
 # at the pinned version is kept. Needs python3 (>= 3.11, with venv) and node (>= 20) + npm.
 #
 #   scripts/setup-external.sh            # all of them
-#   scripts/setup-external.sh eels       # only some: eels, pyevm, ethereumjs
+#   scripts/setup-external.sh eels       # only some: eels, pyevm, ethereumjs, chromium
+#
+# chromium (Debian's package, for the report page's test) comes from apt-get, so it needs
+# root; elsewhere the script says how to install it and goes on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -51,5 +54,17 @@ if selected ethereumjs; then
   # Node resolves imports from the worker script's own folder: link the modules next to it.
   ln -sfn "$EXT/ethereumjs/node_modules" adapters/workers/ethereumjs/node_modules
   node -e "console.log('   @ethereumjs/vm', require('$EXT/ethereumjs/node_modules/@ethereumjs/vm/package.json').version)"
+fi
+if selected chromium; then
+  echo "== chromium (Debian's package): renders the report page in tests/report_page.rs"
+  if command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then
+    echo "   $( (chromium --version || chromium-browser --version) 2>/dev/null | head -n 1)"
+  elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+    echo "   $(chromium --version | head -n 1)"
+  else
+    echo "   not installed: run 'sudo apt-get install chromium' (or set CHROMIUM to a Chromium binary)"
+  fi
 fi
 echo "== external runtimes ready in .external/"

@@ -2,16 +2,9 @@
 //! each with what differs, the program, a replay command that replays the divergence, and the
 //! text to send on; a consensus-visible bug ranks first and gets a private advisory.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod campaign;
 
-fn evmdiff(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_evmdiff"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
+use campaign::{add_consensus_bug, evmdiff, folder};
 
 /// The `## N.` sections of a Markdown report.
 fn sections(md: &str) -> Vec<&str> {
@@ -21,27 +14,11 @@ fn sections(md: &str) -> Vec<&str> {
 #[test]
 fn a_campaign_reads_as_a_ranked_report() {
     let dir = tempfile::tempdir().unwrap();
-    let camp = dir.path().join("camp");
-    let o = evmdiff(&[
-        "fuzz",
-        "-b",
-        "revm,evm",
-        "--prover",
-        "witness",
-        "--no-known",
-        "--runs",
-        "500",
-        "--seed",
-        "2",
-        "--out",
-        camp.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let camp = folder(dir.path(), &["--report"]);
+    // `--report` wrote both forms at the end of the campaign.
+    for f in ["report.md", "report.html"] {
+        assert!(camp.join(f).exists(), "no {f}");
+    }
     let findings = std::fs::read_dir(&camp)
         .unwrap()
         .filter(|e| {
@@ -107,12 +84,7 @@ fn a_campaign_reads_as_a_ranked_report() {
 
     // A consensus-visible bug (evm's lost refund, docs/findings.md #2) ranks first, with a
     // private advisory.
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("corpus/regressions/refund_lost_after_selfdestruct_in_create.json"),
-        camp.join("divergence-0000000000000001.json"),
-    )
-    .unwrap();
+    add_consensus_bug(&camp);
     let o = evmdiff(&["report", camp.to_str().unwrap()]);
     let md = String::from_utf8_lossy(&o.stdout);
     let first = sections(&md)[0];
@@ -125,6 +97,27 @@ fn a_campaign_reads_as_a_ranked_report() {
         first.contains("**To:** the security contact of evm"),
         "{first}"
     );
+
+    // The same report as one self-contained page: a section per bug, nothing fetched.
+    let page = dir.path().join("report.html");
+    let o = evmdiff(&[
+        "report",
+        camp.to_str().unwrap(),
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(html.matches("<h2>").count(), findings + 1);
+    for outside in ["src=", "href=", "url(", "@import", "<script"] {
+        assert!(!html.contains(outside), "the page refers to `{outside}`");
+    }
+    assert!(html.contains("Private advisory text (coordinated disclosure)"));
 
     // Not a folder: bad input.
     let o = evmdiff(&["report", "no/such/folder"]);

@@ -61,6 +61,10 @@ pub struct Args {
     /// Write the final statistics as JSON to this file.
     #[arg(long)]
     pub stats_json: Option<PathBuf>,
+    /// At the end, write the report of the campaign's folder (`evmdiff report`) as
+    /// `report.md` and `report.html` beside its findings.
+    #[arg(long)]
+    pub report: bool,
     /// Exit with code 1 on any divergent case not on the allowlist, crash, hang or slow case
     /// (new finding file or not), or a selected backend that produced no outcome at all
     /// without having said it sits out (for CI gates).
@@ -359,6 +363,11 @@ pub fn fuzz(args: &Args) -> Result<(Stats, Vec<String>)> {
     atomic_write(&args.out.join("stats.json"), json.as_bytes())?;
     if let Some(p) = &args.stats_json {
         atomic_write(p, json.as_bytes())?;
+    }
+    if args.report {
+        let (md, html) = (args.out.join("report.md"), args.out.join("report.html"));
+        crate::findings_report::write(&args.out, Some(&md), Some(&html))?;
+        eprintln!("report: {} and {}", md.display(), html.display());
     }
     let gate = stats.gate_failures(&selected_rates(args));
     if stats.interrupted && stop.load(Ordering::SeqCst) {

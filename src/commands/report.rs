@@ -5,8 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 
-use crate::findings_report::{group, markdown};
-use crate::write::atomic_write;
+use crate::findings_report::write;
 
 /// Write a report of a campaign's findings: one group per bug, ranked (consensus-visible
 /// first, then by how many cases showed it), each with its smallest case as an annotated
@@ -14,7 +13,8 @@ use crate::write::atomic_write;
 /// execution spec takes, backend versions, how to replay it, and the text to send on (a public
 /// issue, or a private advisory where the bug is consensus-visible).
 ///
-/// Made from the folder's files alone (no backend runs). Without --markdown it is printed.
+/// Made from the folder's files alone (no backend runs). Without --markdown or --html the
+/// Markdown is printed.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The campaign's folder (`evmdiff fuzz --out DIR`).
@@ -22,6 +22,9 @@ pub struct Args {
     /// Write the report as Markdown to this file.
     #[arg(long, value_name = "OUT.md")]
     pub markdown: Option<PathBuf>,
+    /// Write the report as one self-contained HTML page (no network) to this file.
+    #[arg(long, value_name = "OUT.html")]
+    pub html: Option<PathBuf>,
 }
 
 /// Writes (or prints) the report.
@@ -29,18 +32,16 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     if !args.dir.is_dir() {
         bail!("{}: not a campaign folder", args.dir.display());
     }
-    let groups = group::groups(&args.dir)?;
-    let text = markdown::render(&args.dir.display().to_string(), &groups);
-    match &args.markdown {
-        Some(path) => {
-            atomic_write(path, text.as_bytes())?;
-            eprintln!(
-                "evmdiff report: {} bug(s) in {}",
-                groups.len(),
-                path.display()
-            );
-        }
-        None => print!("{text}"),
+    let (bugs, md) = write(&args.dir, args.markdown.as_deref(), args.html.as_deref())?;
+    let written: Vec<String> = [&args.markdown, &args.html]
+        .into_iter()
+        .flatten()
+        .map(|p| p.display().to_string())
+        .collect();
+    if written.is_empty() {
+        print!("{md}");
+    } else {
+        eprintln!("evmdiff report: {bugs} bug(s) in {}", written.join(" and "));
     }
     Ok(ExitCode::SUCCESS)
 }
