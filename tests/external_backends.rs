@@ -300,6 +300,16 @@ fn a_timed_out_case_is_one_hang_finding_with_the_workers_stderr() {
         text.contains("KeyboardInterrupt"),
         "no stderr in the finding: {text}"
     );
+    // The report names the backend that hung, with the end of its stderr.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_evmdiff"))
+        .args(["report", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(report.contains("> **Title:** eels: hang eels"), "{report}");
+    assert!(report.contains("does not finish a"), "{report}");
+    assert!(report.contains("KeyboardInterrupt"), "{report}");
+    assert!(!report.contains(" ? "), "{report}");
 }
 
 /// A made-up rollup: Cancun with PREVRANDAO 0, SELFDESTRUCT invalid and ripemd160 halting.

@@ -41,8 +41,53 @@ pub fn addressee(g: &Group) -> (String, bool) {
     (right.to_string(), false)
 }
 
+/// The backend a crash, hang or slow finding names (`hang eels mainnet-cancun: ...`).
+fn failing_backend(g: &Group) -> String {
+    g.signature
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The write-up of a crash, hang or slow case: one backend failed to finish, no pair differs.
+fn failure_text(g: &Group, replay: &str) -> String {
+    let who = failing_backend(g);
+    let what = match g.kind.as_str() {
+        "crash" => "crashes on",
+        "hang" => "does not finish",
+        _ => "is slow on",
+    };
+    // Its first line, and the end of what follows (a stderr tail ends where it was).
+    let lines: Vec<&str> = g.detail.lines().collect();
+    let mut detail: Vec<&str> = lines.iter().take(1).copied().collect();
+    detail.extend(&lines[lines.len().saturating_sub(7).max(1.min(lines.len()))..]);
+    format!(
+        "**Title:** {who}: {} ({})\n\n{} {what} a {} case under the `{}` profile (fork {}), \
+         found by evmdiff's differential fuzzing ({} instruction(s) in the case). What it \
+         said:\n\n```\n{}\n```\n\nTo reproduce, with the attached test file:\n\n```sh\n{replay}\n```\n\n\
+         Impact: no state difference was observed; a transaction that {what} a node or a \
+         prover can stall it.\n",
+        g.signature,
+        g.id,
+        g.version_of(&who),
+        if g.case.is_chain() {
+            "blockchain"
+        } else {
+            "state-test"
+        },
+        g.profile.name,
+        g.profile.base_fork,
+        g.instructions,
+        detail.join("\n"),
+    )
+}
+
 /// The write-up of `g`, in Markdown, naming `replay` (the command that replays it).
 pub fn text(g: &Group, replay: &str) -> String {
+    if g.divergences.is_empty() {
+        return failure_text(g, replay);
+    }
     let (to, established) = addressee(g);
     let version = g.version_of(&to);
     let (left, right) = g.pair().unwrap_or(("?", "?"));
