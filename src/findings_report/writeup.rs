@@ -41,6 +41,15 @@ pub fn addressee(g: &Group) -> (String, bool) {
     (right.to_string(), false)
 }
 
+/// `blockchain` or `state-test`.
+fn case_kind(g: &Group) -> &'static str {
+    if g.case.is_chain() {
+        "blockchain"
+    } else {
+        "state-test"
+    }
+}
+
 /// The backend a crash, hang or slow finding names (`hang eels mainnet-cancun: ...`).
 fn failing_backend(g: &Group) -> String {
     g.signature
@@ -71,11 +80,7 @@ fn failure_text(g: &Group, replay: &str) -> String {
         g.signature,
         g.id,
         g.version_of(&who),
-        if g.case.is_chain() {
-            "blockchain"
-        } else {
-            "state-test"
-        },
+        case_kind(g),
         g.profile.name,
         g.profile.base_fork,
         g.instructions,
@@ -137,11 +142,7 @@ pub fn text(g: &Group, replay: &str) -> String {
          evmdiff's differential fuzzing and minimized to {} instruction(s).\n\n{}\n\n{step}\n\
          {attribution}\n\nTo reproduce, with the attached test file:\n\n```sh\n{replay}\n```\n",
         g.version_of(if to == right { left } else { right }),
-        if g.case.is_chain() {
-            "blockchain"
-        } else {
-            "state-test"
-        },
+        case_kind(g),
         g.profile.name,
         g.profile.base_fork,
         g.instructions,
