@@ -12,6 +12,7 @@ use ethrex_common::types::{AccountInfo, AccountUpdate, BlockHeader, ChainConfig,
 use ethrex_common::{H256, NativeCrypto};
 use ethrex_rlp::encode::RLPEncode;
 use evmdiff_core::State;
+use evmdiff_core::state::changes;
 use evmdiff_core::state_proof::ExecutionWitness;
 
 use crate::levm_backend::env::{address, u256};
@@ -70,50 +71,34 @@ pub fn post_state_root(
     Ok(B256::from(root.0))
 }
 
-/// The changes from `pre` to `post`, as ethrex's account updates: a removed account, or an
-/// account's new nonce, balance and code and each slot whose value changed (zero to clear
-/// it).
+/// The changes from `pre` to `post` ([`changes`]), as ethrex's account updates: a removed
+/// account, or an account's new nonce, balance and code and each slot whose value changed
+/// (zero to clear it).
 fn updates(pre: &State, post: &State) -> Vec<AccountUpdate> {
-    let mut out = Vec::new();
-    for a in pre
-        .keys()
-        .chain(post.keys().filter(|a| !pre.contains_key(*a)))
-    {
-        let (before, after) = (pre.get(a), post.get(a));
-        if before == after {
-            continue;
-        }
-        let Some(after) = after else {
-            out.push(AccountUpdate::removed(address(*a)));
-            continue;
-        };
-        let mut u = AccountUpdate::new(address(*a));
-        let code = Code::from_bytecode(bytes::Bytes::copy_from_slice(&after.code), &NativeCrypto);
-        u.info = Some(AccountInfo {
-            code_hash: code.hash,
-            balance: u256(after.balance),
-            nonce: after.nonce,
-        });
-        if before.is_none_or(|b| b.code != after.code) {
-            u.code = Some(code);
-        }
-        let zero = alloy_primitives::U256::ZERO;
-        let old = before.map(|b| &b.storage);
-        for s in old
-            .into_iter()
-            .flat_map(|o| o.keys())
-            .chain(after.storage.keys())
-        {
-            let x = old.and_then(|o| o.get(s)).unwrap_or(&zero);
-            let y = after.storage.get(s).unwrap_or(&zero);
-            if x != y {
-                u.added_storage
-                    .insert(H256(s.to_be_bytes::<32>()), u256(*y));
+    changes(pre, post)
+        .into_iter()
+        .map(|c| {
+            let Some(after) = c.after else {
+                return AccountUpdate::removed(address(c.address));
+            };
+            let mut u = AccountUpdate::new(address(c.address));
+            let code =
+                Code::from_bytecode(bytes::Bytes::copy_from_slice(&after.code), &NativeCrypto);
+            u.info = Some(AccountInfo {
+                code_hash: code.hash,
+                balance: u256(after.balance),
+                nonce: after.nonce,
+            });
+            if c.before.is_none_or(|b| b.code != after.code) {
+                u.code = Some(code);
             }
-        }
-        out.push(u);
-    }
-    out
+            for (slot, value) in c.slots {
+                u.added_storage
+                    .insert(H256(slot.to_be_bytes::<32>()), u256(value));
+            }
+            u
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -506,3 +506,17 @@ pub struct Expectation {
     /// Expected output, when the file states it (top-level `out`).
     pub out: Option<Bytes>,
 }
+
+impl Expectation {
+    /// What a state test written from `outcome` (a reference backend's, for a finding or an
+    /// export) expects: its root and logs, and `refused` (the exception text) when the
+    /// transaction was refused.
+    pub fn of(outcome: &crate::outcome::Outcome, refused: impl FnOnce() -> String) -> Expectation {
+        Expectation {
+            hash: outcome.state_root,
+            logs: outcome.logs_hash,
+            exception: (outcome.status == crate::outcome::Status::Rejected).then(refused),
+            out: None,
+        }
+    }
+}

@@ -50,6 +50,57 @@ impl Account {
 /// A world state: every existing account by address.
 pub type State = BTreeMap<Address, Account>;
 
+/// One account's change from one state to the next: what a stateless client applies to its
+/// trie (a witness proves these keys; a guest computes the next root from them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change<'a> {
+    /// The account.
+    pub address: Address,
+    /// It before (`None`: it did not exist).
+    pub before: Option<&'a Account>,
+    /// It after (`None`: it was deleted).
+    pub after: Option<&'a Account>,
+    /// The slots whose value changed, with the new value (zero: cleared), in slot order; none
+    /// for a deleted account, whose storage goes with it.
+    pub slots: Vec<(U256, U256)>,
+}
+
+/// Every account that differs between `pre` and `post`, in address order.
+pub fn changes<'a>(pre: &'a State, post: &'a State) -> Vec<Change<'a>> {
+    let addresses: std::collections::BTreeSet<&Address> = pre.keys().chain(post.keys()).collect();
+    addresses
+        .into_iter()
+        .filter_map(|a| {
+            let (before, after) = (pre.get(a), post.get(a));
+            if before == after {
+                return None;
+            }
+            let empty = BTreeMap::new();
+            let old = before.map_or(&empty, |b| &b.storage);
+            let slots = match after {
+                None => Vec::new(),
+                Some(after) => {
+                    let keys: std::collections::BTreeSet<&U256> =
+                        old.keys().chain(after.storage.keys()).collect();
+                    keys.into_iter()
+                        .filter_map(|s| {
+                            let x = old.get(s).copied().unwrap_or_default();
+                            let y = after.storage.get(s).copied().unwrap_or_default();
+                            (x != y).then_some((*s, y))
+                        })
+                        .collect()
+                }
+            };
+            Some(Change {
+                address: *a,
+                before,
+                after,
+                slots,
+            })
+        })
+        .collect()
+}
+
 /// The state-trie root over every account in `state` (the `hash` of a state test).
 pub fn state_root(state: &State) -> B256 {
     state_root_unhashed(state.iter().map(|(a, acc)| (*a, acc.trie_account())))

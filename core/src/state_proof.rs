@@ -14,7 +14,7 @@ use alloy_trie::{HashBuilder, Nibbles};
 use serde::Serialize;
 
 use crate::case::Case;
-use crate::state::State;
+use crate::state::{State, changes};
 use crate::witness::Witness;
 
 /// The proofs of a witness.
@@ -55,11 +55,8 @@ pub fn execution_witness(pre: &State, witness: &Witness) -> ExecutionWitness {
 pub fn block_execution_witness(block: &Case, witness: &Witness, post: &State) -> ExecutionWitness {
     let targets = Targets::block(&block.pre, witness, post);
     let mut w = proofs(&block.pre, witness, &targets);
-    let oldest = witness.block_hashes.first().copied();
-    w.headers = block
-        .ancestors
-        .iter()
-        .filter(|h| oldest.is_some_and(|n| h.number >= n))
+    w.headers = witness
+        .ancestors_read(block)
         .chain(&block.genesis)
         .map(|h| Bytes::from(alloy_rlp::encode(h)))
         .collect();
@@ -118,36 +115,22 @@ impl Targets {
         let mut t = Targets::reads(pre, witness);
         let mut preimages: BTreeSet<Bytes> = t.preimages.drain(..).collect();
         let mut deleted = BTreeSet::new();
-        let addresses: BTreeSet<&Address> = pre.keys().chain(post.keys()).collect();
-        for a in addresses {
-            let (before, after) = (pre.get(a), post.get(a));
-            if before == after {
-                continue;
-            }
+        for c in changes(pre, post) {
+            let a = &c.address;
             t.accounts.insert(account_key(a));
             preimages.insert(Bytes::copy_from_slice(a.as_slice()));
-            let (Some(before), Some(after)) = (before, after) else {
-                if before.is_some() {
+            let (Some(before), Some(_)) = (c.before, c.after) else {
+                if c.before.is_some() {
                     deleted.insert(account_key(a));
                 }
                 continue;
             };
             // Slots whose value changed, and the neighbours of those that were cleared.
             let mut cleared = BTreeSet::new();
-            let slots: BTreeSet<&U256> =
-                before.storage.keys().chain(after.storage.keys()).collect();
-            for s in slots {
-                let zero = U256::ZERO;
-                let (x, y) = (
-                    before.storage.get(s).unwrap_or(&zero),
-                    after.storage.get(s).unwrap_or(&zero),
-                );
-                if x == y {
-                    continue;
-                }
+            for (s, value) in &c.slots {
                 t.storage.entry(*a).or_default().insert(slot_key(s));
                 preimages.insert(Bytes::from(s.to_be_bytes::<32>().to_vec()));
-                if y.is_zero() {
+                if value.is_zero() {
                     cleared.insert(slot_key(s));
                 }
             }

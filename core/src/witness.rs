@@ -16,6 +16,7 @@
 
 use std::collections::BTreeSet;
 
+use alloy_consensus::Header;
 use alloy_primitives::{Address, U256};
 use serde::Serialize;
 
@@ -123,16 +124,9 @@ pub fn stateless_case(case: &Case, witness: &Witness) -> Case {
             pre.insert(*a, acc);
         }
     }
-    let oldest = witness.block_hashes.first().copied();
-    let ancestors = case
-        .ancestors
-        .iter()
-        .filter(|h| oldest.is_some_and(|n| h.number >= n))
-        .cloned()
-        .collect();
     Case {
         pre,
-        ancestors,
+        ancestors: witness.ancestors_read(case).cloned().collect(),
         expect: None,
         ..case.clone()
     }
@@ -249,6 +243,16 @@ pub fn check_stateless(
 }
 
 impl Witness {
+    /// The headers before `case`'s genesis (its block's parent) that a stateless executor
+    /// needs: from the oldest one whose hash was read, so that each is proven by the
+    /// `parentHash` of the next.
+    pub fn ancestors_read<'a>(&self, case: &'a Case) -> impl Iterator<Item = &'a Header> {
+        let oldest = self.block_hashes.first().copied();
+        case.ancestors
+            .iter()
+            .filter(move |h| oldest.is_some_and(|n| h.number >= n))
+    }
+
     /// The entries both witnesses hold.
     pub fn intersection(&self, other: &Witness) -> Witness {
         Witness {

@@ -18,7 +18,7 @@ use evmdiff_core::compare::compare_chains;
 use evmdiff_core::network::label;
 use evmdiff_core::seal::as_chain;
 use evmdiff_core::statetest::write_case;
-use evmdiff_core::{Backend, Case, ChainOutcome, Profile, Status};
+use evmdiff_core::{Backend, Case, ChainOutcome, Profile};
 use serde_json::{Value, json};
 
 use crate::backends::is_reference;
@@ -180,13 +180,8 @@ pub fn export(
             .map_err(|e| NotExported::Chain(e.to_string()))?,
         Format::StateTest => {
             let last = outcome.last_tx();
-            case.expect = last.map(|o| Expectation {
-                hash: o.state_root,
-                logs: o.logs_hash,
-                exception: (o.status == Status::Rejected)
-                    .then(|| format!("evmdiff: rejected ({})", o.detail)),
-                out: None,
-            });
+            case.expect =
+                last.map(|o| Expectation::of(o, || format!("evmdiff: rejected ({})", o.detail)));
             write_case(&case, name, &comment, &network)
                 .ok_or_else(|| NotExported::Chain("not a state test".into()))?
         }

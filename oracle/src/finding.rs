@@ -11,7 +11,7 @@ use evmdiff_core::blockchaintest::write_chain;
 use evmdiff_core::case::Expectation;
 use evmdiff_core::compare::Divergence;
 use evmdiff_core::statetest::write_case;
-use evmdiff_core::{Case, ChainOutcome, Profile, Status};
+use evmdiff_core::{Case, ChainOutcome, Profile};
 use evmdiff_triage::Identity;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -128,20 +128,14 @@ impl Finding<'_> {
             atomic_write(&path, serde_json::to_string_pretty(&json)?.as_bytes())?;
             return Ok(path);
         }
-        case.expect = self
-            .reference
-            .and_then(|o| o.last_tx())
-            .map(|o| Expectation {
-                hash: o.state_root,
-                logs: o.logs_hash,
-                exception: (o.status == Status::Rejected).then(|| {
-                    format!(
-                        "evmdiff: rejected by {}",
-                        prov.backends.first().cloned().unwrap_or_default()
-                    )
-                }),
-                out: None,
-            });
+        case.expect = self.reference.and_then(|o| o.last_tx()).map(|o| {
+            Expectation::of(o, || {
+                format!(
+                    "evmdiff: rejected by {}",
+                    prov.backends.first().cloned().unwrap_or_default()
+                )
+            })
+        });
         let json = write_case(&case, &name, &comment, &prov.network)
             .ok_or_else(|| crate::error::OracleError::input(format!("{name}: not a state test")))?;
         atomic_write(&path, serde_json::to_string_pretty(&json)?.as_bytes())?;

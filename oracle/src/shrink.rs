@@ -10,7 +10,7 @@ use evmdiff_core::blockchaintest::write_chain;
 use evmdiff_core::case::Expectation;
 use evmdiff_core::network::label;
 use evmdiff_core::statetest::write_case;
-use evmdiff_core::{Backend, Case, Status};
+use evmdiff_core::{Backend, Case};
 use evmdiff_triage::minimize::{Minimized, disassemble, minimize};
 use serde_json::json;
 
@@ -72,12 +72,9 @@ pub fn write_minimized(
     let mut case = m.case.clone();
     let run = oracle.run(backends, &case, None);
     let reference = run.executions.iter().find_map(|e| e.result.as_ref().ok());
-    case.expect = reference.and_then(|o| o.last_tx()).map(|o| Expectation {
-        hash: o.state_root,
-        logs: o.logs_hash,
-        exception: (o.status == Status::Rejected).then(|| "evmdiff: rejected".to_string()),
-        out: None,
-    });
+    case.expect = reference
+        .and_then(|o| o.last_tx())
+        .map(|o| Expectation::of(o, || "evmdiff: rejected".to_string()));
     let mut meta = case.meta.clone().unwrap_or_else(|| json!({}));
     if let Some(obj) = meta.as_object_mut() {
         obj.insert("profile".into(), json!(profile.name));

@@ -209,11 +209,11 @@ impl BlockExecutor for Run<'_, '_> {
         // transaction: a system call does not touch them (EIP-4788), nor do its reads.
         if let Some(reads) = self.reads.as_mut() {
             let dropped = [SYSTEM_ADDRESS, env.coinbase];
-            let mut i = 0;
-            reads.retain(|r| {
-                i += 1;
-                i <= before || !matches!(r, StateRead::Account(a) if dropped.contains(a))
-            });
+            let call = reads.split_off(before);
+            reads.extend(
+                call.into_iter()
+                    .filter(|r| !matches!(r, StateRead::Account(a) if dropped.contains(a))),
+            );
         }
         let verdict = match &ran.result {
             Ok(Finished {
