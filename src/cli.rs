@@ -25,7 +25,8 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use evmdiff_adapters::Registry;
 
 use crate::commands::{
-    bench, check, export, fuzz, generate, minimize, profiles, replay, report, run, trace_diff,
+    bench, check, export, fuzz, generate, matrix, minimize, profiles, replay, report, run,
+    trace_diff,
 };
 
 /// Profile-aware differential fuzzer for EVM implementations.
@@ -60,6 +61,7 @@ enum Command {
     Minimize(minimize::Args),
     Export(export::Args),
     Report(report::Args),
+    Matrix(matrix::Args),
     Generate(generate::Args),
     Bench(bench::Args),
     Check(check::Args),
@@ -109,6 +111,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Minimize(a) => minimize::run(&a),
         Command::Export(a) => export::run(&a),
         Command::Report(a) => report::run(&a),
+        Command::Matrix(a) => matrix::run(&a),
         Command::Generate(a) => generate::run(&a),
         Command::Bench(a) => bench::run(&a),
         Command::Check(a) => check::run(&a),

@@ -5,6 +5,7 @@ pub mod check;
 pub mod export;
 pub mod fuzz;
 pub mod generate;
+pub mod matrix;
 pub mod minimize;
 pub mod options;
 pub mod profiles;

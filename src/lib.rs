@@ -11,6 +11,7 @@ pub mod commands;
 pub mod coverage;
 pub mod findings_report;
 pub mod inputs;
+pub mod matrix_report;
 pub mod report;
 pub mod trace_files;
 

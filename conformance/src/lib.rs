@@ -7,6 +7,9 @@
 //!   any [`evmdiff_core::Backend`];
 //! - [`deviation`]: what a particular backend does instead of a row's expectation, and why
 //!   (a deviation that stops occurring fails too, so the table stays true);
+//! - [`matrix`]: the conformance matrix of a profile: every rule it names, probed in six
+//!   contexts on each backend and judged against the rule's behaviour;
+//! - [`planted`]: backends with a planted bug, to show the matrix catches it;
 //! - [`fixture`]: the one replay of ethereum/tests GeneralStateTests on a backend, and the
 //!   pass-rate floor each backend must hold.
 //!
@@ -15,6 +18,8 @@
 
 pub mod deviation;
 pub mod fixture;
+pub mod matrix;
+pub mod planted;
 pub mod scenario;
 
 pub use deviation::{DEVIATIONS, Deviation, conform};

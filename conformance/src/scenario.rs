@@ -53,6 +53,8 @@ pub enum Target {
     Precompile(u8),
     /// A contract creation whose init code is the calldata.
     Create,
+    /// Any other account (an added precompile above 0xff, a probe's own contract).
+    Account(Address),
 }
 
 /// A change to the otherwise valid legacy transaction, for rows about refused transactions.
@@ -499,6 +501,7 @@ impl Scenario {
             Target::Contract => Some(CONTRACT),
             Target::Precompile(n) => Some(Address::with_last_byte(n)),
             Target::Create => None,
+            Target::Account(a) => Some(a),
         };
         let mut tx = Transaction::legacy(
             SENDER,
@@ -705,7 +708,7 @@ fn modexp_base_len_2_pow_64() -> Vec<u8> {
 
 /// A valid RIP-7212 / EIP-7951 P256VERIFY input (hash, r, s, x, y; 160 bytes, 3 of them
 /// zero): the `ok_1` vector of revm-precompile 43's `secp256r1` tests.
-fn p256_valid() -> Vec<u8> {
+pub fn p256_valid() -> Vec<u8> {
     alloy_primitives::hex::decode(
         "4cee90eb86eaa050036147a12d49004b6b9c72bd725d39d4785011fe190f0b4da73bd4903f0ce3b639bbbf6e8e80d16931ff4bcf5993d58468e8fb19086e8cac36dbcd03009df8c59286b162af3bd7fcc0450c9aa81be5d10d312af6c66b1d604aebd3099c618202fcfe16ae7770b0c49ab5eadf74b754204a3bb6060e44eff37618b065f9832de4ca6ca971a7a1adc826d0f7c00181a5fb2ddf79ae00b4e10e",
     )

@@ -125,9 +125,30 @@ fn reference_side(executions: &[Execution]) -> Option<ReferenceSide> {
     Some(side)
 }
 
-/// True when `case`'s ethereum/tests expectation applies under `profile`.
+/// True when `case`'s expectation applies under `profile`: the case was computed under that
+/// profile (one it records, as an export, a finding or a matrix case does, filed under
+/// `<Fork>+<profile>`), or it records none and `profile` is mainnet at its fork (an
+/// ethereum/tests fixture).
 pub fn expectation_applies(case: &Case, profile: &Profile) -> bool {
-    profile.is_mainnet() && profile.base_fork == case.fork
+    if profile.base_fork != case.fork {
+        return false;
+    }
+    match recorded_profile(case) {
+        Some(recorded) if recorded.is_mainnet() => profile.is_mainnet(),
+        Some(recorded) => recorded.content_id() == profile.content_id(),
+        None => profile.is_mainnet(),
+    }
+}
+
+/// The profile a case records (`_info.evmdiff.profile_toml`, else its name).
+fn recorded_profile(case: &Case) -> Option<Profile> {
+    let meta = case.meta.as_ref()?;
+    if let Some(text) = meta.get("profile_toml").and_then(|v| v.as_str()) {
+        return Profile::from_toml(text, &case.name).ok();
+    }
+    meta.get("profile")
+        .and_then(|v| v.as_str())
+        .and_then(|name| Profile::load(name).ok())
 }
 
 /// Runs `case` on every backend under `profile`, checks expectations and compares outcomes.

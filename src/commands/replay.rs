@@ -10,7 +10,7 @@ use anyhow::{Result, anyhow, bail};
 use evmdiff_conformance::spread;
 use evmdiff_core::compare::Divergence;
 use evmdiff_core::expect::Check;
-use evmdiff_core::{BackendError, Case, Fork, Profile};
+use evmdiff_core::{BackendError, Case, Fork};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::options::{BackendsOpt, ForkOpt, JobsOpt};
@@ -19,7 +19,8 @@ use crate::write::atomic_write;
 use crate::{backends, inputs};
 
 /// Replay ethereum/tests state tests: check every backend against the files' expected
-/// state roots and logs, compare the backends, print pass rates.
+/// state roots and logs, compare the backends, print pass rates. A file filed under a
+/// profile's label (an export, a matrix case) replays under the profile it carries.
 ///
 /// Ends with the line `N passed, M failed, K skipped` (cases); exit code 1 if any failed, 2
 /// when there is no case to replay.
@@ -102,7 +103,21 @@ fn replay_case(
     if r.tallies.len() < backends.len() {
         r.tallies.resize(backends.len(), Tally::default());
     }
-    let profile = Profile::mainnet(case.fork);
+    // A file filed under a profile's label (`Cancun+eip7530-b`: an export, a matrix case)
+    // replays under the profile it carries; any other under mainnet at its fork.
+    let profile = match inputs::profile_for(case, None) {
+        Ok(p) => p,
+        Err(e) => {
+            r.failed += 1;
+            r.failures.push(Failure {
+                file,
+                case: case.name.clone(),
+                who: "the file".into(),
+                reason: format!("{e:#}"),
+            });
+            return;
+        }
+    };
     let run = run_case(backends, case, &profile);
     let folder = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let per_folder = r

@@ -27,12 +27,12 @@ pub enum Block {
 }
 
 /// Plain text as an inline.
-fn text(s: impl Into<String>) -> Inline {
+pub fn text(s: impl Into<String>) -> Inline {
     vec![(s.into(), false)]
 }
 
 /// Code as an inline.
-fn code(s: impl Into<String>) -> Inline {
+pub fn code(s: impl Into<String>) -> Inline {
     vec![(s.into(), true)]
 }
 
