@@ -36,7 +36,7 @@ fn agrees_with_revm_under(name: &str, profile: &str, cases: u64) {
         backend("revm").expect("revm"),
         Box::new(known.backend_with(spec)),
     ];
-    let (mut agreed, mut timeouts) = (0, 0);
+    let (mut agreed, mut timeouts, mut known) = (0, 0, 0);
     let mut differing = Vec::new();
     for i in 0..cases {
         let Some((_, case)) = generate_case(&profile, 11, i) else {
@@ -52,6 +52,9 @@ fn agrees_with_revm_under(name: &str, profile: &str, cases: u64) {
         let run = run_case(&mut backends, &case, &profile);
         match (&run.verdict, &run.executions[1].result) {
             (Verdict::Agree, _) => agreed += 1,
+            (Verdict::Diverge, _) if name == "pyevm" && below_the_calldata_floor(&run) => {
+                known += 1
+            }
             (Verdict::Diverge, _) => differing.push(format!("case {i}: {:?}", run.divergences)),
             (_, Err(BackendError::Timeout(_))) => timeouts += 1,
             (_, Err(BackendError::Unsupported(_))) => {}
@@ -60,11 +63,24 @@ fn agrees_with_revm_under(name: &str, profile: &str, cases: u64) {
     }
     assert!(
         differing.is_empty() && timeouts <= cases / 10 && agreed > 0,
-        "{name} under {}: {agreed} agree, {timeouts} timeouts, {} differ:\n{}",
+        "{name} under {}: {agreed} agree, {timeouts} timeouts, {known} known deviations, {} differ:\n{}",
         profile.name,
         differing.len(),
         differing.join("\n")
     );
+}
+
+/// py-evm 0.12.1b1's classified Prague deviation (docs/backends.md): a transaction whose gas
+/// limit is below its EIP-7623 calldata floor is executed instead of refused. revm names the
+/// reason it refuses it.
+fn below_the_calldata_floor(run: &evmdiff::execute::CaseRun) -> bool {
+    matches!(
+        &run.executions[0].result,
+        Ok(o) if o.last_tx().is_some_and(|t| t.detail.contains("GasFloorMoreThanGasLimit"))
+    ) && matches!(
+        &run.executions[1].result,
+        Ok(o) if o.last_tx().is_some_and(|t| t.status != evmdiff_core::Status::Rejected)
+    )
 }
 
 /// docs/findings.md #5, minimized from a chain campaign under eip7530-b (Shanghai): a

@@ -523,6 +523,9 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
         if self.depth > self.floor {
             choices.push(9);
         }
+        if c.has(Class::Control) && self.u.ratio(1, 16)? && self.may_disrupt()? {
+            return self.wild_jump();
+        }
         match *self.u.choose(&choices)? {
             0 => self.table_op(),
             1 => self.if_block(),
@@ -631,8 +634,20 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
     /// POP, or a DUPn or SWAPn with n uniform in 1..=16 (SWAP more often: operands already
     /// DUP): the stack is padded with fresh operands when it is too shallow (the modelled
     /// stack rarely holds 17 values by itself), and brought back afterwards with the result
-    /// observed.
+    /// observed. At the rate [`Builder::may_disrupt`] allows, a DUPn or SWAPn one item deeper
+    /// than the stack instead: a stack underflow, an exceptional halt of the frame.
     fn stack_op(&mut self) -> Result<()> {
+        if self.depth < 16 && self.may_disrupt()? {
+            self.disrupted = true;
+            let n = (self.depth + 1) as u8;
+            let op = if self.u.ratio(1, 2)? {
+                0x7f + n
+            } else {
+                0x8f + n.max(1)
+            };
+            self.prog.op(op);
+            return Ok(());
+        }
         let before = self.depth;
         match self.u.int_in_range(0..=3)? {
             0 => self.raw_op(0x50, 1, 0),
@@ -879,7 +894,13 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
                 self.raw_op(0x5a, 0, 1);
             }
         }
-        self.push_value(U256::from(init.len()));
+        // Now and then a length over EIP-3860's init-code limit (49,152 bytes from
+        // Shanghai), an exceptional halt of the creating frame: rare in the transaction's own
+        // frame, where it ends the case.
+        let over_limit = self.world.fork >= Fork::Shanghai
+            && self.u.ratio(1, if self.top { 256 } else { 48 })?;
+        let len = if over_limit { 49_153 } else { init.len() };
+        self.push_value(U256::from(len));
         self.push_value(U256::from(AT));
         let endowment = *self.u.choose(&[0u64, 0, 1])?;
         self.push_value(U256::from(endowment));
@@ -900,6 +921,25 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
             self.observe()?;
         }
         self.observe()
+    }
+
+    /// A jump to where no code is (past the largest contract any fork allows): JUMP, or JUMPI
+    /// with a non-zero condition, halts the frame (an invalid destination); JUMPI with a zero
+    /// condition falls through, the destination never checked.
+    fn wild_jump(&mut self) -> Result<()> {
+        let dest = U256::from(*self.u.choose(&[0x6001u64, 0xffff, u64::from(u32::MAX)])?);
+        if self.u.ratio(1, 2)? {
+            self.disrupted = true;
+            self.push_value(dest);
+            self.raw_op(0x56, 1, 0);
+        } else {
+            let taken = self.u.ratio(1, 2)?;
+            self.disrupted |= taken;
+            self.push_value(U256::from(taken as u64));
+            self.push_value(dest);
+            self.raw_op(0x57, 2, 0);
+        }
+        Ok(())
     }
 
     fn terminator(&mut self) -> Result<()> {

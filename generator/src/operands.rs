@@ -67,13 +67,15 @@ pub fn value(u: &mut Unstructured<'_>, kind: Kind, block_number: u64) -> Result<
                 U256::from_be_bytes(word)
             }
         },
-        Kind::Small => {
-            if u.ratio(1, 16)? {
-                *u.choose(edge_values())?
-            } else {
-                U256::from(u.int_in_range(0u64..=40)?)
-            }
-        }
+        // Where the reference's branches change for a small operand (docs/coverage.md, the
+        // branch map): the first indexes (BLOBHASH below the blob count, BYTE 0), and the
+        // shift and byte-index limits either side (SAR of a negative value by 256 or more).
+        Kind::Small => match u.int_in_range(0..=7)? {
+            0 => U256::from(u.int_in_range(0u64..=2)?),
+            1 => U256::from(*u.choose(&[30u64, 31, 32, 255, 256, 257])?),
+            2 => *u.choose(edge_values())?,
+            _ => U256::from(u.int_in_range(0u64..=40)?),
+        },
         Kind::Offset => {
             if u.ratio(1, 32)? {
                 *u.choose(edge_values())?

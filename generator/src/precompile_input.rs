@@ -195,8 +195,25 @@ fn blake2f(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// The bn254 G2 generator `g2` made invalid one way: a coordinate equal to the field modulus
+/// (x's, then y's), the point at infinity (all zero, which is valid), or a point off the curve.
+fn bad_g2(u: &mut Unstructured<'_>, g2: &[u8]) -> Result<Vec<u8>> {
+    let p = word(U256::from_str_radix(BN_P, 16).expect("constant"));
+    let mut out = g2.to_vec();
+    match u.int_in_range(0..=3)? {
+        0 => out[..32].copy_from_slice(&p),
+        1 => out[64..96].copy_from_slice(&p),
+        2 => out.iter_mut().for_each(|b| *b = 0),
+        _ => out[127] ^= 1,
+    }
+    Ok(out)
+}
+
 fn point_evaluation(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
     let mut out = hex::decode(KZG_ZERO_VERSIONED_HASH).expect("constant");
+    if u.ratio(1, 8)? {
+        out[31] ^= 1; // a versioned hash that does not match the commitment
+    }
     let z: [u8; 32] = u.arbitrary()?;
     let mut z = z;
     z[0] &= 0x3f; // below the BLS12-381 scalar modulus
@@ -379,7 +396,7 @@ pub fn input(
         .concat(),
         0x08 => {
             let g2 = hex::decode(BN_G2).expect("constant");
-            match u.int_in_range(0..=7)? {
+            match u.int_in_range(0..=9)? {
                 0 => Vec::new(), // the empty product is 1
                 1 | 2 => [bn_g1(u)?.as_slice(), &g2].concat(),
                 // e(G1, G2) * e(-G1, G2) = 1
@@ -389,6 +406,9 @@ pub fn input(
                     let neg = [word(U256::from(1)), word(p - U256::from(2))].concat();
                     [g1, g2.clone(), neg, g2].concat()
                 }
+                // A malformed G2 point: each of the checks the spec makes on one
+                // (coordinates under the field modulus, infinity, on the curve).
+                7 | 8 => [bn_g1(u)?.as_slice(), &bad_g2(u, &g2)?].concat(),
                 _ => [bn_g1(u)?.as_slice(), &g2[..100]].concat(), // not a multiple of 192
             }
         }

@@ -15,7 +15,7 @@ use alloy_primitives::U256;
 use evm::interpreter::etable::Etable;
 use evm::interpreter::trap::CallCreateTrap;
 use evm::interpreter::{
-    Capture, Control, ExitError, ExitException, ExitResult, Interpreter, Machine,
+    Capture, Control, ExitError, ExitException, ExitResult, Interpreter, Machine, Valids,
 };
 use evm::standard::{PrecompileSet, State};
 use evm::uint::H160;
@@ -42,6 +42,14 @@ pub(super) struct Watch<'o> {
     /// Gas before a CALL- or CREATE-family step whose cost is reported once evm has set the
     /// callee's gas aside, which it does when entering the substack, after the step.
     trapped: Cell<Option<u64>>,
+    /// The cost of a CREATE-family step, reported once evm has tried to enter its substack:
+    /// init code over EIP-3860's limit fails there, an exceptional halt of the creating frame,
+    /// whose failing step carries no cost (as every halting step).
+    create_cost: Cell<Option<u64>>,
+    /// The valid jump destinations of the code last jumped in, with that code: evm checks a
+    /// JUMP's destination after the step, so a jump to an invalid one would otherwise report
+    /// the cost of a step that halts.
+    valids: RefCell<Option<(Vec<u8>, Valids)>>,
 }
 
 impl<'o> Watch<'o> {
@@ -55,6 +63,28 @@ impl<'o> Watch<'o> {
             stack: RefCell::new(Vec::new()),
             memory: RefCell::new(Vec::new()),
             trapped: Cell::new(None),
+            create_cost: Cell::new(None),
+            valids: RefCell::new(None),
+        }
+    }
+}
+
+impl Watch<'_> {
+    /// Whether `dest` is a JUMPDEST of `code` (not inside push data), from a table kept for
+    /// the code last asked about.
+    fn valid_jump(&self, code: &[u8], dest: usize) -> bool {
+        if code.get(dest) != Some(&0x5b) {
+            return false;
+        }
+        let mut cached = self.valids.borrow_mut();
+        match &*cached {
+            Some((known, v)) if known.as_slice() == code => v.is_valid(dest),
+            _ => {
+                let v = Valids::new(code);
+                let valid = v.is_valid(dest);
+                *cached = Some((code.to_vec(), v));
+                valid
+            }
         }
     }
 }
@@ -121,11 +151,18 @@ where
         match &control {
             // A CALL's cost includes the callee's gas, which evm sets aside when it enters
             // the substack; a CREATE's does not (geth's and the execution spec's
-            // convention), so it is complete now.
+            // convention), so it is complete now, but reported once the substack is entered.
             Control::Trap(_) if !matches!(m.code()[pos], 0xf0 | 0xf5) => {
                 self.watch.trapped.set(Some(gas))
             }
+            Control::Trap(_) => {
+                let cost = gas.saturating_sub(m.state.gasometer.gas64());
+                self.watch.create_cost.set(Some(cost));
+            }
             Control::Exit(Err(ExitError::Exception(_) | ExitError::Fatal(_))) => {
+                self.watch.observer.borrow_mut().step_end(None)
+            }
+            Control::Jump(dest) if !self.watch.valid_jump(m.code(), *dest) => {
                 self.watch.observer.borrow_mut().step_end(None)
             }
             _ => {
@@ -233,6 +270,15 @@ impl<'config, H, I: InvokerT<H, State = State<'config>>> InvokerT<H> for DepthIn
         Self::Interrupt,
     > {
         let entered = self.inner.enter_substack(trap, machine, handler, depth);
+        if let Some(cost) = self.watch.create_cost.take() {
+            // An error here halts the creating frame (init code over the limit); a creation
+            // that merely fails (no funds, too deep) exits Ok with a direct exit.
+            let halted = matches!(entered, Capture::Exit(Err(_)));
+            self.watch
+                .observer
+                .borrow_mut()
+                .step_end((!halted).then_some(cost));
+        }
         if let Some(before) = self.watch.trapped.take() {
             let after = machine.state().gasometer.gas64();
             self.watch
