@@ -13,6 +13,7 @@
 # is abandoned as a hang (the generator does not yet budget a case's work: issue 17, item 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/spec-worker.sh
 PROFILE=${1:-mainnet-cancun}
 SEED=${2:-1}
 CASES=${3:-300}
@@ -39,19 +40,8 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 campaign() {
   local bug=$1 dir="$OUT/${1:-control}"
   mkdir -p "$dir"
-  cat >"$dir/backends.toml" <<TOML
-[[worker]]
-name = "eels-planted"
-description = "the execution spec with planted bug ${bug:-none}"
-version = "2.20.0"
-command = ["$PY", "$PWD/scripts/planted/planted_worker.py"]
-env = { PYTHONUNBUFFERED = "1", EVMDIFF_PLANTED = "$bug", EVMDIFF_PLANTED_FORK = "$FORK" }
-steps = true
-chains = true
-timeout_secs = 120
-forks = ["Frontier", "Homestead", "EIP150", "EIP158", "Byzantium", "ConstantinopleFix",
-    "Istanbul", "Berlin", "London", "Paris", "Shanghai", "Cancun", "Prague", "Osaka"]
-TOML
+  spec_worker "$dir/backends.toml" eels-planted "the execution spec with planted bug ${bug:-none}" \
+    scripts/planted/planted_worker.py 120 EVMDIFF_PLANTED="$bug" EVMDIFF_PLANTED_FORK="$FORK"
   "$EVMDIFF" --backends-file "$dir/backends.toml" fuzz --backends revm,eels-planted \
     --profile "$PROFILE" --seed "$SEED" --runs "$CASES" --jobs 1 --no-known \
     --hang-budget "$HANG" --out "$dir/campaign" >"$dir/fuzz.log" 2>&1 || true

@@ -14,6 +14,7 @@
 # localization of a divergence sends counts too. Coverage slows the spec two to three times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/spec-worker.sh
 PROFILE=${1:-mainnet-cancun}
 SEED=${2:-1}
 AT=${3:-500,1000,2000}
@@ -38,19 +39,9 @@ fi
 RUNS=$(($(tr ',' '\n' <<<"$AT" | sort -n | tail -n 1) + 1))
 
 rm -rf "$OUT" && mkdir -p "$OUT"
-cat >"$OUT/backends.toml" <<TOML
-[[worker]]
-name = "eels-cov"
-description = "the execution spec under coverage.py (branch mode), $FORK"
-version = "2.20.0"
-command = ["$PY", "$PWD/scripts/reference_coverage/cover_worker.py"]
-env = { PYTHONUNBUFFERED = "1", EVMDIFF_COVERAGE_FORK = "$FORK", EVMDIFF_COVERAGE_DATA = "$OUT/coverage", EVMDIFF_COVERAGE_AT = "$AT" }
-steps = true
-chains = true
-timeout_secs = 600
-forks = ["Frontier", "Homestead", "EIP150", "EIP158", "Byzantium", "ConstantinopleFix",
-    "Istanbul", "Berlin", "London", "Paris", "Shanghai", "Cancun", "Prague", "Osaka"]
-TOML
+spec_worker "$OUT/backends.toml" eels-cov "the execution spec under coverage.py (branch mode), $FORK" \
+  scripts/reference_coverage/cover_worker.py 600 EVMDIFF_COVERAGE_FORK="$FORK" \
+  EVMDIFF_COVERAGE_DATA="$OUT/coverage" EVMDIFF_COVERAGE_AT="$AT"
 
 echo "== $RUNS cases of $PROFILE (seed $SEED) on revm and the spec under coverage ($FORK)"
 start=$(date +%s)

@@ -120,7 +120,7 @@ MUTANTS = [
      "    evm.return_data = b\"\"",
      "calls", "CREATE allowed under STATICCALL"),
     ("selfdestruct-new-account", "vm.instructions.system",
-     "        gas_cost += GAS_SELF_DESTRUCT_NEW_ACCOUNT", "        gas_cost += 0",
+     "        gas_cost += GAS_SELF_DESTRUCT_NEW_ACCOUNT", "        gas_cost += Uint(0)",
      "gas", "SELFDESTRUCT to a new account without its 25,000"),
     ("initcode-word-gas", "vm.gas",
      "return GAS_INIT_CODE_WORD_COST * ceil32(init_code_length) // Uint(32)",
