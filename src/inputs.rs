@@ -39,23 +39,8 @@ pub fn profile_for(case: &Case, given: Option<&Profile>) -> Result<Profile> {
     if let Some(p) = given {
         return Ok(p.clone());
     }
-    if let Some(text) = case
-        .meta
-        .as_ref()
-        .and_then(|m| m.get("profile_toml"))
-        .and_then(|v| v.as_str())
-    {
-        return Profile::from_toml(text, &format!("{}: recorded profile", case.name))
-            .map_err(|e| anyhow::anyhow!("{e}"));
-    }
-    if let Some(name) = case
-        .meta
-        .as_ref()
-        .and_then(|m| m.get("profile"))
-        .and_then(|v| v.as_str())
-    {
-        return Profile::load(name)
-            .map_err(|e| anyhow::anyhow!("{}: recorded profile: {e}", case.name));
+    if let Some(recorded) = Profile::recorded(case) {
+        return recorded.map_err(anyhow::Error::msg);
     }
     Ok(Profile::mainnet(case.fork))
 }

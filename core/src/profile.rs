@@ -101,6 +101,19 @@ impl Profile {
         parse::parse(text, origin)
     }
 
+    /// The profile a case records, if it records one: its full content in
+    /// `_info.evmdiff.profile_toml` (findings, exports, matrix cases), else a built-in's name
+    /// in `profile` (older findings). The error names the case.
+    pub fn recorded(case: &crate::case::Case) -> Option<Result<Profile, String>> {
+        let meta = case.meta.as_ref()?;
+        if let Some(text) = meta.get("profile_toml").and_then(|v| v.as_str()) {
+            let origin = format!("{}: recorded profile", case.name);
+            return Some(Profile::from_toml(text, &origin).map_err(|e| e.to_string()));
+        }
+        let name = meta.get("profile").and_then(|v| v.as_str())?;
+        Some(Profile::load(name).map_err(|e| format!("{}: recorded profile: {e}", case.name)))
+    }
+
     /// Loads a built-in profile by name, or a profile file by path.
     pub fn load(name_or_path: &str) -> Result<Profile, ProfileError> {
         if let Some(p) = builtin(name_or_path) {

@@ -643,7 +643,7 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
             let op = if self.u.ratio(1, 2)? {
                 0x7f + n
             } else {
-                0x8f + n.max(1)
+                0x8f + n
             };
             self.prog.op(op);
             return Ok(());

@@ -133,22 +133,11 @@ pub fn expectation_applies(case: &Case, profile: &Profile) -> bool {
     if profile.base_fork != case.fork {
         return false;
     }
-    match recorded_profile(case) {
+    match Profile::recorded(case).and_then(Result::ok) {
         Some(recorded) if recorded.is_mainnet() => profile.is_mainnet(),
         Some(recorded) => recorded.content_id() == profile.content_id(),
         None => profile.is_mainnet(),
     }
-}
-
-/// The profile a case records (`_info.evmdiff.profile_toml`, else its name).
-fn recorded_profile(case: &Case) -> Option<Profile> {
-    let meta = case.meta.as_ref()?;
-    if let Some(text) = meta.get("profile_toml").and_then(|v| v.as_str()) {
-        return Profile::from_toml(text, &case.name).ok();
-    }
-    meta.get("profile")
-        .and_then(|v| v.as_str())
-        .and_then(|name| Profile::load(name).ok())
 }
 
 /// Runs `case` on every backend under `profile`, checks expectations and compares outcomes.

@@ -11,6 +11,7 @@ is an error: the table must stay true to the spec version it was written against
 
 import importlib
 import inspect
+import sys
 
 # (name, module under ethereum.forks.<fork>, text, replacement, category, what)
 MUTANTS = [
@@ -162,31 +163,28 @@ def apply(name, fork):
         raise ValueError(f"{name}: the text occurs {count} times in {mod.__name__}, expected once")
     code = compile(source.replace(text, replacement), mod.__file__, "exec")
     exec(code, mod.__dict__)  # noqa: S102 - the planted bug is the point
-    # Functions other modules imported by name keep the old object: point them at the new.
-    import sys
+    # Other modules imported the old functions by name, and instruction tables hold them in
+    # dicts: point every such reference at the new function.
+    def fresh(value):
+        if callable(value) and getattr(value, "__module__", None) == mod.__name__:
+            new = mod.__dict__.get(getattr(value, "__name__", None))
+            if new is not None and new is not value:
+                return new
+        return None
 
     for other in list(sys.modules.values()):
         if other is None or other is mod or not getattr(other, "__name__", "").startswith("ethereum"):
             continue
         for attr, value in list(vars(other).items()):
-            if callable(value) and getattr(value, "__module__", None) == mod.__name__:
-                new = mod.__dict__.get(getattr(value, "__name__", None))
-                if new is not None and new is not value:
-                    setattr(other, attr, new)
-    # Instruction tables hold the function objects themselves.
-    for other in list(sys.modules.values()):
-        for attr, value in list(vars(other).items()) if other else []:
-            if isinstance(value, dict):
+            if (new := fresh(value)) is not None:
+                setattr(other, attr, new)
+            elif isinstance(value, dict):
                 for k, v in list(value.items()):
-                    if callable(v) and getattr(v, "__module__", None) == mod.__name__:
-                        new = mod.__dict__.get(getattr(v, "__name__", None))
-                        if new is not None and new is not v:
-                            value[k] = new
+                    if (new := fresh(v)) is not None:
+                        value[k] = new
 
 
 if __name__ == "__main__":
-    import sys
-
     fork = sys.argv[1] if len(sys.argv) > 1 else "cancun"
     bad = 0
     for m in MUTANTS:
