@@ -35,6 +35,8 @@ pub struct Config {
     pub jobs: usize,
     /// Campaign seed.
     pub seed: u64,
+    /// Each generated transaction's most gas (`--case-gas`), if any.
+    pub gas_budget: Option<u64>,
     /// Stop after this many cases (counted from the first case of this run).
     pub runs: Option<u64>,
     /// Stop after this long, wall clock: cases still running then are abandoned (and rerun
@@ -335,6 +337,7 @@ mod tests {
             backends: "revm,revm".into(),
             jobs: 1,
             seed: 3,
+            gas_budget: None,
             runs: Some(30),
             time: None,
             out: dir.path().to_path_buf(),
@@ -395,6 +398,7 @@ mod tests {
             backends: "revm,revm".into(),
             jobs: 2,
             seed: 3,
+            gas_budget: None,
             runs: None,
             time: Some(Duration::from_secs(1)),
             out: dir.path().to_path_buf(),

@@ -25,7 +25,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use evmdiff_adapters::Registry;
 
 use crate::commands::{
-    bench, check, export, fuzz, generate, matrix, minimize, profiles, replay, report, run,
+    bench, check, export, fuzz, generate, matrix, minimize, planted, profiles, replay, report, run,
     trace_diff,
 };
 
@@ -62,6 +62,7 @@ enum Command {
     Export(export::Args),
     Report(report::Args),
     Matrix(matrix::Args),
+    Planted(planted::Args),
     Generate(generate::Args),
     Bench(bench::Args),
     Check(check::Args),
@@ -112,6 +113,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Export(a) => export::run(&a),
         Command::Report(a) => report::run(&a),
         Command::Matrix(a) => matrix::run(&a),
+        Command::Planted(a) => planted::run(&a),
         Command::Generate(a) => generate::run(&a),
         Command::Bench(a) => bench::run(&a),
         Command::Check(a) => check::run(&a),

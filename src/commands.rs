@@ -8,6 +8,7 @@ pub mod generate;
 pub mod matrix;
 pub mod minimize;
 pub mod options;
+pub mod planted;
 pub mod profiles;
 pub mod replay;
 pub mod report;

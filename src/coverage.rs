@@ -41,6 +41,8 @@ pub struct Options {
     pub backend: String,
     /// The campaign seed.
     pub seed: u64,
+    /// The campaign's gas budget per transaction (`--case-gas`).
+    pub gas_budget: Option<u64>,
     /// First case index.
     pub first: u64,
     /// Number of cases.
@@ -437,9 +439,11 @@ fn run_one(
     counts: &mut CaseCounts,
 ) {
     let input = input_bytes(options.seed, index);
-    let Ok(generated) =
-        evmdiff_generator::generate(&mut Unstructured::new(&input), &options.profile)
-    else {
+    let Ok(generated) = evmdiff_generator::generate_within(
+        &mut Unstructured::new(&input),
+        &options.profile,
+        options.gas_budget,
+    ) else {
         cov.generator_errors += 1;
         return;
     };

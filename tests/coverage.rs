@@ -28,6 +28,7 @@ fn coverage(profile: &str, runs: u64, jobs: usize) -> Coverage {
         profile: Profile::load(profile).unwrap(),
         backend: "revm".into(),
         seed: 0,
+        gas_budget: None,
         first: 0,
         runs,
         jobs,

@@ -17,7 +17,10 @@ mod chain;
 mod env;
 mod normalize;
 mod observe;
+mod planted;
 mod profile;
+
+pub use planted::{Module as PlantedModule, Planted};
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -57,6 +60,10 @@ struct Cached {
     opcodes: BTreeMap<u8, Behaviour>,
     /// The opcode gas rules the instruction table was built with.
     gas: BTreeMap<u8, u64>,
+    /// The planted bug the instruction table was built with.
+    planted: Option<Planted>,
+    /// The planted bug revm's configuration (gas parameters, limits) holds.
+    cfg_planted: Option<Planted>,
 }
 
 thread_local! {
@@ -81,16 +88,30 @@ impl Cached {
             spec,
             opcodes: profile.opcodes.clone(),
             gas: profile.gas.opcodes.clone(),
+            planted: None,
+            cfg_planted: None,
         })
     }
 
-    /// Makes the instruction table match `spec` and the opcode rules of `profile`.
-    fn retarget(&mut self, spec: SpecId, profile: &Profile) {
-        if self.spec != spec || self.opcodes != profile.opcodes || self.gas != profile.gas.opcodes {
-            self.evm.instruction = profile::instructions(spec, profile);
+    /// Makes the instruction table match `spec`, the opcode rules of `profile` and the
+    /// planted bug, if any.
+    fn retarget(&mut self, spec: SpecId, profile: &Profile, planted: Option<Planted>) {
+        if self.spec != spec
+            || self.opcodes != profile.opcodes
+            || self.gas != profile.gas.opcodes
+            || self.planted != planted
+        {
+            let mut table = profile::instructions(spec, profile);
+            if let Some(bug) = planted {
+                bug.install(&mut table, |op| {
+                    profile.opcodes.contains_key(&op) || profile.gas.opcodes.contains_key(&op)
+                });
+            }
+            self.evm.instruction = table;
             self.spec = spec;
             self.opcodes.clone_from(&profile.opcodes);
             self.gas.clone_from(&profile.gas.opcodes);
+            self.planted = planted;
         }
     }
 }
@@ -104,18 +125,9 @@ pub struct RevmBackend {
     planted: Option<Planted>,
 }
 
-/// A bug planted in revm on purpose, to check that evmdiff finds the kind of bug only chains
-/// reach: the backend that has it is a test double, named as such wherever it is used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Planted {
-    /// Transient storage (EIP-1153) is not cleared at the end of a transaction: what one
-    /// transaction's TSTORE left, the next one's TLOAD reads.
-    KeepsTransientStorage,
-}
-
 impl RevmBackend {
-    /// revm with `bug` planted: a test double for checking that chain campaigns find what
-    /// implementations wrongly keep between transactions.
+    /// revm with `bug` planted: a test double for measuring what evmdiff's cases can see
+    /// (`evmdiff planted`), never a built-in backend.
     pub fn with_planted(bug: Planted) -> RevmBackend {
         RevmBackend {
             fresh_evm: false,
@@ -194,10 +206,18 @@ impl RevmBackend {
             CACHE.with(|c| c.borrow_mut().take())
         };
         let mut cached = reused.unwrap_or_else(|| Cached::new(spec, profile));
-        cached.retarget(spec, profile);
+        cached.retarget(spec, profile, self.planted);
         let evm = &mut cached.evm;
         let chain_id = case.env().map_or(1, |e| e.chain_id);
         env::configure(&mut evm.ctx.cfg, spec, chain_id);
+        // A planted gas parameter or limit is set on every execution (and cleared once after):
+        // only planted runs pay for it.
+        let cfg_planted = self.planted.filter(|b| Planted::changes_cfg(Some(*b)));
+        if cfg_planted.is_some() || cached.cfg_planted.is_some() {
+            Planted::configure(cfg_planted, &mut evm.ctx.cfg, spec);
+            cached.cfg_planted = cfg_planted;
+        }
+        evm.precompiles.planted = self.planted;
         evm.ctx.journaled_state.database = env::database(&case.pre, &case.block_hashes());
         evm.precompiles.configure(profile);
 

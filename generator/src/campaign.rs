@@ -26,7 +26,19 @@ pub fn input_bytes(seed: u64, index: u64) -> Vec<u8> {
 /// Case `index` of a campaign seeded with `seed` under `profile`, with the input bytes it was
 /// generated from; `None` if the generator could not build one from them.
 pub fn campaign_case(profile: &Profile, seed: u64, index: u64) -> Option<(Vec<u8>, Case)> {
+    campaign_case_within(profile, seed, index, None)
+}
+
+/// [`campaign_case`] with each transaction given at most `gas_budget` gas
+/// ([`GeneratorConfig::gas_budget`](crate::GeneratorConfig::gas_budget)).
+pub fn campaign_case_within(
+    profile: &Profile,
+    seed: u64,
+    index: u64,
+    gas_budget: Option<u64>,
+) -> Option<(Vec<u8>, Case)> {
     let input = input_bytes(seed, index);
-    let generated = crate::generate(&mut Unstructured::new(&input), profile).ok()?;
+    let generated =
+        crate::generate_within(&mut Unstructured::new(&input), profile, gas_budget).ok()?;
     Some((input, generated.case))
 }

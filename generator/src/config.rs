@@ -82,6 +82,11 @@ pub struct GeneratorConfig {
     /// Whether the case is a chain of blocks of transactions rather than one transaction
     /// (from Paris on, where a generated chain is a valid proof-of-stake blockchain).
     pub chain: bool,
+    /// The most gas a transaction may be given: the case's work budget, so that a campaign
+    /// against a slow EVM (the execution spec interprets about 10⁵ instructions a second) is
+    /// not spent on a few cases that loop for millions of instructions. Not drawn: the
+    /// campaign sets it (`evmdiff fuzz --case-gas`); `None` is the generator's own range.
+    pub gas_budget: Option<u64>,
 }
 
 impl GeneratorConfig {
@@ -100,6 +105,7 @@ impl GeneratorConfig {
             allow_create_tx: true,
             allow_precompile_tx: true,
             chain: false,
+            gas_budget: None,
         }
     }
 }
@@ -125,6 +131,7 @@ impl<'a> Arbitrary<'a> for GeneratorConfig {
             allow_create_tx: u.ratio(1, 8)?,
             allow_precompile_tx: u.ratio(1, 16)?,
             chain: u.ratio(1, 4)?,
+            gas_budget: None,
         })
     }
 }

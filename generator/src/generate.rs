@@ -14,7 +14,7 @@ use evmdiff_core::precompile::Precompile;
 use evmdiff_core::{Account, Behaviour, Fork, Profile, State};
 
 use crate::config::{Class, GeneratorConfig};
-use crate::operands::{Kind, value};
+use crate::operands::{self, Edge, Kind, value};
 use crate::precompile_input;
 use crate::program::{Instr, Label, Program};
 use crate::table::{Entry, TABLE};
@@ -57,6 +57,20 @@ pub struct Generated {
 /// Generates a case under `profile` from `u`. The same bytes always give the same case.
 pub fn generate(u: &mut Unstructured<'_>, profile: &Profile) -> Result<Generated> {
     let config = GeneratorConfig::arbitrary(u)?;
+    generate_with(u, profile, config)
+}
+
+/// Generates as [`generate`] does, each transaction given at most `gas_budget` gas (see
+/// [`GeneratorConfig::gas_budget`]). The same bytes and budget always give the same case; the
+/// draws do not depend on the budget, so a budgeted case is the unbudgeted one with its gas
+/// limits capped.
+pub fn generate_within(
+    u: &mut Unstructured<'_>,
+    profile: &Profile,
+    gas_budget: Option<u64>,
+) -> Result<Generated> {
+    let mut config = GeneratorConfig::arbitrary(u)?;
+    config.gas_budget = gas_budget;
     generate_with(u, profile, config)
 }
 
@@ -590,7 +604,19 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
         if e.op == 0x3e {
             return self.returndatacopy();
         }
-        self.emit(e.op, e.inputs, e.outputs)?;
+        let tuples = operands::boundary(e.op);
+        if !tuples.is_empty() && self.u.ratio(1, 4)? {
+            let tuple = *self.u.choose(tuples)?;
+            for (edge, kind) in tuple.iter().zip(e.inputs).rev() {
+                match edge {
+                    Edge::Is(v) => self.push_value(*v),
+                    Edge::Any => self.operand(*kind)?,
+                }
+            }
+            self.raw_op(e.op, e.inputs.len(), e.outputs);
+        } else {
+            self.emit(e.op, e.inputs, e.outputs)?;
+        }
         if e.outputs > 0 && self.u.ratio(1, 3)? {
             self.observe()?;
         }
@@ -927,6 +953,9 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
     /// with a non-zero condition, halts the frame (an invalid destination); JUMPI with a zero
     /// condition falls through, the destination never checked.
     fn wild_jump(&mut self) -> Result<()> {
+        if self.u.ratio(1, 3)? {
+            return self.truncating_jump();
+        }
         let dest = U256::from(*self.u.choose(&[0x6001u64, 0xffff, u64::from(u32::MAX)])?);
         if self.u.ratio(1, 2)? {
             self.disrupted = true;
@@ -939,6 +968,31 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
             self.push_value(dest);
             self.raw_op(0x57, 2, 0);
         }
+        Ok(())
+    }
+
+    /// A jump to a destination whose low 64 bits are the JUMPDEST right after the jump (the
+    /// label with bit 64, 128 or 255 set): invalid, so JUMP halts; an implementation that
+    /// truncates the destination to a machine word jumps and goes on.
+    fn truncating_jump(&mut self) -> Result<()> {
+        let here = self.label();
+        let high = U256::from(1) << *self.u.choose(&[64usize, 128, 255])?;
+        self.disrupted = true;
+        if self.u.ratio(1, 2)? {
+            self.prog.push(Instr::PushLabel(here));
+            self.depth += 1;
+            self.push_value(high);
+            self.raw_op(0x17, 2, 1); // OR
+            self.raw_op(0x56, 1, 0);
+        } else {
+            self.push_value(U256::from(1));
+            self.prog.push(Instr::PushLabel(here));
+            self.depth += 1;
+            self.push_value(high);
+            self.raw_op(0x17, 2, 1); // OR
+            self.raw_op(0x57, 2, 0);
+        }
+        self.prog.push(Instr::Mark(here));
         Ok(())
     }
 
@@ -978,7 +1032,8 @@ pub(crate) fn transaction(
         (*u.choose(&[
             100_000u64, 300_000, 1_000_000, 1_000_000, 3_000_000, 3_000_000, 10_000_000, 10_000_000,
         ])?)
-        .min(MAX_TX_GAS),
+        .min(MAX_TX_GAS)
+        .min(config.gas_budget.unwrap_or(u64::MAX)),
     );
     let value = U256::from(*u.choose(&[0u64, 0, 0, 1, 1_000_000])?);
     let typed = fork >= Fork::London && u.ratio(1, 2)?;

@@ -25,6 +25,6 @@ pub mod precompile_input;
 pub mod program;
 pub mod table;
 
-pub use campaign::{campaign_case, input_bytes};
+pub use campaign::{campaign_case, campaign_case_within, input_bytes};
 pub use config::{Class, GeneratorConfig};
-pub use generate::{Generated, generate, generate_with};
+pub use generate::{Generated, generate, generate_with, generate_within};

@@ -108,3 +108,125 @@ pub fn value(u: &mut Unstructured<'_>, kind: Kind, block_number: u64) -> Result<
         Kind::Address => unreachable!("addresses are chosen by the program builder"),
     })
 }
+
+/// One operand of a boundary tuple ([`boundary`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edge {
+    /// This exact value.
+    Is(U256),
+    /// A fresh draw of the position's own kind.
+    Any,
+}
+
+/// -2²⁵⁵, the most negative signed word.
+const MIN: U256 = U256::from_limbs([0, 0, 0, 1 << 63]);
+/// 2²⁵⁵ - 1, the largest positive signed word.
+const MAX_POSITIVE: U256 = U256::from_limbs([u64::MAX, u64::MAX, u64::MAX, u64::MAX >> 1]);
+const fn n(v: u64) -> Edge {
+    Edge::Is(U256::from_limbs([v, 0, 0, 0]))
+}
+const ZERO: Edge = n(0);
+const ONE: Edge = n(1);
+const MINUS_ONE: Edge = Edge::Is(U256::MAX);
+const MIN_E: Edge = Edge::Is(MIN);
+const MAXP: Edge = Edge::Is(MAX_POSITIVE);
+const ANY: Edge = Edge::Any;
+
+/// Operand tuples (first = top of stack) at which an instruction's specification takes a
+/// branch that independent draws rarely reach together: SDIV's overflow (-2²⁵⁵ / -1), a zero
+/// divisor or modulus, ADDMOD/MULMOD whose intermediate overflows 256 bits, EXP's zero cases
+/// and the exponent's byte-length steps, SIGNEXTEND and BYTE at index 31/32, shifts at
+/// 255/256 of a negative value, the signed comparisons across the sign boundary. Read from the
+/// execution spec's instruction functions (docs/coverage.md, the branch map); empty for an
+/// instruction whose branches single operands already reach.
+pub fn boundary(op: u8) -> &'static [&'static [Edge]] {
+    match op {
+        0x04 | 0x06 => DIV_MOD,
+        0x05 => SDIV,
+        0x07 => SMOD,
+        0x08 | 0x09 => ADDMOD_MULMOD,
+        0x0a => EXP,
+        0x0b => SIGNEXTEND,
+        0x12 | 0x13 => SIGNED_COMPARISON,
+        0x1a => BYTE,
+        0x1b..=0x1d => SHIFTS,
+        _ => &[],
+    }
+}
+
+/// DIV, MOD: a zero divisor, a zero dividend, a divisor of one.
+const DIV_MOD: &[&[Edge]] = &[&[ANY, ZERO], &[ZERO, ANY], &[ANY, ONE]];
+/// SDIV: the overflow, the most negative by one, a zero divisor, -1 / MIN, any by -1.
+const SDIV: &[&[Edge]] = &[
+    &[MIN_E, MINUS_ONE],
+    &[MIN_E, ONE],
+    &[ANY, ZERO],
+    &[MINUS_ONE, MIN_E],
+    &[ANY, MINUS_ONE],
+];
+/// SMOD: a zero modulus, MIN mod -1, and the four sign combinations (-7 mod 3, 7 mod -3).
+const SMOD: &[&[Edge]] = &[
+    &[ANY, ZERO],
+    &[MIN_E, MINUS_ONE],
+    &[
+        Edge::Is(U256::from_limbs([
+            u64::MAX - 6,
+            u64::MAX,
+            u64::MAX,
+            u64::MAX,
+        ])),
+        n(3),
+    ],
+    &[
+        n(7),
+        Edge::Is(U256::from_limbs([
+            u64::MAX - 2,
+            u64::MAX,
+            u64::MAX,
+            u64::MAX,
+        ])),
+    ],
+    &[MINUS_ONE, MINUS_ONE],
+];
+/// ADDMOD, MULMOD: an intermediate past 2²⁵⁶, a zero modulus.
+const ADDMOD_MULMOD: &[&[Edge]] = &[
+    &[MINUS_ONE, MINUS_ONE, ANY],
+    &[MINUS_ONE, n(2), n(3)],
+    &[ANY, ANY, ZERO],
+    &[MINUS_ONE, MINUS_ONE, MINUS_ONE],
+];
+/// EXP: 0^0, x^0, 0^x, and exponents whose byte length steps (its gas).
+const EXP: &[&[Edge]] = &[
+    &[ZERO, ZERO],
+    &[ANY, ZERO],
+    &[ZERO, ANY],
+    &[n(2), n(255)],
+    &[n(2), n(256)],
+    &[MINUS_ONE, MINUS_ONE],
+];
+/// SIGNEXTEND: the last index that extends, the first that does not, a sign bit set or not.
+const SIGNEXTEND: &[&[Edge]] = &[
+    &[n(30), MINUS_ONE],
+    &[n(31), ANY],
+    &[n(32), ANY],
+    &[ZERO, n(0x80)],
+    &[ZERO, n(0x7f)],
+];
+/// SLT, SGT across the sign boundary.
+const SIGNED_COMPARISON: &[&[Edge]] = &[
+    &[MIN_E, MAXP],
+    &[MAXP, MIN_E],
+    &[MINUS_ONE, ZERO],
+    &[ZERO, MINUS_ONE],
+];
+/// BYTE at the last index and past it.
+const BYTE: &[&[Edge]] = &[&[n(31), ANY], &[n(32), ANY], &[ZERO, MIN_E]];
+/// SHL, SHR, SAR at 255/256/257 and of a negative value.
+const SHIFTS: &[&[Edge]] = &[
+    &[n(255), MINUS_ONE],
+    &[n(255), MIN_E],
+    &[n(256), MINUS_ONE],
+    &[n(257), MIN_E],
+    &[ONE, MIN_E],
+    &[n(255), ANY],
+];

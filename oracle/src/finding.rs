@@ -31,6 +31,9 @@ pub struct Provenance {
     pub seed: Option<u64>,
     /// Case index within the campaign.
     pub index: Option<u64>,
+    /// The campaign's gas budget per transaction (`--case-gas`), needed with the seed and
+    /// index to generate the case again.
+    pub case_gas: Option<u64>,
     /// The generator's input bytes, hex.
     pub input: Option<String>,
     /// `name version` of each backend.
@@ -52,6 +55,7 @@ impl Provenance {
             profile_toml: profile.to_toml(),
             seed: origin.map(|o| o.seed),
             index: origin.map(|o| o.index),
+            case_gas: origin.and_then(|o| o.gas_budget),
             input: origin.map(|o| input_hex(o.input)),
             backends,
             prover: String::new(),
@@ -98,6 +102,7 @@ impl Finding<'_> {
             "profile_toml": prov.profile_toml,
             "seed": prov.seed,
             "index": prov.index,
+            "case_gas": prov.case_gas,
             "input": prov.input,
             "backends": prov.backends,
             "kind": self.identity.kind,

@@ -15,6 +15,7 @@ pub mod export;
 pub mod finding;
 pub mod judge;
 pub mod oracle;
+pub mod planted;
 pub mod seal;
 pub mod shrink;
 pub mod views;

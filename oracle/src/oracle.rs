@@ -22,6 +22,8 @@ pub struct Origin<'a> {
     pub index: u64,
     /// The generator's input bytes.
     pub input: &'a [u8],
+    /// The campaign's gas budget per transaction (`--case-gas`), which the generator applied.
+    pub gas_budget: Option<u64>,
 }
 
 /// Everything that decides how a case is run and judged.

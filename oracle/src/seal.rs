@@ -53,7 +53,19 @@ pub fn seal_with(
 /// Case `index` of a campaign seeded with `seed` under `profile`, sealed, with the generator
 /// input it was made from: `evmdiff_generator::campaign_case`, then [`seal`].
 pub fn campaign_case(profile: &Profile, seed: u64, index: u64) -> Option<(Vec<u8>, Case)> {
-    let (input, mut case) = evmdiff_generator::campaign_case(profile, seed, index)?;
+    campaign_case_within(profile, seed, index, None)
+}
+
+/// [`campaign_case`] with each transaction given at most `gas_budget` gas (the campaign's
+/// `--case-gas`).
+pub fn campaign_case_within(
+    profile: &Profile,
+    seed: u64,
+    index: u64,
+    gas_budget: Option<u64>,
+) -> Option<(Vec<u8>, Case)> {
+    let (input, mut case) =
+        evmdiff_generator::campaign_case_within(profile, seed, index, gas_budget)?;
     // A chain revm cannot seal keeps placeholder headers: every backend still reads the same
     // block hashes from them; only its export would not be a valid blockchain.
     let _ = seal(&mut case, profile);

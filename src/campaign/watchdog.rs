@@ -52,13 +52,17 @@ pub(super) fn watch(shared: &Shared) -> Vec<usize> {
             continue;
         }
         let index = slot.index.load(Ordering::SeqCst);
-        if let Some((input, case)) =
-            evmdiff_oracle::seal::campaign_case(&cfg.oracle.profile, cfg.seed, index)
-        {
+        if let Some((input, case)) = evmdiff_oracle::seal::campaign_case_within(
+            &cfg.oracle.profile,
+            cfg.seed,
+            index,
+            cfg.gas_budget,
+        ) {
             let origin = Origin {
                 seed: cfg.seed,
                 index,
                 input: &input,
+                gas_budget: cfg.gas_budget,
             };
             let provenance =
                 Provenance::new(&cfg.oracle.profile, shared.names.clone(), Some(origin));

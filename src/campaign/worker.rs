@@ -32,9 +32,12 @@ pub(super) fn work(shared: &Shared, w: usize) {
             break;
         }
         slot.index.store(i, Ordering::SeqCst);
-        let Some((input, case)) =
-            evmdiff_oracle::seal::campaign_case(&cfg.oracle.profile, cfg.seed, i)
-        else {
+        let Some((input, case)) = evmdiff_oracle::seal::campaign_case_within(
+            &cfg.oracle.profile,
+            cfg.seed,
+            i,
+            cfg.gas_budget,
+        ) else {
             shared.stats.lock().expect("stats lock").generator_errors += 1;
             continue;
         };
@@ -42,6 +45,7 @@ pub(super) fn work(shared: &Shared, w: usize) {
             seed: cfg.seed,
             index: i,
             input: &input,
+            gas_budget: cfg.gas_budget,
         };
         slot.started.store(shared.now_ms(), Ordering::SeqCst);
         let run = cfg.oracle.run(&mut backends, &case, Some(origin));

@@ -69,6 +69,7 @@ fn pipeline(
             seed: args.seed,
             index: i,
             input: &input,
+            gas_budget: None,
         };
         let run = oracle.run(backends, &case, Some(origin));
         if i.is_multiple_of(campaign::COVERAGE_SAMPLE) {

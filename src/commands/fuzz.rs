@@ -90,6 +90,60 @@ pub struct Args {
     /// so a rerun samples the same ones.
     #[arg(long, default_value = "", value_name = "NAME=RATE,..")]
     pub sample: String,
+    /// Each generated transaction's most gas: the case's work budget. `auto` sizes cases for
+    /// the slowest backend in the mix: 1,000,000 when an out-of-process EVM (the execution
+    /// spec, py-evm, ethereumjs, a runner) runs any share of the cases, so that it tests
+    /// many cases a minute rather than a few that loop for millions of instructions; none
+    /// when every backend is in process. `off` for none, or a figure (at least 100000). A
+    /// budgeted case is the unbudgeted one with its gas limits capped; findings record it.
+    #[arg(long, default_value = "auto", value_name = "auto|off|GAS")]
+    pub case_gas: String,
+}
+
+/// The smallest `--case-gas`: below it, a creating transaction's intrinsic gas alone (up to
+/// 49,152 bytes of init code) may not fit.
+const MIN_CASE_GAS: u64 = 100_000;
+/// `--case-gas auto` when an out-of-process backend runs.
+pub const AUTO_CASE_GAS: u64 = 1_000_000;
+
+/// The gas budget `--case-gas` asks for, given the backends and their sampling, and why.
+pub fn case_gas(
+    arg: &str,
+    list: &str,
+    sample: &crate::backends::Sampling,
+) -> Result<(Option<u64>, String)> {
+    match arg.trim() {
+        "off" | "none" => Ok((None, "off".into())),
+        "auto" => {
+            let slow: Vec<String> = crate::backends::instantiate(list)?
+                .iter()
+                .filter(|b| !b.capabilities().in_process && sample.rate(b.name()) > 0.0)
+                .map(|b| b.name().to_string())
+                .collect();
+            Ok(if slow.is_empty() {
+                (None, "none (every backend is in process)".into())
+            } else {
+                (
+                    Some(AUTO_CASE_GAS),
+                    format!(
+                        "{AUTO_CASE_GAS} gas per transaction, sized for {}",
+                        slow.join(", ")
+                    ),
+                )
+            })
+        }
+        n => {
+            let gas: u64 = n.replace('_', "").parse().map_err(|_| {
+                anyhow::anyhow!("--case-gas {n}: expected auto, off or a gas figure")
+            })?;
+            if gas < MIN_CASE_GAS {
+                bail!(
+                    "--case-gas {gas}: at least {MIN_CASE_GAS} (a creating transaction's intrinsic gas)"
+                );
+            }
+            Ok((Some(gas), format!("{gas} gas per transaction")))
+        }
+    }
 }
 
 /// Parses `90`, `90s`, `5m`, `2h`, `1d`.
@@ -237,6 +291,10 @@ pub fn fuzz(args: &Args) -> Result<(Stats, Vec<String>)> {
             list
         );
     }
+    let (gas_budget, why) = case_gas(&args.case_gas, list, &sample)?;
+    if gas_budget.is_some() {
+        eprintln!("evmdiff: case budget: {why} (--case-gas)");
+    }
     let mut oracle = Oracle::new(profile);
     oracle.views = views;
     oracle.sample = sample.clone();
@@ -247,6 +305,7 @@ pub fn fuzz(args: &Args) -> Result<(Stats, Vec<String>)> {
         backends: list.clone(),
         jobs,
         seed: args.seed,
+        gas_budget,
         runs: args.runs,
         time: args.time,
         out: args.out.clone(),
@@ -345,6 +404,7 @@ pub fn fuzz(args: &Args) -> Result<(Stats, Vec<String>)> {
             profile: Profile::load(&args.profile)?,
             backend: first_backend.to_string(),
             seed: args.seed,
+            gas_budget,
             first: stats.first_index,
             runs: stats.cases + stats.generator_errors,
             jobs,

@@ -48,6 +48,8 @@ pub(super) fn inspect(
         spec,
         opcodes,
         gas,
+        planted,
+        cfg_planted,
     } = *cached;
     let Evm {
         ctx,
@@ -94,6 +96,8 @@ pub(super) fn inspect(
             spec,
             opcodes,
             gas,
+            planted,
+            cfg_planted,
         }),
     )
 }

@@ -29,8 +29,8 @@ use revm::handler::{EthPrecompiles, PrecompileProvider, precompile_output_to_int
 use revm::interpreter::interpreter::EthInterpreter;
 use revm::interpreter::interpreter_types::Jumps;
 use revm::interpreter::{
-    CallInputs, Instruction, InstructionContext, InstructionExecResult, InstructionResult,
-    InterpreterResult,
+    CallInput, CallInputs, Instruction, InstructionContext, InstructionExecResult,
+    InstructionResult, InterpreterResult,
 };
 use revm::precompile::secp256r1::verify_impl;
 use revm::precompile::{PrecompileHalt, PrecompileOutput, PrecompileStatus};
@@ -245,6 +245,8 @@ pub(crate) struct ProfilePrecompiles {
     warm: AddressSet,
     /// The warm set must be recomputed and handed to the journal.
     dirty: bool,
+    /// A planted bug that rewrites a precompile's input (see `planted.rs`).
+    pub(crate) planted: Option<super::Planted>,
 }
 
 impl ProfilePrecompiles {
@@ -261,6 +263,7 @@ impl ProfilePrecompiles {
             active: false,
             warm,
             dirty: true,
+            planted: None,
         }
     }
 
@@ -421,6 +424,34 @@ impl PrecompileProvider<Ctx> for ProfilePrecompiles {
         ctx: &mut Ctx,
         inputs: &CallInputs,
     ) -> Result<Option<InterpreterResult>, String> {
+        if let Some(bug) = self.planted {
+            let rewritten =
+                bug.precompile_input(&inputs.bytecode_address, &inputs.input.as_bytes(ctx));
+            if let Some(rewritten) = rewritten {
+                let mut planted = inputs.clone();
+                planted.input = CallInput::Bytes(rewritten.into());
+                return self.run_profile(ctx, &planted);
+            }
+        }
+        self.run_profile(ctx, inputs)
+    }
+
+    fn warm_addresses(&self) -> &AddressSet {
+        &self.warm
+    }
+
+    fn contains(&self, address: &Address) -> bool {
+        self.warm.contains(address)
+    }
+}
+
+impl ProfilePrecompiles {
+    /// Runs the precompile call under the profile's rules.
+    fn run_profile(
+        &mut self,
+        ctx: &mut Ctx,
+        inputs: &CallInputs,
+    ) -> Result<Option<InterpreterResult>, String> {
         if self.active
             && let Some((_, added)) = self
                 .added
@@ -482,13 +513,5 @@ impl PrecompileProvider<Ctx> for ProfilePrecompiles {
             }
         }
         <EthPrecompiles as PrecompileProvider<Ctx>>::run(&mut self.inner, ctx, inputs)
-    }
-
-    fn warm_addresses(&self) -> &AddressSet {
-        &self.warm
-    }
-
-    fn contains(&self, address: &Address) -> bool {
-        self.warm.contains(address)
     }
 }
