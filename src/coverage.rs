@@ -28,6 +28,9 @@ use serde::Serialize;
 
 use evmdiff_generator::input_bytes;
 
+mod features;
+pub use features::{Features, Tag};
+
 /// A case whose top frame halts exceptionally within this many executed instructions counts
 /// as an early halt.
 pub const EARLY_STEPS: u64 = 5;
@@ -100,6 +103,8 @@ pub struct Coverage {
     pub early_halts: u64,
     /// Top-level status -> cases.
     pub statuses: BTreeMap<String, u64>,
+    /// Feature tag ([`Tag`]) -> cases that exercised it; a tag no case hit is absent.
+    pub features: BTreeMap<String, u64>,
 }
 
 impl Coverage {
@@ -142,6 +147,18 @@ impl Coverage {
         for (k, v) in &other.statuses {
             *self.statuses.entry(k.clone()).or_default() += v;
         }
+        for (k, v) in &other.features {
+            *self.features.entry(k.clone()).or_default() += v;
+        }
+    }
+
+    /// Feature tags no case exercised.
+    pub fn missed_features(&self) -> Vec<&'static str> {
+        Tag::ALL
+            .iter()
+            .map(|t| t.name())
+            .filter(|n| !self.features.contains_key(*n))
+            .collect()
     }
 
     /// The report for people.
@@ -225,6 +242,26 @@ impl Coverage {
                 "    {:<6}{:<20}{:<16}{:>9} ({:>5})",
                 i.code, i.name, i.behaviour, i.executed, i.cases
             );
+        }
+        let _ = writeln!(
+            s,
+            "  feature tags          {}/{} exercised; never: {}",
+            Tag::ALL.len() - self.missed_features().len(),
+            Tag::ALL.len(),
+            if self.missed_features().is_empty() {
+                "none".to_string()
+            } else {
+                self.missed_features().join(" ")
+            }
+        );
+        let _ = writeln!(s, "  feature tags (cases):");
+        let tagged: Vec<(&str, u64)> = Tag::ALL
+            .iter()
+            .map(|t| (t.name(), self.features.get(t.name()).copied().unwrap_or(0)))
+            .collect();
+        for row in tagged.chunks(3) {
+            let cells: Vec<String> = row.iter().map(|(n, c)| format!("{n:<30}{c:>7}")).collect();
+            let _ = writeln!(s, "    {}", cells.join("  "));
         }
         if !self.other_opcodes.is_empty() {
             let other: Vec<String> = self
@@ -334,6 +371,8 @@ struct CaseCounts {
     /// Calls per precompile, in `Precompile::PRECOMPILES` order.
     precompiles: Vec<u64>,
     top_frame_steps: u64,
+    /// The case's feature tags.
+    features: Features,
 }
 
 impl CaseCounts {
@@ -342,6 +381,7 @@ impl CaseCounts {
             opcodes: [0; 256],
             precompiles: vec![0; PRECOMPILES.len()],
             top_frame_steps: 0,
+            features: Features::default(),
         }
     }
 
@@ -349,17 +389,29 @@ impl CaseCounts {
         self.opcodes = [0; 256];
         self.precompiles.fill(0);
         self.top_frame_steps = 0;
+        self.features.clear();
     }
 }
 
 impl Observer for CaseCounts {
+    /// The stacks decide the feature tags.
+    fn wants_state(&self) -> bool {
+        true
+    }
+
+    fn transaction(&mut self, _: evmdiff_core::case::At) {
+        self.features.transaction();
+    }
+
     fn step(&mut self, step: &Step<'_>) -> Flow {
         self.opcodes[step.opcode as usize] += 1;
         self.top_frame_steps += (step.depth == 1) as u64;
+        self.features.step(step);
         Flow::Continue(())
     }
 
     fn precompile(&mut self, address: Address) {
+        self.features.precompile();
         if let Some(i) = PRECOMPILES.iter().position(|p| p.address == address) {
             self.precompiles[i] += 1;
         }
@@ -391,6 +443,9 @@ fn record(cov: &mut Coverage, counts: &CaseCounts, status: Status) {
         let n = counts.precompiles[item.key];
         item.executed += n;
         item.cases += (n > 0) as u64;
+    }
+    for tag in counts.features.tags() {
+        *cov.features.entry(tag.name().to_string()).or_default() += 1;
     }
 }
 

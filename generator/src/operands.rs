@@ -79,6 +79,9 @@ pub fn value(u: &mut Unstructured<'_>, kind: Kind, block_number: u64) -> Result<
         Kind::Offset => {
             if u.ratio(1, 32)? {
                 *u.choose(edge_values())?
+            } else if u.ratio(1, 64)? {
+                // Past 64 KiB, where memory's quadratic cost term dominates its linear one.
+                U256::from(*u.choose(&[0x1_0000u64, 0x2_0000])?)
             } else {
                 U256::from(*u.choose(&[0u64, 0, 1, 31, 32, 64, 96, 128, 200, 256, 512, 1000])?)
             }

@@ -167,8 +167,17 @@ fn selected(names: &[String]) -> Result<Vec<Planted>> {
 
 fn load_fixtures(paths: &[PathBuf]) -> Result<Vec<Fixture>> {
     let mut out = Vec::new();
+    let mut unreadable = Vec::new();
     for file in inputs::json_files(paths)? {
-        let loaded = inputs::load(&file)?;
+        // A fixture evmdiff cannot read (a value past 256 bits, a format it does not know) is
+        // no measurement of a bug: counted and named, not fatal.
+        let loaded = match inputs::load(&file) {
+            Ok(l) => l,
+            Err(e) => {
+                unreadable.push(format!("{e:#}"));
+                continue;
+            }
+        };
         let stem = file
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
@@ -176,6 +185,12 @@ fn load_fixtures(paths: &[PathBuf]) -> Result<Vec<Fixture>> {
             name: format!("{stem}: {}", case.name),
             case,
         }));
+    }
+    if let Some(first) = unreadable.first() {
+        eprintln!(
+            "evmdiff planted: {} fixture file(s) skipped, unreadable; the first: {first}",
+            unreadable.len()
+        );
     }
     Ok(out)
 }
