@@ -9,8 +9,10 @@
 #   scripts/planted-bugs.sh mainnet-cancun 1 300 target/planted
 #
 # Needs `scripts/setup-external.sh eels`. One worker (--jobs 1), so "after N cases" counts
-# cases in index order. A case the spec has not finished in EVMDIFF_PLANTED_HANG (default 10s)
-# is abandoned as a hang (the generator does not yet budget a case's work: issue 17, item 3).
+# cases in index order; a bug's campaign stops at its first finding. A case the spec has not
+# finished in EVMDIFF_PLANTED_HANG (default 10s) is abandoned as a hang. The campaigns run with
+# fuzz's default case budget (`--case-gas auto`: 1,000,000 gas per transaction against the
+# spec's worker).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/spec-worker.sh
@@ -44,7 +46,19 @@ campaign() {
     scripts/planted/planted_worker.py 120 EVMDIFF_PLANTED="$bug" EVMDIFF_PLANTED_FORK="$FORK"
   "$EVMDIFF" --backends-file "$dir/backends.toml" fuzz --backends revm,eels-planted \
     --profile "$PROFILE" --seed "$SEED" --runs "$CASES" --jobs 1 --no-known \
-    --hang-budget "$HANG" --out "$dir/campaign" >"$dir/fuzz.log" 2>&1 || true
+    --hang-budget "$HANG" --out "$dir/campaign" >"$dir/fuzz.log" 2>&1 &
+  local pid=$!
+  # One worker runs the cases in index order: the first finding file is the first case that
+  # shows the bug, and the rest of the campaign would add nothing to the table.
+  while kill -0 "$pid" 2>/dev/null; do
+    if compgen -G "$dir/campaign/divergence-*.json" >/dev/null ||
+      compgen -G "$dir/campaign/crash-*.json" >/dev/null; then
+      kill -INT "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 1
+  done
+  wait "$pid" 2>/dev/null || true
   "$PY" - "$dir/campaign" <<'PY'
 import glob, json, sys
 first = None

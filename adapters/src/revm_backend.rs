@@ -173,6 +173,28 @@ impl Backend for RevmBackend {
         self.run(case, profile, None)
     }
 
+    /// Loads c-kzg's trusted setup (revm builds it on the first point evaluation, with its
+    /// precomputed tables) when the profile has the point evaluation precompile.
+    fn prepare(&mut self, profile: &Profile) {
+        let point_evaluation = evmdiff_core::precompile::PRECOMPILES
+            .iter()
+            .find(|p| p.name == "point_evaluation");
+        let active = point_evaluation.is_some_and(|p| {
+            !matches!(
+                profile.precompile(&p.address),
+                None | Some(Behaviour::Absent)
+            )
+        });
+        if active {
+            // Any input loads the setup; this one (the point at infinity) is simply false.
+            let mut infinity = [0u8; 48];
+            infinity[0] = 0xc0;
+            let _ = revm::precompile::kzg_point_evaluation::verify_kzg_proof(
+                &infinity, &[0; 32], &[0; 32], &infinity,
+            );
+        }
+    }
+
     fn execute_observed(
         &mut self,
         case: &Case,

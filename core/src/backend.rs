@@ -171,6 +171,13 @@ pub trait Backend: Send {
     fn handshake(&mut self) -> Result<String, BackendError> {
         Ok(format!("{} {}", self.name(), self.version()))
     }
+    /// Loads what the backend would otherwise load inside its first case under `profile`
+    /// (revm's KZG trusted setup: seconds of work, on a loaded machine enough to make that
+    /// case a `slow` finding), so that a case's time is the case's own. A campaign calls it
+    /// once per worker before the first case. The default does nothing.
+    fn prepare(&mut self, profile: &Profile) {
+        let _ = profile;
+    }
     /// For a backend in another process: the time its implementation said it spent on the
     /// last case (the worker protocol's `elapsedUs`), so that the round trip's own cost can be
     /// told apart. `None` for in-process backends.

@@ -21,6 +21,9 @@ pub(super) fn work(shared: &Shared, w: usize) {
     };
     let cfg = &shared.config;
     let slot = &shared.slots[w];
+    for b in &mut backends {
+        b.prepare(&cfg.oracle.profile);
+    }
     loop {
         if shared.stop.load(Ordering::Relaxed)
             || shared.deadline.is_some_and(|d| Instant::now() >= d)

@@ -371,3 +371,75 @@ impl Features {
         self.prev = Some((op, depth, memory));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::{Address, U256};
+    use evmdiff_core::observe::{Step, StepState};
+
+    use super::{Features, Tag};
+
+    /// Feeds `steps` (depth, opcode, stack bottom first) to a fresh tagger.
+    fn tags(steps: &[(usize, u8, &[U256])]) -> Vec<Tag> {
+        let mut f = Features::default();
+        f.transaction();
+        for (depth, op, stack) in steps {
+            let state = StepState {
+                stack,
+                memory: &[],
+                return_data: &[],
+                address: Address::ZERO,
+            };
+            f.step(&Step::new(*depth, 0, *op, 100_000).with_state(state));
+        }
+        f.tags().collect()
+    }
+
+    const MIN: U256 = U256::from_limbs([0, 0, 0, 1 << 63]);
+
+    #[test]
+    fn operands_at_a_branch_are_tagged() {
+        // SDIV's top operand is the dividend.
+        assert!(tags(&[(1, 0x05, &[U256::MAX, MIN])]).contains(&Tag::SdivOverflow));
+        assert!(!tags(&[(1, 0x05, &[MIN, U256::MAX])]).contains(&Tag::SdivOverflow));
+        assert!(tags(&[(1, 0x04, &[U256::ZERO, U256::from(7)])]).contains(&Tag::DivByZero));
+        assert!(tags(&[(1, 0x1c, &[U256::from(1), U256::from(255)])]).contains(&Tag::ShiftEdge));
+        assert!(tags(&[(1, 0x1a, &[U256::from(1), U256::from(32)])]).contains(&Tag::ByteOut));
+        assert!(
+            tags(&[(1, 0x08, &[U256::from(5), U256::MAX, U256::MAX])]).contains(&Tag::ModOverflow)
+        );
+        assert!(tags(&[(1, 0x01, &[U256::MAX, U256::MAX])]).is_empty());
+    }
+
+    #[test]
+    fn a_write_under_staticcall_and_a_failing_frame_are_tagged() {
+        let one = [U256::from(1)];
+        let zero = [U256::ZERO];
+        // STATICCALL at depth 1, SSTORE at depth 2, back at depth 1 with 0 on the stack.
+        let t = tags(&[(1, 0xfa, &[]), (2, 0x55, &one), (1, 0x50, &zero)]);
+        assert!(t.contains(&Tag::StaticWrite), "{t:?}");
+        assert!(t.contains(&Tag::SubHalt), "{t:?}");
+        // The same SSTORE under CALL is no static write; a REVERT is no exceptional halt.
+        let t = tags(&[
+            (1, 0xf1, &[]),
+            (2, 0x55, &one),
+            (2, 0xfd, &[]),
+            (1, 0x50, &zero),
+        ]);
+        assert!(!t.contains(&Tag::StaticWrite), "{t:?}");
+        assert!(!t.contains(&Tag::SubHalt), "{t:?}");
+        assert!(t.contains(&Tag::SubRevert), "{t:?}");
+        // Back from a STATICCALL, the frame is no longer static.
+        let t = tags(&[(1, 0xfa, &[]), (2, 0x00, &[]), (1, 0x55, &one)]);
+        assert!(!t.contains(&Tag::StaticWrite), "{t:?}");
+    }
+
+    #[test]
+    fn read_after_write_of_storage_is_tagged() {
+        let slot = [U256::from(9), U256::from(3)];
+        let t = tags(&[(1, 0x55, &slot), (1, 0x54, &[U256::from(3)])]);
+        assert!(t.contains(&Tag::SloadAfterSstore), "{t:?}");
+        let t = tags(&[(1, 0x55, &slot), (1, 0x54, &[U256::from(4)])]);
+        assert!(!t.contains(&Tag::SloadAfterSstore), "{t:?}");
+    }
+}
