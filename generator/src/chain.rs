@@ -146,7 +146,7 @@ fn chain_tx(
     targets: &mut Vec<Address>,
 ) -> Result<Transaction> {
     let s = u.int_in_range(0..=2usize)?;
-    let (sender, key, _) = senders[s];
+    let (sender, key, funds) = senders[s];
     // The transaction of a state test, re-addressed: its call data, gas, type, access list
     // and blob fields, with this chain's sender, nonce and fees.
     let mut tx = transaction(u, world, config)?;
@@ -206,6 +206,21 @@ fn chain_tx(
         }
         3 => {
             tx.gas_limit = U256::from(40_000_000u64);
+            false
+        }
+        // EIP-1559: a priority fee above the fee cap.
+        4 if tx.max_fee_per_gas.is_some() => {
+            tx.max_priority_fee_per_gas = Some(U256::from(MAX_FEE + 1));
+            false
+        }
+        // Value the sender has, but not with the gas at the fee cap on top: the upfront
+        // balance check is of value + gas limit × max fee (+ blob gas), not of value alone.
+        // Short by half the gas's cost, more than the sender could have received since (a
+        // rare larger gift makes it valid: its nonce is then reused and the sender's next
+        // transaction is the one refused).
+        5 => {
+            let upfront = tx.gas_limit * U256::from(MAX_FEE);
+            tx.value = U256::from(funds) - upfront / U256::from(2);
             false
         }
         _ => true,

@@ -22,7 +22,7 @@ use evmdiff_triage::Signature;
 use serde::Deserialize;
 
 /// The shipped known differences, one file per pair of backends: (text, file).
-const SHIPPED: [(&str, &str); 2] = [
+const SHIPPED: [(&str, &str); 3] = [
     (
         include_str!("../../corpus/allow/revm-evm.toml"),
         "corpus/allow/revm-evm.toml",
@@ -30,6 +30,10 @@ const SHIPPED: [(&str, &str); 2] = [
     (
         include_str!("../../corpus/allow/revm-levm.toml"),
         "corpus/allow/revm-levm.toml",
+    ),
+    (
+        include_str!("../../corpus/allow/revm-pyevm.toml"),
+        "corpus/allow/revm-pyevm.toml",
     ),
 ];
 

@@ -46,12 +46,29 @@ pub fn signature(d: &Divergence, profile: &str) -> Signature {
             status: None,
         };
     }
+    let status = d.differences.iter().find(|x| x.field == Field::Status);
+    // A transaction one backend refuses and the other executes is one bug (a validity rule),
+    // whatever the execution then touched: its gas, logs and state are consequences.
+    if let Some(x) = status
+        && (x.left == "rejected") != (x.right == "rejected")
+    {
+        let side = |s: &str| {
+            if s == "rejected" {
+                "rejected"
+            } else {
+                "executed"
+            }
+        };
+        return Signature {
+            backends,
+            profile: profile.to_string(),
+            step: None,
+            fields: vec![Field::Status.kind()],
+            status: Some(format!("{}->{}", side(&x.left), side(&x.right))),
+        };
+    }
     let fields: BTreeSet<String> = d.differences.iter().map(|x| x.field.kind()).collect();
-    let status = d
-        .differences
-        .iter()
-        .find(|x| x.field == Field::Status)
-        .map(|x| format!("{}->{}", x.left, x.right));
+    let status = status.map(|x| format!("{}->{}", x.left, x.right));
     Signature {
         backends,
         profile: profile.to_string(),
@@ -141,6 +158,36 @@ mod tests {
         assert_eq!(
             signature(&a, "p").to_string(),
             "revm|evm p [status] status success->revert"
+        );
+    }
+
+    #[test]
+    fn a_transaction_refused_by_one_side_is_one_signature_whatever_it_did() {
+        let a = div(&[
+            ("status", "rejected", "success"),
+            ("gas_used", "0", "21000"),
+            (
+                "state[0x00000000000000000000000000000000000000aa].nonce",
+                "0",
+                "1",
+            ),
+        ]);
+        let b = div(&[
+            ("status", "rejected", "halt(out-of-gas)"),
+            ("logs", "0", "1"),
+        ]);
+        assert_eq!(signature(&a, "p"), signature(&b, "p"));
+        assert_eq!(
+            signature(&a, "p").to_string(),
+            "revm|evm p [status] status rejected->executed"
+        );
+        let c = div(&[
+            ("status", "success", "rejected"),
+            ("gas_used", "21000", "0"),
+        ]);
+        assert_eq!(
+            signature(&c, "p").to_string(),
+            "revm|evm p [status] status executed->rejected"
         );
     }
 
