@@ -101,7 +101,13 @@ pub fn value(u: &mut Unstructured<'_>, kind: Kind, block_number: u64) -> Result<
             }
         }
         Kind::BlockNumber => {
-            let back = u.int_in_range(0u64..=260)?;
+            // Half the time at an edge of BLOCKHASH's window (the current block, the last
+            // one, the 256th and 257th back), where its branches change.
+            let back = if u.ratio(1, 2)? {
+                *u.choose(&[0u64, 1, 255, 256, 257])?
+            } else {
+                u.int_in_range(0u64..=260)?
+            };
             U256::from(
                 block_number
                     .saturating_sub(back)
