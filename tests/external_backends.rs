@@ -112,6 +112,34 @@ fn ethereumjs_keeps_the_storage_of_a_contract_destroyed_earlier_in_the_chain() {
     );
 }
 
+/// docs/findings.md #6, found by the hunt (`scripts/hunt.sh`, revm against py-evm under
+/// eip7530-b) and minimized: `CREATE(1, 0, 49153)`, init code one byte over EIP-3860's limit.
+/// The calling frame must halt (revm, the execution spec); py-evm 0.12.1b1 fails only the
+/// child creation, pushes 0 and runs on. A deviation that stops occurring fails this test.
+#[test]
+fn pyevm_runs_on_after_a_create_over_the_initcode_limit() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus/worker-regressions/pyevm_create_initcode_over_limit.json");
+    let case = read_file(&path).unwrap().cases.remove(0);
+    let profile = Profile::load("eip7530-b").unwrap();
+    let mut backends: Vec<Box<dyn Backend>> = vec![backend("revm").unwrap()];
+    for name in ["eels", "pyevm"] {
+        let worker = BackendsFile::shipped().find_worker(name).unwrap().clone();
+        worker.check_installed().unwrap_or_else(|e| panic!("{e}"));
+        backends.push(Box::new(worker.backend()));
+    }
+    let run = run_case(&mut backends, &case, &profile);
+    let others: Vec<&str> = run.divergences.iter().map(|d| d.right.as_str()).collect();
+    assert_eq!(others, ["pyevm"], "{:?}", run.divergences);
+    let status = run.divergences[0]
+        .differences
+        .iter()
+        .find(|d| d.field.kind() == "status")
+        .unwrap_or_else(|| panic!("{:?}", run.divergences));
+    assert!(status.left.starts_with("halt("), "{status:?}");
+    assert_eq!(status.right, "success", "{status:?}");
+}
+
 /// The execution spec's transition tool (`spec-t8n` in `backends.toml`, `kind = "t8n"`) runs
 /// generated state tests and chains, block by block, and agrees with revm on every one: status,
 /// gas and logs of every transaction, the state after each block.
