@@ -55,6 +55,7 @@ fn agrees_with_revm_under(name: &str, profile: &str, cases: u64) {
             (Verdict::Diverge, _) if name == "pyevm" && below_the_calldata_floor(&run) => {
                 known += 1
             }
+            (Verdict::Diverge, _) if shipped_as_known(&run, &profile) => known += 1,
             (Verdict::Diverge, _) => differing.push(format!("case {i}: {:?}", run.divergences)),
             (_, Err(BackendError::Timeout(_))) => timeouts += 1,
             (_, Err(BackendError::Unsupported(_))) => {}
@@ -73,6 +74,18 @@ fn agrees_with_revm_under(name: &str, profile: &str, cases: u64) {
 /// py-evm 0.12.1b1's classified Prague deviation (docs/backends.md): a transaction whose gas
 /// limit is below its EIP-7623 calldata floor is executed instead of refused. revm names the
 /// reason it refuses it.
+/// Every divergence of `run` is a difference evmdiff ships as known (corpus/allow/: for
+/// py-evm, the transactions it accepts that the spec refuses, which generated chains carry).
+fn shipped_as_known(run: &evmdiff::execute::CaseRun, profile: &Profile) -> bool {
+    let allow = evmdiff_oracle::allowlist::Allowlist::shipped();
+    !run.divergences.is_empty()
+        && run.divergences.iter().all(|d| {
+            allow
+                .reason(&evmdiff_triage::signature::signature(d, &profile.name))
+                .is_some()
+        })
+}
+
 fn below_the_calldata_floor(run: &evmdiff::execute::CaseRun) -> bool {
     matches!(
         &run.executions[0].result,

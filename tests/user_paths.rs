@@ -281,10 +281,14 @@ fn ctrl_c_prints_the_summary_and_keeps_the_checkpoint() {
     let work = tempfile::tempdir().unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_evmdiff"))
         .current_dir(work.path())
+        // Shanghai: no point evaluation, so no KZG setup to load before the first case (on a
+        // loaded machine that can take longer than the 3 s this waits).
         .args([
             "fuzz",
             "-b",
             "revm,revm",
+            "-p",
+            "mainnet-shanghai",
             "--runs",
             "100000000",
             "--out",
@@ -310,7 +314,17 @@ fn ctrl_c_prints_the_summary_and_keeps_the_checkpoint() {
     );
     let resumed = evmdiff_in(
         work.path(),
-        &["fuzz", "-b", "revm,revm", "--runs", "10", "--out", "out"],
+        &[
+            "fuzz",
+            "-b",
+            "revm,revm",
+            "-p",
+            "mainnet-shanghai",
+            "--runs",
+            "10",
+            "--out",
+            "out",
+        ],
     );
     assert!(
         text(&resumed.stderr).contains("resumed after"),

@@ -291,8 +291,9 @@ pub(crate) struct Builder<'a, 'u, 'p> {
     observed: u64,
     /// Loops enclosing the code being built.
     loops: usize,
-    /// Slots this code's SSTOREs (`false`) and TSTOREs (`true`) wrote.
-    written_slots: Vec<(bool, U256)>,
+    /// The first two slots this code's storage (`[0]`) and transient storage (`[1]`)
+    /// operations drew: half of the later ones use them.
+    hot_slots: [Vec<U256>; 2],
 }
 
 /// Most values the builder keeps on its modelled stack before it observes instead of
@@ -338,7 +339,7 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
             disrupted: false,
             observed: 0,
             loops: 0,
-            written_slots: Vec::new(),
+            hot_slots: [Vec::new(), Vec::new()],
         }
     }
 
@@ -629,33 +630,32 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
         Ok(())
     }
 
-    /// SLOAD, SSTORE, TLOAD or TSTORE; half the time at a slot this contract's code already
-    /// wrote with the same kind of storage. Independent draws rarely read back a written
-    /// slot (9 cases in 2,000 did, `--coverage`'s `sload-after-sstore`), and the branches of
-    /// SSTORE's gas and refunds (EIP-2200: dirty slots, restoring the original value) and of
-    /// TLOAD are in that order of events.
+    /// SLOAD, SSTORE, TLOAD or TSTORE; half the time at one of two "hot" slots of this
+    /// contract (per kind of storage), the same for its reads and its writes. Independent
+    /// draws rarely read back a written slot (9 cases in 2,000 did, `--coverage`'s
+    /// `sload-after-sstore`), yet the branches of SSTORE's gas and refunds (EIP-2200: dirty
+    /// slots, restoring the original value) and of TLOAD are in that order of events, and so
+    /// is what a transaction leaves for the next: a read placed before the write in the code
+    /// sees, in a later run of the same code, what the earlier one wrote.
     fn storage_op(&mut self, op: u8, outputs: usize) -> Result<()> {
         let transient = matches!(op, 0x5c | 0x5d);
         let writes = matches!(op, 0x55 | 0x5d);
         if writes {
             self.operand(Kind::Value)?;
         }
-        let known: Vec<U256> = self
-            .written_slots
-            .iter()
-            .filter(|(t, _)| *t == transient)
-            .map(|(_, s)| *s)
-            .collect();
-        let slot = if !known.is_empty() && self.u.ratio(1, 2)? {
-            *self.u.choose(&known)?
+        let hot = &self.hot_slots[transient as usize];
+        let slot = if hot.len() == 2 && self.u.ratio(1, 2)? {
+            *self.u.choose(hot)?
         } else {
-            value(self.u, Kind::Slot, self.world.number)?
+            let slot = value(self.u, Kind::Slot, self.world.number)?;
+            let hot = &mut self.hot_slots[transient as usize];
+            if hot.len() < 2 && !hot.contains(&slot) {
+                hot.push(slot);
+            }
+            slot
         };
         self.push_value(slot);
         self.raw_op(op, 1 + writes as usize, outputs);
-        if writes && !self.written_slots.contains(&(transient, slot)) {
-            self.written_slots.push((transient, slot));
-        }
         if outputs > 0 && self.u.ratio(1, 3)? {
             self.observe()?;
         }

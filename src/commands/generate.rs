@@ -32,6 +32,10 @@ pub struct Args {
     /// Output folder (one file per case); stdout when absent.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// The campaign's gas budget per transaction (`fuzz --case-gas`, as a finding records it
+    /// in `case_gas`): the same cases need the same budget. Default: none.
+    #[arg(long, value_name = "GAS")]
+    pub case_gas: Option<u64>,
 }
 
 /// Generates the cases `index..index+count` of campaign `seed` (the very cases `evmdiff fuzz`
@@ -41,13 +45,14 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let profile = Profile::load(&args.profile)?;
     let network = evmdiff_core::network::label(&profile);
     for i in args.index..args.index + args.count {
-        let Some((input, mut case)) = evmdiff_oracle::seal::campaign_case(&profile, args.seed, i)
+        let Some((input, mut case)) =
+            evmdiff_oracle::seal::campaign_case_within(&profile, args.seed, i, args.case_gas)
         else {
             eprintln!("evmdiff: case {i}: the generator could not build a case");
             continue;
         };
         case.meta = Some(
-            json!({ "profile": profile.name, "profile_toml": profile.to_toml(), "seed": args.seed, "index": i, "input": crate::finding::input_hex(&input) }),
+            json!({ "profile": profile.name, "profile_toml": profile.to_toml(), "seed": args.seed, "index": i, "case_gas": args.case_gas, "input": crate::finding::input_hex(&input) }),
         );
         let name = format!("generated-{}-{}", args.seed, i);
         let json = if case.is_chain() {
