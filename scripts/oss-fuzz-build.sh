@@ -10,6 +10,7 @@ for f in fuzz/fuzz_targets/*.rs; do
   t=$(basename "${f%.*}")
   cp "fuzz/target/x86_64-unknown-linux-gnu/release/$t" "$OUT/"
   [ -f "corpus/$t.dict" ] && cp "corpus/$t.dict" "$OUT/$t.dict"
+  [ -f "corpus/$t.options" ] && cp "corpus/$t.options" "$OUT/$t.options"
   if [ -d "corpus/seeds/$t" ]; then
     (cd "corpus/seeds/$t" && zip -qr "$OUT/${t}_seed_corpus.zip" .)
   fi
