@@ -18,7 +18,9 @@ export SRC="$DIR/src" OUT="$DIR/out" WORK="$DIR/work" SANITIZER_FLAG="-s none"
 # cargo-fuzz's own target folder, as in the builders (the copy step reads fuzz/target/).
 unset CARGO_TARGET_DIR
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-command -v zip >/dev/null || { echo "oss-fuzz-local: zip is missing (apt-get install zip)" >&2; exit 2; }
+for tool in zip unzip; do
+  command -v "$tool" >/dev/null || { echo "oss-fuzz-local: $tool is missing (apt-get install $tool)" >&2; exit 2; }
+done
 
 echo "== build.sh (oss-fuzz/build.sh, the one .clusterfuzzlite/ copies)"
 cmp -s oss-fuzz/build.sh .clusterfuzzlite/build.sh || { echo "oss-fuzz/ and .clusterfuzzlite/ build.sh differ" >&2; exit 1; }
