@@ -96,23 +96,34 @@ fn below_the_calldata_floor(run: &evmdiff::execute::CaseRun) -> bool {
     )
 }
 
+/// The file `corpus/worker-regressions/<file>` run under `profile` on revm, the execution
+/// spec and the shipped worker `worker`.
+fn worker_regression(file: &str, profile: &str, worker: &str) -> evmdiff::execute::CaseRun {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus/worker-regressions")
+        .join(file);
+    let case = read_file(&path).unwrap().cases.remove(0);
+    let profile = Profile::load(profile).unwrap();
+    let mut backends: Vec<Box<dyn Backend>> = vec![backend("revm").unwrap()];
+    for name in ["eels", worker] {
+        let worker = BackendsFile::shipped().find_worker(name).unwrap().clone();
+        worker.check_installed().unwrap_or_else(|e| panic!("{e}"));
+        backends.push(Box::new(worker.backend()));
+    }
+    run_case(&mut backends, &case, &profile)
+}
+
 /// docs/findings.md #5, minimized from a chain campaign under eip7530-b (Shanghai): a
 /// contract SSTOREs then SELFDESTRUCTs in one transaction, and a later transaction of the
 /// chain calls its (now empty) address. revm and the execution spec end with the account
 /// gone; ethereumjs keeps its slot. A deviation that stops occurring fails this test.
 #[test]
 fn ethereumjs_keeps_the_storage_of_a_contract_destroyed_earlier_in_the_chain() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("corpus/worker-regressions/ethereumjs_destroyed_storage_in_a_later_transaction.json");
-    let case = read_file(&path).unwrap().cases.remove(0);
-    let profile = Profile::load("eip7530-b").unwrap();
-    let mut backends: Vec<Box<dyn Backend>> = vec![backend("revm").unwrap()];
-    for name in ["eels", "ethereumjs"] {
-        let worker = BackendsFile::shipped().find_worker(name).unwrap().clone();
-        worker.check_installed().unwrap_or_else(|e| panic!("{e}"));
-        backends.push(Box::new(worker.backend()));
-    }
-    let run = run_case(&mut backends, &case, &profile);
+    let run = worker_regression(
+        "ethereumjs_destroyed_storage_in_a_later_transaction.json",
+        "eip7530-b",
+        "ethereumjs",
+    );
     let others: Vec<&str> = run.divergences.iter().map(|d| d.right.as_str()).collect();
     assert_eq!(others, ["ethereumjs"], "{:?}", run.divergences);
     assert!(
@@ -131,17 +142,11 @@ fn ethereumjs_keeps_the_storage_of_a_contract_destroyed_earlier_in_the_chain() {
 /// child creation, pushes 0 and runs on. A deviation that stops occurring fails this test.
 #[test]
 fn pyevm_runs_on_after_a_create_over_the_initcode_limit() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("corpus/worker-regressions/pyevm_create_initcode_over_limit.json");
-    let case = read_file(&path).unwrap().cases.remove(0);
-    let profile = Profile::load("eip7530-b").unwrap();
-    let mut backends: Vec<Box<dyn Backend>> = vec![backend("revm").unwrap()];
-    for name in ["eels", "pyevm"] {
-        let worker = BackendsFile::shipped().find_worker(name).unwrap().clone();
-        worker.check_installed().unwrap_or_else(|e| panic!("{e}"));
-        backends.push(Box::new(worker.backend()));
-    }
-    let run = run_case(&mut backends, &case, &profile);
+    let run = worker_regression(
+        "pyevm_create_initcode_over_limit.json",
+        "eip7530-b",
+        "pyevm",
+    );
     let others: Vec<&str> = run.divergences.iter().map(|d| d.right.as_str()).collect();
     assert_eq!(others, ["pyevm"], "{:?}", run.divergences);
     let status = run.divergences[0]

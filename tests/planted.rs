@@ -244,13 +244,13 @@ fn generated_cases_see_nearly_every_planted_bug_and_the_control_nothing() {
     let missed: Vec<&str> = m
         .bugs
         .iter()
-        .filter_map(|r| r.bug.filter(|_| r.applies && r.first.is_none()))
+        .filter_map(|r| r.bug.filter(|_| r.applies() && r.first.is_none()))
         .map(Planted::name)
         .collect();
     let applicable = m
         .bugs
         .iter()
-        .filter(|r| r.bug.is_some() && r.applies)
+        .filter(|r| r.bug.is_some() && r.applies())
         .count();
     assert_eq!(
         applicable,

@@ -103,9 +103,7 @@ impl Cached {
         {
             let mut table = profile::instructions(spec, profile);
             if let Some(bug) = planted {
-                bug.install(&mut table, |op| {
-                    profile.opcodes.contains_key(&op) || profile.gas.opcodes.contains_key(&op)
-                });
+                bug.install(&mut table, profile);
             }
             self.evm.instruction = table;
             self.spec = spec;
@@ -176,9 +174,7 @@ impl Backend for RevmBackend {
     /// Loads c-kzg's trusted setup (revm builds it on the first point evaluation, with its
     /// precomputed tables) when the profile has the point evaluation precompile.
     fn prepare(&mut self, profile: &Profile) {
-        let point_evaluation = evmdiff_core::precompile::PRECOMPILES
-            .iter()
-            .find(|p| p.name == "point_evaluation");
+        let point_evaluation = evmdiff_core::precompile::Precompile::lookup("point_evaluation");
         let active = point_evaluation.is_some_and(|p| {
             !matches!(
                 profile.precompile(&p.address),
@@ -234,7 +230,7 @@ impl RevmBackend {
         env::configure(&mut evm.ctx.cfg, spec, chain_id);
         // A planted gas parameter or limit is set on every execution (and cleared once after):
         // only planted runs pay for it.
-        let cfg_planted = self.planted.filter(|b| Planted::changes_cfg(Some(*b)));
+        let cfg_planted = self.planted.filter(|b| b.changes_cfg());
         if cfg_planted.is_some() || cached.cfg_planted.is_some() {
             Planted::configure(cfg_planted, &mut evm.ctx.cfg, spec);
             cached.cfg_planted = cfg_planted;

@@ -1017,19 +1017,18 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
         let here = self.label();
         let high = U256::from(1) << *self.u.choose(&[64usize, 128, 255])?;
         self.disrupted = true;
-        if self.u.ratio(1, 2)? {
-            self.prog.push(Instr::PushLabel(here));
-            self.depth += 1;
-            self.push_value(high);
-            self.raw_op(0x17, 2, 1); // OR
-            self.raw_op(0x56, 1, 0);
-        } else {
-            self.push_value(U256::from(1));
-            self.prog.push(Instr::PushLabel(here));
-            self.depth += 1;
-            self.push_value(high);
-            self.raw_op(0x17, 2, 1); // OR
+        let jumpi = !self.u.ratio(1, 2)?;
+        if jumpi {
+            self.push_value(U256::from(1)); // the condition, taken
+        }
+        self.prog.push(Instr::PushLabel(here));
+        self.depth += 1;
+        self.push_value(high);
+        self.raw_op(0x17, 2, 1); // OR
+        if jumpi {
             self.raw_op(0x57, 2, 0);
+        } else {
+            self.raw_op(0x56, 1, 0);
         }
         self.prog.push(Instr::Mark(here));
         Ok(())

@@ -81,8 +81,9 @@ pub struct Fixture {
 pub struct BugResult {
     /// The bug; `None` for the control, plain revm against its own recorded runs.
     pub bug: Option<Planted>,
-    /// Whether the bug can show under the profile's base fork at all.
-    pub applies: bool,
+    /// Why the bug cannot show under the profile, if it cannot (its fork, or a rule of the
+    /// profile for its opcode or precompile); then no case runs it.
+    pub sits_out: Option<String>,
     /// The campaign index of the first generated case that shows the bug.
     pub first: Option<u64>,
     /// What differed on that case (an outcome field, or `steps`).
@@ -96,6 +97,13 @@ pub struct BugResult {
     pub fixtures_failing: u64,
     /// The first of them.
     pub first_fixture: Option<String>,
+}
+
+impl BugResult {
+    /// Whether the bug can show under the profile at all.
+    pub fn applies(&self) -> bool {
+        self.sits_out.is_none()
+    }
 }
 
 /// The whole benchmark's result.
@@ -158,10 +166,10 @@ fn measure_one(
     fixtures: &[Fixture],
     fixture_ok: &[bool],
 ) -> BugResult {
-    let applies = bug.is_none_or(|b| profile.base_fork >= b.first_fork());
+    let sits_out = bug.and_then(|b| b.sits_out(profile));
     let mut result = BugResult {
         bug,
-        applies,
+        sits_out,
         first: None,
         first_shown_as: None,
         first_in_outcome: None,
@@ -170,7 +178,7 @@ fn measure_one(
         first_fixture: None,
     };
     let mut backend = bug.map_or_else(RevmBackend::default, RevmBackend::with_planted);
-    if applies {
+    if result.applies() {
         for (g, reference) in cases.iter().zip(reference) {
             let planted = run(&mut backend, &g.case, profile);
             let Some(what) = difference(reference, &planted) else {

@@ -109,13 +109,13 @@ pub const AUTO_CASE_GAS: u64 = 1_000_000;
 /// The gas budget `--case-gas` asks for, given the backends and their sampling, and why.
 pub fn case_gas(
     arg: &str,
-    list: &str,
+    backends: &[Box<dyn evmdiff_core::Backend>],
     sample: &crate::backends::Sampling,
 ) -> Result<(Option<u64>, String)> {
     match arg.trim() {
         "off" | "none" => Ok((None, "off".into())),
         "auto" => {
-            let slow: Vec<String> = crate::backends::instantiate(list)?
+            let slow: Vec<String> = backends
                 .iter()
                 .filter(|b| !b.capabilities().in_process && sample.rate(b.name()) > 0.0)
                 .map(|b| b.name().to_string())
@@ -239,7 +239,9 @@ pub fn fuzz(args: &Args) -> Result<(Stats, Vec<String>)> {
     let list = &args.backends.backends;
     let jobs = args.jobs.get();
     let views = args.prover.views()?;
-    crate::backends::instantiate(list)?;
+    // Made here to check the list (and asked below what runs out of process); each worker
+    // makes its own.
+    let instances = crate::backends::instantiate(list)?;
     let sample = crate::backends::Sampling::parse(&args.sample, list)?;
     let allow = match &args.allow {
         Some(p) => Allowlist::load(p)?,
@@ -291,7 +293,7 @@ pub fn fuzz(args: &Args) -> Result<(Stats, Vec<String>)> {
             list
         );
     }
-    let (gas_budget, why) = case_gas(&args.case_gas, list, &sample)?;
+    let (gas_budget, why) = case_gas(&args.case_gas, &instances, &sample)?;
     if gas_budget.is_some() {
         eprintln!("evmdiff: case budget: {why} (--case-gas)");
     }

@@ -202,7 +202,7 @@ fn name(r: &BugResult) -> &'static str {
 /// `detected D of A applicable bugs within N cases; ...`
 fn summary(m: &Measurement) -> String {
     let planted: Vec<&BugResult> = m.bugs.iter().filter(|r| r.bug.is_some()).collect();
-    let applicable = planted.iter().filter(|r| r.applies).count();
+    let applicable = planted.iter().filter(|r| r.applies()).count();
     let seen = planted.iter().filter(|r| r.first.is_some()).count();
     let mut firsts: Vec<u64> = planted.iter().filter_map(|r| r.first).collect();
     firsts.sort_unstable();
@@ -250,7 +250,7 @@ fn markdown(m: &Measurement, profile: &Profile, seed: u64) -> String {
     s.push('\n');
     for r in &m.bugs {
         let module = r.bug.map_or("—", |b| b.module().name());
-        let (first, shown, outcome, showing) = if r.applies {
+        let (first, shown, outcome, showing) = if r.applies() {
             (
                 r.first.map_or("not seen".into(), |i| i.to_string()),
                 r.first_shown_as.clone().unwrap_or_else(|| "—".into()),
@@ -259,10 +259,7 @@ fn markdown(m: &Measurement, profile: &Profile, seed: u64) -> String {
             )
         } else {
             (
-                format!(
-                    "n/a before {}",
-                    r.bug.map_or(String::new(), |b| b.first_fork().to_string())
-                ),
+                format!("n/a: {}", r.sits_out.as_deref().unwrap_or_default()),
                 "—".into(),
                 "—".into(),
                 "—".into(),
@@ -307,7 +304,8 @@ fn to_json(m: &Measurement, profile: &Profile, seed: u64) -> serde_json::Value {
             "bug": r.bug.map(Planted::name),
             "module": r.bug.map(|b| b.module().name()),
             "first_fork": r.bug.map(|b| b.first_fork().to_string()),
-            "applies": r.applies,
+            "applies": r.applies(),
+            "sits_out": r.sits_out,
             "first": r.first,
             "first_shown_as": r.first_shown_as,
             "first_in_outcome": r.first_in_outcome,

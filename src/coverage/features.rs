@@ -55,7 +55,7 @@ tags! {
     ReturndataRead = "returndata-read": "RETURNDATACOPY or RETURNDATASIZE after a call returned data",
     JumpiTaken = "jumpi-taken": "JUMPI with a non-zero condition",
     JumpiFalls = "jumpi-not-taken": "JUMPI with a zero condition",
-    JumpWild = "jump-destination-64-bit-plus": "JUMP or JUMPI to a destination of 2^32 or more",
+    JumpWild = "jump-destination-64-bit-plus": "JUMP or JUMPI to a destination of 2^64 or more",
     CallValue = "call-with-value": "CALL or CALLCODE that sends value",
     Delegatecall = "delegatecall": "DELEGATECALL",
     Callcode = "callcode": "CALLCODE",
@@ -293,7 +293,7 @@ impl Features {
                 }
             }
             0x56 | 0x57 => {
-                if arg(0).is_some_and(|d| d >= U256::from(1u64 << 32)) {
+                if arg(0).is_some_and(|d| d > U256::from(u64::MAX)) {
                     self.set(Tag::JumpWild);
                 }
                 if op == 0x57 {

@@ -25,7 +25,7 @@ use revm::interpreter::{
 use revm::primitives::hardfork::SpecId;
 use revm::primitives::{Address, KECCAK_EMPTY, U256, address};
 
-use evmdiff_core::Fork;
+use evmdiff_core::{Behaviour, Fork, Profile};
 
 use super::Ctx;
 
@@ -167,6 +167,8 @@ impl Module {
 enum Plant {
     /// This opcode runs this function instead of revm's.
     Instruction(u8, OpFn),
+    /// These opcodes run these functions (one bug in a family of opcodes).
+    Instructions(&'static [(u8, OpFn)]),
     /// revm's gas parameter has this value.
     GasParam(GasId, u64),
     /// The EIP-3860 limit is lifted.
@@ -433,7 +435,7 @@ impl Planted {
             PcAfter => op(0x58, pc_after),
             GasBeforeCharge => op(0x5a, gas_before_charge),
             TstoreInStatic => op(0x5d, tstore_in_static),
-            LogInStatic => Plant::Instruction(0xa0, log_in_static),
+            LogInStatic => Plant::Instructions(&LOG_IN_STATIC),
             SstoreInStatic => op(0x55, sstore_in_static),
             ExtcodesizeAlwaysWarm => op(0x3b, extcodesize_always_warm),
             SloadAlwaysCold => op(0x54, sload_always_cold),
@@ -469,33 +471,53 @@ impl Planted {
         }
     }
 
-    /// Installs the bug's instruction into `table`, unless the profile has a rule for that
-    /// opcode (`ruled`): a profile's rule is what the planted backend is checked against.
+    /// Why the bug cannot show under `profile`, if it cannot: its fork is later than the
+    /// profile's, the profile has a rule for every opcode it is in (the planted instruction is
+    /// then not installed), or the profile does not leave its precompile as it is.
+    pub fn sits_out(self, profile: &Profile) -> Option<String> {
+        if profile.base_fork < self.first_fork() {
+            return Some(format!("before {}", self.first_fork()));
+        }
+        match self.plant() {
+            Plant::PrecompileInput(at) if profile.precompile(&at) != Some(Behaviour::Supported) => {
+                Some(format!(
+                    "{profile}: a rule for its precompile",
+                    profile = profile.name
+                ))
+            }
+            _ if !self.instructions().is_empty()
+                && self
+                    .instructions()
+                    .iter()
+                    .all(|(op, _)| ruled(profile, *op)) =>
+            {
+                Some(format!("{}: a rule for its opcode", profile.name))
+            }
+            _ => None,
+        }
+    }
+
+    /// The opcodes the bug replaces, with their replacements.
+    fn instructions(self) -> Vec<(u8, OpFn)> {
+        match self.plant() {
+            Plant::Instruction(op, f) => vec![(op, f)],
+            Plant::Instructions(ops) => ops.to_vec(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Installs the bug's instructions into `table`, except where `profile` has a rule for
+    /// the opcode: a profile's rule is what the planted backend is checked against.
     pub(super) fn install(
         self,
         table: &mut EthInstructions<EthInterpreter, Ctx>,
-        ruled: impl Fn(u8) -> bool,
+        profile: &Profile,
     ) {
-        let Plant::Instruction(first, f) = self.plant() else {
-            return;
-        };
-        // LOG0..LOG4 share the bug.
-        let ops = if self == Planted::LogInStatic {
-            0xa0..=0xa4
-        } else {
-            first..=first
-        };
-        for op in ops {
-            if ruled(op) {
-                continue;
+        for (op, f) in self.instructions() {
+            if !ruled(profile, op) {
+                let gas = table.gas_table()[usize::from(op)];
+                table.insert_instruction(op, Instruction::new(f), gas);
             }
-            let f = if self == Planted::LogInStatic {
-                LOG_IN_STATIC[usize::from(op - 0xa0)]
-            } else {
-                f
-            };
-            let gas = table.gas_table()[usize::from(op)];
-            table.insert_instruction(op, Instruction::new(f), gas);
         }
     }
 
@@ -512,11 +534,8 @@ impl Planted {
 
     /// Whether the bug changes revm's configuration (so a cached EVM must be reconfigured
     /// when it comes or goes).
-    pub(super) fn changes_cfg(bug: Option<Planted>) -> bool {
-        matches!(
-            bug.map(Planted::plant),
-            Some(Plant::GasParam(..) | Plant::NoInitcodeLimit)
-        )
+    pub(super) fn changes_cfg(self) -> bool {
+        matches!(self.plant(), Plant::GasParam(..) | Plant::NoInitcodeLimit)
     }
 
     /// The input the precompile at `address` sees instead of `input`, if the bug rewrites it.
@@ -874,18 +893,19 @@ fn sstore_in_static(ctx: InstructionContext<'_, Ctx, EthInterpreter>) -> Instruc
     unstatic(ctx, host::sstore)
 }
 
-fn log_in_static(ctx: InstructionContext<'_, Ctx, EthInterpreter>) -> InstructionExecResult {
-    unstatic(ctx, host::log::<0, Ctx>)
-}
-
 /// LOG0..LOG4 under [`Planted::LogInStatic`].
-const LOG_IN_STATIC: [OpFn; 5] = [
-    log_in_static,
-    |ctx| unstatic(ctx, host::log::<1, Ctx>),
-    |ctx| unstatic(ctx, host::log::<2, Ctx>),
-    |ctx| unstatic(ctx, host::log::<3, Ctx>),
-    |ctx| unstatic(ctx, host::log::<4, Ctx>),
+const LOG_IN_STATIC: [(u8, OpFn); 5] = [
+    (0xa0, |ctx| unstatic(ctx, host::log::<0, Ctx>)),
+    (0xa1, |ctx| unstatic(ctx, host::log::<1, Ctx>)),
+    (0xa2, |ctx| unstatic(ctx, host::log::<2, Ctx>)),
+    (0xa3, |ctx| unstatic(ctx, host::log::<3, Ctx>)),
+    (0xa4, |ctx| unstatic(ctx, host::log::<4, Ctx>)),
 ];
+
+/// Whether `profile` has a rule (a behaviour or a price) for `op`.
+fn ruled(profile: &Profile, op: u8) -> bool {
+    profile.opcodes.contains_key(&op) || profile.gas.opcodes.contains_key(&op)
+}
 
 fn extcodesize_always_warm(
     mut ctx: InstructionContext<'_, Ctx, EthInterpreter>,
