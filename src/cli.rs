@@ -25,8 +25,8 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use evmdiff_adapters::Registry;
 
 use crate::commands::{
-    bench, check, export, fuzz, generate, matrix, minimize, planted, profiles, replay, report, run,
-    trace_diff,
+    bench, campaign, check, export, fuzz, generate, matrix, minimize, planted, profiles, replay,
+    report, run, trace_diff,
 };
 
 /// Profile-aware differential fuzzer for EVM implementations.
@@ -58,6 +58,7 @@ enum Command {
     TraceDiff(trace_diff::Args),
     Replay(replay::Args),
     Fuzz(fuzz::Args),
+    Campaign(campaign::Args),
     Minimize(minimize::Args),
     Export(export::Args),
     Report(report::Args),
@@ -109,6 +110,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::TraceDiff(a) => trace_diff::run(&a),
         Command::Replay(a) => replay::run(&a),
         Command::Fuzz(a) => fuzz::run(&a),
+        Command::Campaign(a) => campaign::run(&a),
         Command::Minimize(a) => minimize::run(&a),
         Command::Export(a) => export::run(&a),
         Command::Report(a) => report::run(&a),

@@ -1,6 +1,7 @@
 //! The subcommands of the `evmdiff` command line.
 
 pub mod bench;
+pub mod campaign;
 pub mod check;
 pub mod export;
 pub mod fuzz;

@@ -59,3 +59,52 @@ pub fn views_for(case: &Case, given: Views) -> Result<Views> {
         .unwrap_or("");
     Views::parse(recorded).map_err(|e| anyhow::anyhow!("{}: recorded prover views: {e}", case.name))
 }
+
+/// The backends a case runs on: those given on the command line; else those a finding records
+/// in `_info.evmdiff.backends` (`name version` each), when this build can make every one of
+/// them (a crash input of `revm,revm+sdiv-overflow` minimizes on that pair); else the default
+/// list.
+pub fn backends_for(case: Option<&Case>, given: Option<&str>) -> String {
+    if let Some(list) = given {
+        return list.to_string();
+    }
+    let recorded: Option<Vec<String>> = case
+        .and_then(|c| c.meta.as_ref())
+        .and_then(|m| m.get("backends"))
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|b| b.as_str()?.split_whitespace().next().map(str::to_string))
+                .collect()
+        });
+    match recorded {
+        Some(names)
+            if !names.is_empty()
+                && evmdiff_oracle::backends::instantiate(&names.join(",")).is_ok() =>
+        {
+            names.join(",")
+        }
+        _ => evmdiff_oracle::backends::default_list(),
+    }
+}
+
+/// Every file under `paths` (folders walked recursively, sorted within each folder): fuzz
+/// inputs, which have no extension to filter on.
+pub fn raw_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("{}: cannot read folder", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .collect();
+            entries.sort();
+            out.extend(raw_files(&entries)?);
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            bail!("{}: no such file or folder", p.display());
+        }
+    }
+    Ok(out)
+}

@@ -75,7 +75,7 @@ fn unknown_names_exit_2_with_one_line() {
         ),
         (
             vec!["run", case.as_str(), "--backends", "geth"],
-            "unknown backend `geth` (available: revm, evm, levm, eels, ethereumjs, pyevm)",
+            "unknown backend `geth` (available: revm, evm, levm, eels, ethereumjs, pyevm;",
         ),
         (
             vec![

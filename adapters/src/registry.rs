@@ -135,8 +135,17 @@ impl Registry {
             w.check_installed()?;
             return Ok(Box::new(w.backend()));
         }
+        if let Some(bug) = name.strip_prefix(revm_backend::PLANTED_PREFIX) {
+            return match revm_backend::Planted::from_name(bug) {
+                Some(bug) => Ok(Box::new(revm_backend::RevmBackend::with_planted(bug))),
+                None => Err(format!(
+                    "unknown planted bug `{bug}` in backend `{name}` (`evmdiff planted --list` names them)"
+                )),
+            };
+        }
         Err(format!(
-            "unknown backend `{name}` (available: {})",
+            "unknown backend `{name}` (available: {}; and revm+<bug> for revm with a bug \
+             planted, `evmdiff planted --list`)",
             self.names().join(", ")
         ))
     }

@@ -143,9 +143,27 @@ impl RevmBackend {
     }
 }
 
+/// `revm+<bug>` for each planted bug, made once: a backend's name is `&'static str`.
+fn planted_name(bug: Planted) -> &'static str {
+    static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        Planted::ALL
+            .iter()
+            .map(|b| &*Box::leak(format!("{PLANTED_PREFIX}{}", b.name()).into_boxed_str()))
+            .collect()
+    });
+    let i = Planted::ALL.iter().position(|b| *b == bug);
+    i.map_or("revm", |i| names[i])
+}
+
+/// The prefix of a planted revm's backend name (`revm+signextend-slice`).
+pub const PLANTED_PREFIX: &str = "revm+";
+
 impl Backend for RevmBackend {
+    /// `revm`, or `revm+<bug>` with a bug planted: a divergence between the two names the
+    /// planted one, not revm against itself.
     fn name(&self) -> &'static str {
-        "revm"
+        self.planted.map_or("revm", planted_name)
     }
 
     fn version(&self) -> &'static str {

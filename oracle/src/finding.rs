@@ -36,6 +36,9 @@ pub struct Provenance {
     pub case_gas: Option<u64>,
     /// The generator's input bytes, hex.
     pub input: Option<String>,
+    /// The cargo-fuzz target whose input this was (a crash input turned into a finding), whose
+    /// options name the profile, backends and views (`evmdiff run --fuzz-target`).
+    pub fuzz_target: Option<String>,
     /// `name version` of each backend.
     pub backends: Vec<String>,
     /// The prover views the case was run with (`witness,rw-log`; empty for none), which a
@@ -57,6 +60,7 @@ impl Provenance {
             index: origin.map(|o| o.index),
             case_gas: origin.and_then(|o| o.gas_budget),
             input: origin.map(|o| input_hex(o.input)),
+            fuzz_target: None,
             backends,
             prover: String::new(),
             network: evmdiff_core::network::label(profile),
@@ -113,6 +117,9 @@ impl Finding<'_> {
         });
         if !prov.prover.is_empty() {
             meta["prover"] = json!(prov.prover);
+        }
+        if let Some(t) = &prov.fuzz_target {
+            meta["fuzz_target"] = json!(t);
         }
         meta
     }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod execute;
 pub mod export;
 pub mod finding;
+pub mod fuzz_target;
 pub mod judge;
 pub mod oracle;
 pub mod planted;

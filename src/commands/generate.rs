@@ -36,6 +36,11 @@ pub struct Args {
     /// in `case_gas`): the same cases need the same budget. Default: none.
     #[arg(long, value_name = "GAS")]
     pub case_gas: Option<u64>,
+    /// Write each case's generator input bytes instead (`generated-SEED-INDEX`, no
+    /// extension): a corpus for the cargo-fuzz targets, which read the same bytes the same
+    /// way, so libFuzzer starts from (or is measured on) the cases `evmdiff fuzz` runs.
+    #[arg(long, requires = "out")]
+    pub raw: bool,
 }
 
 /// Generates the cases `index..index+count` of campaign `seed` (the very cases `evmdiff fuzz`
@@ -55,6 +60,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             json!({ "profile": profile.name, "profile_toml": profile.to_toml(), "seed": args.seed, "index": i, "case_gas": args.case_gas, "input": crate::finding::input_hex(&input) }),
         );
         let name = format!("generated-{}-{}", args.seed, i);
+        if let (true, Some(dir)) = (args.raw, &args.out) {
+            atomic_write(&dir.join(&name), &input)?;
+            continue;
+        }
         let json = if case.is_chain() {
             let outcome = evmdiff_adapters::revm_backend::RevmBackend::default()
                 .execute(&case, &profile)

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 
-use super::options::{BackendsOpt, ProverOpt};
+use super::options::ProverOpt;
 use crate::Oracle;
 use crate::shrink::{listing, shrink, write_minimized};
 use crate::{backends, inputs, report};
@@ -26,9 +26,10 @@ pub struct Args {
     /// Profile (default: the one the finding records, else mainnet at the case's fork).
     #[arg(long, short)]
     pub profile: Option<String>,
-    /// Which backends run.
-    #[command(flatten)]
-    pub backends: BackendsOpt,
+    /// Comma-separated backends (default: those the finding records, when this build has
+    /// them all, else the default list).
+    #[arg(long, short)]
+    pub backends: Option<String>,
     /// Keep this divergence signature id (default: the first divergence's).
     #[arg(long)]
     pub signature: Option<String>,
@@ -49,12 +50,12 @@ pub struct Args {
 /// Minimizes the first case of the file; returns the path written.
 pub fn run(args: &Args) -> Result<ExitCode> {
     let given = args.profile.as_deref().map(Profile::load).transpose()?;
-    let list = &args.backends.backends;
-    let mut backends = backends::instantiate(list)?;
     let loaded = inputs::load(&args.case)?;
     let Some(case) = loaded.cases.first() else {
         bail!("{}: no case to minimize", args.case.display());
     };
+    let list = &inputs::backends_for(Some(case), args.backends.as_deref());
+    let mut backends = backends::instantiate(list)?;
     let profile = inputs::profile_for(case, given.as_ref())?;
     let mut oracle = Oracle::new(profile.clone());
     oracle.views = inputs::views_for(case, args.prover.views()?)?;

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use evmdiff_adapters::revm_backend::Planted;
 use evmdiff_core::Profile;
+use evmdiff_oracle::fuzz_target::{Cases, case_from};
 use evmdiff_oracle::planted::{BugResult, Fixture, Generated, Measurement, measure};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
@@ -42,6 +43,12 @@ pub struct Args {
     /// Generated cases (campaign indexes 0..RUNS).
     #[arg(long, default_value_t = 10_000)]
     pub runs: u64,
+    /// Measure on these generator inputs instead of a campaign's cases: files or folders of
+    /// them, as a cargo-fuzz target's corpus holds them (a libFuzzer campaign's corpus,
+    /// `evmdiff generate --raw`), in file-name order. Compares what a coverage-guided
+    /// campaign kept with what a generative one ran.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["seed", "runs"])]
+    pub inputs: Vec<PathBuf>,
     /// Only these bugs (comma-separated names; default: all of them).
     #[arg(long, value_delimiter = ',')]
     pub bug: Vec<String>,
@@ -92,18 +99,34 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         bail!("--runs 0 and no --fixtures: nothing to measure on");
     }
     let fixtures = load_fixtures(&args.fixtures)?;
-    let cases: Vec<Generated> = (0..args.runs)
-        .filter_map(|index| {
-            evmdiff_oracle::seal::campaign_case(&profile, args.seed, index)
-                .map(|(_, case)| Generated { index, case })
-        })
-        .collect();
+    let (cases, source) = if args.inputs.is_empty() {
+        let cases = (0..args.runs)
+            .filter_map(|index| {
+                evmdiff_oracle::seal::campaign_case(&profile, args.seed, index)
+                    .map(|(_, case)| Generated { index, case })
+            })
+            .collect();
+        (cases, format!("seed {}", args.seed))
+    } else {
+        let files = inputs::raw_files(&args.inputs)?;
+        let mut cases = Vec::new();
+        for (index, file) in files.iter().enumerate() {
+            let data = std::fs::read(file)
+                .map_err(|e| anyhow::anyhow!("{}: cannot read input: {e}", file.display()))?;
+            if let Some(case) = case_from(&data, &profile, Cases::Any) {
+                cases.push(Generated {
+                    index: index as u64,
+                    case,
+                });
+            }
+        }
+        (cases, format!("{} input file(s)", files.len()))
+    };
     eprintln!(
-        "evmdiff planted: {} bug(s) and the control over {} generated case(s) of {} (seed {}){}",
+        "evmdiff planted: {} bug(s) and the control over {} generated case(s) of {} ({source}){}",
         bugs.len(),
         cases.len(),
         profile.name,
-        args.seed,
         if fixtures.is_empty() {
             String::new()
         } else {
@@ -129,8 +152,11 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     );
     bar.finish_and_clear();
     let text = match args.format {
-        Format::Md => markdown(&m, &profile, args.seed),
-        Format::Json => serde_json::to_string_pretty(&to_json(&m, &profile, args.seed))? + "\n",
+        Format::Md => markdown(&m, &profile, &source),
+        Format::Json => {
+            let seed = args.inputs.is_empty().then_some(args.seed);
+            serde_json::to_string_pretty(&to_json(&m, &profile, seed))? + "\n"
+        }
     };
     match &args.output {
         Some(path) => {
@@ -230,9 +256,9 @@ fn summary(m: &Measurement) -> String {
     s
 }
 
-fn markdown(m: &Measurement, profile: &Profile, seed: u64) -> String {
+fn markdown(m: &Measurement, profile: &Profile, source: &str) -> String {
     let mut s = format!(
-        "Planted bugs in revm: {} generated cases of `{}` (seed {seed})",
+        "Planted bugs in revm: {} generated cases of `{}` ({source})",
         m.cases, profile.name
     );
     if m.fixtures > 0 {
@@ -292,7 +318,7 @@ fn pct(part: u64, whole: u64) -> f64 {
     }
 }
 
-fn to_json(m: &Measurement, profile: &Profile, seed: u64) -> serde_json::Value {
+fn to_json(m: &Measurement, profile: &Profile, seed: Option<u64>) -> serde_json::Value {
     json!({
         "profile": profile.name,
         "seed": seed,

@@ -1,13 +1,17 @@
 //! `evmdiff run`: every case on every backend, side by side, with a verdict.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
-use evmdiff_core::{BackendError, Profile};
+use evmdiff_core::{BackendError, Case, Profile};
+use evmdiff_oracle::Judgement;
+use evmdiff_oracle::allowlist::Allowlist;
+use evmdiff_oracle::execute::CaseRun;
+use evmdiff_oracle::fuzz_target::{Harness, TargetConfig};
 
-use super::options::{BackendsOpt, ProverOpt};
+use super::options::ProverOpt;
 use crate::Oracle;
 use crate::execute::Verdict;
 use crate::trace_files::write_traces;
@@ -17,19 +21,37 @@ use crate::{backends, inputs, report};
 ///
 /// Exit code 0 when all backends agree on every case, 1 on any divergence or backend
 /// failure, 2 on bad input (no case to run is bad input).
+///
+/// With --fuzz-target the paths are inputs of a cargo-fuzz target instead (a crash file of
+/// libFuzzer, ClusterFuzzLite or OSS-Fuzz, a corpus entry): each runs as the target ran it, and
+/// --findings turns what it shows into an evmdiff finding that `report` and `minimize` take.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// State-test JSON files (or folders of them); a fuzzer finding is one.
+    /// State-test JSON files (or folders of them); a fuzzer finding is one. With
+    /// --fuzz-target: the target's input files (or folders of them).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// Profile to run every case under: a built-in name or a .toml file. Without it, a
-    /// finding runs under the profile it records and any other case under mainnet at its
-    /// own fork.
+    /// finding runs under the profile it records, a fuzz target's input under the target's,
+    /// and any other case under mainnet at its own fork.
     #[arg(long, short)]
     pub profile: Option<String>,
-    /// Which backends run.
-    #[command(flatten)]
-    pub backends: BackendsOpt,
+    /// Comma-separated backends; a name may repeat (revm,revm checks self-consistency). See
+    /// `evmdiff --help` for the list. Default: the default list; with --fuzz-target, the
+    /// target's.
+    #[arg(long, short)]
+    pub backends: Option<String>,
+    /// The paths are inputs of this cargo-fuzz target (`differential`, `chain`,
+    /// `prover_views`, or the path of a target's .options file): the generator's bytes, run
+    /// under the profile, backends and prover views of the `[evmdiff]` section of the
+    /// target's options unless --profile, --backends or --prover say otherwise, and judged
+    /// with the allowlist that ships with evmdiff, as the target judges them.
+    #[arg(long, value_name = "TARGET")]
+    pub fuzz_target: Option<String>,
+    /// Write each case's findings (divergences not allowlisted, crashes) into this folder as
+    /// evmdiff finding files, which `evmdiff report` and `evmdiff minimize` take.
+    #[arg(long, value_name = "DIR")]
+    pub findings: Option<PathBuf>,
     /// Output format: a table per case, or one JSON object per case.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
@@ -55,11 +77,15 @@ pub enum OutputFormat {
 
 /// Runs the cases; exit 1 when some backends diverged or one failed internally.
 pub fn run(args: &Args) -> Result<ExitCode> {
+    if let Some(target) = &args.fuzz_target {
+        return fuzz_inputs(args, target);
+    }
     let given = args.profile.as_deref().map(Profile::load).transpose()?;
     let views = args.prover.views()?;
-    let mut backends = backends::instantiate(&args.backends.backends)?;
+    let list = args.backends.clone().unwrap_or_else(backends::default_list);
+    let mut backends = backends::instantiate(&list)?;
     if !views.none() {
-        for (name, why) in backends::without_views(&args.backends.backends)? {
+        for (name, why) in backends::without_views(&list)? {
             eprintln!(
                 "evmdiff: backend {name} gives no prover view ({why}): --prover compares the others"
             );
@@ -83,6 +109,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             let profile = inputs::profile_for(case, given.as_ref())?;
             let mut oracle = Oracle::new(profile.clone());
             oracle.views = inputs::views_for(case, views)?;
+            // What a campaign would not report, --findings does not write either.
+            oracle.allow = Allowlist::shipped();
             let run = oracle.run(&mut backends, case, None);
             ran += 1;
             // A backend that failed internally is as much a problem as a divergence.
@@ -93,9 +121,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                         Err(BackendError::Failed(_) | BackendError::Timeout(_))
                     )
                 });
-            match args.format {
-                OutputFormat::Text => println!("{}", report::text(case, &profile, &run)),
-                OutputFormat::Json => println!("{}", report::json(case, &profile, &run)),
+            print(args, case, &profile, &run);
+            if let Some(dir) = &args.findings {
+                save(dir, oracle.judge(case, &run, None))?;
             }
             if let Some(dir) = &args.trace {
                 for path in write_traces(dir, &file, &mut backends, case, &profile, oracle.views)? {
@@ -112,6 +140,90 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         );
     }
     Ok(crate::cli::exit(diverged))
+}
+
+/// Prints one case's outcomes in the format asked for.
+fn print(args: &Args, case: &Case, profile: &Profile, run: &CaseRun) {
+    match args.format {
+        OutputFormat::Text => println!("{}", report::text(case, profile, run)),
+        OutputFormat::Json => println!("{}", report::json(case, profile, run)),
+    }
+}
+
+/// Writes a case's findings into `dir`, naming each on stderr.
+fn save(dir: &Path, judgement: Judgement<'_>) -> Result<()> {
+    for f in &judgement.findings {
+        eprintln!("finding: {}", f.write(dir)?.display());
+    }
+    Ok(())
+}
+
+/// `run --fuzz-target`: every input file of the target, generated, run and judged as the
+/// target does; exit 1 when one shows a finding (what made libFuzzer keep it as a crash).
+fn fuzz_inputs(args: &Args, target: &str) -> Result<ExitCode> {
+    let mut config = TargetConfig::load(target)?;
+    if let Some(p) = &args.profile {
+        config.profile.clone_from(p);
+    }
+    if let Some(b) = &args.backends {
+        config.backends.clone_from(b);
+    }
+    if !args.prover.prover.is_empty() {
+        config.prover.clone_from(&args.prover.prover);
+    }
+    let mut harness = Harness::new(config, Default::default())?;
+    let files = inputs::raw_files(&args.paths)?;
+    let (mut ran, mut found) = (0, false);
+    for file in &files {
+        let data = std::fs::read(file)
+            .with_context(|| format!("{}: cannot read fuzz input", file.display()))?;
+        let Some(mut case) = harness.case(&data) else {
+            eprintln!(
+                "{}: the generator builds no case from these {} bytes under {} (the target \
+                 skips it too)",
+                file.display(),
+                data.len(),
+                harness.config.target
+            );
+            continue;
+        };
+        case.name = file
+            .file_name()
+            .map_or_else(|| case.name.clone(), |n| n.to_string_lossy().into_owned());
+        let run = harness.run(&case);
+        ran += 1;
+        print(args, &case, &harness.oracle.profile, &run);
+        let judgement = harness.judge(&case, &run, &data);
+        found |= !judgement.findings.is_empty();
+        for f in &judgement.findings {
+            eprintln!(
+                "{}: {} {}: {}",
+                file.display(),
+                f.identity.kind.name(),
+                f.identity.id(),
+                f.identity
+            );
+        }
+        if let Some(dir) = &args.findings {
+            save(dir, judgement)?;
+        }
+        if let Some(dir) = &args.trace {
+            let views = harness.oracle.views;
+            let profile = harness.oracle.profile.clone();
+            for path in write_traces(dir, file, &mut harness.backends, &case, &profile, views)? {
+                eprintln!("trace: {}", path.display());
+            }
+        }
+    }
+    if ran == 0 {
+        bail!(
+            "{}: no case to run ({} input file(s), none gave a case under target {})",
+            paths_text(&args.paths),
+            files.len(),
+            harness.config.target
+        );
+    }
+    Ok(crate::cli::exit(found))
 }
 
 /// The paths as given, for messages.

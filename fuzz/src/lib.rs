@@ -1,0 +1,89 @@
+//! What every oracle target does with one input, so that each target file is one line naming
+//! its configuration (the `[evmdiff]` section of `corpus/<target>.options`, compiled in).
+//!
+//! Environment, for local runs only (ClusterFuzz and OSS-Fuzz pass none of it):
+//! `EVMDIFF_PROFILE`, `EVMDIFF_BACKENDS`, `EVMDIFF_PROVER` override the options file;
+//! `EVMDIFF_ALLOW` adds an allowlist file to the one that ships with evmdiff;
+//! `EVMDIFF_FINDINGS` is a folder each finding is also written to as an evmdiff finding file
+//! (what `evmdiff campaign` collects). The panic message names the replay command.
+
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
+
+use evmdiff_oracle::allowlist::Allowlist;
+use evmdiff_oracle::fuzz_target::{Harness, TargetConfig};
+
+fn or_exit<T, E: std::fmt::Display>(r: Result<T, E>) -> T {
+    r.unwrap_or_else(|e| {
+        // A configuration error is not a finding: say it once and stop, without a crash input.
+        eprintln!("evmdiff fuzz target: {e}");
+        std::process::exit(2)
+    })
+}
+
+/// The harness of target `name`, made on the first input.
+fn harness(name: &str) -> &'static Mutex<Harness> {
+    static H: OnceLock<Mutex<Harness>> = OnceLock::new();
+    H.get_or_init(|| {
+        let config = or_exit(TargetConfig::builtin(name)).with_env();
+        let extra = std::env::var("EVMDIFF_ALLOW")
+            .ok()
+            .map(|p| or_exit(Allowlist::load(p.as_ref())))
+            .unwrap_or_default();
+        Mutex::new(or_exit(Harness::new(config, extra)))
+    })
+}
+
+/// Runs one input of target `name`; panics on a finding (a divergence not allowlisted, a
+/// backend crash), so libFuzzer keeps the input.
+pub fn run(name: &str, data: &[u8]) {
+    let mut h = harness(name).lock().unwrap_or_else(|e| e.into_inner());
+    let Some(case) = h.case(data) else {
+        return;
+    };
+    let run = h.run(&case);
+    let judgement = h.judge(&case, &run, data);
+    let Some(f) = judgement.findings.first() else {
+        return;
+    };
+    let saved = std::env::var_os("EVMDIFF_FINDINGS")
+        .map(PathBuf::from)
+        .map(|dir| match f.write(&dir) {
+            Ok(p) => format!("finding written to {}\n", p.display()),
+            Err(e) => format!("the finding could not be written: {e}\n"),
+        })
+        .unwrap_or_default();
+    panic!(
+        "evmdiff {} {}: {}\n{:#?}\n{}\n{saved}replay: {}",
+        f.identity.kind.name(),
+        f.identity.id(),
+        f.identity,
+        f.divergences,
+        f.detail,
+        h.config.replay_command("<crash input>")
+    );
+}
+
+/// The plain build's `main` (no libFuzzer: `cargo build`, OSS-Fuzz's coverage runs): runs
+/// each file given as an argument, as the fuzzing build would.
+pub fn main(name: &str) {
+    for path in std::env::args().skip(1) {
+        let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        run(name, &data);
+        println!("{path}: ok");
+    }
+}
+
+/// A target's source: `evmdiff_fuzz::target!("differential");`.
+#[macro_export]
+macro_rules! target {
+    ($name:literal) => {
+        #[cfg(fuzzing)]
+        libfuzzer_sys::fuzz_target!(|data: &[u8]| $crate::run($name, data));
+
+        #[cfg(not(fuzzing))]
+        fn main() {
+            $crate::main($name)
+        }
+    };
+}
