@@ -19,8 +19,10 @@ mod normalize;
 mod observe;
 mod planted;
 mod profile;
+mod raw;
 
 pub use planted::{Module as PlantedModule, Planted};
+pub use raw::RawRevm;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;

@@ -219,7 +219,19 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         .map(|k| k.iter().map(|(c, _)| c.tx_count()).sum());
     let mut kind_rates: Vec<[Vec<f64>; 2]> = vec![Default::default(); backends.len()];
     let mut modes: [Vec<f64>; 3] = Default::default();
+    // revm's own `transact` on the same cases, in the same rounds: the engine's rate, against
+    // which the revm backend's shows what evmdiff adds.
+    let revm_index = backends.iter().position(|b| b.name() == "revm");
+    let mut engine_rates = Vec::new();
     for _ in 0..args.rounds.max(1) {
+        if revm_index.is_some() {
+            let mut engine = evmdiff_adapters::revm_backend::RawRevm::default();
+            let start = Instant::now();
+            for (case, profile) in &cases {
+                std::hint::black_box(engine.run(case, profile.base_fork));
+            }
+            engine_rates.push(cases.len() as f64 / start.elapsed().as_secs_f64());
+        }
         if steps_compared {
             for (k, rate) in comparison_modes(&mut backends, &cases)
                 .into_iter()
@@ -284,6 +296,18 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             m,
             1e6 / m,
             m / medians[0]
+        );
+    }
+    if let Some(i) = revm_index {
+        let engine = median(engine_rates);
+        println!(
+            "{:<14} {:<9} {:>12.0} {:>12.1} {:>9.2}x   revm's transact alone: the revm backend runs at {:.2} of it",
+            "revm engine",
+            "transact",
+            engine,
+            1e6 / engine,
+            engine / medians[0],
+            medians[i] / engine
         );
     }
     if kinds.iter().all(|k| !k.is_empty()) {
