@@ -149,3 +149,93 @@ fn an_unknown_fuzz_target_or_planted_bug_is_one_line_and_exit_2() {
         text(&out)
     );
 }
+
+/// Every `.json` file of `dir`, by name.
+fn findings_in(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    files.sort();
+    files
+}
+
+#[test]
+fn a_precompile_divergence_is_a_finding_whose_transaction_replays_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inputs = tmp.path().join("inputs");
+    let out = evmdiff(&[
+        "generate",
+        "--raw",
+        "--seed",
+        "1",
+        "--count",
+        "3000",
+        "--out",
+        inputs.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    // revm's ecrecover against revm's with v = 0 read as 27, called directly.
+    let pair = "revm,revm+ecrecover-raw-v";
+    let findings = tmp.path().join("findings");
+    let out = evmdiff(&[
+        "run",
+        "--fuzz-target",
+        "precompiles",
+        "--profile",
+        "mainnet-cancun",
+        "--backends",
+        pair,
+        "--findings",
+        findings.to_str().unwrap(),
+        inputs.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let files = findings_in(&findings);
+    assert_eq!(files.len(), 1, "one bug, one file: {files:?}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+    let test = json.as_object().unwrap().values().next().unwrap();
+    let meta = &test["_info"]["evmdiff"];
+    assert_eq!(meta["fuzz_target"], "precompiles");
+    assert!(
+        meta["signature"]
+            .as_str()
+            .unwrap()
+            .contains("[precompile.ecrecover.output]"),
+        "{meta}"
+    );
+    assert!(
+        meta["detail"].as_str().unwrap().contains("libsecp256k1"),
+        "{meta}"
+    );
+    assert_eq!(
+        test["transaction"]["to"],
+        "0x0000000000000000000000000000000000000001"
+    );
+
+    // The finding is a state test: the transaction making the same call diverges on the
+    // backends themselves, and plain revm against itself agrees on it.
+    let file = files[0].to_str().unwrap();
+    let out = evmdiff(&["run", "--backends", pair, file]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let out = evmdiff(&["run", "--backends", "revm,revm", file]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // The crash input replays the direct comparison.
+    let input = alloy_primitives::hex::decode(meta["input"].as_str().unwrap()).unwrap();
+    let crash = tmp.path().join("crash-ec");
+    std::fs::write(&crash, input).unwrap();
+    let out = evmdiff(&[
+        "run",
+        "--fuzz-target",
+        "precompiles",
+        "--profile",
+        "mainnet-cancun",
+        "--backends",
+        pair,
+        crash.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("ecrecover"), "{}", text(&out));
+}

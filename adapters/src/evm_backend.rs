@@ -25,6 +25,7 @@
 
 mod chain;
 mod convert;
+mod direct;
 mod invoker;
 mod observe;
 mod opcodes;
@@ -33,6 +34,7 @@ mod status;
 mod validate;
 mod world;
 
+pub use direct::DirectEvm;
 use evm::standard::Config;
 use evmdiff_core::block_processing;
 use evmdiff_core::{

@@ -20,6 +20,7 @@
 //! * [`normalize`] turns the report and the database cache into an [`Outcome`].
 
 mod chain;
+mod direct;
 mod dispatch;
 pub(crate) mod env;
 mod normalize;
@@ -31,6 +32,7 @@ use evmdiff_core::{
     Backend, BackendError, Capabilities, Case, ChainOutcome, Fork, Observer, Profile,
 };
 
+pub use direct::DirectLevm;
 use profile::Rules;
 
 /// levm, in process.

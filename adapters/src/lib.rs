@@ -7,6 +7,7 @@
 pub mod ethrex_guest;
 pub mod evm_backend;
 pub mod levm_backend;
+pub mod precompile_impl;
 pub mod registry;
 pub mod revm_backend;
 pub mod worker;

@@ -14,6 +14,7 @@
 //! [`Backend`] must be.
 
 mod chain;
+mod direct;
 mod env;
 mod normalize;
 mod observe;
@@ -21,6 +22,7 @@ mod planted;
 mod profile;
 mod raw;
 
+pub use direct::DirectRevm;
 pub use planted::{Module as PlantedModule, Planted};
 pub use raw::RawRevm;
 
@@ -146,7 +148,7 @@ impl RevmBackend {
 }
 
 /// `revm+<bug>` for each planted bug, made once: a backend's name is `&'static str`.
-fn planted_name(bug: Planted) -> &'static str {
+pub(crate) fn planted_name(bug: Planted) -> &'static str {
     static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
     let names = NAMES.get_or_init(|| {
         Planted::ALL

@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
 use evmdiff_oracle::allowlist::Allowlist;
-use evmdiff_oracle::fuzz_target::{Harness, TargetConfig};
+use evmdiff_oracle::finding::Finding;
+use evmdiff_oracle::fuzz_target::{Target, TargetConfig};
 
 fn or_exit<T, E: std::fmt::Display>(r: Result<T, E>) -> T {
     r.unwrap_or_else(|e| {
@@ -21,31 +22,48 @@ fn or_exit<T, E: std::fmt::Display>(r: Result<T, E>) -> T {
     })
 }
 
-/// The harness of target `name`, made on the first input.
-fn harness(name: &str) -> &'static Mutex<Harness> {
-    static H: OnceLock<Mutex<Harness>> = OnceLock::new();
-    H.get_or_init(|| {
+/// The target `name`, made on the first input.
+fn target(name: &str) -> &'static Mutex<Target> {
+    static T: OnceLock<Mutex<Target>> = OnceLock::new();
+    T.get_or_init(|| {
         let config = or_exit(TargetConfig::builtin(name)).with_env();
         let extra = std::env::var("EVMDIFF_ALLOW")
             .ok()
             .map(|p| or_exit(Allowlist::load(p.as_ref())))
             .unwrap_or_default();
-        Mutex::new(or_exit(Harness::new(config, extra)))
+        Mutex::new(or_exit(Target::new(config, extra)))
     })
 }
 
 /// Runs one input of target `name`; panics on a finding (a divergence not allowlisted, a
 /// backend crash), so libFuzzer keeps the input.
 pub fn run(name: &str, data: &[u8]) {
-    let mut h = harness(name).lock().unwrap_or_else(|e| e.into_inner());
-    let Some(case) = h.case(data) else {
-        return;
-    };
-    let run = h.run(&case);
-    let judgement = h.judge(&case, &run, data);
-    let Some(f) = judgement.findings.first() else {
-        return;
-    };
+    let mut t = target(name).lock().unwrap_or_else(|e| e.into_inner());
+    match &mut *t {
+        Target::Cases(h) => {
+            let Some(case) = h.case(data) else {
+                return;
+            };
+            let run = h.run(&case);
+            let judgement = h.judge(&case, &run, data);
+            if let Some(f) = judgement.findings.first() {
+                report(f, &h.config);
+            }
+        }
+        Target::Precompiles(h) => {
+            let Some(call) = h.call(data) else {
+                return;
+            };
+            let results = h.run(&call);
+            if let Some(f) = h.judge(&call, &results, data) {
+                report(&f.finding(), &h.config);
+            }
+        }
+    }
+}
+
+/// Writes `f` where `EVMDIFF_FINDINGS` says, then panics with it and the replay command.
+fn report(f: &Finding<'_>, config: &TargetConfig) -> ! {
     let saved = std::env::var_os("EVMDIFF_FINDINGS")
         .map(PathBuf::from)
         .map(|dir| match f.write(&dir) {
@@ -60,7 +78,7 @@ pub fn run(name: &str, data: &[u8]) {
         f.identity,
         f.divergences,
         f.detail,
-        h.config.replay_command("<crash input>")
+        config.replay_command("<crash input>")
     );
 }
 

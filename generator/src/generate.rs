@@ -96,6 +96,14 @@ pub fn generate_with(
     // draw then gives its lowest choice: the smallest gas limit, a plain call).
     let tx = transaction(u, &world, &config)?;
     let calls_contract_0 = tx.to == Some(contract_address(0));
+    let mut pre = funded_sender();
+    contracts(u, &world, &config, calls_contract_0, &mut pre)?;
+    let case = Case::state_test("generated", fork, state_test_env(fork), pre, tx);
+    Ok(Generated { case, config })
+}
+
+/// A pre-state holding the sender, funded for any generated transaction.
+pub(crate) fn funded_sender() -> State {
     let mut pre = State::new();
     pre.insert(
         SENDER,
@@ -104,8 +112,12 @@ pub fn generate_with(
             ..Default::default()
         },
     );
-    contracts(u, &world, &config, calls_contract_0, &mut pre)?;
-    let env = BlockEnv {
+    pre
+}
+
+/// The block of a generated state test under `fork`.
+pub(crate) fn state_test_env(fork: Fork) -> BlockEnv {
+    BlockEnv {
         coinbase: COINBASE,
         gas_limit: U256::from(30_000_000u64),
         number: U256::from(BLOCK_NUMBER),
@@ -119,9 +131,7 @@ pub fn generate_with(
         random: (fork >= Fork::Paris).then(|| B256::repeat_byte(0x5a)),
         excess_blob_gas: (fork >= Fork::Cancun).then_some(0),
         chain_id: 1,
-    };
-    let case = Case::state_test("generated", fork, env, pre, tx);
-    Ok(Generated { case, config })
+    }
 }
 
 /// The generated contracts, into `pre`; contract 0's code runs as the transaction's own frame

@@ -21,6 +21,7 @@ mod chain;
 pub mod config;
 pub mod generate;
 pub mod operands;
+pub mod precompile_call;
 pub mod precompile_input;
 pub mod program;
 pub mod table;

@@ -22,6 +22,14 @@ const BN_G2: &str = concat!(
     "090689d0585ff075ec9e99ad690c3395bc4b313370b38ef355acdadcd122975b",
     "12c85ea5db8c6deb4aab71808dcb408fe3d1e7690c43d37b4ce6cc0166fa7daa",
 );
+/// A point of bn254's twist (x = 1) outside the order-r subgroup, EIP-197 encoding: EIP-197
+/// requires the pairing to refuse it (scripts/subgroup-points.py computed it).
+const BN_G2_OUTSIDE: &str = concat!(
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000000000000000000000001",
+    "0d1271953ed9ea0836846e70a1934187998c7f790cb4d7511b7f8da82de048a4",
+    "2869111d5381f072f8e2728fdb825a51aadd70e52c9830e9ab4b871c0531f1bb",
+);
 /// The KZG commitment (and proof) of the zero polynomial: the G1 point at infinity. Opening it
 /// at any z < the BLS modulus gives y = 0, a valid point evaluation.
 const KZG_ZERO_COMMITMENT: [u8; 48] = {
@@ -33,12 +41,24 @@ const KZG_ZERO_COMMITMENT: [u8; 48] = {
 const KZG_ZERO_VERSIONED_HASH: &str =
     "010657f37554c781402a22917dee2f75def7ab966d7b770905398eba3c444014";
 
+/// A valid point evaluation of a non-zero polynomial (versioned hash, z, y, commitment,
+/// proof): c-kzg-4844's test vector `verify_kzg_proof_case_correct_proof_4_4`, the one revm's
+/// point evaluation tests with, its versioned hash 0x01 || sha256(commitment)[1..].
+const KZG_OPENING: &str = concat!(
+    "01e798154708fe7789429634053cbf9f99b619f9f084048927333fce637f549b",
+    "73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000000",
+    "1522a4a7f34e1ea350ae07c29c96c7e79655aa926122e95fe69fcbd932ca49e9",
+    "8f59a8d2a1a625a17f3fea0fe5eb8c896db3764f3185481bc22f91b4aaffcca25f26936857bc3a7c2539ea8ec3a952b7",
+    "a62ad71d14c5719385c0686f1871430475bf3a00f0aa3f7b8dd99a9abc2160744faf0070725e00b60ad9a026a15b1a8c",
+);
+
 /// BLS12-381 base field modulus p (48 bytes).
 const BLS_P: [u8; 48] = hex!(
     "1a0111ea397fe69a4b1ba7b6434bacd764774b84f38512bf6730d2a0f6b0f6241eabfffeb153ffffb9feffffffffaaab"
 );
-/// BLS12-381 G1 points, unpadded x and y: the generator and the EIP-2537 test vector P1.
-const BLS_G1: [[[u8; 48]; 2]; 2] = [
+/// BLS12-381 G1 points, unpadded x and y: the generator, the EIP-2537 test vector P1, and a
+/// point outside the subgroup.
+const BLS_G1: [[[u8; 48]; 2]; 3] = [
     [
         hex!(
             "17f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb"
@@ -55,10 +75,21 @@ const BLS_G1: [[[u8; 48]; 2]; 2] = [
             "186b28d92356c4dfec4b5201ad099dbdede3781f8998ddf929b4cd7756192185ca7b8f4ef7088f813270ac3d48868a21"
         ),
     ],
+    // On the curve (x = 4, the smallest x with a point) but outside the order-r subgroup:
+    // G1ADD takes it (EIP-2537 checks no subgroup there), MSM and the pairing must refuse it.
+    // The kind of point goevmlab found BLS bugs with. Computed by scripts/subgroup-points.py.
+    [
+        hex!(
+            "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000004"
+        ),
+        hex!(
+            "0a989badd40d6212b33cffc3f3763e9bc760f988c9926b26da9dd85e928483446346b8ed00e1de5d5ea93e354abe706c"
+        ),
+    ],
 ];
-/// BLS12-381 G2 points, unpadded x.c0, x.c1, y.c0, y.c1: the generator and the EIP-2537
-/// test vector P2.
-const BLS_G2: [[[u8; 48]; 4]; 2] = [
+/// BLS12-381 G2 points, unpadded x.c0, x.c1, y.c0, y.c1: the generator, the EIP-2537 test
+/// vector P2, and a point outside the subgroup.
+const BLS_G2: [[[u8; 48]; 4]; 3] = [
     [
         hex!(
             "024aa2b2f08f0a91260805272dc51051c6e47ad4fa403b02b4510b647ae3d1770bac0326a805bbefd48056c8c121bdb8"
@@ -85,6 +116,19 @@ const BLS_G2: [[[u8; 48]; 4]; 2] = [
         ),
         hex!(
             "0d22c3652d0dc6f0fc9316e14268477c2049ef772e852108d269d9c38dba1d4802e8dae479818184c08f9a569d878451"
+        ),
+    ],
+    // On the twist (x = 2) but outside the order-r subgroup, like the third G1 point.
+    [
+        hex!(
+            "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000002"
+        ),
+        [0u8; 48],
+        hex!(
+            "013a59858b6809fca4d9a3b6539246a70051a3c88899964a42bc9a69cf9acdd9dd387cfa9086b894185b9a46a402be73"
+        ),
+        hex!(
+            "02d27e0ec3356299a346a09ad7dc4ef68a483c3aed53f9139d2f929a3eecebf72082e5e58c6da24ee32e03040c406d4f"
         ),
     ],
 ];
@@ -196,32 +240,45 @@ fn blake2f(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
 }
 
 /// The bn254 G2 generator `g2` made invalid one way: a coordinate equal to the field modulus
-/// (x's, then y's), the point at infinity (all zero, which is valid), or a point off the curve.
+/// (x's, then y's), the point at infinity (all zero, which is valid), a point off the curve,
+/// or a point of the curve outside the subgroup.
 fn bad_g2(u: &mut Unstructured<'_>, g2: &[u8]) -> Result<Vec<u8>> {
     let p = word(U256::from_str_radix(BN_P, 16).expect("constant"));
     let mut out = g2.to_vec();
-    match u.int_in_range(0..=3)? {
+    match u.int_in_range(0..=4)? {
         0 => out[..32].copy_from_slice(&p),
         1 => out[64..96].copy_from_slice(&p),
         2 => out.iter_mut().for_each(|b| *b = 0),
-        _ => out[127] ^= 1,
+        3 => out[127] ^= 1,
+        _ => out = hex::decode(BN_G2_OUTSIDE).expect("constant"),
     }
     Ok(out)
 }
 
 fn point_evaluation(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
     let mut out = hex::decode(KZG_ZERO_VERSIONED_HASH).expect("constant");
-    if u.ratio(1, 8)? {
-        out[31] ^= 1; // a versioned hash that does not match the commitment
-    }
+    let hash_mismatch = u.ratio(1, 8)?;
     let z: [u8; 32] = u.arbitrary()?;
     let mut z = z;
     z[0] &= 0x3f; // below the BLS12-381 scalar modulus
     out.extend_from_slice(&z);
-    let y_nonzero = u.ratio(1, 6)?; // a wrong claimed value
-    out.extend_from_slice(&word(U256::from(y_nonzero as u64)));
+    let y_wrong = u.ratio(1, 6)?; // a wrong claimed value
+    out.extend_from_slice(&word(U256::from(y_wrong as u64)));
     out.extend_from_slice(&KZG_ZERO_COMMITMENT);
     out.extend_from_slice(&KZG_ZERO_COMMITMENT);
+    // One in three: c-kzg's opening of a real polynomial instead, at z = r - 1, so that the
+    // pairing check runs on points other than infinity (a wrong y, or z = r, fails it).
+    if u.ratio(1, 3)? {
+        out = hex::decode(KZG_OPENING).expect("constant");
+        if y_wrong {
+            out[95] ^= 1;
+        } else if u.ratio(1, 8)? {
+            out[63] += 1; // z = r: not a field element
+        }
+    }
+    if hash_mismatch {
+        out[31] ^= 1; // a versioned hash that does not match the commitment
+    }
     Ok(out)
 }
 

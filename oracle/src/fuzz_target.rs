@@ -25,6 +25,7 @@ use crate::execute::CaseRun;
 use crate::finding::input_hex;
 use crate::judge::Judgement;
 use crate::oracle::Oracle;
+use crate::precompile_target::PrecompileHarness;
 use crate::views::Views;
 
 /// Every cargo-fuzz target that runs the oracle, with its options file: `fuzz/fuzz_targets/`
@@ -40,6 +41,10 @@ pub const TARGETS: &[(&str, &str)] = &[
         "prover_views",
         include_str!("../../corpus/prover_views.options"),
     ),
+    (
+        "precompiles",
+        include_str!("../../corpus/precompiles.options"),
+    ),
 ];
 
 /// Which generated cases a target runs.
@@ -50,6 +55,9 @@ pub enum Cases {
     /// Chains only: blocks of transactions, compared after each (where the bugs between
     /// transactions show).
     Chains,
+    /// No transaction: one precompile call, made directly on each implementation the
+    /// backends list names ([`crate::precompile_target`]).
+    Precompiles,
 }
 
 /// What one target runs.
@@ -89,9 +97,10 @@ impl TargetConfig {
         let cases = match key("cases")?.as_str() {
             "any" => Cases::Any,
             "chains" => Cases::Chains,
+            "precompiles" => Cases::Precompiles,
             other => {
                 return Err(err(format!(
-                    "[evmdiff] cases = `{other}`: expected any or chains"
+                    "[evmdiff] cases = `{other}`: expected any, chains or precompiles"
                 )));
             }
         };
@@ -176,6 +185,9 @@ impl TargetConfig {
 /// sealed as every campaign case is. For [`Cases::Any`] it is the case `evmdiff fuzz` makes
 /// from the same bytes.
 pub fn case_from(data: &[u8], profile: &Profile, cases: Cases) -> Option<Case> {
+    if cases == Cases::Precompiles {
+        return None;
+    }
     let mut u = Unstructured::new(data);
     let mut config = GeneratorConfig::arbitrary(&mut u).ok()?;
     if cases == Cases::Chains {
@@ -190,6 +202,32 @@ pub fn case_from(data: &[u8], profile: &Profile, cases: Cases) -> Option<Case> {
     // A generated chain gets real header hashes from revm, as every campaign case does.
     let _ = crate::seal::seal(&mut case, profile);
     Some(case)
+}
+
+/// A target at run time, whichever kind of input it runs.
+pub enum Target {
+    /// Generated cases (transactions, chains) through the oracle.
+    Cases(Harness),
+    /// Direct precompile calls.
+    Precompiles(PrecompileHarness),
+}
+
+impl Target {
+    /// The target `config` describes, with `extra_allow` beside the shipped allowlist.
+    pub fn new(config: TargetConfig, extra_allow: Allowlist) -> Result<Target> {
+        Ok(match config.cases {
+            Cases::Precompiles => Target::Precompiles(PrecompileHarness::new(config, extra_allow)?),
+            _ => Target::Cases(Harness::new(config, extra_allow)?),
+        })
+    }
+
+    /// What it runs.
+    pub fn config(&self) -> &TargetConfig {
+        match self {
+            Target::Cases(h) => &h.config,
+            Target::Precompiles(h) => &h.config,
+        }
+    }
 }
 
 /// A target at run time: its oracle (the one `evmdiff fuzz` uses, with the allowlist that
@@ -207,6 +245,12 @@ impl Harness {
     /// Loads the profile, parses the views, makes the backends and prepares them for the
     /// profile (revm loads the KZG setup once, not in the first input's time).
     pub fn new(config: TargetConfig, extra_allow: Allowlist) -> Result<Harness> {
+        if config.cases == Cases::Precompiles {
+            return Err(OracleError::input(format!(
+                "{}: a precompiles target runs no transaction (PrecompileHarness runs it)",
+                config.target
+            )));
+        }
         let profile = Profile::load(&config.profile).map_err(|e| {
             OracleError::input(format!(
                 "{}: profile `{}`: {e}",
@@ -260,8 +304,9 @@ mod tests {
         for (name, _) in TARGETS {
             let c = TargetConfig::builtin(name).unwrap();
             Profile::load(&c.profile).unwrap();
-            crate::backends::instantiate(&c.backends).unwrap();
             Views::parse(&c.prover).unwrap();
+            let t = Target::new(c, Allowlist::default()).unwrap();
+            assert_eq!(t.config().target, *name);
         }
     }
 

@@ -17,6 +17,7 @@ pub mod fuzz_target;
 pub mod judge;
 pub mod oracle;
 pub mod planted;
+pub mod precompile_target;
 pub mod seal;
 pub mod shrink;
 pub mod views;

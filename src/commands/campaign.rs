@@ -42,8 +42,8 @@ use crate::write::atomic_write;
 /// input (an unknown target, no binary, a bad profile or backend).
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The cargo-fuzz target (`differential`, `chain`, `prover_views`), or the path of a
-    /// target's .options file.
+    /// The cargo-fuzz target (`differential`, `chain`, `prover_views`, `precompiles`), or the
+    /// path of a target's .options file.
     #[arg(long, short, default_value = "differential")]
     pub target: String,
     /// The target's binary (default:

@@ -9,7 +9,9 @@ use evmdiff_core::{BackendError, Case, Profile};
 use evmdiff_oracle::Judgement;
 use evmdiff_oracle::allowlist::Allowlist;
 use evmdiff_oracle::execute::CaseRun;
-use evmdiff_oracle::fuzz_target::{Harness, TargetConfig};
+use evmdiff_oracle::finding::Finding;
+use evmdiff_oracle::fuzz_target::{Target, TargetConfig};
+use evmdiff_oracle::precompile_target::PrecompileHarness;
 
 use super::options::ProverOpt;
 use crate::Oracle;
@@ -42,7 +44,7 @@ pub struct Args {
     #[arg(long, short)]
     pub backends: Option<String>,
     /// The paths are inputs of this cargo-fuzz target (`differential`, `chain`,
-    /// `prover_views`, or the path of a target's .options file): the generator's bytes, run
+    /// `prover_views`, `precompiles`, or the path of a target's .options file): the generator's bytes, run
     /// under the profile, backends and prover views of the `[evmdiff]` section of the
     /// target's options unless --profile, --backends or --prover say otherwise, and judged
     /// with the allowlist that ships with evmdiff, as the target judges them.
@@ -171,7 +173,10 @@ fn fuzz_inputs(args: &Args, target: &str) -> Result<ExitCode> {
     if !args.prover.prover.is_empty() {
         config.prover.clone_from(&args.prover.prover);
     }
-    let mut harness = Harness::new(config, Default::default())?;
+    let mut harness = match Target::new(config, Default::default())? {
+        Target::Cases(h) => h,
+        Target::Precompiles(h) => return precompile_inputs(args, h),
+    };
     let files = inputs::raw_files(&args.paths)?;
     let (mut ran, mut found) = (0, false);
     for file in &files {
@@ -196,13 +201,7 @@ fn fuzz_inputs(args: &Args, target: &str) -> Result<ExitCode> {
         let judgement = harness.judge(&case, &run, &data);
         found |= !judgement.findings.is_empty();
         for f in &judgement.findings {
-            eprintln!(
-                "{}: {} {}: {}",
-                file.display(),
-                f.identity.kind.name(),
-                f.identity.id(),
-                f.identity
-            );
+            say_finding(file, f);
         }
         if let Some(dir) = &args.findings {
             save(dir, judgement)?;
@@ -215,14 +214,76 @@ fn fuzz_inputs(args: &Args, target: &str) -> Result<ExitCode> {
             }
         }
     }
+    ran_something(args, ran, files.len(), "case", &harness.config.target)?;
+    Ok(crate::cli::exit(found))
+}
+
+/// Names the finding input `file` showed, on stderr.
+fn say_finding(file: &Path, f: &Finding<'_>) {
+    eprintln!(
+        "{}: {} {}: {}",
+        file.display(),
+        f.identity.kind.name(),
+        f.identity.id(),
+        f.identity
+    );
+}
+
+/// The error of a `run --fuzz-target` in which no input gave a `what` to run.
+fn ran_something(args: &Args, ran: usize, files: usize, what: &str, target: &str) -> Result<()> {
     if ran == 0 {
         bail!(
-            "{}: no case to run ({} input file(s), none gave a case under target {})",
+            "{}: no {what} to run ({files} input file(s), none gave a {what} under target {target})",
             paths_text(&args.paths),
-            files.len(),
-            harness.config.target
         );
     }
+    Ok(())
+}
+
+/// `run --fuzz-target` of a precompiles target: each input's call, made on every
+/// implementation, one line per implementation; exit 1 when one shows a finding.
+fn precompile_inputs(args: &Args, mut harness: PrecompileHarness) -> Result<ExitCode> {
+    if args.trace.is_some() {
+        bail!("--trace: a precompiles target runs no transaction, so there is nothing to trace");
+    }
+    let files = inputs::raw_files(&args.paths)?;
+    let (mut ran, mut found) = (0, false);
+    for file in &files {
+        let data = std::fs::read(file)
+            .with_context(|| format!("{}: cannot read fuzz input", file.display()))?;
+        let Some(call) = harness.call(&data) else {
+            eprintln!(
+                "{}: the generator builds no call from these {} bytes under {} (the target \
+                 skips it too)",
+                file.display(),
+                data.len(),
+                harness.profile.name
+            );
+            continue;
+        };
+        let results = harness.run(&call);
+        ran += 1;
+        println!(
+            "{}: {} with {} gas, {} bytes of input",
+            file.display(),
+            call.precompile.name,
+            call.gas_limit,
+            call.input.len()
+        );
+        for (name, called) in &results {
+            println!("  {name:<12} {called}");
+        }
+        let Some(f) = harness.judge(&call, &results, &data) else {
+            continue;
+        };
+        found = true;
+        let f = f.finding();
+        say_finding(file, &f);
+        if let Some(dir) = &args.findings {
+            eprintln!("finding: {}", f.write(dir)?.display());
+        }
+    }
+    ran_something(args, ran, files.len(), "call", &harness.config.target)?;
     Ok(crate::cli::exit(found))
 }
 

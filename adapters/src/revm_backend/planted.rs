@@ -539,7 +539,7 @@ impl Planted {
     }
 
     /// The input the precompile at `address` sees instead of `input`, if the bug rewrites it.
-    pub(super) fn precompile_input(self, address: &Address, input: &[u8]) -> Option<Vec<u8>> {
+    pub(crate) fn precompile_input(self, address: &Address, input: &[u8]) -> Option<Vec<u8>> {
         let Plant::PrecompileInput(at) = self.plant() else {
             return None;
         };
