@@ -1,24 +1,21 @@
 //! One external process behind pipes: started on first use, read line by line with a
 //! deadline, and restarted after it crashes or overruns its timeout.
 //!
-//! stdout is read in the calling thread: `poll(2)` waits for it to become readable until the
-//! deadline, so that a worker that stops answering costs a timeout, not a hung fuzzer thread,
-//! and an answer costs no thread hop (a reader thread forwarding lines over a channel took a
-//! third wake-up per round trip: docs/performance.md). stderr is drained on a thread of its own
-//! into a bounded tail (a Python traceback or a Node stack), which becomes part of the finding
-//! when the process dies or times out. Dropping a [`Process`] kills its child.
+//! stdout is read on a thread of its own that forwards lines over a channel, so that a worker
+//! that stops answering costs a `recv_timeout`, not a hung fuzzer thread. stderr is drained on
+//! another thread into a bounded tail (a Python traceback or a Node stack), which becomes part
+//! of the finding when the process dies or times out. Dropping a [`Process`] kills its child.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, unbounded};
+use crossbeam_channel::{Receiver, RecvTimeoutError, bounded, unbounded};
 use evmdiff_core::BackendError;
-use rustix::event::{PollFd, PollFlags, Timespec, poll};
 
 /// How many stderr lines are kept for a finding.
 const STDERR_TAIL: usize = 40;
@@ -72,55 +69,8 @@ pub enum ProcessError {
 struct Running {
     child: Child,
     stdin: ChildStdin,
-    stdout: ChildStdout,
-    /// stdout bytes read but not yet returned as a line.
-    pending: Vec<u8>,
+    lines: Receiver<String>,
     stderr: Arc<Mutex<VecDeque<String>>>,
-}
-
-/// How a wait for a stdout line ended without one.
-enum NoLine {
-    Timeout,
-    Closed,
-}
-
-impl Running {
-    /// The next stdout line (without its newline), reading until `deadline`.
-    fn line(&mut self, deadline: Instant) -> Result<String, NoLine> {
-        let mut chunk = [0u8; 64 * 1024];
-        loop {
-            if let Some(i) = self.pending.iter().position(|b| *b == b'\n') {
-                let mut line: Vec<u8> = self.pending.drain(..=i).collect();
-                line.pop();
-                if line.last() == Some(&b'\r') {
-                    line.pop();
-                }
-                return Ok(String::from_utf8_lossy(&line).into_owned());
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(NoLine::Timeout);
-            }
-            let timeout = Timespec::try_from(left).unwrap_or(Timespec {
-                tv_sec: i64::MAX,
-                tv_nsec: 0,
-            });
-            let mut fds = [PollFd::new(&self.stdout, PollFlags::IN)];
-            match poll(&mut fds, Some(&timeout)) {
-                Ok(0) => continue,
-                Ok(_) => {}
-                Err(e) if e == rustix::io::Errno::INTR => continue,
-                Err(_) => return Err(NoLine::Closed),
-            }
-            // Readable (or closed): this read returns what is there without blocking.
-            match self.stdout.read(&mut chunk) {
-                Ok(0) => return Err(NoLine::Closed),
-                Ok(n) => self.pending.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => return Err(NoLine::Closed),
-            }
-        }
-    }
 }
 
 /// An external process, (re)started on demand.
@@ -185,6 +135,15 @@ impl Process {
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr_pipe = child.stderr.take().expect("piped stderr");
+        let (tx, lines) = bounded::<String>(1024);
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
         let stderr = Arc::new(Mutex::new(VecDeque::with_capacity(STDERR_TAIL)));
         let tail = Arc::clone(&stderr);
         let forward = if self.capture_stderr {
@@ -212,8 +171,7 @@ impl Process {
         self.running = Some(Running {
             child,
             stdin,
-            stdout,
-            pending: Vec::new(),
+            lines,
             stderr,
         });
         self.starts += 1;
@@ -244,13 +202,13 @@ impl Process {
 
     /// The next stdout line, waiting until `deadline`.
     pub fn recv_until(&mut self, deadline: Instant) -> Result<String, ProcessError> {
-        let Some(r) = &mut self.running else {
+        let Some(r) = &self.running else {
             return Err(self.exited());
         };
-        match r.line(deadline) {
+        match r.lines.recv_deadline(deadline) {
             Ok(line) => Ok(line),
-            Err(NoLine::Timeout) => Err(self.timed_out()),
-            Err(NoLine::Closed) => Err(self.exited()),
+            Err(RecvTimeoutError::Timeout) => Err(self.timed_out()),
+            Err(RecvTimeoutError::Disconnected) => Err(self.exited()),
         }
     }
 
