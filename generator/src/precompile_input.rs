@@ -314,8 +314,8 @@ fn fp_random(u: &mut Unstructured<'_>) -> Result<[u8; 64]> {
 /// A G1 point: mostly in the subgroup (the generator, P1, their negations, infinity),
 /// sometimes off the curve.
 fn bls_g1(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
-    let [x, y] = *u.choose(&BLS_G1)?;
-    Ok(match u.int_in_range(0..=7)? {
+    let [x, y] = *u.choose(&BLS_G1[..2])?;
+    Ok(match u.int_in_range(0..=15)? {
         0 => vec![0; 128],
         1 | 2 => [fp(&x), fp(&fp_neg(&y))].concat(),
         3 => {
@@ -323,14 +323,15 @@ fn bls_g1(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
             y[47] ^= 1;
             [fp(&x), fp(&y)].concat()
         }
+        4 => [fp(&BLS_G1[2][0]), fp(&BLS_G1[2][1])].concat(),
         _ => [fp(&x), fp(&y)].concat(),
     })
 }
 
 /// A G2 point, like [`bls_g1`].
 fn bls_g2(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
-    let [x0, x1, y0, y1] = *u.choose(&BLS_G2)?;
-    Ok(match u.int_in_range(0..=7)? {
+    let [x0, x1, y0, y1] = *u.choose(&BLS_G2[..2])?;
+    Ok(match u.int_in_range(0..=15)? {
         0 => vec![0; 256],
         1 | 2 => [fp(&x0), fp(&x1), fp(&fp_neg(&y0)), fp(&fp_neg(&y1))].concat(),
         3 => {
@@ -338,6 +339,7 @@ fn bls_g2(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
             y0[47] ^= 1;
             [fp(&x0), fp(&x1), fp(&y0), fp(&y1)].concat()
         }
+        4 => BLS_G2[2].iter().flat_map(fp).collect(),
         _ => [fp(&x0), fp(&x1), fp(&y0), fp(&y1)].concat(),
     })
 }
@@ -379,7 +381,7 @@ fn bls(u: &mut Unstructured<'_>, n: u16) -> Result<Vec<u8>> {
         0x0f => {
             if u.ratio(1, 2)? {
                 // e(P, Q) * e(-P, Q) = 1: a pairing check that succeeds.
-                let [x, y] = *u.choose(&BLS_G1)?;
+                let [x, y] = *u.choose(&BLS_G1[..2])?;
                 let q = bls_g2(u)?;
                 out.extend(fp(&x));
                 out.extend(fp(&y));
