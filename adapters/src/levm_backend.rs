@@ -19,6 +19,7 @@
 //!   [`observe`] reporting its steps, precompile calls and pre-state reads in revm's shapes.
 //! * [`normalize`] turns the report and the database cache into an [`Outcome`].
 
+mod arkworks;
 mod chain;
 mod direct;
 mod dispatch;

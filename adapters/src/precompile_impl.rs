@@ -78,8 +78,9 @@ pub trait PrecompileImpl: Send {
     fn call(&mut self, p: &Precompile, input: &[u8], gas_limit: u64) -> Called;
 }
 
-/// The implementations this build can call directly.
-pub const NAMES: &[&str] = &["revm", "levm", "evm"];
+/// The implementations this build can call directly. `levm-arkworks` is levm with BLS12-381
+/// on arkworks: the one implementation of EIP-2537 here that is not blst.
+pub const NAMES: &[&str] = &["revm", "levm", "levm-arkworks", "evm"];
 
 /// The implementation called `name` for `fork`: `revm`, `levm`, `evm`, or `revm+<bug>` (revm
 /// with one of `evmdiff planted --list`'s bugs). `Unsupported` when it has no such fork.
@@ -94,6 +95,9 @@ pub fn make(name: &str, fork: Fork) -> Result<Box<dyn PrecompileImpl>, BackendEr
     match name {
         "revm" => DirectRevm::new(fork, None).map(|i| Box::new(i) as Box<dyn PrecompileImpl>),
         "levm" => DirectLevm::new(fork).map(|i| Box::new(i) as Box<dyn PrecompileImpl>),
+        "levm-arkworks" => {
+            DirectLevm::arkworks(fork).map(|i| Box::new(i) as Box<dyn PrecompileImpl>)
+        }
         "evm" => DirectEvm::new(fork).map(|i| Box::new(i) as Box<dyn PrecompileImpl>),
         _ => {
             let bug = name.strip_prefix(PLANTED_PREFIX).ok_or_else(unknown)?;
@@ -108,10 +112,13 @@ pub fn make(name: &str, fork: Fork) -> Result<Box<dyn PrecompileImpl>, BackendEr
 /// table does not know. Two implementations whose libraries are the same family do not check
 /// each other's arithmetic, only their own framing (lengths, padding, gas).
 pub fn library(implementation: &str, name: &str) -> Option<&'static str> {
-    let implementation = if implementation.starts_with(PLANTED_PREFIX) {
-        "revm"
-    } else {
-        implementation
+    let implementation = match implementation {
+        i if i.starts_with(PLANTED_PREFIX) => "revm",
+        "levm-arkworks" if name.starts_with("bls12_") => {
+            return Some("arkworks (ark-bls12-381 0.6)");
+        }
+        "levm-arkworks" => "levm",
+        i => i,
     };
     Some(match (implementation, name) {
         (_, "identity") => "none (a copy)",

@@ -1,6 +1,6 @@
 //! The precompiles called directly, each behaviour checked once over every implementation
-//! that has the precompile (revm, levm, evm): known answers from the EIPs, failures where the
-//! EIPs say a call fails, and the gas the EIPs price.
+//! that has the precompile (revm, levm, levm-arkworks, evm): known answers from the EIPs,
+//! failures where the EIPs say a call fails, and the gas the EIPs price.
 
 use alloy_primitives::{U256, hex};
 use evmdiff_adapters::precompile_impl::{self, Called, NAMES, PrecompileImpl};
@@ -51,11 +51,14 @@ fn identity_copies_its_input_at_15_plus_3_a_word() {
             output: input.to_vec(),
         },
     );
-    assert_eq!(n, 3, "revm, levm and evm all have identity at Cancun");
+    assert_eq!(
+        n, 4,
+        "revm, levm, levm-arkworks and evm all have identity at Cancun"
+    );
     // One unit of gas short of its price: every implementation fails the call.
     assert_eq!(
         check(Fork::Cancun, "identity", &input, 20, &Called::Failure),
-        3
+        4
     );
 }
 
@@ -77,12 +80,12 @@ fn bn254_add_of_the_generator_to_itself_is_2g() {
         10_000,
         &expected,
     );
-    assert_eq!(n, 3);
+    assert_eq!(n, 4);
     // (1, 3) is not on the curve: the call fails everywhere.
     let off = [word(1), word(3), word(1), word(2)].concat();
     assert_eq!(
         check(Fork::Cancun, "bn254_add", &off, 10_000, &Called::Failure),
-        3
+        4
     );
 }
 
@@ -96,7 +99,7 @@ fn the_empty_bn254_pairing_is_one_at_45000() {
     };
     assert_eq!(
         check(Fork::Prague, "bn254_pairing", &[], 100_000, &expected),
-        3
+        4
     );
 }
 
@@ -114,7 +117,7 @@ fn modexp_is_compared_where_each_implementation_has_osakas() {
             output: vec![5],
         },
     );
-    assert_eq!(n, 3);
+    assert_eq!(n, 4);
     // Osaka re-priced modexp (EIP-7883: 500 minimum): evm's is Berlin's, so it sits out.
     let n = check(
         Fork::Osaka,
@@ -126,14 +129,14 @@ fn modexp_is_compared_where_each_implementation_has_osakas() {
             output: vec![5],
         },
     );
-    assert_eq!(n, 2, "revm and levm have Osaka's modexp, evm does not");
+    assert_eq!(n, 3, "revm and levm have Osaka's modexp, evm does not");
 }
 
 #[test]
 fn bls_and_p256_exist_from_their_forks_in_revm_and_levm_only() {
     let (impls, _) = with(Fork::Osaka, "p256verify");
     let names: Vec<&str> = impls.iter().map(|i| i.name()).collect();
-    assert_eq!(names, ["revm", "levm"]);
+    assert_eq!(names, ["revm", "levm", "levm-arkworks"]);
     let (impls, _) = with(Fork::Cancun, "bls12_g1add");
     assert!(impls.is_empty(), "no BLS12-381 precompile before Prague");
     // G1 + infinity = G1 (EIP-2537), at 375 gas.
@@ -152,7 +155,133 @@ fn bls_and_p256_exist_from_their_forks_in_revm_and_levm_only() {
             output: g1.to_vec(),
         },
     );
-    assert_eq!(n, 2);
+    assert_eq!(n, 3);
+}
+
+/// An EIP-2537 field element: 16 zero bytes, then the 48-byte big-endian value.
+fn fp(be: &str) -> Vec<u8> {
+    let v = hex::decode(be).unwrap();
+    assert_eq!(v.len(), 48);
+    [vec![0u8; 16], v].concat()
+}
+
+/// Calls `name` on every implementation at Prague, checks they all return the same, and
+/// returns it with how many were called.
+fn agreed(name: &str, input: &[u8]) -> (Called, usize) {
+    let (mut impls, p) = with(Fork::Prague, name);
+    let results: Vec<(String, Called)> = impls
+        .iter_mut()
+        .map(|i| (i.name().to_string(), i.call(p, input, 10_000_000)))
+        .collect();
+    for (n, r) in &results[1..] {
+        assert_eq!(
+            r,
+            &results[0].1,
+            "{n} and {} differ on {name} 0x{}",
+            results[0].0,
+            hex::encode(input)
+        );
+    }
+    (results[0].1.clone(), results.len())
+}
+
+const BLS_G1: [&str; 2] = [
+    "17f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb",
+    "08b3f481e3aaa0f1a09e30ed741d8ae4fcf5e095d5d00af600db18cb2c04b3edd03cc744a2888ae40caa232946c5e7e1",
+];
+/// -G1: y replaced by p - y.
+const BLS_G1_NEG_Y: &str = "114d1d6855d545a8aa7d76c8cf2e21f267816aef1db507c96655b9d5caac42364e6f38ba0ecb751bad54dcd6b939c2ca";
+/// On the curve (x = 4) outside the order-r subgroup (scripts/subgroup-points.py).
+const BLS_G1_OUTSIDE: [&str; 2] = [
+    "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000004",
+    "0a989badd40d6212b33cffc3f3763e9bc760f988c9926b26da9dd85e928483446346b8ed00e1de5d5ea93e354abe706c",
+];
+const BLS_G2: [&str; 4] = [
+    "024aa2b2f08f0a91260805272dc51051c6e47ad4fa403b02b4510b647ae3d1770bac0326a805bbefd48056c8c121bdb8",
+    "13e02b6052719f607dacd3a088274f65596bd0d09920b61ab5da61bbdc7f5049334cf11213945d57e5ac7d055d042b7e",
+    "0ce5d527727d6e118cc9cdc6da2e351aadfd9baa8cbdd3a76d429a695160d12c923ac9cc3baca289e193548608b82801",
+    "0606c4a02ea734cc32acd2b02bc28b99cb3e287e85a763af267492ab572e99ab3f370d275cec1da1aaa9075ff05f79be",
+];
+
+fn g1(p: &[&str]) -> Vec<u8> {
+    p.iter().flat_map(|c| fp(c)).collect()
+}
+
+#[test]
+fn blst_and_arkworks_agree_on_bls12_381_arithmetic_and_its_refusals() {
+    let g = g1(&BLS_G1);
+    let g2 = g1(&BLS_G2);
+    let outside = g1(&BLS_G1_OUTSIDE);
+    // 2·G by MSM is G + G by addition, in every implementation (blst and arkworks).
+    let (sum, n) = agreed("bls12_g1add", &[g.clone(), g.clone()].concat());
+    assert_eq!(
+        n, 3,
+        "revm, levm and levm-arkworks have BLS12-381 at Prague"
+    );
+    let Called::Success { output: two_g, .. } = sum else {
+        panic!("G + G failed: {sum}")
+    };
+    let (msm, _) = agreed("bls12_g1msm", &[g.clone(), word(2).to_vec()].concat());
+    assert!(
+        matches!(&msm, Called::Success { output, .. } if *output == two_g),
+        "{msm}"
+    );
+    let (sum2, _) = agreed("bls12_g2add", &[g2.clone(), g2.clone()].concat());
+    let (msm2, _) = agreed("bls12_g2msm", &[g2.clone(), word(2).to_vec()].concat());
+    match (&sum2, &msm2) {
+        (Called::Success { output: a, .. }, Called::Success { output: b, .. }) => {
+            assert_eq!(a, b)
+        }
+        _ => panic!("G2: {sum2} / {msm2}"),
+    }
+    // A scalar above the group order: any 256-bit integer is taken (EIP-2537).
+    let (big, _) = agreed("bls12_g1msm", &[g.clone(), [0xffu8; 32].to_vec()].concat());
+    assert_eq!(big.status(), "success", "{big}");
+    // e(G1, G2) · e(-G1, G2) = 1.
+    let neg_g = g1(&[BLS_G1[0], BLS_G1_NEG_Y]);
+    let (pairing, _) = agreed(
+        "bls12_pairing",
+        &[g.clone(), g2.clone(), neg_g, g2.clone()].concat(),
+    );
+    assert!(
+        matches!(&pairing, Called::Success { output, .. } if *output == word(1)),
+        "{pairing}"
+    );
+    let (pairing, _) = agreed("bls12_pairing", &[g.clone(), g2.clone()].concat());
+    assert!(
+        matches!(&pairing, Called::Success { output, .. } if *output == word(0)),
+        "{pairing}"
+    );
+    // Outside the subgroup: addition takes the point, MSM and the pairing refuse it.
+    let (add, _) = agreed("bls12_g1add", &[outside.clone(), g.clone()].concat());
+    assert_eq!(add.status(), "success", "{add}");
+    assert_eq!(
+        agreed("bls12_g1msm", &[outside.clone(), word(1).to_vec()].concat()).0,
+        Called::Failure
+    );
+    assert_eq!(
+        agreed("bls12_pairing", &[outside, g2].concat()).0,
+        Called::Failure
+    );
+    // A coordinate equal to p is not canonical.
+    let p = "1a0111ea397fe69a4b1ba7b6434bacd764774b84f38512bf6730d2a0f6b0f6241eabfffeb153ffffb9feffffffffaaab";
+    assert_eq!(agreed("bls12_map_fp_to_g1", &fp(p)).0, Called::Failure);
+    // Mapping lands in the subgroup: its image is taken by MSM.
+    let (mapped, _) = agreed("bls12_map_fp_to_g1", &fp(BLS_G1[1]));
+    let Called::Success { output: m, .. } = mapped else {
+        panic!("map: {mapped}")
+    };
+    assert_eq!(
+        agreed("bls12_g1msm", &[m, word(3).to_vec()].concat())
+            .0
+            .status(),
+        "success"
+    );
+    let (mapped2, _) = agreed(
+        "bls12_map_fp2_to_g2",
+        &[fp(BLS_G1[0]), fp(BLS_G1[1])].concat(),
+    );
+    assert_eq!(mapped2.status(), "success", "{mapped2}");
 }
 
 #[test]
