@@ -3,9 +3,12 @@
 //! campaign's cases and verdicts do not depend on the number of workers — through the
 //! [`Oracle`], and keeping every new divergence, crash, hang or slow case as a finding; a
 //! [`watchdog`] for backends that never return; a [`checkpoint`] to resume from; the
-//! [`stats`] everything reports from.
+//! [`stats`] everything reports from. A campaign may run one [`shard`] of the cases, so that
+//! several processes or machines share one campaign ([`processes`] runs them).
 
 pub mod checkpoint;
+pub mod processes;
+pub mod shard;
 pub mod stats;
 mod watchdog;
 mod worker;
@@ -21,6 +24,7 @@ use evmdiff_oracle::Oracle;
 use evmdiff_oracle::finding::Finding;
 
 pub use checkpoint::Checkpoint;
+pub use shard::Shard;
 pub use stats::Stats;
 use watchdog::{IDLE, Slot};
 
@@ -37,6 +41,8 @@ pub struct Config {
     pub seed: u64,
     /// Each generated transaction's most gas (`--case-gas`), if any.
     pub gas_budget: Option<u64>,
+    /// The share of the case indices this campaign runs (`Shard::WHOLE`: all).
+    pub shard: Shard,
     /// Stop after this many cases (counted from the first case of this run).
     pub runs: Option<u64>,
     /// Stop after this long, wall clock: cases still running then are abandoned (and rerun
@@ -70,6 +76,7 @@ const GRACE: Duration = Duration::from_millis(750);
 /// Shared state of the workers.
 struct Shared {
     config: Config,
+    /// The next position in the shard to hand out ([`Shard::case`] gives its case index).
     next: AtomicU64,
     stop: AtomicBool,
     end_index: Option<u64>,
@@ -85,6 +92,14 @@ struct Shared {
     allowed: Vec<u8>,
     start: Instant,
     names: Vec<String>,
+    /// For a shard: the case index each worker slot is running, 8 bytes per slot, written
+    /// before and after each case, so that the process that runs the shards can tell which
+    /// cases were running when this process died ([`processes`]).
+    inflight: Option<std::fs::File>,
+    /// `EVMDIFF_ABORT_ON_CASE`: the process aborts as it starts this case. A process that
+    /// dies is what `--processes` recovers from, and no backend dies on demand: this is how
+    /// its tests (and a user trying it) make one die.
+    abort_on: Option<u64>,
 }
 
 impl Shared {
@@ -105,6 +120,16 @@ impl Shared {
         let replace = previous.is_some_and(|(s, i)| s == seed && index < i);
         if !(previous.is_none() || replace) {
             return false;
+        }
+        // Other shards write into the same folder: one of them may have kept this finding
+        // from a lower case index since this process looked.
+        if !self.config.shard.is_whole() {
+            let path = self.config.out.join(f.identity.file_name());
+            let (s, i) = checkpoint::recorded(&path);
+            if path.exists() && s == seed && i <= index {
+                seen.insert(id, (s, i));
+                return false;
+            }
         }
         match f.write(&self.config.out) {
             Ok(_) => {
@@ -135,12 +160,29 @@ impl Shared {
         s
     }
 
+    /// Records that slot `w` now runs case `index` (`IDLE`: none), for [`processes`].
+    fn mark_inflight(&self, w: usize, index: u64) {
+        #[cfg(unix)]
+        if let Some(f) = &self.inflight {
+            use std::os::unix::fs::FileExt;
+            // Best effort: a lost mark only costs the crash finding of a process that died.
+            let _ = f.write_at(&index.to_le_bytes(), 8 * w as u64);
+        }
+        if index != IDLE && self.abort_on == Some(index) {
+            eprintln!("evmdiff: EVMDIFF_ABORT_ON_CASE={index}: aborting");
+            std::process::abort();
+        }
+    }
+
     fn checkpoint(&self) -> Checkpoint {
         let next = self.next.load(Ordering::SeqCst);
+        let shard = self.config.shard;
         let running = self
             .slots
             .iter()
             .map(|c| c.index.load(Ordering::SeqCst))
+            .filter(|&i| i != IDLE)
+            .map(|i| shard.position(i))
             .min()
             .unwrap_or(IDLE);
         let cfg = &self.config;
@@ -150,6 +192,7 @@ impl Shared {
             profile_id: cfg.oracle.profile.content_id(),
             backends: cfg.backends.clone(),
             sample: cfg.oracle.sample.render(),
+            shard,
             next_index: next.min(running).min(self.end_index.unwrap_or(u64::MAX)),
         }
     }
@@ -170,23 +213,31 @@ pub fn run(
         .iter()
         .map(|b| format!("{} {}", b.name(), b.version()))
         .collect();
+    let slots = config.jobs.max(1) + SPARE_WORKERS;
+    let inflight = if config.shard.is_whole() {
+        None
+    } else {
+        Some(processes::open_inflight(&config.out, config.shard, slots)?)
+    };
     let mut shared = Shared {
+        inflight,
+        abort_on: std::env::var("EVMDIFF_ABORT_ON_CASE")
+            .ok()
+            .and_then(|v| v.trim().parse().ok()),
         end_index: None,
         deadline: config.time.map(|t| Instant::now() + t),
         next: AtomicU64::new(0),
         stop: AtomicBool::new(false),
         stats: Mutex::new(Stats::default()),
         seen: Mutex::new(checkpoint::existing_findings(&config.out)),
-        slots: (0..config.jobs.max(1) + SPARE_WORKERS)
-            .map(|_| Slot::new())
-            .collect(),
+        slots: (0..slots).map(|_| Slot::new()).collect(),
         executed: Mutex::new([false; 256]),
         allowed: crate::coverage::allowed_opcodes(&config.oracle.profile),
         start: Instant::now(),
         names,
         config,
     };
-    let first = match checkpoint::read(&shared.config.out)? {
+    let first = match checkpoint::read(&shared.config.out, shared.config.shard)? {
         Some(cp) if cp.same_campaign(&shared.checkpoint()) => cp.next_index,
         _ => 0,
     };
@@ -338,6 +389,7 @@ mod tests {
             jobs: 1,
             seed: 3,
             gas_budget: None,
+            shard: Shard::WHOLE,
             runs: Some(30),
             time: None,
             out: dir.path().to_path_buf(),
@@ -399,6 +451,7 @@ mod tests {
             jobs: 2,
             seed: 3,
             gas_budget: None,
+            shard: Shard::WHOLE,
             runs: None,
             time: Some(Duration::from_secs(1)),
             out: dir.path().to_path_buf(),
@@ -418,7 +471,7 @@ mod tests {
         assert!(stats.interrupted);
         assert_eq!(stats.cases, 0);
         // The cases still running were not recorded: the checkpoint is before them.
-        let cp = checkpoint::read(dir.path()).unwrap().unwrap();
+        let cp = checkpoint::read(dir.path(), Shard::WHOLE).unwrap().unwrap();
         assert_eq!(cp.next_index, 0);
     }
 }

@@ -44,17 +44,22 @@ fn stats(path: &Path) -> serde_json::Value {
 fn same_seed_same_findings_whatever_the_number_of_workers() {
     let dir = tempfile::tempdir().unwrap();
     let mut runs = Vec::new();
-    for jobs in ["1", "2"] {
-        let out = dir.path().join(format!("j{jobs}"));
-        let st = dir.path().join(format!("j{jobs}.json"));
+    // One thread, two threads, and two processes of one thread each (shards 0/2 and 1/2).
+    for (name, parallel) in [
+        ("j1", ["--jobs", "1"]),
+        ("j2", ["--jobs", "2"]),
+        ("p2", ["--processes", "2"]),
+    ] {
+        let out = dir.path().join(name);
+        let st = dir.path().join(format!("{name}.json"));
         let o = evmdiff(&[
             "fuzz",
             "--runs",
             "1000",
             "--seed",
             "2",
-            "--jobs",
-            jobs,
+            parallel[0],
+            parallel[1],
             "--out",
             out.to_str().unwrap(),
             "--stats-json",
@@ -73,11 +78,78 @@ fn same_seed_same_findings_whatever_the_number_of_workers() {
     }
     assert_eq!(runs[0].3, 1000);
     assert_eq!(runs[0], runs[1]);
+    assert_eq!(runs[0], runs[2], "--processes 2 against one thread");
     // revm and evm differ on the known CODECOPY/MSIZE bug at case 602 (docs/findings.md).
     assert!(
         !runs[0].0.is_empty(),
         "expected the known evm divergence (case 602 of seed 2)"
     );
+}
+
+#[test]
+fn a_process_that_dies_is_a_crash_finding_and_the_campaign_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let st = dir.path().join("stats.json");
+    // Case 7 (shard 1 of 2) aborts the process running it, as a backend that overflows its
+    // stack or aborts would.
+    let o = Command::new(env!("CARGO_BIN_EXE_evmdiff"))
+        .env("EVMDIFF_ABORT_ON_CASE", "7")
+        .args([
+            "fuzz",
+            "-b",
+            "revm,revm",
+            "--processes",
+            "2",
+            "--runs",
+            "40",
+            "--seed",
+            "5",
+            "--out",
+            out.to_str().unwrap(),
+            "--stats-json",
+            st.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("shard 1/2 died (signal 6 (SIGABRT)) on case 7"),
+        "{stderr}"
+    );
+    let s = stats(&st);
+    assert_eq!(s["cases"], 40, "{s}");
+    assert_eq!(s["crashes"], 1, "{s}");
+    let crashes: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("crash-")
+        })
+        .collect();
+    assert_eq!(crashes.len(), 1, "{crashes:?}");
+    let text = std::fs::read_to_string(&crashes[0]).unwrap();
+    assert!(
+        text.contains("the fuzzing process died: signal 6"),
+        "{text}"
+    );
+    let file = evmdiff_core::statetest::read_file(&crashes[0]).unwrap();
+    let meta = file.cases[0].meta.clone().unwrap();
+    assert_eq!(meta["index"], 7);
+    // The finding is the case: replayed without the abort, it runs (and revm agrees with
+    // itself).
+    let o = evmdiff(&["run", crashes[0].to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Each shard kept its own checkpoint, both past their share of the 40 cases.
+    for k in 0..2 {
+        let cp = stats(&out.join(format!("shards/{k}-of-2.campaign.json")));
+        assert_eq!(cp["next_index"], 20, "{cp}");
+    }
 }
 
 #[test]

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use super::shard::Shard;
 use crate::write::atomic_write;
 
 /// What a checkpoint records: the campaign it belongs to and where to resume.
@@ -25,7 +26,11 @@ pub struct Checkpoint {
     /// Sampling rates (`--sample`), empty when every backend runs every case.
     #[serde(default)]
     pub sample: String,
-    /// Every case below this index has been run.
+    /// The campaign's share of the cases (`--shard`), absent for the whole campaign.
+    #[serde(default, skip_serializing_if = "Shard::is_whole")]
+    pub shard: Shard,
+    /// Every case below this position has been run: the case index itself for the whole
+    /// campaign, the position within the shard for a shard ([`Shard::case`]).
     pub next_index: u64,
 }
 
@@ -42,14 +47,14 @@ impl Checkpoint {
     }
 }
 
-/// The checkpoint file of the campaign writing into `out`.
-pub fn path(out: &Path) -> PathBuf {
-    out.join("campaign.json")
+/// The checkpoint file of the campaign (or of its `shard`) writing into `out`.
+pub fn path(out: &Path, shard: Shard) -> PathBuf {
+    shard.file(out, "campaign.json")
 }
 
-/// The checkpoint in `out`, if any; a corrupt one is an error naming the file.
-pub fn read(out: &Path) -> Result<Option<Checkpoint>> {
-    let p = path(out);
+/// The checkpoint of `shard` in `out`, if any; a corrupt one is an error naming the file.
+pub fn read(out: &Path, shard: Shard) -> Result<Option<Checkpoint>> {
+    let p = path(out, shard);
     match std::fs::read_to_string(&p) {
         Ok(text) => {
             Ok(Some(serde_json::from_str(&text).with_context(|| {
@@ -62,8 +67,13 @@ pub fn read(out: &Path) -> Result<Option<Checkpoint>> {
 
 /// Writes `cp` into `out` atomically.
 pub fn write(out: &Path, cp: &Checkpoint) -> Result<()> {
+    let p = path(out, cp.shard);
+    if let Some(dir) = p.parent() {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create the folder", dir.display()))?;
+    }
     Ok(atomic_write(
-        &path(out),
+        &p,
         serde_json::to_string_pretty(cp)?.as_bytes(),
     )?)
 }
@@ -77,23 +87,29 @@ pub fn existing_findings(out: &Path) -> HashMap<String, (u64, u64)> {
         let Some((_, id)) = name.strip_suffix(".json").and_then(|s| s.split_once('-')) else {
             continue;
         };
-        let meta = std::fs::read_to_string(entry.path())
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
-        let info = meta.as_ref().and_then(|v| {
-            v.as_object()?
-                .values()
-                .next()?
-                .get("_info")?
-                .get("evmdiff")
-                .cloned()
-        });
-        let field = |k: &str| {
-            info.as_ref()
-                .and_then(|i| i.get(k)?.as_u64())
-                .unwrap_or(u64::MAX)
-        };
-        found.insert(id.to_string(), (field("seed"), field("index")));
+        found.insert(id.to_string(), recorded(&entry.path()));
     }
     found
+}
+
+/// The seed and case index the finding file at `path` records (`u64::MAX` for what it does
+/// not record).
+pub fn recorded(path: &Path) -> (u64, u64) {
+    let meta = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+    let info = meta.as_ref().and_then(|v| {
+        v.as_object()?
+            .values()
+            .next()?
+            .get("_info")?
+            .get("evmdiff")
+            .cloned()
+    });
+    let field = |k: &str| {
+        info.as_ref()
+            .and_then(|i| i.get(k)?.as_u64())
+            .unwrap_or(u64::MAX)
+    };
+    (field("seed"), field("index"))
 }

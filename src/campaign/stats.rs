@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use evmdiff_oracle::Judgement;
 use evmdiff_oracle::execute::CaseRun;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Counters of a campaign, also written with `--stats-json`.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Stats {
     /// Cases run.
     pub cases: u64,
@@ -70,6 +71,46 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Adds the counts of `other`, a campaign over other cases of the same seed (another
+    /// shard, or an earlier run of one): sums and unions; the rate is recomputed over the
+    /// longer of the two durations, which ran side by side.
+    pub fn merge(&mut self, other: &Stats) {
+        fn add<K: Ord + Clone>(a: &mut BTreeMap<K, u64>, b: &BTreeMap<K, u64>) {
+            for (k, v) in b {
+                *a.entry(k.clone()).or_default() += v;
+            }
+        }
+        fn union<K: Ord + Clone, V: Clone>(a: &mut BTreeMap<K, V>, b: &BTreeMap<K, V>) {
+            for (k, v) in b {
+                a.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        self.cases += other.cases;
+        self.divergent_cases += other.divergent_cases;
+        self.allowed_cases += other.allowed_cases;
+        self.new_divergent_cases += other.new_divergent_cases;
+        self.crashes += other.crashes;
+        self.slow += other.slow;
+        self.hangs += other.hangs;
+        // Opcodes are counted per campaign, not listed: the larger count is a lower bound.
+        self.opcodes_executed = self.opcodes_executed.max(other.opcodes_executed);
+        self.opcodes_allowed = self.opcodes_allowed.max(other.opcodes_allowed);
+        self.unsupported += other.unsupported;
+        self.generator_errors += other.generator_errors;
+        self.findings_written += other.findings_written;
+        add(&mut self.statuses, &other.statuses);
+        self.chains += other.chains;
+        self.chain_transactions += other.chain_transactions;
+        add(&mut self.signatures, &other.signatures);
+        union(&mut self.known, &other.known);
+        add(&mut self.outcomes, &other.outcomes);
+        union(&mut self.unsupported_reasons, &other.unsupported_reasons);
+        union(&mut self.sitting_out, &other.sitting_out);
+        add(&mut self.reference_sides, &other.reference_sides);
+        self.first_index += other.first_index;
+        self.interrupted |= other.interrupted;
+    }
+
     /// Adds one judged case.
     pub fn record(&mut self, case: &evmdiff_core::Case, run: &CaseRun, j: &Judgement<'_>) {
         self.cases += 1;

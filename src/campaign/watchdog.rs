@@ -87,6 +87,7 @@ pub(super) fn watch(shared: &Shared) -> Vec<usize> {
         }
         // The case is kept as a finding, so the checkpoint may move past it.
         slot.index.store(IDLE, Ordering::SeqCst);
+        shared.mark_inflight(w, IDLE);
         slot.started.store(IDLE, Ordering::SeqCst);
         hung.push(w);
     }

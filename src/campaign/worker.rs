@@ -30,11 +30,13 @@ pub(super) fn work(shared: &Shared, w: usize) {
         {
             break;
         }
-        let i = shared.next.fetch_add(1, Ordering::SeqCst);
-        if shared.end_index.is_some_and(|e| i >= e) {
+        let position = shared.next.fetch_add(1, Ordering::SeqCst);
+        if shared.end_index.is_some_and(|e| position >= e) {
             break;
         }
+        let i = cfg.shard.case(position);
         slot.index.store(i, Ordering::SeqCst);
+        shared.mark_inflight(w, i);
         let Some((input, case)) = evmdiff_oracle::seal::campaign_case_within(
             &cfg.oracle.profile,
             cfg.seed,
@@ -76,6 +78,7 @@ pub(super) fn work(shared: &Shared, w: usize) {
             .expect("stats lock")
             .record(&case, &run, &j);
         slot.index.store(IDLE, Ordering::SeqCst);
+        shared.mark_inflight(w, IDLE);
     }
     slot.index.store(IDLE, Ordering::SeqCst);
 }

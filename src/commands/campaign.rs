@@ -243,14 +243,16 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     bar.finish_and_clear();
     let fuzzed = start.elapsed();
 
-    // Every crash input through `evmdiff run --fuzz-target`, in a process of its own: an input
-    // that aborted its process without a panic aborts the replay too, and is listed.
+    // Every crash input through `evmdiff run --fuzz-target`: all in one process first (one
+    // start-up, not one per input); if an input aborts that process without a panic, each
+    // again in a process of its own, and the ones that abort their own are listed.
     let mut unreplayed = Vec::new();
     let crash_files = crate::inputs::raw_files(std::slice::from_ref(&crashes))?;
-    for f in crash_files
+    let crash_inputs: Vec<&PathBuf> = crash_files
         .iter()
         .filter(|f| file_name(f).starts_with("crash-"))
-    {
+        .collect();
+    let replay = |inputs: &[&PathBuf]| -> Result<bool> {
         let mut replay = Command::new(std::env::current_exe()?);
         replay
             .args(["run", "--format", "json", "--fuzz-target"])
@@ -258,15 +260,19 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             .args(["--profile", &config.profile, "--backends", &config.backends])
             .arg("--findings")
             .arg(&findings)
-            .arg(f)
+            .args(inputs)
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         if !config.prover.is_empty() {
             replay.args(["--prover", &config.prover]);
         }
-        let code = replay.status()?.code();
-        if !matches!(code, Some(0 | 1)) {
-            unreplayed.push(file_name(f));
+        Ok(matches!(replay.status()?.code(), Some(0 | 1)))
+    };
+    if !crash_inputs.is_empty() && !replay(&crash_inputs)? {
+        for f in &crash_inputs {
+            if !replay(std::slice::from_ref(f))? {
+                unreplayed.push(file_name(f));
+            }
         }
     }
     let others: Vec<String> = crash_files

@@ -12,7 +12,7 @@ use anyhow::{Result, bail};
 use super::options::{BackendsOpt, JobsOpt, ProverOpt};
 use crate::Oracle;
 use crate::allowlist::Allowlist;
-use crate::campaign::{self, Config, Stats};
+use crate::campaign::{self, Config, Shard, Stats};
 use crate::coverage;
 use crate::write::atomic_write;
 use evmdiff_core::Profile;
@@ -83,7 +83,7 @@ pub struct Args {
     /// After the campaign, rerun its cases observed on the first backend and report which
     /// allowed opcodes and precompiles they executed, the early-halt share and the status
     /// mix (also in --stats-json, under "coverage").
-    #[arg(long)]
+    #[arg(long, conflicts_with = "shard")]
     pub coverage: bool,
     /// Run slow backends on a fraction of the cases only, so that the fast ones keep their
     /// pace: `eels=0.05,pyevm=0.2`. Which cases is decided by the seed and the case index,
@@ -98,6 +98,20 @@ pub struct Args {
     /// budgeted case is the unbudgeted one with its gas limits capped; findings record it.
     #[arg(long, default_value = "auto", value_name = "auto|off|GAS")]
     pub case_gas: String,
+    /// Run the campaign in N processes, each on a share of the cases (`--shard k/N`) with
+    /// `--jobs` threads (default 1), all writing findings into --out: a backend that aborts,
+    /// overflows its stack or runs out of memory takes one process down, not the campaign.
+    /// A process that dies is restarted past the case it died on, which becomes a `crash`
+    /// finding. Progress, the summary and stats.json are the whole campaign's; --runs is the
+    /// total. Not with --coverage.
+    #[arg(long, value_name = "N", conflicts_with_all = ["coverage", "shard"])]
+    pub processes: Option<usize>,
+    /// Run only share K of N of the campaign's cases: K, K+N, K+2N, … (case i is made from
+    /// the seed and i alone, so N machines given 0/N..N-1/N of one seed run the whole
+    /// campaign once between them). --runs counts this shard's cases; its checkpoint and
+    /// statistics are kept under --out/shards/.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
 }
 
 /// The smallest `--case-gas`: below it, a creating transaction's intrinsic gas alone (up to
@@ -166,8 +180,72 @@ pub fn parse_duration(s: &str) -> Result<Duration> {
     Ok(Duration::from_secs(secs))
 }
 
+/// Prints a campaign's summary: the final counts, the outcomes, each signature with its
+/// count (and why it is known), and where to resume an interrupted one.
+pub fn summary(stats: &Stats, out: &std::path::Path, shard: Shard) {
+    println!("{}", line(stats, None, None));
+    let resumed = if stats.first_index > 0 {
+        format!("resumed after {} cases, ", stats.first_index)
+    } else {
+        String::new()
+    };
+    println!(
+        "{resumed}{:.1} s, findings in {}",
+        stats.seconds,
+        out.display()
+    );
+    let statuses: Vec<String> = stats
+        .statuses
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    println!("outcomes: {}", statuses.join(", "));
+    if stats.chains > 0 {
+        println!(
+            "chains: {} of {} cases, {} transactions",
+            stats.chains, stats.cases, stats.chain_transactions
+        );
+    }
+    let per_backend: Vec<String> = stats
+        .outcomes
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    println!(
+        "cases with an outcome, per backend: {}",
+        per_backend.join(", ")
+    );
+    for (name, why) in &stats.sitting_out {
+        println!("sat out: {name} ({why})");
+    }
+    for (sig, n) in &stats.signatures {
+        match stats.known.get(sig) {
+            Some(reason) => println!("  {n:>8}  {sig}\n            known: {reason}"),
+            None => println!("  {n:>8}  {sig}"),
+        }
+    }
+    for (side, n) in &stats.reference_sides {
+        println!("  {n:>8}  divergent cases where the {side}");
+    }
+    if stats.interrupted {
+        println!(
+            "stopped before the end: checkpoint saved in {}, rerun the same command to resume",
+            crate::campaign::checkpoint::path(out, shard).display()
+        );
+    }
+}
+
+/// Writes `stats` as JSON to `path`, atomically.
+pub fn write_stats(path: &std::path::Path, stats: &Stats) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    atomic_write(path, serde_json::to_string_pretty(stats)?.as_bytes())?;
+    Ok(())
+}
+
 /// The progress line: counts, rate, and how long is left when the campaign has a bound.
-fn line(s: &Stats, runs: Option<u64>, time: Option<Duration>) -> String {
+pub fn line(s: &Stats, runs: Option<u64>, time: Option<Duration>) -> String {
     let left = match (runs, time) {
         (Some(r), _) if s.cases_per_second > 0.0 => {
             Some(r.saturating_sub(s.cases + s.generator_errors) as f64 / s.cases_per_second)
@@ -206,6 +284,9 @@ fn clock(secs: f64) -> String {
 /// Runs the campaign and prints its summary; exit 1 when `--fail-on-findings` and the gate
 /// fails.
 pub fn run(args: &Args) -> Result<ExitCode> {
+    if let Some(n) = args.processes.filter(|&n| n > 1) {
+        return campaign::processes::run(args, n);
+    }
     let (stats, gate) = fuzz(args)?;
     if args.fail_on_findings && !gate.is_empty() {
         println!("--fail-on-findings: {}", gate.join("; "));
@@ -223,7 +304,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
 }
 
 /// Each selected backend with its sampling rate.
-fn selected_rates(args: &Args) -> Vec<(String, f64)> {
+pub fn selected_rates(args: &Args) -> Vec<(String, f64)> {
     let list = &args.backends.backends;
     let sample = crate::backends::Sampling::parse(&args.sample, list).unwrap_or_default();
     list.split(',')
@@ -302,12 +383,14 @@ pub fn fuzz(args: &Args) -> Result<(Stats, Vec<String>)> {
     oracle.sample = sample.clone();
     oracle.allow = allow;
     oracle.case_budget = args.case_budget;
+    let shard = args.shard.unwrap_or_default();
     let config = Config {
         oracle,
         backends: list.clone(),
         jobs,
         seed: args.seed,
         gas_budget,
+        shard,
         runs: args.runs,
         time: args.time,
         out: args.out.clone(),
@@ -329,6 +412,7 @@ pub fn fuzz(args: &Args) -> Result<(Stats, Vec<String>)> {
     bar.set_style(ProgressStyle::with_template("{elapsed_precise} {msg}").expect("valid template"));
     bar.enable_steady_tick(Duration::from_millis(250));
     let mut last_print = std::time::Instant::now();
+    let mut last_snapshot = std::time::Instant::now();
     let hidden = bar.is_hidden();
     let mut resumed = false;
     let stats = campaign::run(config, sitting_out, Arc::clone(&stop), |s| {
@@ -348,58 +432,15 @@ pub fn fuzz(args: &Args) -> Result<(Stats, Vec<String>)> {
             eprintln!("{}", line(s, args.runs, args.time));
             last_print = std::time::Instant::now();
         }
+        // A shard's statistics as it goes: what `--processes` reports progress from, and
+        // what it counts if this process dies.
+        if !shard.is_whole() && last_snapshot.elapsed() > Duration::from_secs(1) {
+            let _ = write_stats(&shard.file(&args.out, "stats.json"), s);
+            last_snapshot = std::time::Instant::now();
+        }
     })?;
     bar.finish_and_clear();
-    println!("{}", line(&stats, None, None));
-    let resumed = if stats.first_index > 0 {
-        format!("resumed after {} cases, ", stats.first_index)
-    } else {
-        String::new()
-    };
-    println!(
-        "{resumed}{:.1} s, findings in {}",
-        stats.seconds,
-        args.out.display()
-    );
-    let statuses: Vec<String> = stats
-        .statuses
-        .iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect();
-    println!("outcomes: {}", statuses.join(", "));
-    if stats.chains > 0 {
-        println!(
-            "chains: {} of {} cases, {} transactions",
-            stats.chains, stats.cases, stats.chain_transactions
-        );
-    }
-    let per_backend: Vec<String> = stats
-        .outcomes
-        .iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect();
-    println!(
-        "cases with an outcome, per backend: {}",
-        per_backend.join(", ")
-    );
-    for (name, why) in &stats.sitting_out {
-        println!("sat out: {name} ({why})");
-    }
-    for (sig, n) in &stats.signatures {
-        match stats.known.get(sig) {
-            Some(reason) => println!("  {n:>8}  {sig}\n            known: {reason}"),
-            None => println!("  {n:>8}  {sig}"),
-        }
-    }
-    for (side, n) in &stats.reference_sides {
-        println!("  {n:>8}  divergent cases where the {side}");
-    }
-    if stats.interrupted {
-        println!(
-            "stopped before the end: checkpoint saved in {}, rerun the same command to resume",
-            crate::campaign::checkpoint::path(&args.out).display()
-        );
-    }
+    summary(&stats, &args.out, shard);
     let coverage = if args.coverage {
         let first_backend = list.split(',').next().unwrap_or_default();
         let cov = coverage::measure(&coverage::Options {
@@ -421,8 +462,9 @@ pub fn fuzz(args: &Args) -> Result<(Stats, Vec<String>)> {
         obj.insert("coverage".into(), serde_json::to_value(cov)?);
     }
     let json = serde_json::to_string_pretty(&json)?;
-    // Always beside the findings too: `evmdiff report` counts each signature's cases from it.
-    atomic_write(&args.out.join("stats.json"), json.as_bytes())?;
+    // Always beside the findings too: `evmdiff report` counts each signature's cases from it
+    // (a shard's are the process runner's to merge).
+    atomic_write(&shard.file(&args.out, "stats.json"), json.as_bytes())?;
     if let Some(p) = &args.stats_json {
         atomic_write(p, json.as_bytes())?;
     }
