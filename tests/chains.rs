@@ -428,7 +428,6 @@ const FAILS_BLOCKCHAIN_TESTS: &[(&str, &[&str])] = &[(
 
 #[test]
 fn blockchain_tests_replay_on_every_chain_backend() {
-    use evmdiff_core::expect::{Check, check};
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/fixtures/ethereum-tests/BlockchainTests");
     let files = evmdiff_core::statetest::json_files(&dir).unwrap();
@@ -437,48 +436,68 @@ fn blockchain_tests_replay_on_every_chain_backend() {
         .flat_map(|f| evmdiff_core::statetest::read_file(f).unwrap().cases)
         .collect();
     assert!(cases.len() > 600, "only {} cases", cases.len());
-    // Every backend runs before the verdict, so that one failing report names them all.
-    let mut report = Vec::new();
-    for mut b in chain_backends() {
-        let (mut failed, mut sat_out) = (Vec::new(), 0);
-        for case in &cases {
-            let verdict = match b.execute(case, &Profile::mainnet(case.fork)) {
-                Ok(o) => check(case, &o),
-                // A fork the backend does not run chains at (py-evm's Prague): counted apart.
-                Err(BackendError::Unsupported(_)) => {
-                    sat_out += 1;
-                    continue;
+    // Every backend runs before the verdict, so that one failing report names them all; two
+    // at a time (the slow ones are single-threaded workers), each on every case in order.
+    let mut backends = chain_backends();
+    // The workers (slowest) are popped first.
+    backends.sort_by_key(|b| !b.capabilities().in_process);
+    let queue = std::sync::Mutex::new(backends);
+    let report = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                while let Some(b) = queue.lock().unwrap().pop() {
+                    if let Some(r) = replay_blockchain_tests(b, &cases) {
+                        report.lock().unwrap().push(r);
+                    }
                 }
-                Err(e) => Check::Fail(e.to_string()),
-            };
-            if verdict != Check::Pass {
-                failed.push(format!("{}: {verdict:?}", case.name));
-            }
+            });
         }
-        let allowed = FAILS_BLOCKCHAIN_TESTS
-            .iter()
-            .find(|(n, _)| *n == b.name())
-            .map_or(&[][..], |(_, f)| *f);
-        let unexpected: Vec<_> = failed
-            .iter()
-            .filter(|f| !allowed.iter().any(|a| f.starts_with(a)))
-            .collect();
-        let run = cases.len() - sat_out;
-        println!(
-            "{}: {} of {run} cases pass ({sat_out} unsupported)",
-            b.name(),
-            run - failed.len(),
-        );
-        assert!(run * 2 > cases.len(), "{} ran only {run} cases", b.name());
-        if !unexpected.is_empty() {
-            report.push(format!(
-                "{}: {} of {run} cases fail: {unexpected:#?}",
-                b.name(),
-                failed.len(),
-            ));
+    });
+    let report = report.into_inner().unwrap();
+    assert!(report.is_empty(), "{}", report.join("\n"));
+}
+
+/// Runs every blockchain test on `b`; the report of its unexpected failures, if any.
+fn replay_blockchain_tests(mut b: Box<dyn Backend>, cases: &[Case]) -> Option<String> {
+    use evmdiff_core::expect::{Check, check};
+    let (mut failed, mut sat_out) = (Vec::new(), 0);
+    for case in cases {
+        let verdict = match b.execute(case, &Profile::mainnet(case.fork)) {
+            Ok(o) => check(case, &o),
+            // A fork the backend does not run chains at (py-evm's Prague): counted apart.
+            Err(BackendError::Unsupported(_)) => {
+                sat_out += 1;
+                continue;
+            }
+            Err(e) => Check::Fail(e.to_string()),
+        };
+        if verdict != Check::Pass {
+            failed.push(format!("{}: {verdict:?}", case.name));
         }
     }
-    assert!(report.is_empty(), "{}", report.join("\n"));
+    let allowed = FAILS_BLOCKCHAIN_TESTS
+        .iter()
+        .find(|(n, _)| *n == b.name())
+        .map_or(&[][..], |(_, f)| *f);
+    let unexpected: Vec<_> = failed
+        .iter()
+        .filter(|f| !allowed.iter().any(|a| f.starts_with(a)))
+        .collect();
+    let run = cases.len() - sat_out;
+    println!(
+        "{}: {} of {run} cases pass ({sat_out} unsupported)",
+        b.name(),
+        run - failed.len(),
+    );
+    assert!(run * 2 > cases.len(), "{} ran only {run} cases", b.name());
+    (!unexpected.is_empty()).then(|| {
+        format!(
+            "{}: {} of {run} cases fail: {unexpected:#?}",
+            b.name(),
+            failed.len(),
+        )
+    })
 }
 
 /// Generated chains of a campaign, sealed: `count` of them under `profile`.
