@@ -428,6 +428,7 @@ const FAILS_BLOCKCHAIN_TESTS: &[(&str, &[&str])] = &[(
 
 #[test]
 fn blockchain_tests_replay_on_every_chain_backend() {
+    use evmdiff_core::expect::{Check, check};
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/fixtures/ethereum-tests/BlockchainTests");
     let files = evmdiff_core::statetest::json_files(&dir).unwrap();
@@ -436,68 +437,65 @@ fn blockchain_tests_replay_on_every_chain_backend() {
         .flat_map(|f| evmdiff_core::statetest::read_file(f).unwrap().cases)
         .collect();
     assert!(cases.len() > 600, "only {} cases", cases.len());
-    // Every backend runs before the verdict, so that one failing report names them all; two
-    // at a time (the slow ones are single-threaded workers), each on every case in order.
-    let mut backends = chain_backends();
-    // The workers (slowest) are popped first.
-    backends.sort_by_key(|b| !b.capabilities().in_process);
-    let queue = std::sync::Mutex::new(backends);
-    let report = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..2 {
-            s.spawn(|| {
-                while let Some(b) = queue.lock().unwrap().pop() {
-                    if let Some(r) = replay_blockchain_tests(b, &cases) {
-                        report.lock().unwrap().push(r);
-                    }
+    // Every backend runs before the verdict, so that one failing report names them all.
+    let mut report = Vec::new();
+    let registry = Registry::builtin();
+    for name in chain_backends().iter().map(|b| b.name()) {
+        let mut b = patient(&registry, name);
+        let (mut failed, mut sat_out) = (Vec::new(), 0);
+        for case in &cases {
+            let verdict = match b.execute(case, &Profile::mainnet(case.fork)) {
+                Ok(o) => check(case, &o),
+                // A fork the backend does not run chains at (py-evm's Prague): counted apart.
+                Err(BackendError::Unsupported(_)) => {
+                    sat_out += 1;
+                    continue;
                 }
-            });
+                Err(e) => Check::Fail(e.to_string()),
+            };
+            if verdict != Check::Pass {
+                failed.push(format!("{}: {verdict:?}", case.name));
+            }
         }
-    });
-    let report = report.into_inner().unwrap();
+        let allowed = FAILS_BLOCKCHAIN_TESTS
+            .iter()
+            .find(|(n, _)| *n == b.name())
+            .map_or(&[][..], |(_, f)| *f);
+        let unexpected: Vec<_> = failed
+            .iter()
+            .filter(|f| !allowed.iter().any(|a| f.starts_with(a)))
+            .collect();
+        let run = cases.len() - sat_out;
+        println!(
+            "{}: {} of {run} cases pass ({sat_out} unsupported)",
+            b.name(),
+            run - failed.len(),
+        );
+        assert!(run * 2 > cases.len(), "{} ran only {run} cases", b.name());
+        if !unexpected.is_empty() {
+            report.push(format!(
+                "{}: {} of {run} cases fail: {unexpected:#?}",
+                b.name(),
+                failed.len(),
+            ));
+        }
+    }
     assert!(report.is_empty(), "{}", report.join("\n"));
 }
 
-/// Runs every blockchain test on `b`; the report of its unexpected failures, if any.
-fn replay_blockchain_tests(mut b: Box<dyn Backend>, cases: &[Case]) -> Option<String> {
-    use evmdiff_core::expect::{Check, check};
-    let (mut failed, mut sat_out) = (Vec::new(), 0);
-    for case in cases {
-        let verdict = match b.execute(case, &Profile::mainnet(case.fork)) {
-            Ok(o) => check(case, &o),
-            // A fork the backend does not run chains at (py-evm's Prague): counted apart.
-            Err(BackendError::Unsupported(_)) => {
-                sat_out += 1;
-                continue;
-            }
-            Err(e) => Check::Fail(e.to_string()),
-        };
-        if verdict != Check::Pass {
-            failed.push(format!("{}: {verdict:?}", case.name));
-        }
+/// Backend `name`, a worker given 120 s per answer instead of 30: a few fixtures take one
+/// 20 s alone (walletReorganizeOwners on the execution spec, DelegateCallSpam on
+/// ethereumjs), and this test checks their answers, not their speed.
+fn patient(registry: &Registry, name: &str) -> Box<dyn Backend> {
+    match registry.worker(name) {
+        Some(w) => Box::new(
+            w.backend_with(evmdiff_adapters::worker::process::ProcessSpec {
+                timeout: std::time::Duration::from_secs(120),
+                ..w.spec()
+            }),
+        ),
+        None => registry.make(name).unwrap(),
     }
-    let allowed = FAILS_BLOCKCHAIN_TESTS
-        .iter()
-        .find(|(n, _)| *n == b.name())
-        .map_or(&[][..], |(_, f)| *f);
-    let unexpected: Vec<_> = failed
-        .iter()
-        .filter(|f| !allowed.iter().any(|a| f.starts_with(a)))
-        .collect();
-    let run = cases.len() - sat_out;
-    println!(
-        "{}: {} of {run} cases pass ({sat_out} unsupported)",
-        b.name(),
-        run - failed.len(),
-    );
-    assert!(run * 2 > cases.len(), "{} ran only {run} cases", b.name());
-    (!unexpected.is_empty()).then(|| {
-        format!(
-            "{}: {} of {run} cases fail: {unexpected:#?}",
-            b.name(),
-            failed.len(),
-        )
-    })
 }
 
 /// Generated chains of a campaign, sealed: `count` of them under `profile`.

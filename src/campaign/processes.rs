@@ -367,7 +367,8 @@ pub fn run(args: &Args, n: usize) -> Result<ExitCode> {
     }
     let mut stats = merged(&runners, &args.out, started);
     stats.interrupted |= stop.load(Ordering::SeqCst);
-    fuzz::summary(&stats, &args.out, Shard::WHOLE);
+    // Each share has its checkpoint, in one folder.
+    fuzz::summary(&stats, &args.out, &args.out.join("shards"));
     for r in &runners {
         if r.restarts > 0 {
             println!(

@@ -104,7 +104,7 @@ pub struct Args {
     /// A process that dies is restarted past the case it died on, which becomes a `crash`
     /// finding. Progress, the summary and stats.json are the whole campaign's; --runs is the
     /// total. Not with --coverage.
-    #[arg(long, value_name = "N", conflicts_with_all = ["coverage", "shard"])]
+    #[arg(long, value_name = "N", value_parser = parse_processes, conflicts_with_all = ["coverage", "shard"])]
     pub processes: Option<usize>,
     /// Run only share K of N of the campaign's cases: K, K+N, K+2N, … (case i is made from
     /// the seed and i alone, so N machines given 0/N..N-1/N of one seed run the whole
@@ -160,6 +160,14 @@ pub fn case_gas(
     }
 }
 
+/// `--processes`: at least one.
+fn parse_processes(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("`{s}` is not a number of processes (1 or more)")),
+    }
+}
+
 /// Parses `90`, `90s`, `5m`, `2h`, `1d`.
 pub fn parse_duration(s: &str) -> Result<Duration> {
     let (num, unit) = s.trim().split_at(
@@ -181,8 +189,8 @@ pub fn parse_duration(s: &str) -> Result<Duration> {
 }
 
 /// Prints a campaign's summary: the final counts, the outcomes, each signature with its
-/// count (and why it is known), and where to resume an interrupted one.
-pub fn summary(stats: &Stats, out: &std::path::Path, shard: Shard) {
+/// count (and why it is known), and where an interrupted one's checkpoint is (`checkpoint`).
+pub fn summary(stats: &Stats, out: &std::path::Path, checkpoint: &std::path::Path) {
     println!("{}", line(stats, None, None));
     let resumed = if stats.first_index > 0 {
         format!("resumed after {} cases, ", stats.first_index)
@@ -230,7 +238,7 @@ pub fn summary(stats: &Stats, out: &std::path::Path, shard: Shard) {
     if stats.interrupted {
         println!(
             "stopped before the end: checkpoint saved in {}, rerun the same command to resume",
-            crate::campaign::checkpoint::path(out, shard).display()
+            checkpoint.display()
         );
     }
 }
@@ -440,7 +448,11 @@ pub fn fuzz(args: &Args) -> Result<(Stats, Vec<String>)> {
         }
     })?;
     bar.finish_and_clear();
-    summary(&stats, &args.out, shard);
+    summary(
+        &stats,
+        &args.out,
+        &crate::campaign::checkpoint::path(&args.out, shard),
+    );
     let coverage = if args.coverage {
         let first_backend = list.split(',').next().unwrap_or_default();
         let cov = coverage::measure(&coverage::Options {
