@@ -80,6 +80,9 @@ struct Runner {
     end: Option<u64>,
     /// The position its current process started at.
     began: u64,
+    /// Its campaign's checkpoint at position 0: what a checkpoint on disk must match to be
+    /// resumed from (as the process itself decides).
+    fresh: Checkpoint,
     /// Deaths in a row with no running case marked.
     blind_deaths: u32,
     /// Restarts after a death.
@@ -224,22 +227,29 @@ pub fn run(args: &Args, n: usize) -> Result<ExitCode> {
         // and summary; the runner waits for them and merges.
         let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
     }
+    let campaign = |shard| Checkpoint {
+        seed: args.seed,
+        profile: ctx.profile.name.clone(),
+        profile_id: ctx.profile.content_id(),
+        backends: ctx.backends.clone(),
+        sample: sample.render(),
+        shard,
+        next_index: 0,
+    };
     let mut runners: Vec<Runner> = (0..n as u64)
         .map(|k| {
             let shard = Shard {
                 index: k,
                 count: n as u64,
             };
-            let start = checkpoint::read(&args.out, shard)
-                .ok()
-                .flatten()
-                .map_or(0, |cp| cp.next_index);
+            let start = resume_position(&args.out, &campaign(shard));
             Runner {
                 shard,
                 child: None,
                 counted: Stats::default(),
                 end: args.runs.map(|r| start + shard.share_of(r)),
                 began: start,
+                fresh: campaign(shard),
                 blind_deaths: 0,
                 restarts: 0,
                 gave_up: None,
@@ -307,15 +317,9 @@ pub fn run(args: &Args, n: usize) -> Result<ExitCode> {
                             r.shard
                         );
                     }
-                    let mut cp = checkpoint::read(&args.out, r.shard)?.unwrap_or(Checkpoint {
-                        seed: args.seed,
-                        profile: ctx.profile.name.clone(),
-                        profile_id: ctx.profile.content_id(),
-                        backends: ctx.backends.clone(),
-                        sample: sample.render(),
-                        shard: r.shard,
-                        next_index: 0,
-                    });
+                    let mut cp = checkpoint::read(&args.out, r.shard)?
+                        .filter(|cp| cp.same_campaign(&r.fresh))
+                        .unwrap_or_else(|| r.fresh.clone());
                     if let Some(past) = inflight.iter().map(|&i| r.shard.position(i) + 1).max() {
                         cp.next_index = cp.next_index.max(past);
                         r.blind_deaths = 0;
@@ -417,10 +421,7 @@ fn start(r: &mut Runner, args: &Args, exe: &Path, deadline: Option<Instant>) -> 
     if time.is_some_and(|t| t < Duration::from_secs(1)) {
         return Ok(false);
     }
-    r.began = checkpoint::read(&args.out, r.shard)
-        .ok()
-        .flatten()
-        .map_or(0, |cp| cp.next_index);
+    r.began = resume_position(&args.out, &r.fresh);
     let runs = r.end.map(|e| e.saturating_sub(r.began));
     let log_path = r.shard.file(&args.out, "log");
     if let Some(dir) = log_path.parent() {
@@ -451,6 +452,16 @@ fn interrupt(runners: &[Runner]) {
         let pid = nix::unistd::Pid::from_raw(c.id() as i32);
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
     }
+}
+
+/// Where a process of campaign `fresh` resumes: its checkpoint's position when the
+/// checkpoint on disk is this campaign's, else 0 (as the process decides for itself).
+fn resume_position(out: &Path, fresh: &Checkpoint) -> u64 {
+    checkpoint::read(out, fresh.shard)
+        .ok()
+        .flatten()
+        .filter(|cp| cp.same_campaign(fresh))
+        .map_or(0, |cp| cp.next_index)
 }
 
 /// The whole campaign's statistics now: every shard's counted runs and its running
