@@ -5,7 +5,9 @@
 //! `EVMDIFF_PROFILE`, `EVMDIFF_BACKENDS`, `EVMDIFF_PROVER` override the options file;
 //! `EVMDIFF_ALLOW` adds an allowlist file to the one that ships with evmdiff;
 //! `EVMDIFF_FINDINGS` is a folder each finding is also written to as an evmdiff finding file
-//! (what `evmdiff campaign` collects). The panic message names the replay command.
+//! (what `evmdiff campaign` collects); `EVMDIFF_MUTATOR=bytes` turns the structure-aware
+//! mutator off (libFuzzer's own mutations only, to measure one against the other). The panic
+//! message names the replay command.
 
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
@@ -62,6 +64,36 @@ pub fn run(name: &str, data: &[u8]) {
     }
 }
 
+/// The case targets' libFuzzer mutator: whole actions and transactions edited
+/// (`evmdiff_oracle::mutator`) two times in three, libFuzzer's own mutation otherwise. The
+/// precompiles target, and every target under `EVMDIFF_MUTATOR=bytes`, mutate bytes only.
+#[cfg(fuzzing)]
+pub fn mutate(name: &str, data: &mut [u8], size: usize, max_size: usize, seed: u32) -> usize {
+    if size > max_size {
+        // libFuzzer shrinking the input: its own mutations know how.
+        return libfuzzer_sys::fuzzer_mutate(data, size, max_size);
+    }
+    static BYTES_ONLY: OnceLock<bool> = OnceLock::new();
+    let bytes_only =
+        *BYTES_ONLY.get_or_init(|| std::env::var("EVMDIFF_MUTATOR").is_ok_and(|m| m == "bytes"));
+    let spans = match &*target(name).lock().unwrap_or_else(|e| e.into_inner()) {
+        Target::Cases(h) if !bytes_only => h.spans(&data[..size]),
+        _ => Vec::new(),
+    };
+    if spans.is_empty() {
+        return libfuzzer_sys::fuzzer_mutate(data, size, max_size);
+    }
+    let out = evmdiff_oracle::mutator::mutate(
+        &data[..size],
+        &spans,
+        max_size,
+        seed,
+        &mut |buf, size, max| libfuzzer_sys::fuzzer_mutate(buf, size, max),
+    );
+    data[..out.len()].copy_from_slice(&out);
+    out.len()
+}
+
 /// Writes `f` where `EVMDIFF_FINDINGS` says, then panics with it and the replay command.
 fn report(f: &Finding<'_>, config: &TargetConfig) -> ! {
     let saved = std::env::var_os("EVMDIFF_FINDINGS")
@@ -98,6 +130,11 @@ macro_rules! target {
     ($name:literal) => {
         #[cfg(fuzzing)]
         libfuzzer_sys::fuzz_target!(|data: &[u8]| $crate::run($name, data));
+
+        #[cfg(fuzzing)]
+        libfuzzer_sys::fuzz_mutator!(|data: &mut [u8], size: usize, max_size: usize, seed: u32| {
+            $crate::mutate($name, data, size, max_size, seed)
+        });
 
         #[cfg(not(fuzzing))]
         fn main() {

@@ -23,6 +23,7 @@ use crate::generate::{
     Builder, CHAIN_BLOCKS, COINBASE, NOBODY, SENDER, SENDER_KEY, World, contract_address,
     contracts, transaction,
 };
+use crate::spans::{self, Unit};
 
 /// Balance of the two rich senders; the third has [`POOR`].
 const RICH: u128 = 10u128.pow(21);
@@ -102,19 +103,16 @@ pub(crate) fn chain(
         let n = u.int_in_range(0..=4)?;
         let mut txs = Vec::with_capacity(n);
         for _ in 0..n {
-            txs.push(chain_tx(
-                u,
-                world,
-                config,
-                &senders,
-                &mut nonces,
-                &mut targets,
-            )?);
+            txs.push(spans::unit(Unit::Transaction, u, |u| {
+                chain_tx(u, world, config, &senders, &mut nonces, &mut targets)
+            })?);
         }
         out.push((env, txs));
     }
     if out.iter().all(|(_, txs)| txs.len() < 2) {
-        let tx = chain_tx(u, world, config, &senders, &mut nonces, &mut targets)?;
+        let tx = spans::unit(Unit::Transaction, u, |u| {
+            chain_tx(u, world, config, &senders, &mut nonces, &mut targets)
+        })?;
         out.last_mut().expect("at least one block").1.push(tx);
     }
     let mut case = Case::chain("generated-chain", fork, pre, out);

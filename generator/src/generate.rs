@@ -509,7 +509,15 @@ impl<'a, 'u, 'p> Builder<'a, 'u, 'p> {
         Ok(())
     }
 
+    /// One action, its input bytes noted for a structure-aware mutator ([`crate::spans`]).
     fn action(&mut self) -> Result<()> {
+        let before = self.u.len();
+        let out = self.any_action();
+        crate::spans::note(crate::spans::Unit::Action, before, self.u.len());
+        out
+    }
+
+    fn any_action(&mut self) -> Result<()> {
         self.actions += 1;
         if self.depth >= MAX_DEPTH {
             return self.observe();

@@ -24,6 +24,7 @@ pub mod operands;
 pub mod precompile_call;
 pub mod precompile_input;
 pub mod program;
+pub mod spans;
 pub mod table;
 
 pub use campaign::{campaign_case, campaign_case_within, input_bytes};

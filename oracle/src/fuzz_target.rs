@@ -18,6 +18,7 @@ use std::time::Duration;
 use arbitrary::{Arbitrary, Unstructured};
 use evmdiff_core::{Backend, Case, Profile};
 use evmdiff_generator::GeneratorConfig;
+use evmdiff_generator::spans::{self, Span};
 
 use crate::allowlist::Allowlist;
 use crate::error::{OracleError, Result};
@@ -185,6 +186,21 @@ impl TargetConfig {
 /// sealed as every campaign case is. For [`Cases::Any`] it is the case `evmdiff fuzz` makes
 /// from the same bytes.
 pub fn case_from(data: &[u8], profile: &Profile, cases: Cases) -> Option<Case> {
+    let mut case = unsealed(data, profile, cases)?;
+    // A generated chain gets real header hashes from revm, as every campaign case does.
+    let _ = crate::seal::seal(&mut case, profile);
+    Some(case)
+}
+
+/// The units of the case `data` stands for (see [`evmdiff_generator::spans`]): what the
+/// structure-aware mutator edits. Empty when `data` makes no case.
+pub fn spans_of(data: &[u8], profile: &Profile, cases: Cases) -> Vec<Span> {
+    let (case, spans) = spans::record(data.len(), || unsealed(data, profile, cases));
+    if case.is_none() { Vec::new() } else { spans }
+}
+
+/// [`case_from`] before sealing.
+fn unsealed(data: &[u8], profile: &Profile, cases: Cases) -> Option<Case> {
     if cases == Cases::Precompiles {
         return None;
     }
@@ -193,15 +209,10 @@ pub fn case_from(data: &[u8], profile: &Profile, cases: Cases) -> Option<Case> {
     if cases == Cases::Chains {
         config.chain = true;
     }
-    let mut case = evmdiff_generator::generate_with(&mut u, profile, config)
+    let case = evmdiff_generator::generate_with(&mut u, profile, config)
         .ok()?
         .case;
-    if cases == Cases::Chains && !case.is_chain() {
-        return None;
-    }
-    // A generated chain gets real header hashes from revm, as every campaign case does.
-    let _ = crate::seal::seal(&mut case, profile);
-    Some(case)
+    (cases != Cases::Chains || case.is_chain()).then_some(case)
 }
 
 /// A target at run time, whichever kind of input it runs.
@@ -276,6 +287,11 @@ impl Harness {
     /// The case `data` stands for under this target ([`case_from`]).
     pub fn case(&self, data: &[u8]) -> Option<Case> {
         case_from(data, &self.oracle.profile, self.config.cases)
+    }
+
+    /// The units of the case `data` stands for, as [`spans_of`] finds them.
+    pub fn spans(&self, data: &[u8]) -> Vec<Span> {
+        spans_of(data, &self.oracle.profile, self.config.cases)
     }
 
     /// Runs `case` on every backend.

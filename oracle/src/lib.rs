@@ -15,6 +15,7 @@ pub mod export;
 pub mod finding;
 pub mod fuzz_target;
 pub mod judge;
+pub mod mutator;
 pub mod oracle;
 pub mod planted;
 pub mod precompile_target;
