@@ -26,6 +26,7 @@ mod dispatch;
 pub(crate) mod env;
 mod normalize;
 mod observe;
+mod p256_arkworks;
 mod profile;
 
 use evmdiff_core::block_processing;

@@ -117,6 +117,9 @@ pub fn library(implementation: &str, name: &str) -> Option<&'static str> {
         "levm-arkworks" if name.starts_with("bls12_") => {
             return Some("arkworks (ark-bls12-381 0.6)");
         }
+        "levm-arkworks" if name == "p256verify" => {
+            return Some("arkworks (ark-secp256r1 0.6), ECDSA written in evmdiff");
+        }
         "levm-arkworks" => "levm",
         i => i,
     };

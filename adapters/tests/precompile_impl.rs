@@ -168,7 +168,12 @@ fn fp(be: &str) -> Vec<u8> {
 /// Calls `name` on every implementation at Prague, checks they all return the same, and
 /// returns it with how many were called.
 fn agreed(name: &str, input: &[u8]) -> (Called, usize) {
-    let (mut impls, p) = with(Fork::Prague, name);
+    agreed_at(Fork::Prague, name, input)
+}
+
+/// [`agreed`] at `fork`.
+fn agreed_at(fork: Fork, name: &str, input: &[u8]) -> (Called, usize) {
+    let (mut impls, p) = with(fork, name);
     let results: Vec<(String, Called)> = impls
         .iter_mut()
         .map(|i| (i.name().to_string(), i.call(p, input, 10_000_000)))
@@ -282,6 +287,66 @@ fn blst_and_arkworks_agree_on_bls12_381_arithmetic_and_its_refusals() {
         &[fp(BLS_G1[0]), fp(BLS_G1[1])].concat(),
     );
     assert_eq!(mapped2.status(), "success", "{mapped2}");
+}
+
+#[test]
+fn rustcrypto_and_arkworks_agree_on_p256verify_and_its_refusals() {
+    use p256::ecdsa::SigningKey;
+    use p256::ecdsa::signature::hazmat::PrehashSigner;
+    const N: &str = "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551";
+    const P: &str = "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff";
+    let n = U256::from_be_slice(&hex::decode(N).unwrap());
+    let key = SigningKey::from_slice(&[0x42; 32]).unwrap();
+    let point = key.verifying_key().to_encoded_point(false);
+    let (x, y) = (point.x().unwrap().to_vec(), point.y().unwrap().to_vec());
+    let signed = |hash: [u8; 32]| -> (Vec<u8>, Vec<u8>) {
+        let sig: p256::ecdsa::Signature = key.sign_prehash(&hash).unwrap();
+        let (r, s) = sig.split_bytes();
+        (r.to_vec(), s.to_vec())
+    };
+    let call = |parts: &[&[u8]]| agreed_at(Fork::Osaka, "p256verify", &parts.concat());
+    let valid = Called::Success {
+        gas_used: 6_900,
+        output: word(1).to_vec(),
+    };
+    let refused = Called::Success {
+        gas_used: 6_900,
+        output: Vec::new(),
+    };
+    let hash = [0x11u8; 32];
+    let (r, s) = signed(hash);
+    let (ok, count) = call(&[&hash, &r, &s, &x, &y]);
+    assert_eq!(
+        count, 3,
+        "revm, levm and levm-arkworks have P256VERIFY at Osaka"
+    );
+    assert_eq!(ok, valid);
+    // EIP-7951 takes the high-s twin of a signature (no malleability check).
+    let high_s = (n - U256::from_be_slice(&s)).to_be_bytes::<32>();
+    assert_eq!(call(&[&hash, &r, &high_s, &x, &y]).0, valid);
+    // A hash above the group order is taken modulo n by the signer and by every verifier.
+    let big = [0xffu8; 32];
+    let (rb, sb) = signed(big);
+    assert_eq!(call(&[&big, &rb, &sb, &x, &y]).0, valid);
+    // Refusals: another hash, r or s zero or n, a coordinate equal to p, a key off the curve,
+    // the (0, 0) key.
+    let n_bytes = hex::decode(N).unwrap();
+    let p_bytes = hex::decode(P).unwrap();
+    let mut y_off = y.clone();
+    y_off[31] ^= 1;
+    let zero = [0u8; 32];
+    for (why, parts) in [
+        ("another hash", [&[0x12u8; 32][..], &r, &s, &x, &y]),
+        ("r = 0", [&hash, &zero, &s, &x, &y]),
+        ("r = n", [&hash, &n_bytes, &s, &x, &y]),
+        ("s = 0", [&hash, &r, &zero, &x, &y]),
+        ("s = n", [&hash, &r, &n_bytes, &x, &y]),
+        ("x = p", [&hash, &r, &s, &p_bytes, &y]),
+        ("off the curve", [&hash, &r, &s, &x, &y_off]),
+        ("the (0, 0) key", [&hash, &r, &s, &zero, &zero]),
+    ] {
+        assert_eq!(call(&parts).0, refused, "{why}");
+    }
 }
 
 #[test]

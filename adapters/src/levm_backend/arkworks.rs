@@ -1,13 +1,14 @@
-//! levm's BLS12-381 precompiles (EIP-2537) with arkworks' curve arithmetic in place of blst:
-//! a second family for the `precompiles` target.
+//! levm's BLS12-381 precompiles (EIP-2537) with arkworks' curve arithmetic in place of blst,
+//! and its P256VERIFY on arkworks' secp256r1 ([`super::p256_arkworks`]): a second family for
+//! the `precompiles` target.
 //!
 //! revm and levm both compute BLS12-381 with blst (revm compiles its arkworks backend only
 //! without the `blst` feature, and one build cannot have both), so comparing them checks their
 //! framing but not blst's arithmetic. ethrex's [`Crypto`] trait is levm's seam for exactly this
 //! (its zkVM guests override the BLS operations with their own libraries): levm keeps its
 //! input parsing, padding checks and gas, and this provider does the curve work with
-//! ark-bls12-381, the library revm's own arkworks backend uses. Everything that is not BLS
-//! stays levm's native code ([`NativeCrypto`]).
+//! ark-bls12-381, the library revm's own arkworks backend uses. Everything that is neither BLS
+//! nor P-256 stays levm's native code ([`NativeCrypto`]).
 //!
 //! The validation rules are EIP-2537's and the same as ethrex's blst provider: coordinates
 //! must be canonical (below p), points on the curve, in the subgroup for MSM and pairing (a
@@ -152,8 +153,9 @@ impl Crypto for ArkworksCrypto {
         NativeCrypto.modexp(base, exp, modulus)
     }
 
+    // P-256 on arkworks too (ark-secp256r1), beside the native provider's RustCrypto p256.
     fn secp256r1_verify(&self, msg: &[u8; 32], sig: &[u8; 64], pk: &[u8; 64]) -> bool {
-        NativeCrypto.secp256r1_verify(msg, sig, pk)
+        super::p256_arkworks::verify(msg, sig, pk)
     }
 
     // EIP-2537 on arkworks. Additions check the curve only; MSM and pairing the subgroup too.
