@@ -2,7 +2,8 @@
 # The structure-aware mutator against libFuzzer's byte mutations (issue 18, item 2): the same
 # target binary (the one scripts/oss-fuzz-local.sh builds, the mutator compiled in) run twice
 # at once for TIME seconds, one core each, from the same seeds with the same libFuzzer seed:
-# once as built, once with EVMDIFF_MUTATOR=bytes (libFuzzer's own mutations only). Then:
+# once with EVMDIFF_MUTATOR=structure, once with EVMDIFF_MUTATOR=bytes (libFuzzer's own
+# mutations only, the default). Then:
 #
 #  * edges and features reached, inputs kept, executions (libFuzzer's final statistics);
 #  * planted bugs seen over each kept corpus (`evmdiff planted --inputs`);
@@ -55,7 +56,7 @@ print("%d/%d" % (sum(1 for x in b if x["showing"] > 0), len(b)))' "$OUT/planted-
 }
 row() { printf '| %s | %s | %s |\n' "$1" "$2" "$3"; }
 echo
-row "$TARGET, ${TIME} s, one core each" "structure-aware (as built)" "bytes (EVMDIFF_MUTATOR=bytes)"
+row "$TARGET, ${TIME} s, one core each" "structure-aware (EVMDIFF_MUTATOR=structure)" "libFuzzer's own (EVMDIFF_MUTATOR=bytes, the default)"
 row "---" "---" "---"
 row "executions" "$(stat structure number_of_executed_units)" "$(stat bytes number_of_executed_units)"
 row "edges (cov)" "$(last structure cov)" "$(last bytes cov)"

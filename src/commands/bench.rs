@@ -31,7 +31,8 @@ pub struct Args {
     #[arg(long, default_value_t = 5)]
     pub rounds: usize,
     /// Benchmark N generated cases (as `evmdiff fuzz` makes them) instead of files, and
-    /// also time generation alone and the whole fuzzing pipeline on the same cases.
+    /// also time generation alone (and before sealing) and the whole fuzzing pipeline on the
+    /// same cases.
     #[arg(long)]
     pub generated: Option<u64>,
     /// Profile for --generated.
@@ -44,14 +45,20 @@ pub struct Args {
 
 /// Times generation alone, then the whole per-case work of a fuzzing campaign (generate, run
 /// every backend, compare, localize divergences, judge, observe the sampled coverage case;
-/// not the finding files or the shared counters), over the same `n` cases. Returns both
-/// rates in cases per second.
+/// not the finding files or the shared counters), over the same `n` cases. Returns the rates
+/// in cases per second of generation without sealing, generation with it (as campaigns make
+/// cases: chains sealed by revm), and the pipeline.
 fn pipeline(
     args: &Args,
     backends: &mut [Box<dyn evmdiff_core::Backend>],
     n: u64,
-) -> Result<(f64, f64)> {
+) -> Result<(f64, f64, f64)> {
     let profile = Profile::load(&args.profile)?;
+    let start = Instant::now();
+    for i in 0..n {
+        std::hint::black_box(evmdiff_generator::campaign_case(&profile, args.seed, i));
+    }
+    let unsealed_rate = n as f64 / start.elapsed().as_secs_f64();
     let start = Instant::now();
     for i in 0..n {
         std::hint::black_box(evmdiff_oracle::seal::campaign_case(&profile, args.seed, i));
@@ -81,7 +88,11 @@ fn pipeline(
         }
         std::hint::black_box(oracle.judge(&case, &run, Some(origin)).signatures.len());
     }
-    Ok((gen_rate, n as f64 / start.elapsed().as_secs_f64()))
+    Ok((
+        unsealed_rate,
+        gen_rate,
+        n as f64 / start.elapsed().as_secs_f64(),
+    ))
 }
 
 /// Cases per second of three ways to compare the backends on `cases`: outcomes only
@@ -208,7 +219,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     // (for an external backend, the steps it streams and evmdiff reads and hashes).
     let stepping: Vec<bool> = backends.iter().map(|b| b.observes_steps()).collect();
     let mut observed_rates: Vec<Vec<f64>> = vec![Vec::new(); backends.len()];
-    let (mut gen_rates, mut pipeline_rates) = (Vec::new(), Vec::new());
+    let (mut unsealed_rates, mut gen_rates, mut pipeline_rates) =
+        (Vec::new(), Vec::new(), Vec::new());
     // State tests and chains timed apart (cases per second of each kind), in the same rounds.
     let kinds: [Vec<&(Case, Profile)>; 2] = [
         cases.iter().filter(|(c, _)| !c.is_chain()).collect(),
@@ -241,7 +253,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             }
         }
         if let Some(n) = args.generated {
-            let (g, p) = pipeline(args, &mut backends, n)?;
+            let (u, g, p) = pipeline(args, &mut backends, n)?;
+            unsealed_rates.push(u);
             gen_rates.push(g);
             pipeline_rates.push(p);
         }
@@ -372,6 +385,14 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             "generation alone",
             generation,
             1e6 / generation
+        );
+        // The same cases before revm seals the chains among them: what sealing costs.
+        let unsealed = median(unsealed_rates);
+        println!(
+            "{:<17} {:>12.0} {:>12.1}",
+            "  before sealing",
+            unsealed,
+            1e6 / unsealed
         );
         println!(
             "{:<17} {:>12.0} {:>12.1}",
