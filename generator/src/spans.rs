@@ -4,8 +4,8 @@
 //! The generator reads its input front to back (`int_in_range`, `choose`, `bytes`: nothing
 //! reads from the end), so a unit is a contiguous range, and cutting, copying or moving whole
 //! ranges keeps every other unit's bytes meaning what they meant. That is what a
-//! structure-aware mutator needs (oracle's `mutator`): libFuzzer's byte mutations change one
-//! unit at a time too, but an insertion or deletion shifts every later draw.
+//! structure-aware mutator needs (oracle's `mutator`): a byte libFuzzer inserts or erases
+//! shifts every later draw, and the rest of the case changes with it.
 //!
 //! Recording is off unless [`record`] asks for it, so generation pays one thread-local check
 //! per unit. A thread-local rather than a parameter: the builders pass no context through
