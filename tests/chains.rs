@@ -196,6 +196,59 @@ fn blockhash_reads_the_earlier_headers() {
     });
 }
 
+/// revm seals a chain in one execution, told each block's hash as the block is sealed: a
+/// block reading the two blocks before it with BLOCKHASH stores the sealed headers' hashes,
+/// and the chain is sealed as running revm on each prefix seals it (a stale or placeholder
+/// hash would be stored, and the state root and every header after it would differ).
+#[test]
+fn a_block_reading_earlier_hashes_is_sealed_in_one_pass_as_by_prefixes() {
+    use evmdiff_adapters::revm_backend::RevmBackend;
+    use evmdiff_oracle::seal::{seal, seal_with};
+    // BLOCKHASH(1) into slot 1, BLOCKHASH(2) into slot 2.
+    let reads = bytes!("600140600155600240600255");
+    for fork in [Fork::Cancun, Fork::Prague] {
+        let mut pre = pre(&[(TARGET, reads.clone())]);
+        for (address, code) in evmdiff_core::block_processing::system_contracts(fork) {
+            let account = Account {
+                code,
+                nonce: 1,
+                ..Account::default()
+            };
+            pre.insert(address, account);
+        }
+        let case = Case::chain(
+            "reads-hashes",
+            fork,
+            pre,
+            vec![
+                (env(1), vec![tx(0, TARGET, Bytes::new())]),
+                (env(2), vec![]),
+                (env(3), vec![tx(1, TARGET, Bytes::new())]),
+            ],
+        );
+        let profile = Profile::mainnet(fork);
+        let (mut one_pass, mut prefixes) = (case.clone(), case);
+        seal(&mut one_pass, &profile).unwrap();
+        seal_with(&mut prefixes, &profile, &mut RevmBackend::default()).unwrap();
+        assert_eq!(one_pass, prefixes, "{fork}");
+        let hashes = one_pass.block_hashes();
+        let outcome = RevmBackend::default().execute(&one_pass, &profile).unwrap();
+        assert_eq!(
+            outcome.blocks.len(),
+            3,
+            "{fork}: {:?}",
+            outcome.blocks[0].invalid
+        );
+        for n in [1, 2] {
+            assert_eq!(
+                slot(&outcome, TARGET, n),
+                U256::from_be_bytes(hashes[&n].0),
+                "{fork}"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_beacon_root_is_stored_before_the_transactions_and_withdrawals_credited_after() {
     let mut case = Case::chain(

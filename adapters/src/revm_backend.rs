@@ -39,6 +39,7 @@ use revm::interpreter::interpreter::EthInterpreter;
 use revm::primitives::hardfork::SpecId;
 
 use env::Db;
+use evmdiff_core::seal::{SealError, process_sealing, seal_genesis};
 use profile::{ProfileChain, ProfilePrecompiles};
 
 /// revm's context as this adapter configures it: mainnet environment types, the in-memory
@@ -233,6 +234,44 @@ impl RevmBackend {
         observer: Option<&mut dyn Observer>,
     ) -> Result<ChainOutcome, BackendError> {
         let fork = profile.base_fork;
+        self.with_run(case, profile, observer, |run| {
+            evmdiff_core::block_processing::process(case, fork, run)
+        })
+    }
+
+    /// Seals chain `case` in one execution ([`evmdiff_core::seal::process_sealing`]): its
+    /// genesis, then each block's header as the block finishes, its hash given to revm's
+    /// BLOCKHASH before the next block runs. What `evmdiff_oracle::seal` does with revm;
+    /// running each prefix again, as any other reference must, costs B(B+1)/2 block
+    /// executions for B blocks. A state test is left alone.
+    pub fn seal(&mut self, case: &mut Case, profile: &Profile) -> Result<(), SealError> {
+        if !case.is_chain() {
+            return Ok(());
+        }
+        let fork = profile.base_fork;
+        let mut sealed = case.clone();
+        seal_genesis(&mut sealed);
+        let unsealed = sealed.clone();
+        self.with_run(&unsealed, profile, None, |run| {
+            process_sealing(&mut sealed, fork, run).map_err(|e| match e {
+                SealError::Backend(e) => e,
+                other => BackendError::Failed(other.to_string()),
+            })
+        })?;
+        *case = sealed;
+        Ok(())
+    }
+
+    /// Runs `body` on a [`chain::Run`] of `case` (its pre-state and the hashes its headers
+    /// have now), then gives the EVM back to the thread.
+    fn with_run(
+        &mut self,
+        case: &Case,
+        profile: &Profile,
+        observer: Option<&mut dyn Observer>,
+        body: impl FnOnce(&mut chain::Run<'_, '_>) -> Result<ChainOutcome, BackendError>,
+    ) -> Result<ChainOutcome, BackendError> {
+        let fork = profile.base_fork;
         let spec = env::spec_of(fork).ok_or_else(|| {
             BackendError::Unsupported(format!(
                 "revm 43 has no {fork} spec (original Constantinople with EIP-1283; revme skips it too)"
@@ -263,7 +302,6 @@ impl RevmBackend {
 
         let mut run = chain::Run {
             lent: Some(cached),
-            case,
             profile,
             spec,
             chain_id,
@@ -272,7 +310,7 @@ impl RevmBackend {
             planted: self.planted,
             kept: None,
         };
-        let result = evmdiff_core::block_processing::process(case, fork, &mut run);
+        let result = body(&mut run);
         let Some(mut cached) = run.lent else {
             return result;
         };

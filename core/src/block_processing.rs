@@ -11,7 +11,7 @@ use alloy_eips::eip4895::Withdrawal;
 use alloy_primitives::{Address, B256, Bytes, U256, address};
 
 use crate::backend::BackendError;
-use crate::case::{At, Case, Transaction};
+use crate::case::{At, BlockEnv, Case, Transaction};
 use crate::fork::Fork;
 use crate::observe::{Observer, StateRead};
 use crate::outcome::{BlockEnd, BlockOutcome, ChainOutcome, Outcome, Status};
@@ -170,8 +170,9 @@ pub trait BlockExecutor {
     /// need not keep a reported copy of its state after every transaction.
     fn state(&mut self) -> Result<State, BackendError>;
     /// Makes block `index` of the case the current one (what its system calls and
-    /// transactions see).
-    fn begin_block(&mut self, index: usize) -> Result<(), BackendError>;
+    /// transactions see), with environment `env`: the case's, which sealing may have set
+    /// after the case was handed to the backend (a base fee follows the parent's gas used).
+    fn begin_block(&mut self, index: usize, env: &BlockEnv) -> Result<(), BackendError>;
     /// Whether `address` has code in the backend's state (a system contract deployed).
     fn has_code(&mut self, address: Address) -> Result<bool, BackendError>;
     /// Executes `call` as a system call with the backend's EVM and commits it, without
@@ -212,7 +213,7 @@ pub fn process(
 
 /// Block `index`: system calls, transactions within the block's limits, withdrawals, reward,
 /// the system calls after it.
-fn process_block(
+pub(crate) fn process_block(
     case: &Case,
     index: usize,
     fork: Fork,
@@ -220,7 +221,7 @@ fn process_block(
 ) -> Result<BlockOutcome, BackendError> {
     let block = &case.blocks[index];
     let chain = case.is_chain();
-    exec.begin_block(index)?;
+    exec.begin_block(index, &block.env)?;
     let refused = |txs, why| BlockOutcome {
         txs,
         end: None,

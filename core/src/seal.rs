@@ -5,8 +5,10 @@
 //! its block executes ([`prepare`]); what it commits to (state root, receipts root, bloom, gas
 //! used, blob gas used, the roots of its transactions and withdrawals) is filled from a
 //! reference execution of the block ([`fill`]). Block `i`'s hash depends on its state root,
-//! and block `i + 1` may read it, so a chain is sealed block by block (the oracle runs the
-//! reference on each prefix). The rules are the field's: base fee by
+//! and block `i + 1` may read it, so a chain is sealed block by block: by a reference that
+//! runs the chain once and is told each block's hash as the block is sealed
+//! ([`process_sealing`], revm's), or by running any reference on each prefix (the oracle's
+//! `seal_with`). The rules are the field's: base fee by
 //! `alloy_eips::calc_next_block_base_fee`, excess blob gas by the fork's `BlobParams`, roots
 //! by `alloy_consensus::proofs`.
 
@@ -14,13 +16,14 @@ use alloy_consensus::constants::EMPTY_OMMER_ROOT_HASH;
 use alloy_consensus::proofs::{calculate_transaction_root, calculate_withdrawals_root};
 use alloy_eips::eip1559::{BaseFeeParams, calc_next_block_base_fee};
 use alloy_eips::eip7840::BlobParams;
-use alloy_primitives::U256;
+use alloy_primitives::{B256, U256};
 use alloy_trie::EMPTY_ROOT_HASH;
 
-use crate::block_processing::GAS_PER_BLOB;
+use crate::backend::BackendError;
+use crate::block_processing::{BlockExecutor, GAS_PER_BLOB, process_block};
 use crate::case::Case;
 use crate::fork::Fork;
-use crate::outcome::{BlockOutcome, Status};
+use crate::outcome::{BlockOutcome, ChainOutcome, Status};
 use crate::receipts::{logs_bloom, receipts, receipts_root};
 use crate::signing::{SigningError, sign};
 use crate::state::state_root;
@@ -165,4 +168,51 @@ pub fn as_chain(case: &Case) -> Option<Case> {
         }
     }
     Some(chain)
+}
+
+/// A block executor that can seal the chain it runs: told each block's hash once the block is
+/// sealed, it answers BLOCKHASH with it from then on.
+pub trait SealingExecutor: BlockExecutor {
+    /// Block `number`'s hash is now `hash`.
+    fn sealed(&mut self, number: u64, hash: B256);
+}
+
+/// Why a chain could not be sealed.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    /// The reference failed to execute a block.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    /// An included transaction could not be signed into the block.
+    #[error(transparent)]
+    Signing(#[from] SigningError),
+}
+
+/// Executes `case`'s blocks on `exec` and seals each as it finishes: block `i` is
+/// [`prepare`]d, executed, [`fill`]ed, and its hash given to `exec` before block `i + 1`
+/// runs, so one execution of the chain does what the prefixes `0..=i` did one by one. The
+/// genesis must be sealed already ([`seal_genesis`]) and `exec` built on it. A block the
+/// reference refuses ends the chain (nothing after it could be sealed). Returns the outcome
+/// of the sealed chain.
+pub fn process_sealing(
+    case: &mut Case,
+    fork: Fork,
+    exec: &mut dyn SealingExecutor,
+) -> Result<ChainOutcome, SealError> {
+    let mut blocks = Vec::with_capacity(case.blocks.len());
+    for index in 0..case.blocks.len() {
+        prepare(case, index);
+        let block = process_block(case, index, fork, exec)?;
+        fill(case, index, &block)?;
+        if let Some(header) = &case.blocks[index].header {
+            exec.sealed(header.number, header.hash_slow());
+        }
+        let refused = block.invalid.is_some();
+        blocks.push(block);
+        if refused {
+            case.blocks.truncate(index + 1);
+            break;
+        }
+    }
+    Ok(ChainOutcome { blocks })
 }

@@ -167,7 +167,8 @@ impl BlockExecutor for Run<'_, '_> {
         Ok(self.world.clone())
     }
 
-    fn begin_block(&mut self, index: usize) -> Result<(), BackendError> {
+    // `env` is the case's own here: only revm seals a chain as it runs it.
+    fn begin_block(&mut self, index: usize, _env: &BlockEnv) -> Result<(), BackendError> {
         self.block = index;
         Ok(())
     }

@@ -26,7 +26,7 @@ use ethrex_levm::precompiles::PrecompileMoves;
 use ethrex_levm::tracing::LevmCallTracer;
 use ethrex_levm::vm::{VM, VMType};
 use evmdiff_core::block_processing::{BlockExecutor, SYSTEM_ADDRESS, SystemCall};
-use evmdiff_core::case::Transaction as CaseTx;
+use evmdiff_core::case::{BlockEnv, Transaction as CaseTx};
 use evmdiff_core::{At, BackendError, Case, Fork, Observer, Outcome, State};
 
 use super::normalize::{self, Executed};
@@ -107,7 +107,8 @@ impl BlockExecutor for Run<'_, '_> {
         normalize::post_state(&self.case.pre, &self.db)
     }
 
-    fn begin_block(&mut self, index: usize) -> Result<(), BackendError> {
+    // `env` is the case's own here: only revm seals a chain as it runs it.
+    fn begin_block(&mut self, index: usize, _env: &BlockEnv) -> Result<(), BackendError> {
         self.block = index;
         Ok(())
     }

@@ -5,12 +5,14 @@
 //! withdrawals and reward credited to the same database.
 
 use evmdiff_core::block_processing::{BlockExecutor, SYSTEM_ADDRESS, SystemCall};
-use evmdiff_core::{At, BackendError, Case, Observer, Outcome, Profile, State};
+use evmdiff_core::case::BlockEnv;
+use evmdiff_core::seal::SealingExecutor;
+use evmdiff_core::{At, BackendError, Observer, Outcome, Profile, State};
 use revm::context::result::ExecutionResult;
 use revm::database::AccountState;
 use revm::handler::{ExecuteEvm, SystemCallEvm};
 use revm::primitives::hardfork::SpecId;
-use revm::primitives::{Address, U256};
+use revm::primitives::{Address, B256, U256};
 use revm::state::EvmState;
 use revm::{Database, DatabaseCommit};
 
@@ -20,7 +22,6 @@ use super::{Cached, env, normalize, observe};
 pub(super) struct Run<'a, 'o> {
     /// The thread's EVM (`None` only while the inspector path has it).
     pub(super) lent: Option<Box<Cached>>,
-    pub(super) case: &'a Case,
     pub(super) profile: &'a Profile,
     pub(super) spec: SpecId,
     pub(super) chain_id: u64,
@@ -34,14 +35,21 @@ pub(super) struct Run<'a, 'o> {
     pub(super) kept: Option<revm::state::TransientStorage>,
 }
 
+impl SealingExecutor for Run<'_, '_> {
+    fn sealed(&mut self, number: u64, hash: B256) {
+        let db = &mut evm(&mut self.lent).ctx.journaled_state.database;
+        db.cache.block_hashes.insert(U256::from(number), hash);
+    }
+}
+
 impl BlockExecutor for Run<'_, '_> {
     fn state(&mut self) -> Result<State, BackendError> {
         Ok(self.post.clone())
     }
 
-    fn begin_block(&mut self, index: usize) -> Result<(), BackendError> {
+    fn begin_block(&mut self, _index: usize, block: &BlockEnv) -> Result<(), BackendError> {
         let evm = evm(&mut self.lent);
-        evm.ctx.block = env::block(&self.case.blocks[index].env, &evm.ctx.cfg);
+        evm.ctx.block = env::block(block, &evm.ctx.cfg);
         Ok(())
     }
 
