@@ -207,19 +207,12 @@ fn a_block_reading_earlier_hashes_is_sealed_in_one_pass_as_by_prefixes() {
     // BLOCKHASH(1) into slot 1, BLOCKHASH(2) into slot 2.
     let reads = bytes!("600140600155600240600255");
     for fork in [Fork::Cancun, Fork::Prague] {
-        let mut pre = pre(&[(TARGET, reads.clone())]);
-        for (address, code) in evmdiff_core::block_processing::system_contracts(fork) {
-            let account = Account {
-                code,
-                nonce: 1,
-                ..Account::default()
-            };
-            pre.insert(address, account);
-        }
+        let mut code = evmdiff_core::block_processing::system_contracts(fork);
+        code.push((TARGET, reads.clone()));
         let case = Case::chain(
             "reads-hashes",
             fork,
-            pre,
+            pre(&code),
             vec![
                 (env(1), vec![tx(0, TARGET, Bytes::new())]),
                 (env(2), vec![]),
@@ -557,8 +550,7 @@ fn blockchain_tests_replay_on_every_chain_backend() {
 
 /// Backend `name`, a worker given 45 s per answer instead of 30: a few fixtures take one
 /// 20 s alone on a quiet machine (walletReorganizeOwners on the execution spec,
-/// DelegateCallSpam on ethereumjs), and this test checks their answers, not their speed. Not
-/// more: the execution spec never finishes DelegateCallSpam (above), and waits it out.
+/// DelegateCallSpam on ethereumjs), and this test checks their answers, not their speed.
 fn patient(registry: &Registry, name: &str) -> Box<dyn Backend> {
     match registry.worker(name) {
         Some(w) => Box::new(

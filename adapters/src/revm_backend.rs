@@ -233,44 +233,39 @@ impl RevmBackend {
         profile: &Profile,
         observer: Option<&mut dyn Observer>,
     ) -> Result<ChainOutcome, BackendError> {
-        let fork = profile.base_fork;
-        self.with_run(case, profile, observer, |run| {
-            evmdiff_core::block_processing::process(case, fork, run)
-        })
+        let mut run = self.start_run(case, profile, observer)?;
+        let result = evmdiff_core::block_processing::process(case, profile.base_fork, &mut run);
+        self.finish_run(run);
+        result
     }
 
     /// Seals chain `case` in one execution ([`evmdiff_core::seal::process_sealing`]): its
     /// genesis, then each block's header as the block finishes, its hash given to revm's
     /// BLOCKHASH before the next block runs. What `evmdiff_oracle::seal` does with revm;
     /// running each prefix again, as any other reference must, costs B(B+1)/2 block
-    /// executions for B blocks. A state test is left alone.
+    /// executions for B blocks. A state test is left alone; on an error the case is too.
     pub fn seal(&mut self, case: &mut Case, profile: &Profile) -> Result<(), SealError> {
         if !case.is_chain() {
             return Ok(());
         }
-        let fork = profile.base_fork;
         let mut sealed = case.clone();
         seal_genesis(&mut sealed);
-        let unsealed = sealed.clone();
-        self.with_run(&unsealed, profile, None, |run| {
-            process_sealing(&mut sealed, fork, run).map_err(|e| match e {
-                SealError::Backend(e) => e,
-                other => BackendError::Failed(other.to_string()),
-            })
-        })?;
+        let mut run = self.start_run(&sealed, profile, None)?;
+        let result = process_sealing(&mut sealed, profile.base_fork, &mut run);
+        self.finish_run(run);
+        result?;
         *case = sealed;
         Ok(())
     }
 
-    /// Runs `body` on a [`chain::Run`] of `case` (its pre-state and the hashes its headers
-    /// have now), then gives the EVM back to the thread.
-    fn with_run(
+    /// A [`chain::Run`] of `case` on the thread's EVM: its pre-state, and the block hashes
+    /// its headers have now. [`Self::finish_run`] gives the EVM back.
+    fn start_run<'a, 'o>(
         &mut self,
         case: &Case,
-        profile: &Profile,
-        observer: Option<&mut dyn Observer>,
-        body: impl FnOnce(&mut chain::Run<'_, '_>) -> Result<ChainOutcome, BackendError>,
-    ) -> Result<ChainOutcome, BackendError> {
+        profile: &'a Profile,
+        observer: Option<&'o mut dyn Observer>,
+    ) -> Result<chain::Run<'a, 'o>, BackendError> {
         let fork = profile.base_fork;
         let spec = env::spec_of(fork).ok_or_else(|| {
             BackendError::Unsupported(format!(
@@ -300,7 +295,7 @@ impl RevmBackend {
         evm.ctx.journaled_state.database = env::database(&case.pre, &case.block_hashes());
         evm.precompiles.configure(profile);
 
-        let mut run = chain::Run {
+        Ok(chain::Run {
             lent: Some(cached),
             profile,
             spec,
@@ -309,10 +304,13 @@ impl RevmBackend {
             post: case.pre.clone(),
             planted: self.planted,
             kept: None,
-        };
-        let result = body(&mut run);
+        })
+    }
+
+    /// Gives `run`'s EVM back to the thread, emptied.
+    fn finish_run(&self, run: chain::Run<'_, '_>) {
         let Some(mut cached) = run.lent else {
-            return result;
+            return;
         };
         let evm = &mut cached.evm;
         // Drop the state now rather than when the next case replaces it, and give back the
@@ -328,6 +326,5 @@ impl RevmBackend {
         if !self.fresh_evm {
             CACHE.with(|c| *c.borrow_mut() = Some(cached));
         }
-        result
     }
 }

@@ -242,14 +242,15 @@ pub fn run(args: &Args, n: usize) -> Result<ExitCode> {
                 index: k,
                 count: n as u64,
             };
-            let start = resume_position(&args.out, &campaign(shard));
+            let fresh = campaign(shard);
+            let start = resume_position(&args.out, &fresh);
             Runner {
                 shard,
                 child: None,
                 counted: Stats::default(),
                 end: args.runs.map(|r| start + shard.share_of(r)),
                 began: start,
-                fresh: campaign(shard),
+                fresh,
                 blind_deaths: 0,
                 restarts: 0,
                 gave_up: None,
