@@ -1,24 +1,32 @@
 //! One external process behind pipes: started on first use, read line by line with a
 //! deadline, and restarted after it crashes or overruns its timeout.
 //!
-//! stdout is read on a thread of its own that forwards lines over a channel, so that a worker
-//! that stops answering costs a `recv_timeout`, not a hung fuzzer thread. stderr is drained on
-//! another thread into a bounded tail (a Python traceback or a Node stack), which becomes part
-//! of the finding when the process dies or times out. Dropping a [`Process`] kills its child.
+//! stdout is read in the calling thread: `poll(2)` waits for it to become readable until the
+//! deadline, so that a worker that stops answering costs a timeout, not a hung fuzzer thread,
+//! and an answer costs no thread hop (a reader thread forwarding lines over a channel took a
+//! third wake-up per round trip: docs/performance.md). The search for the end of a line looks
+//! only at bytes not searched before, so that a chain's answer of many megabytes costs one pass
+//! over it, not one pass per read. stderr is drained on a thread of its own into a bounded tail
+//! (a Python traceback or a Node stack), which becomes part of the finding when the process
+//! dies or times out. Dropping a [`Process`] kills its child.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, bounded, unbounded};
+use crossbeam_channel::{Receiver, RecvTimeoutError, unbounded};
 use evmdiff_core::BackendError;
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
 
 /// How many stderr lines are kept for a finding.
 const STDERR_TAIL: usize = 40;
+
+/// How many bytes one read of stdout asks for.
+const READ_CHUNK: usize = 64 * 1024;
 
 /// How to start the process.
 #[derive(Debug, Clone)]
@@ -69,8 +77,81 @@ pub enum ProcessError {
 struct Running {
     child: Child,
     stdin: ChildStdin,
-    lines: Receiver<String>,
+    stdout: Lines,
     stderr: Arc<Mutex<VecDeque<String>>>,
+}
+
+/// A child's stdout, split into lines in the calling thread.
+struct Lines {
+    stdout: ChildStdout,
+    /// Bytes read but not yet returned as a line.
+    pending: Vec<u8>,
+    /// How much of `pending` is known to hold no newline.
+    searched: usize,
+}
+
+/// How a wait for a stdout line ended without one.
+enum NoLine {
+    Timeout,
+    Closed,
+}
+
+impl Lines {
+    fn new(stdout: ChildStdout) -> Lines {
+        Lines {
+            stdout,
+            pending: Vec::new(),
+            searched: 0,
+        }
+    }
+
+    /// The next line (without its newline), reading until `deadline`.
+    fn next(&mut self, deadline: Instant) -> Result<String, NoLine> {
+        loop {
+            if let Some(i) = self.pending[self.searched..]
+                .iter()
+                .position(|b| *b == b'\n')
+            {
+                let end = self.searched + i;
+                let rest = self.pending.split_off(end + 1);
+                let mut line = std::mem::replace(&mut self.pending, rest);
+                self.searched = 0;
+                line.pop();
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                return Ok(String::from_utf8(line)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()));
+            }
+            self.searched = self.pending.len();
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(NoLine::Timeout);
+            }
+            let timeout = Timespec::try_from(left).unwrap_or(Timespec {
+                tv_sec: i64::MAX,
+                tv_nsec: 0,
+            });
+            let mut fds = [PollFd::new(&self.stdout, PollFlags::IN)];
+            match poll(&mut fds, Some(&timeout)) {
+                Ok(0) => continue,
+                Ok(_) => {}
+                Err(e) if e == rustix::io::Errno::INTR => continue,
+                Err(_) => return Err(NoLine::Closed),
+            }
+            // Readable (or closed): this read returns what is there without blocking.
+            let had = self.pending.len();
+            self.pending.resize(had + READ_CHUNK, 0);
+            let read = self.stdout.read(&mut self.pending[had..]);
+            self.pending.truncate(had + *read.as_ref().unwrap_or(&0));
+            match read {
+                Ok(0) => return Err(NoLine::Closed),
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => return Err(NoLine::Closed),
+            }
+        }
+    }
 }
 
 /// An external process, (re)started on demand.
@@ -135,15 +216,6 @@ impl Process {
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr_pipe = child.stderr.take().expect("piped stderr");
-        let (tx, lines) = bounded::<String>(1024);
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
         let stderr = Arc::new(Mutex::new(VecDeque::with_capacity(STDERR_TAIL)));
         let tail = Arc::clone(&stderr);
         let forward = if self.capture_stderr {
@@ -171,7 +243,7 @@ impl Process {
         self.running = Some(Running {
             child,
             stdin,
-            lines,
+            stdout: Lines::new(stdout),
             stderr,
         });
         self.starts += 1;
@@ -202,13 +274,13 @@ impl Process {
 
     /// The next stdout line, waiting until `deadline`.
     pub fn recv_until(&mut self, deadline: Instant) -> Result<String, ProcessError> {
-        let Some(r) = &self.running else {
+        let Some(r) = &mut self.running else {
             return Err(self.exited());
         };
-        match r.lines.recv_deadline(deadline) {
+        match r.stdout.next(deadline) {
             Ok(line) => Ok(line),
-            Err(RecvTimeoutError::Timeout) => Err(self.timed_out()),
-            Err(RecvTimeoutError::Disconnected) => Err(self.exited()),
+            Err(NoLine::Timeout) => Err(self.timed_out()),
+            Err(NoLine::Closed) => Err(self.exited()),
         }
     }
 
@@ -282,7 +354,7 @@ impl Process {
     fn exited(&mut self) -> ProcessError {
         let status = match &mut self.running {
             Some(r) => {
-                // The stdout reader ends slightly before the child is reaped.
+                // stdout closes slightly before the child is reaped.
                 let deadline = Instant::now() + Duration::from_millis(500);
                 loop {
                     match r.child.try_wait() {
@@ -318,5 +390,53 @@ impl From<ProcessError> for BackendError {
 impl Drop for Process {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn python(script: &str) -> Process {
+        Process::new(ProcessSpec {
+            program: "python3".into(),
+            args: vec!["-c".into(), script.into()],
+            env: Vec::new(),
+            cwd: None,
+            timeout: Duration::from_secs(30),
+        })
+    }
+
+    /// A line of 16 MiB arrives in hundreds of reads, the next two in one: each comes out
+    /// whole and in order, and a closed stdout is an exit, not a line.
+    #[test]
+    fn lines_come_out_whole_however_the_reads_split_them() {
+        let mut p = python(
+            "import sys\nsys.stdout.write('x' * (16 << 20) + '\\nsecond\\r\\nthird\\n')\nsys.stdout.flush()\n",
+        );
+        p.ensure_started().unwrap();
+        let long = p.recv().unwrap();
+        assert_eq!(long.len(), 16 << 20);
+        assert!(long.bytes().all(|b| b == b'x'));
+        assert_eq!(p.recv().unwrap(), "second");
+        assert_eq!(p.recv().unwrap(), "third");
+        assert!(matches!(p.recv(), Err(ProcessError::Exited { .. })));
+    }
+
+    /// A worker that does not answer is killed at the deadline, with its stderr.
+    #[test]
+    fn a_silent_worker_times_out_with_its_stderr() {
+        let mut p = python(
+            "import sys, time\nsys.stderr.write('thinking\\n')\nsys.stderr.flush()\ntime.sleep(60)\n",
+        );
+        p.ensure_started().unwrap();
+        let deadline = Instant::now() + Duration::from_millis(800);
+        match p.recv_until(deadline) {
+            Err(ProcessError::Timeout { stderr, .. }) => {
+                assert!(stderr.contains("thinking"), "{stderr}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(Instant::now() >= deadline);
     }
 }
