@@ -17,6 +17,8 @@ pub mod eip3155;
 pub mod expect;
 pub mod field;
 pub mod fork;
+pub mod hashed;
+pub mod keys;
 pub mod lockstep;
 pub mod network;
 pub mod observe;

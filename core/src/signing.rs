@@ -9,7 +9,6 @@ use alloy_consensus::{
 use alloy_eips::eip2930::{AccessList, AccessListItem};
 use alloy_eips::eip7702::{Authorization, SignedAuthorization};
 use alloy_primitives::{Signature, TxKind, U256};
-use k256::ecdsa::SigningKey;
 
 use crate::case::Transaction;
 use crate::fork::Fork;
@@ -33,13 +32,13 @@ pub enum SigningError {
 /// a key, keeps its own signature.
 pub fn sign(tx: &Transaction, chain_id: u64, fork: Fork) -> Result<TxEnvelope, SigningError> {
     let typed = typed(tx, chain_id, fork)?;
-    let Ok(key) = SigningKey::from_slice(tx.secret_key.as_slice()) else {
+    let Some((key, address)) = crate::keys::signer(&tx.secret_key) else {
         return match tx.signature {
             Some(signed) => Ok(TxEnvelope::from((typed, signed.signature))),
             None => Err(SigningError::NoKey(tx.sender)),
         };
     };
-    if crate::statetest::sender_of(&tx.secret_key) != Some(tx.sender) {
+    if address != tx.sender {
         return Err(SigningError::WrongKey(tx.sender));
     }
     let hash = typed.signature_hash();

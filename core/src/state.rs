@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, Log, U256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, Log, U256, keccak256};
 use alloy_trie::TrieAccount;
-use alloy_trie::root::{state_root_unhashed, storage_root_unhashed};
+use alloy_trie::root::state_root_unsorted;
 use serde::{Deserialize, Serialize};
 
 /// One account. Zero-valued storage slots are never kept, so two equal states compare equal.
@@ -32,17 +32,8 @@ impl Account {
         TrieAccount {
             nonce: self.nonce,
             balance: self.balance,
-            storage_root: storage_root_unhashed(
-                self.storage
-                    .iter()
-                    .filter(|(_, v)| !v.is_zero())
-                    .map(|(k, v)| (B256::from(*k), *v)),
-            ),
-            code_hash: if self.code.is_empty() {
-                KECCAK256_EMPTY
-            } else {
-                keccak256(&self.code)
-            },
+            storage_root: crate::hashed::storage_root(&self.storage),
+            code_hash: crate::hashed::code(&self.code),
         }
     }
 }
@@ -103,7 +94,11 @@ pub fn changes<'a>(pre: &'a State, post: &'a State) -> Vec<Change<'a>> {
 
 /// The state-trie root over every account in `state` (the `hash` of a state test).
 pub fn state_root(state: &State) -> B256 {
-    state_root_unhashed(state.iter().map(|(a, acc)| (*a, acc.trie_account())))
+    state_root_unsorted(
+        state
+            .iter()
+            .map(|(a, acc)| (crate::hashed::address(a), acc.trie_account())),
+    )
 }
 
 /// keccak256 of the RLP list of logs (the `logs` of a state test).

@@ -471,8 +471,7 @@ pub fn parse_u256(s: &str) -> Option<U256> {
 
 /// The address of a secp256k1 private key.
 pub fn sender_of(secret_key: &B256) -> Option<Address> {
-    let key = k256::ecdsa::SigningKey::from_slice(secret_key.as_slice()).ok()?;
-    Some(Address::from_private_key(&key))
+    crate::keys::address_of(secret_key)
 }
 
 fn num(n: U256) -> Value {
