@@ -91,6 +91,8 @@ struct Shared {
     /// The opcodes the profile allows.
     allowed: Vec<u8>,
     start: Instant,
+    /// Milliseconds since the start at which the last worker finished preparing its backends.
+    ready_ms: AtomicU64,
     names: Vec<String>,
     /// For a shard: the case index each worker slot is running, 8 bytes per slot, written
     /// before and after each case, so that the process that runs the shards can tell which
@@ -150,6 +152,7 @@ impl Shared {
         let mut s = self.stats.lock().expect("stats lock").clone();
         s.seconds = self.start.elapsed().as_secs_f64();
         s.cases_per_second = s.cases as f64 / s.seconds.max(1e-9);
+        s.setup_seconds = self.ready_ms.load(Ordering::SeqCst) as f64 / 1e3;
         let executed = self.executed.lock().expect("coverage lock");
         s.opcodes_allowed = self.allowed.len();
         s.opcodes_executed = self
@@ -234,6 +237,7 @@ pub fn run(
         executed: Mutex::new([false; 256]),
         allowed: crate::coverage::allowed_opcodes(&config.oracle.profile),
         start: Instant::now(),
+        ready_ms: AtomicU64::new(0),
         names,
         config,
     };

@@ -69,6 +69,15 @@ fn same_seed_same_findings_whatever_the_number_of_workers() {
         ]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let s = stats(&st);
+        // The setup (revm loads c-kzg's trusted setup under Cancun) is inside the run's time.
+        let (setup, seconds) = (
+            s["setup_seconds"].as_f64().unwrap(),
+            s["seconds"].as_f64().unwrap(),
+        );
+        assert!(
+            0.0 < setup && setup < seconds,
+            "{name}: setup {setup} s of {seconds} s"
+        );
         runs.push((
             findings(&out),
             s["signatures"].clone(),

@@ -61,6 +61,12 @@ pub struct Stats {
     pub reference_sides: BTreeMap<String, u64>,
     /// Seconds elapsed.
     pub seconds: f64,
+    /// Seconds before every worker was ready for its first case (its backends built and
+    /// prepared: revm loads c-kzg's trusted setup with its precomputed tables, about 3 s):
+    /// a fixed cost inside `seconds` that a short campaign's rate carries and a long one's
+    /// does not.
+    #[serde(default)]
+    pub setup_seconds: f64,
     /// Cases per second.
     pub cases_per_second: f64,
     /// First case index of this run (after resuming: the cases before it ran earlier).
@@ -109,6 +115,7 @@ impl Stats {
         add(&mut self.reference_sides, &other.reference_sides);
         self.first_index += other.first_index;
         self.interrupted |= other.interrupted;
+        self.setup_seconds = self.setup_seconds.max(other.setup_seconds);
     }
 
     /// Adds one judged case.

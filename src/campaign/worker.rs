@@ -24,6 +24,11 @@ pub(super) fn work(shared: &Shared, w: usize) {
     for b in &mut backends {
         b.prepare(&cfg.oracle.profile);
     }
+    // The campaign's setup ends when its first workers are ready; one started later in place
+    // of a hung worker is not part of it.
+    if w < cfg.jobs.max(1) {
+        shared.ready_ms.fetch_max(shared.now_ms(), Ordering::SeqCst);
+    }
     loop {
         if shared.stop.load(Ordering::Relaxed)
             || shared.deadline.is_some_and(|d| Instant::now() >= d)

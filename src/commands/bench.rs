@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use evmdiff_core::{Case, Profile};
@@ -41,6 +41,39 @@ pub struct Args {
     /// Seed for --generated.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Time with the CPU time of this process (all its threads) instead of the wall clock:
+    /// on a shared machine the time spent waiting for a core then does not count. In-process
+    /// backends only: a worker's time is its own process's. The worker round trips are timed
+    /// on the wall clock either way.
+    #[arg(long)]
+    pub cpu_time: bool,
+}
+
+/// What the rates are timed with: the wall clock, or this process's CPU time.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    cpu: bool,
+    origin: Instant,
+}
+
+impl Clock {
+    /// A reading to measure from.
+    fn now(&self) -> Duration {
+        if self.cpu {
+            let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+            Duration::new(
+                u64::try_from(t.tv_sec).unwrap_or(0),
+                u32::try_from(t.tv_nsec).unwrap_or(0),
+            )
+        } else {
+            self.origin.elapsed()
+        }
+    }
+
+    /// `n` per second since the reading `since`.
+    fn rate(&self, n: usize, since: Duration) -> f64 {
+        n as f64 / self.now().saturating_sub(since).as_secs_f64()
+    }
 }
 
 /// Times generation alone, then the whole per-case work of a fuzzing campaign (generate, run
@@ -50,23 +83,24 @@ pub struct Args {
 /// cases: chains sealed by revm), and the pipeline.
 fn pipeline(
     args: &Args,
+    clock: Clock,
     backends: &mut [Box<dyn evmdiff_core::Backend>],
     n: u64,
 ) -> Result<(f64, f64, f64)> {
     let profile = Profile::load(&args.profile)?;
-    let start = Instant::now();
+    let start = clock.now();
     for i in 0..n {
         std::hint::black_box(evmdiff_generator::campaign_case(&profile, args.seed, i));
     }
-    let unsealed_rate = n as f64 / start.elapsed().as_secs_f64();
-    let start = Instant::now();
+    let unsealed_rate = clock.rate(n as usize, start);
+    let start = clock.now();
     for i in 0..n {
         std::hint::black_box(evmdiff_oracle::seal::campaign_case(&profile, args.seed, i));
     }
-    let gen_rate = n as f64 / start.elapsed().as_secs_f64();
+    let gen_rate = clock.rate(n as usize, start);
     let mut oracle = Oracle::new(profile.clone());
-    oracle.case_budget = std::time::Duration::from_secs(3600);
-    let start = Instant::now();
+    oracle.case_budget = Duration::from_secs(3600);
+    let start = clock.now();
     for i in 0..n {
         let Some((input, case)) = evmdiff_oracle::seal::campaign_case(&profile, args.seed, i)
         else {
@@ -88,11 +122,7 @@ fn pipeline(
         }
         std::hint::black_box(oracle.judge(&case, &run, Some(origin)).signatures.len());
     }
-    Ok((
-        unsealed_rate,
-        gen_rate,
-        n as f64 / start.elapsed().as_secs_f64(),
-    ))
+    Ok((unsealed_rate, gen_rate, clock.rate(n as usize, start)))
 }
 
 /// Cases per second of three ways to compare the backends on `cases`: outcomes only
@@ -100,21 +130,22 @@ fn pipeline(
 /// mismatch), and full lockstep on every case (outcomes, then the first two backends' steps
 /// compared one by one in parallel threads).
 fn comparison_modes(
+    clock: Clock,
     backends: &mut [Box<dyn evmdiff_core::Backend>],
     cases: &[(Case, Profile)],
 ) -> [f64; 3] {
-    let rate = |start: Instant| cases.len() as f64 / start.elapsed().as_secs_f64();
-    let start = Instant::now();
+    let rate = |start: Duration| clock.rate(cases.len(), start);
+    let start = clock.now();
     for (case, profile) in cases {
         std::hint::black_box(run_case(backends, case, profile).verdict);
     }
     let untraced = rate(start);
-    let start = Instant::now();
+    let start = clock.now();
     for (case, profile) in cases {
         std::hint::black_box(run_case_localized(backends, case, profile).verdict);
     }
     let fast = rate(start);
-    let start = Instant::now();
+    let start = clock.now();
     for (case, profile) in cases {
         std::hint::black_box(run_case(backends, case, profile).verdict);
         let (first, rest) = backends.split_at_mut(1);
@@ -182,6 +213,18 @@ fn median(mut v: Vec<f64>) -> f64 {
 pub fn run(args: &Args) -> Result<ExitCode> {
     let fork = args.fork.get()?;
     let mut backends = backends::instantiate(&args.backends.backends)?;
+    if args.cpu_time
+        && let Some(b) = backends.iter().find(|b| !b.capabilities().in_process)
+    {
+        bail!(
+            "--cpu-time times this process only, and {} runs in a process of its own: leave it out or time on the wall clock",
+            b.name()
+        );
+    }
+    let clock = Clock {
+        cpu: args.cpu_time,
+        origin: Instant::now(),
+    };
     let mut cases: Vec<(Case, Profile)> = Vec::new();
     if let Some(n) = args.generated {
         let profile = Profile::load(&args.profile)?;
@@ -238,14 +281,14 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     for _ in 0..args.rounds.max(1) {
         if revm_index.is_some() {
             let mut engine = evmdiff_adapters::revm_backend::RawRevm::default();
-            let start = Instant::now();
+            let start = clock.now();
             for (case, profile) in &cases {
                 std::hint::black_box(engine.run(case, profile.base_fork));
             }
-            engine_rates.push(cases.len() as f64 / start.elapsed().as_secs_f64());
+            engine_rates.push(clock.rate(cases.len(), start));
         }
         if steps_compared {
-            for (k, rate) in comparison_modes(&mut backends, &cases)
+            for (k, rate) in comparison_modes(clock, &mut backends, &cases)
                 .into_iter()
                 .enumerate()
             {
@@ -253,41 +296,46 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             }
         }
         if let Some(n) = args.generated {
-            let (u, g, p) = pipeline(args, &mut backends, n)?;
+            let (u, g, p) = pipeline(args, clock, &mut backends, n)?;
             unsealed_rates.push(u);
             gen_rates.push(g);
             pipeline_rates.push(p);
         }
         for (i, b) in backends.iter_mut().enumerate() {
-            let start = Instant::now();
+            let start = clock.now();
             for (case, profile) in &cases {
                 std::hint::black_box(b.execute(case, profile).ok());
             }
-            rates[i].push(cases.len() as f64 / start.elapsed().as_secs_f64());
+            rates[i].push(clock.rate(cases.len(), start));
             for (k, kind) in kinds.iter().enumerate() {
                 if kind.is_empty() {
                     continue;
                 }
-                let start = Instant::now();
+                let start = clock.now();
                 for (case, profile) in kind {
                     std::hint::black_box(b.execute(case, profile).ok());
                 }
-                kind_rates[i][k].push(kind.len() as f64 / start.elapsed().as_secs_f64());
+                kind_rates[i][k].push(clock.rate(kind.len(), start));
             }
             if stepping[i] {
-                let start = Instant::now();
+                let start = clock.now();
                 for (case, profile) in &cases {
                     let mut steps = StepHash::default();
                     std::hint::black_box(b.execute_observed(case, profile, &mut steps).ok());
                 }
-                observed_rates[i].push(cases.len() as f64 / start.elapsed().as_secs_f64());
+                observed_rates[i].push(clock.rate(cases.len(), start));
             }
         }
     }
     println!(
-        "{} cases, {} rounds, medians:",
+        "{} cases, {} rounds, medians{}:",
         cases.len(),
-        args.rounds.max(1)
+        args.rounds.max(1),
+        if args.cpu_time {
+            " of the process's CPU time"
+        } else {
+            ""
+        }
     );
     println!(
         "{:<14} {:<9} {:>12} {:>12} {:>10} {:>12} {:>9}",

@@ -197,8 +197,18 @@ pub fn summary(stats: &Stats, out: &std::path::Path, checkpoint: &std::path::Pat
     } else {
         String::new()
     };
+    // A setup of seconds (revm's KZG trusted setup) is most of a short run: said, so that
+    // its rate is not read as the campaign's.
+    let setup = if stats.setup_seconds >= 0.5 {
+        format!(
+            " ({:.1} s of it preparing the backends)",
+            stats.setup_seconds
+        )
+    } else {
+        String::new()
+    };
     println!(
-        "{resumed}{:.1} s, findings in {}",
+        "{resumed}{:.1} s{setup}, findings in {}",
         stats.seconds,
         out.display()
     );
