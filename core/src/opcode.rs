@@ -232,6 +232,30 @@ pub fn memory_written(op: u8, stack: &[U256]) -> Option<(U256, U256)> {
     }
 }
 
+/// The stack entries an instruction can have changed, besides its pops and the length: the
+/// fast path's step hash hashes these after it instead of the whole stack, since every value
+/// on a stack was written at one of them by some earlier step (the stack is otherwise only
+/// pushed and popped). A backend that changed an entry outside them is caught when the entry
+/// is read, as one that writes memory in the wrong place is; lockstep compares whole stacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StackWritten {
+    /// The top entry (what the instruction pushed, if anything).
+    Top,
+    /// The top and the `n`th below it (`SWAPn`).
+    TopAnd(usize),
+    /// Any entry: EIP-8024's DUPN, SWAPN and EXCHANGE, whose stack indexes are immediates.
+    All,
+}
+
+/// The [`StackWritten`] of instruction `op`.
+pub fn stack_written(op: u8) -> StackWritten {
+    match op {
+        0x90..=0x9f => StackWritten::TopAnd(usize::from(op - 0x8f)),
+        0xe6..=0xe8 => StackWritten::All,
+        _ => StackWritten::Top,
+    }
+}
+
 /// True for the instructions [`memory_written`] knows a region for.
 pub fn writes_memory(op: u8) -> bool {
     matches!(
