@@ -278,6 +278,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     // which the revm backend's shows what evmdiff adds.
     let revm_index = backends.iter().position(|b| b.name() == "revm");
     let mut engine_rates = Vec::new();
+    // Every backend on one case, then the next case: the bare backends as the pipeline
+    // orders them, where "bare, combined" runs each backend over all cases in turn.
+    let mut interleaved_rates = Vec::new();
     for _ in 0..args.rounds.max(1) {
         if revm_index.is_some() {
             let mut engine = evmdiff_adapters::revm_backend::RawRevm::default();
@@ -295,6 +298,13 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 modes[k].push(rate);
             }
         }
+        let start = clock.now();
+        for (case, profile) in &cases {
+            for b in backends.iter_mut() {
+                std::hint::black_box(b.execute(case, profile).ok());
+            }
+        }
+        interleaved_rates.push(clock.rate(cases.len(), start));
         if let Some(n) = args.generated {
             let (u, g, p) = pipeline(args, clock, &mut backends, n)?;
             unsealed_rates.push(u);
@@ -447,6 +457,16 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             "bare, combined",
             combined,
             1e6 / combined
+        );
+        // The same executions case by case: what ordering alone costs (each backend's code
+        // and data out of the caches when its turn comes again).
+        let interleaved = median(interleaved_rates);
+        println!(
+            "{:<17} {:>12.0} {:>12.1} {:>9.0}% of bare combined",
+            "  case by case",
+            interleaved,
+            1e6 / interleaved,
+            100.0 * interleaved / combined
         );
         println!(
             "{:<17} {:>12.0} {:>12.1} {:>9.0}% of bare combined",
