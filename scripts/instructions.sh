@@ -17,8 +17,12 @@ command -v valgrind >/dev/null || { echo "instructions.sh: valgrind is not insta
 [ -x "$BIN" ] || { echo "instructions.sh: $BIN: not an executable" >&2; exit 2; }
 DIR=$(mktemp -d)
 trap 'rm -rf "$DIR"' EXIT
-valgrind --tool=callgrind --callgrind-out-file="$DIR/cg.out" "$BIN" bench --generated "$CASES" \
-  --seed 7 --rounds 1 --profile "$PROFILE" --backends revm,evm,levm >"$DIR/bench.log" 2>"$DIR/valgrind.log"
+if ! valgrind --tool=callgrind --callgrind-out-file="$DIR/cg.out" "$BIN" bench --generated "$CASES" \
+  --seed 7 --rounds 1 --profile "$PROFILE" --backends revm,evm,levm >"$DIR/bench.log" 2>"$DIR/valgrind.log"; then
+  echo "instructions.sh: evmdiff bench failed under valgrind:" >&2
+  grep -v "^==" "$DIR/valgrind.log" | tail -n 5 >&2
+  exit 2
+fi
 callgrind_annotate --inclusive=yes --tree=calling --threshold=100 "$DIR/cg.out" >"$DIR/calling.txt" 2>/dev/null
 echo "$BIN, $CASES cases under $PROFILE: instructions per call (callgrind)"
 python3 "$(dirname "$0")/lib/callgrind_calls.py" "$DIR/calling.txt"
