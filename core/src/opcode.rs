@@ -219,6 +219,7 @@ mod tests {
 /// region (written when the callee returns). `None` for an instruction that writes no memory,
 /// or when the operands are missing (the instruction fails). One table for every view that
 /// needs it: the fast path's step hash and the read/write log.
+#[inline]
 pub fn memory_written(op: u8, stack: &[U256]) -> Option<(U256, U256)> {
     let arg = |i: usize| stack.len().checked_sub(i + 1).map(|k| stack[k]);
     match op {
@@ -248,6 +249,7 @@ pub enum StackWritten {
 }
 
 /// The [`StackWritten`] of instruction `op`.
+#[inline]
 pub fn stack_written(op: u8) -> StackWritten {
     match op {
         0x90..=0x9f => StackWritten::TopAnd(usize::from(op - 0x8f)),
@@ -257,6 +259,7 @@ pub fn stack_written(op: u8) -> StackWritten {
 }
 
 /// True for the instructions [`memory_written`] knows a region for.
+#[inline]
 pub fn writes_memory(op: u8) -> bool {
     matches!(
         op,

@@ -50,24 +50,32 @@ pub struct StepHash {
 /// entry changed.
 fn hash_stack(h: &mut impl Hasher, stack: &[U256], prev: Option<(u8, usize)>) {
     h.write_usize(stack.len());
-    let entry = |h: &mut dyn Hasher, n: usize| {
-        if let Some(word) = stack.len().checked_sub(n + 1).map(|i| &stack[i]) {
-            for limb in word.as_limbs() {
-                h.write_u64(*limb);
-            }
-        }
-    };
     match prev.map(|(op, _)| stack_written(op)) {
-        Some(StackWritten::Top) => entry(h, 0),
+        Some(StackWritten::Top) => hash_entry(h, stack, 0),
         Some(StackWritten::TopAnd(n)) => {
-            entry(h, 0);
-            entry(h, n);
+            hash_entry(h, stack, 0);
+            hash_entry(h, stack, n);
         }
         Some(StackWritten::All) | None => {
-            for n in 0..stack.len() {
-                entry(h, n);
+            for word in stack {
+                hash_word(h, word);
             }
         }
+    }
+}
+
+/// Hashes the `n`th entry below the top of `stack`, if there is one.
+#[inline]
+fn hash_entry(h: &mut impl Hasher, stack: &[U256], n: usize) {
+    if let Some(i) = stack.len().checked_sub(n + 1) {
+        hash_word(h, &stack[i]);
+    }
+}
+
+#[inline]
+fn hash_word(h: &mut impl Hasher, word: &U256) {
+    for limb in word.as_limbs() {
+        h.write_u64(*limb);
     }
 }
 

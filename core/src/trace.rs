@@ -102,6 +102,7 @@ impl TraceStep {
 /// started with fresh memory). Anywhere else the contents are those of the previous step,
 /// whatever their size: an expansion only appends zeros, and sizes are compared at every
 /// step.
+#[inline]
 pub fn contents_may_change(prev: Option<(u8, usize)>, depth: usize) -> bool {
     match prev {
         None => true,
