@@ -91,7 +91,8 @@ struct Shared {
     /// The opcodes the profile allows.
     allowed: Vec<u8>,
     start: Instant,
-    /// Milliseconds since the start at which the last worker finished preparing its backends.
+    /// Milliseconds since the start at which the last of the campaign's first workers (not
+    /// one started in place of a hung one) finished preparing its backends.
     ready_ms: AtomicU64,
     names: Vec<String>,
     /// For a shard: the case index each worker slot is running, 8 bytes per slot, written

@@ -52,21 +52,6 @@ fn a_step_only_divergence_is_found_and_localized() {
     );
 }
 
-/// Records every step's depth, opcode and whole stack.
-#[derive(Default)]
-struct Stacks(Vec<(usize, u8, Vec<alloy_primitives::U256>)>);
-
-impl evmdiff_core::observe::Observer for Stacks {
-    fn wants_state(&self) -> bool {
-        true
-    }
-    fn step(&mut self, s: &evmdiff_core::observe::Step<'_>) -> evmdiff_core::observe::Flow {
-        let stack = s.state.map(|st| st.stack.to_vec()).unwrap_or_default();
-        self.0.push((s.depth, s.opcode, stack));
-        std::ops::ControlFlow::Continue(())
-    }
-}
-
 /// The step hash hashes, after each instruction, only the stack entries `stack_written` names
 /// (and the length): that is sound only if no instruction changes another entry. Checked on
 /// every stepping backend over generated cases: between two consecutive steps of one frame,
@@ -83,11 +68,11 @@ fn instructions_change_only_the_stack_entries_the_step_hash_hashes() {
             let Some((_, case)) = evmdiff_oracle::seal::campaign_case(&profile, 11, index) else {
                 continue;
             };
-            let mut seen = Stacks::default();
+            let mut seen = evmdiff_core::trace::Recorder::with_state();
             let _ = backend.execute_observed(&case, &profile, &mut seen);
-            for w in seen.0.windows(2) {
-                let ((d0, op, before), (d1, _, after)) = (&w[0], &w[1]);
-                if d0 != d1 {
+            for w in seen.steps.windows(2) {
+                let (op, before, after) = (&w[0].op, &w[0].stack, &w[1].stack);
+                if w[0].depth != w[1].depth {
                     continue;
                 }
                 pairs += 1;

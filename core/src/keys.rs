@@ -1,10 +1,10 @@
-//! Secret keys and what is derived from them, derived once per thread.
+//! The addresses of secret keys, derived once per thread.
 //!
 //! Deriving a secp256k1 public key is a scalar multiplication (tens of microseconds), and a
 //! campaign derives the same few keys over and over: every generated chain names its senders
 //! by their keys' addresses, and sealing checks each transaction's key against its sender
-//! before signing it. A small per-thread table keeps each key's signing key and address; it
-//! is emptied when full, so a run over many imported keys costs what it did before.
+//! before signing it. A small per-thread table keeps each key's address; it is emptied when
+//! full, so a run over many imported keys costs what it did before.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -16,33 +16,26 @@ use k256::ecdsa::SigningKey;
 const KEPT: usize = 256;
 
 thread_local! {
-    static KEYS: RefCell<HashMap<B256, Option<(SigningKey, Address)>>> =
-        RefCell::new(HashMap::new());
+    static ADDRESSES: RefCell<HashMap<B256, Option<Address>>> = RefCell::new(HashMap::new());
 }
 
-/// The signing key of `secret` and its address, or `None` when `secret` is not a valid
-/// secp256k1 key (zero, or not below the group order).
-pub fn signer(secret: &B256) -> Option<(SigningKey, Address)> {
-    KEYS.with(|keys| {
-        let mut keys = keys.borrow_mut();
-        if let Some(known) = keys.get(secret) {
-            return known.clone();
+/// The address of `secret`, or `None` when `secret` is not a valid secp256k1 key (zero, or
+/// not below the group order).
+pub fn address_of(secret: &B256) -> Option<Address> {
+    ADDRESSES.with(|addresses| {
+        let mut addresses = addresses.borrow_mut();
+        if let Some(known) = addresses.get(secret) {
+            return *known;
         }
-        let derived = SigningKey::from_slice(secret.as_slice()).ok().map(|key| {
-            let address = Address::from_private_key(&key);
-            (key, address)
-        });
-        if keys.len() >= KEPT {
-            keys.clear();
+        let derived = SigningKey::from_slice(secret.as_slice())
+            .ok()
+            .map(|key| Address::from_private_key(&key));
+        if addresses.len() >= KEPT {
+            addresses.clear();
         }
-        keys.insert(*secret, derived.clone());
+        addresses.insert(*secret, derived);
         derived
     })
-}
-
-/// The address of `secret`, or `None` when it is not a valid key.
-pub fn address_of(secret: &B256) -> Option<Address> {
-    signer(secret).map(|(_, address)| address)
 }
 
 #[cfg(test)]

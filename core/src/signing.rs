@@ -32,7 +32,7 @@ pub enum SigningError {
 /// a key, keeps its own signature.
 pub fn sign(tx: &Transaction, chain_id: u64, fork: Fork) -> Result<TxEnvelope, SigningError> {
     let typed = typed(tx, chain_id, fork)?;
-    let Some((_, address)) = crate::keys::signer(&tx.secret_key) else {
+    let Some(address) = crate::keys::address_of(&tx.secret_key) else {
         return match tx.signature {
             Some(signed) => Ok(TxEnvelope::from((typed, signed.signature))),
             None => Err(SigningError::NoKey(tx.sender)),
@@ -49,9 +49,9 @@ pub fn sign(tx: &Transaction, chain_id: u64, fork: Fork) -> Result<TxEnvelope, S
 /// `hash` signed with `secret` (RFC 6979's deterministic nonce, low s), by libsecp256k1,
 /// which revm already builds for its ECRECOVER: `sign` costs 381,000 instructions with it
 /// against 655,000 with k256 (callgrind, the signing hash included), and sealing signs every
-/// transaction of every generated chain. RFC 6979 makes the signature
-/// a function of the key and the hash alone, so it is k256's byte for byte (a test checks
-/// it) and generated cases stay what they were. `None` for a secret that is not a key.
+/// transaction of every generated chain. RFC 6979 makes the signature a function of the key
+/// and the hash alone, so it is k256's byte for byte (a test checks it) and generated cases
+/// stay what they were. `None` for a secret that is not a key.
 fn sign_hash(secret: &B256, hash: B256) -> Option<Signature> {
     let key = secp256k1::SecretKey::from_byte_array(secret.0).ok()?;
     let message = secp256k1::Message::from_digest(hash.0);

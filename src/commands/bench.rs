@@ -278,8 +278,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     // which the revm backend's shows what evmdiff adds.
     let revm_index = backends.iter().position(|b| b.name() == "revm");
     let mut engine_rates = Vec::new();
-    // Every backend on one case, then the next case: the bare backends as the pipeline
-    // orders them, where "bare, combined" runs each backend over all cases in turn.
+    // Every backend on one case, then the next case (with --generated): the bare backends as
+    // the pipeline orders them, where "bare, combined" runs each backend over all cases in turn.
     let mut interleaved_rates = Vec::new();
     for _ in 0..args.rounds.max(1) {
         if revm_index.is_some() {
@@ -298,14 +298,14 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 modes[k].push(rate);
             }
         }
-        let start = clock.now();
-        for (case, profile) in &cases {
-            for b in backends.iter_mut() {
-                std::hint::black_box(b.execute(case, profile).ok());
-            }
-        }
-        interleaved_rates.push(clock.rate(cases.len(), start));
         if let Some(n) = args.generated {
+            let start = clock.now();
+            for (case, profile) in &cases {
+                for b in backends.iter_mut() {
+                    std::hint::black_box(b.execute(case, profile).ok());
+                }
+            }
+            interleaved_rates.push(clock.rate(cases.len(), start));
             let (u, g, p) = pipeline(args, clock, &mut backends, n)?;
             unsealed_rates.push(u);
             gen_rates.push(g);
