@@ -105,6 +105,24 @@ struct Shared {
     abort_on: Option<u64>,
 }
 
+/// The exclusive lock the shards of a campaign writing into `out` take to keep a finding
+/// (released when the file is dropped); `None`, said once per call, when it cannot be taken.
+fn findings_lock(out: &std::path::Path) -> Option<std::fs::File> {
+    let path = out.join("shards").join("findings.lock");
+    let locked = std::fs::create_dir_all(out.join("shards"))
+        .and_then(|()| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+        })
+        .and_then(|f| f.lock().map(|()| f));
+    locked
+        .map_err(|e| eprintln!("evmdiff: {}: cannot lock: {e}", path.display()))
+        .ok()
+}
+
 impl Shared {
     /// Milliseconds since the campaign started.
     fn now_ms(&self) -> u64 {
@@ -125,7 +143,10 @@ impl Shared {
             return false;
         }
         // Other shards write into the same folder: one of them may have kept this finding
-        // from a lower case index since this process looked.
+        // from a lower case index since this process looked. The look and the write are
+        // made holding the folder's lock, or two shards hitting one id at once could both
+        // find no file and the higher index be written last.
+        let _lock = (!self.config.shard.is_whole()).then(|| findings_lock(&self.config.out));
         if !self.config.shard.is_whole() {
             let path = self.config.out.join(f.identity.file_name());
             let (s, i) = checkpoint::recorded(&path);

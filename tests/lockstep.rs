@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use arbitrary::Unstructured;
 use evmdiff::execute::{Verdict, run_case};
 use evmdiff_core::Profile;
-use evmdiff_core::lockstep::{BATCH, BOUND, lockstep};
+use evmdiff_core::localize::{FIRST_LIMIT, first_difference};
+use evmdiff_core::lockstep::{BATCH, BOUND, CONTEXT, lockstep};
 use evmdiff_core::observe::{Flow, GasCost, Observer, Step};
 use evmdiff_core::statetest::read_file;
 use evmdiff_core::{Backend, BackendError, Case, ChainOutcome};
@@ -66,6 +67,15 @@ fn agreeing_backends_agree_step_by_step() {
 /// A backend that counts the steps it reports, to see lockstep stop it.
 struct Counting(Box<dyn Backend>, Arc<AtomicUsize>);
 
+/// Backend `name`, counting the steps it reports into the counter returned with it.
+fn counting(name: &str) -> (Counting, Arc<AtomicUsize>) {
+    let n = Arc::new(AtomicUsize::new(0));
+    (
+        Counting(evmdiff_adapters::backend(name).unwrap(), n.clone()),
+        n,
+    )
+}
+
 struct CountingObserver<'a>(&'a mut dyn Observer, &'a AtomicUsize);
 
 impl Observer for CountingObserver<'_> {
@@ -108,26 +118,30 @@ impl Backend for Counting {
     }
 }
 
-/// Lockstep stops both backends at the first differing step: after CODECOPY and MSIZE
-/// (finding #1) the program loops until its 1,000,000 gas run out (about 250,000 steps), but
-/// neither backend gets further than the channel's bound past step 4.
-#[test]
-fn lockstep_stops_both_backends_at_the_first_difference() {
+/// The regression case of finding #1 (evm's CODECOPY does not grow MSIZE) with its contract
+/// running `code` instead.
+fn codecopy_msize_running(code: &[u8]) -> Case {
     let file = read_file(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/regressions/codecopy_msize.json"),
     )
     .unwrap();
     let mut case = file.cases.into_iter().next().unwrap();
     let target = case.tx().unwrap().to.unwrap();
+    case.pre.get_mut(&target).unwrap().code = code.to_vec().into();
+    case
+}
+
+/// Lockstep stops both backends at the first differing step: after CODECOPY and MSIZE
+/// (finding #1) the program loops until its 1,000,000 gas run out (about 250,000 steps), but
+/// neither backend gets further than the channel's bound past step 4.
+#[test]
+fn lockstep_stops_both_backends_at_the_first_difference() {
     // PUSH1 32 PUSH1 0 PUSH1 0 CODECOPY MSIZE POP; 9: JUMPDEST PUSH1 9 JUMP
-    case.pre.get_mut(&target).unwrap().code = vec![
+    let case = codecopy_msize_running(&[
         0x60, 0x20, 0x60, 0, 0x60, 0, 0x39, 0x59, 0x50, 0x5b, 0x60, 9, 0x56,
-    ]
-    .into();
+    ]);
     let profile = Profile::load("mainnet-cancun").unwrap();
-    let (nl, nr) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-    let mut left = Counting(evmdiff_adapters::backend("revm").unwrap(), nl.clone());
-    let mut right = Counting(evmdiff_adapters::backend("evm").unwrap(), nr.clone());
+    let ((mut left, nl), (mut right, nr)) = (counting("revm"), counting("evm"));
     let d = lockstep(&mut left, &mut right, &case, &profile)
         .unwrap()
         .unwrap();
@@ -148,4 +162,97 @@ fn lockstep_stops_both_backends_at_the_first_difference() {
     let mut rec = evmdiff_core::trace::Recorder::default();
     all.execute_observed(&case, &profile, &mut rec).unwrap();
     assert!(rec.steps.len() > 100_000, "{}", rec.steps.len());
+}
+
+/// Localization in one thread gives lockstep's answer, field for field (index, transaction,
+/// fields, both steps, the steps before): over generated campaign cases, chains among them,
+/// revm against every other stepping backend and against revm with each planted bug.
+#[test]
+fn one_thread_localization_is_lockstep() {
+    use evmdiff_adapters::revm_backend::{Planted, RevmBackend};
+    let profile = Profile::load("mainnet-cancun").unwrap();
+    let mut backends = evmdiff_adapters::stepping_backends();
+    backends.extend(
+        Planted::ALL
+            .iter()
+            .map(|p| Box::new(RevmBackend::with_planted(*p)) as Box<dyn Backend>),
+    );
+    let (mut localized, mut chains) = (0, 0);
+    let mut indices = std::collections::BTreeSet::new();
+    for i in 0..60 {
+        let Some((_, case)) = evmdiff_oracle::seal::campaign_case(&profile, 3, i) else {
+            continue;
+        };
+        chains += case.is_chain() as usize;
+        let (revm, others) = backends.split_at_mut(1);
+        for other in others.iter_mut() {
+            let name = other.name();
+            let one = first_difference(revm[0].as_mut(), other.as_mut(), &case, &profile);
+            let two = lockstep(revm[0].as_mut(), other.as_mut(), &case, &profile);
+            let (one, two) = (
+                one.map_err(|e| e.to_string()),
+                two.map_err(|e| e.to_string()),
+            );
+            assert_eq!(one, two, "case {i}, revm against {name}");
+            if let Ok(Some(d)) = one {
+                localized += 1;
+                indices.insert(d.index);
+            }
+        }
+    }
+    assert!(chains > 5, "{chains} chains");
+    assert!(
+        localized > 150 && indices.len() > 60,
+        "{localized} differences localized, at {} distinct steps",
+        indices.len()
+    );
+}
+
+/// A difference after the first round's limit: the limit grows until the backends part,
+/// and the answer is still lockstep's. The contract counts 4,096 down (7 steps a round,
+/// 28,673 steps) before CODECOPY and MSIZE part revm and evm.
+#[test]
+fn one_thread_localization_finds_a_difference_past_its_first_limit() {
+    // PUSH2 4096; 3: JUMPDEST PUSH1 1 SWAP1 SUB DUP1 PUSH1 3 JUMPI; POP
+    // PUSH1 32 PUSH1 0 PUSH1 0 CODECOPY MSIZE POP STOP
+    let case = codecopy_msize_running(&[
+        0x61, 0x10, 0x00, 0x5b, 0x60, 1, 0x90, 0x03, 0x80, 0x60, 3, 0x57, 0x50, 0x60, 0x20, 0x60,
+        0, 0x60, 0, 0x39, 0x59, 0x50, 0x00,
+    ]);
+    let profile = Profile::load("mainnet-cancun").unwrap();
+    let mut revm = evmdiff_adapters::backend("revm").unwrap();
+    let mut evm = evmdiff_adapters::backend("evm").unwrap();
+    let d = first_difference(revm.as_mut(), evm.as_mut(), &case, &profile)
+        .unwrap()
+        .unwrap();
+    assert!(d.index > 4 * FIRST_LIMIT, "{}", d.index);
+    assert_eq!(d.summary(), "after CODECOPY: memory_size");
+    assert_eq!(d.before.len(), CONTEXT);
+    assert_eq!(
+        Some(d),
+        lockstep(revm.as_mut(), evm.as_mut(), &case, &profile).unwrap()
+    );
+}
+
+/// Localization in one thread stops both backends soon after the first differing step: the
+/// left one at its first round's limit, the right one at the difference, both again where
+/// the steps shown are recorded; not after the 250,000 steps the program loops for.
+#[test]
+fn one_thread_localization_stops_both_backends_early() {
+    // PUSH1 32 PUSH1 0 PUSH1 0 CODECOPY MSIZE POP; 9: JUMPDEST PUSH1 9 JUMP
+    let case = codecopy_msize_running(&[
+        0x60, 0x20, 0x60, 0, 0x60, 0, 0x39, 0x59, 0x50, 0x5b, 0x60, 9, 0x56,
+    ]);
+    let profile = Profile::load("mainnet-cancun").unwrap();
+    let ((mut left, nl), (mut right, nr)) = (counting("revm"), counting("evm"));
+    let d = first_difference(&mut left, &mut right, &case, &profile)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (d.index, d.summary().as_str()),
+        (4, "after CODECOPY: memory_size")
+    );
+    let (nl, nr) = (nl.load(Ordering::Relaxed), nr.load(Ordering::Relaxed));
+    assert!(nl <= FIRST_LIMIT + 8, "left: {nl} steps reported");
+    assert!(nr <= 12, "right: {nr} steps reported");
 }

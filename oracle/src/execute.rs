@@ -2,7 +2,7 @@
 
 use evmdiff_core::compare::{Difference, Divergence, chain_halt_class_difference, compare_chains};
 use evmdiff_core::expect::{Check, check};
-use evmdiff_core::lockstep::lockstep;
+use evmdiff_core::localize::first_difference;
 use evmdiff_core::step_hash::StepHash;
 use evmdiff_core::{Backend, BackendError, Case, ChainOutcome, Field, Profile};
 use serde::Serialize;
@@ -285,7 +285,8 @@ fn steps_difference(a: StepHash, b: StepHash) -> Difference {
 
 /// The fast path of a fuzzing campaign: [`run_case`] with a rolling hash of every backend's
 /// steps, then, for the pairs whose outcomes or step hashes differ, [`localize_divergences`]
-/// in lockstep, since signatures need the first differing step.
+/// ([`first_difference`], lockstep in one thread), since signatures need the first differing
+/// step.
 pub fn run_case_localized(
     backends: &mut [Box<dyn Backend>],
     case: &Case,
@@ -310,7 +311,8 @@ pub fn run_case_localized_on(
 }
 
 /// Finds, for every divergence of `run`, the first step at which its two backends part
-/// ([`lockstep`]), re-running the case on both side by side. A backend that fails or panics while
+/// ([`first_difference`]: lockstep's answer, the two re-run one after the other in this
+/// thread). A backend that fails or panics while
 /// observed leaves that divergence unlocalized: the outcome comparison still stands.
 fn localize_divergences(
     backends: &mut [Box<dyn Backend>],
@@ -325,8 +327,8 @@ fn localize_divergences(
         if !(left.observes_steps_of(case) && right.observes_steps_of(case)) {
             continue;
         }
-        // `lockstep` turns a backend's panic into a failure of its own.
-        d.step = lockstep(left.as_mut(), right.as_mut(), case, profile)
+        // `first_difference` turns a backend's panic into a failure of its own.
+        d.step = first_difference(left.as_mut(), right.as_mut(), case, profile)
             .ok()
             .flatten();
         // Outcomes that agree with steps that do not: the transaction is the first

@@ -1,0 +1,392 @@
+//! Localization in one thread: the first step at which two backends' executions of one case
+//! part, found by running them one after the other. What the fuzzing campaign uses on every
+//! divergent case.
+//!
+//! [`lockstep`](crate::lockstep) runs both backends at once, in two threads, and compares
+//! their steps as they come. On a campaign's divergent cases that costs more in thread starts,
+//! hand-offs and wake-ups than in executing: most differences come within a few hundred
+//! steps, and on a campaign that uses every core the two threads only compete with the other
+//! workers. Here each step is kept as a fixed-size [`Mark`] (what lockstep compares, the
+//! stack hashed whole, no allocation): the left backend runs up to a step limit keeping its
+//! marks, then the right one runs against them and stops at the first mark that differs; the
+//! limit grows fourfold until the two part or both end, so a difference early in a long
+//! execution costs a few thousand steps, not the whole execution. Only then are the steps a
+//! report shows (the differing one and up to [`CONTEXT`] before it) recorded whole, by
+//! running both again up to that step.
+//!
+//! The result is lockstep's, field for field (a test compares the two on every stepping
+//! backend and on planted bugs). Should the steps recorded again not differ where the marks
+//! did (a 64-bit hash collision, or a backend that does not repeat itself), lockstep decides.
+
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use foldhash::fast::FixedState;
+
+use crate::backend::{Backend, BackendError, panic_message};
+use crate::case::{At, Case};
+use crate::lockstep::{CONTEXT, StepDifference, lockstep};
+use crate::observe::{Flow, GasCost, Observer, Step};
+use crate::profile::Profile;
+use crate::trace::{TraceStep, bytes_hash, contents_may_change, op_name};
+
+/// Steps the left backend runs in the first round; each further round runs four times as
+/// many.
+pub const FIRST_LIMIT: usize = 4096;
+
+/// The first step at which `left` and `right` execute `case` differently under `profile`, or
+/// `None` when every step is the same: what [`lockstep`] returns, computed in the calling
+/// thread (see the module's documentation). An error when a backend failed before its steps
+/// could be compared to the end.
+pub fn first_difference(
+    left: &mut dyn Backend,
+    right: &mut dyn Backend,
+    case: &Case,
+    profile: &Profile,
+) -> Result<Option<StepDifference>, BackendError> {
+    let mut limit = FIRST_LIMIT;
+    let index = loop {
+        let mut l = Marker::new(limit, None);
+        let l_result = observe(left, case, profile, &mut l);
+        let left_ended = !l.truncated;
+        let mut r = Marker::new(
+            limit,
+            Some(Against {
+                marks: &l.marks,
+                ended: left_ended,
+            }),
+        );
+        let r_result = observe(right, case, profile, &mut r);
+        match r.finish() {
+            Some(index) => break index,
+            None if r.truncated => limit = limit.saturating_mul(4),
+            None => {
+                l_result?;
+                r_result?;
+                return Ok(None);
+            }
+        }
+    };
+    let from = index.saturating_sub(CONTEXT);
+    let mut before = window(left, case, profile, from, index);
+    let mut right_steps = window(right, case, profile, index, index);
+    let left_step = (before.len() == index - from + 1)
+        .then(|| before.pop())
+        .flatten();
+    let right_step = right_steps.pop();
+    let fields = match (&left_step, &right_step) {
+        (Some(x), Some(y)) => x.differing_fields(y),
+        (None, None) => Vec::new(),
+        _ => vec!["end"],
+    };
+    if fields.is_empty() || before.len() != index - from {
+        // The steps recorded again do not show what the marks saw.
+        return lockstep(left, right, case, profile);
+    }
+    let at = left_step
+        .as_ref()
+        .or(right_step.as_ref())
+        .and_then(|s| s.at);
+    Ok(Some(StepDifference {
+        index,
+        at,
+        after: before.last().map(|s| op_name(s.op).to_string()),
+        fields: fields.into_iter().map(String::from).collect(),
+        left: left_step,
+        right: right_step,
+        before,
+    }))
+}
+
+/// Runs `backend` on `case` observed by `observer`; a panic becomes a failure.
+fn observe(
+    backend: &mut dyn Backend,
+    case: &Case,
+    profile: &Profile,
+    observer: &mut dyn Observer,
+) -> Result<(), BackendError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        backend.execute_observed(case, profile, observer)
+    }))
+    .unwrap_or_else(|p| {
+        Err(BackendError::Failed(format!(
+            "panic while observed: {}",
+            panic_message(&p)
+        )))
+    })
+    .map(|_| ())
+}
+
+/// Steps `from..=to` of `backend`'s execution of `case`, recorded whole (fewer when it ends
+/// before `to`); the execution is stopped after step `to`. A failure ends the steps, as it
+/// ends a lockstep stream.
+fn window(
+    backend: &mut dyn Backend,
+    case: &Case,
+    profile: &Profile,
+    from: usize,
+    to: usize,
+) -> Vec<TraceStep> {
+    let mut w = Window {
+        from,
+        to,
+        next: 0,
+        cursor: Cursor::default(),
+        steps: Vec::with_capacity(to + 1 - from),
+    };
+    let _ = observe(backend, case, profile, &mut w);
+    w.steps
+}
+
+/// The previous step's opcode and depth, memory hash and return data hash: what lockstep keeps
+/// to hash the contents only where they may have changed.
+type Contents = Option<((u8, usize), u64, u64)>;
+
+/// The hashes of `step`'s memory and return data as lockstep computes them: those of the
+/// previous step (`prev`) while the contents cannot have changed ([`contents_may_change`]; a
+/// memory expansion alone keeps the hash), else hashed again. Updates `prev`.
+fn contents_hashes(prev: &mut Contents, step: &Step<'_>) -> (u64, u64) {
+    let hashes = match *prev {
+        Some((p, m, r)) if !contents_may_change(Some(p), step.depth) => (m, r),
+        _ => match &step.state {
+            Some(st) => (bytes_hash(st.memory), bytes_hash(st.return_data)),
+            None => (bytes_hash(&[]), bytes_hash(&[])),
+        },
+    };
+    *prev = Some(((step.opcode, step.depth), hashes.0, hashes.1));
+    hashes
+}
+
+/// Where an observer is in the execution: the transaction, the previous step's contents
+/// hashes, and whether the last step it kept still waits for its cost.
+#[derive(Default)]
+struct Cursor {
+    at: Option<At>,
+    prev: Contents,
+    /// The last step kept still waits for its cost ([`Observer::step_end`]).
+    open: bool,
+}
+
+impl Cursor {
+    fn transaction(&mut self, at: At) {
+        self.at = Some(at);
+        self.prev = None;
+    }
+
+    /// `last`, the last step kept, if the cost now reported is its own.
+    fn costed<'a, T>(&mut self, last: Option<&'a mut T>) -> Option<&'a mut T> {
+        std::mem::take(&mut self.open).then_some(last).flatten()
+    }
+}
+
+/// One step as lockstep compares it, in a fixed size: the fields compared exactly hashed
+/// together, those compared only where both backends report them kept apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Mark {
+    /// The transaction, depth, pc, opcode, gas, whole stack and memory size, hashed.
+    core: u64,
+    gas_cost: GasCost,
+    refund: Option<i64>,
+    /// The memory's hash, `None` when the backend left it out.
+    memory: Option<u64>,
+    /// The return data's size and hash, `None` when the backend left it out.
+    return_data: Option<(usize, u64)>,
+}
+
+impl Mark {
+    /// Whether lockstep would find the two steps equal ([`TraceStep::differing_fields`]).
+    fn agrees(&self, other: &Mark) -> bool {
+        fn differ<T: PartialEq>(a: Option<T>, b: Option<T>) -> bool {
+            matches!((a, b), (Some(x), Some(y)) if x != y)
+        }
+        self.core == other.core
+            && self.gas_cost == other.gas_cost
+            && !differ(self.refund, other.refund)
+            && !differ(self.memory, other.memory)
+            && !differ(self.return_data, other.return_data)
+    }
+}
+
+/// Fixed seed: a mark of one backend is compared with a mark of another.
+const STATE: FixedState = FixedState::with_seed(0x6c6f63616c697a65);
+
+/// The left backend's marks, as the right one is compared with them.
+struct Against<'a> {
+    marks: &'a [Mark],
+    /// Whether they are all its steps (it ended before the limit).
+    ended: bool,
+}
+
+/// Keeps the marks of an execution's first `limit` steps; against the left backend's marks,
+/// stops at the first step that differs.
+struct Marker<'a> {
+    marks: Vec<Mark>,
+    limit: usize,
+    against: Option<Against<'a>>,
+    /// Stopped at the limit (or, against marks that stop at it, at their end).
+    truncated: bool,
+    /// The first step that differs, once seen.
+    found: Option<usize>,
+    cursor: Cursor,
+}
+
+impl<'a> Marker<'a> {
+    fn new(limit: usize, against: Option<Against<'a>>) -> Self {
+        Marker {
+            marks: Vec::with_capacity(limit.min(FIRST_LIMIT)),
+            limit,
+            against,
+            truncated: false,
+            found: None,
+            cursor: Cursor::default(),
+        }
+    }
+
+    /// Whether mark `i` differs from the left backend's (which has it).
+    fn differs(&self, i: usize) -> bool {
+        self.against
+            .as_ref()
+            .is_some_and(|a| !self.marks[i].agrees(&a.marks[i]))
+    }
+
+    /// After the execution: the first step that differs from the left backend's, including
+    /// the last one and an end that comes at a different step.
+    fn finish(&mut self) -> Option<usize> {
+        if self.found.is_some() || self.truncated {
+            return self.found;
+        }
+        let against = self.against.as_ref()?;
+        let n = self.marks.len();
+        if n > 0 && n <= against.marks.len() && self.differs(n - 1) {
+            return Some(n - 1);
+        }
+        // This one ended at step `n`: so did the left one, or not.
+        (n < against.marks.len() || (n == against.marks.len() && !against.ended)).then_some(n)
+    }
+
+    fn mark(&mut self, step: &Step<'_>) -> Mark {
+        let mut h = STATE.build_hasher();
+        self.cursor.at.hash(&mut h);
+        h.write_usize(step.depth);
+        h.write_usize(step.pc);
+        h.write_u8(step.opcode);
+        h.write_u64(step.gas);
+        let return_data_size = match &step.state {
+            Some(st) => {
+                h.write_usize(st.stack.len());
+                for word in st.stack {
+                    for limb in word.as_limbs() {
+                        h.write_u64(*limb);
+                    }
+                }
+                h.write_usize(st.memory.len());
+                st.return_data.len()
+            }
+            None => {
+                h.write_usize(0);
+                h.write_usize(0);
+                0
+            }
+        };
+        let (memory_hash, return_data_hash) = contents_hashes(&mut self.cursor.prev, step);
+        Mark {
+            core: h.finish(),
+            gas_cost: None,
+            refund: step.refund,
+            memory: (!step.omitted.memory).then_some(memory_hash),
+            return_data: (!step.omitted.return_data)
+                .then_some((return_data_size, return_data_hash)),
+        }
+    }
+}
+
+impl Observer for Marker<'_> {
+    fn wants_state(&self) -> bool {
+        true
+    }
+
+    fn transaction(&mut self, at: At) {
+        self.cursor.transaction(at);
+    }
+
+    fn step(&mut self, step: &Step<'_>) -> Flow {
+        self.cursor.open = false;
+        let i = self.marks.len();
+        if self.found.is_some() || self.truncated {
+            return Flow::Break(());
+        }
+        // The previous step is complete now, its cost known.
+        if i > 0 && self.differs(i - 1) {
+            self.found = Some(i - 1);
+            return Flow::Break(());
+        }
+        if let Some(a) = &self.against
+            && i >= a.marks.len()
+        {
+            // The left backend has no step `i`: it ended, or it was stopped there.
+            if a.ended {
+                self.found = Some(i);
+            } else {
+                self.truncated = true;
+            }
+            return Flow::Break(());
+        }
+        if i >= self.limit {
+            self.truncated = true;
+            return Flow::Break(());
+        }
+        let mark = self.mark(step);
+        self.marks.push(mark);
+        self.cursor.open = true;
+        Flow::Continue(())
+    }
+
+    fn step_end(&mut self, gas_cost: GasCost) {
+        if let Some(m) = self.cursor.costed(self.marks.last_mut()) {
+            m.gas_cost = gas_cost;
+        }
+    }
+}
+
+/// Records steps `from..=to` whole and stops the execution after step `to`.
+struct Window {
+    from: usize,
+    to: usize,
+    /// The index of the next step.
+    next: usize,
+    cursor: Cursor,
+    steps: Vec<TraceStep>,
+}
+
+impl Observer for Window {
+    fn wants_state(&self) -> bool {
+        true
+    }
+
+    fn transaction(&mut self, at: At) {
+        self.cursor.transaction(at);
+    }
+
+    fn step(&mut self, step: &Step<'_>) -> Flow {
+        self.cursor.open = false;
+        let i = self.next;
+        if i > self.to {
+            return Flow::Break(());
+        }
+        self.next += 1;
+        // Every step's, as lockstep's hashes of a step depend on the steps before it.
+        let (m, r) = contents_hashes(&mut self.cursor.prev, step);
+        if i >= self.from {
+            let mut t = TraceStep::with_contents(step, m, r);
+            t.at = self.cursor.at;
+            self.steps.push(t);
+            self.cursor.open = true;
+        }
+        Flow::Continue(())
+    }
+
+    fn step_end(&mut self, gas_cost: GasCost) {
+        if let Some(s) = self.cursor.costed(self.steps.last_mut()) {
+            s.gas_cost = gas_cost;
+        }
+    }
+}
