@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use arbitrary::Unstructured;
 use evmdiff::execute::{Verdict, run_case};
 use evmdiff_core::Profile;
-use evmdiff_core::localize::{FIRST_LIMIT, first_difference};
+use evmdiff_core::localize::{FIRST_LIMIT, LAST_LIMIT, first_difference};
 use evmdiff_core::lockstep::{BATCH, BOUND, CONTEXT, lockstep};
 use evmdiff_core::observe::{Flow, GasCost, Observer, Step};
 use evmdiff_core::statetest::read_file;
@@ -208,30 +208,35 @@ fn one_thread_localization_is_lockstep() {
     );
 }
 
-/// A difference after the first round's limit: the limit grows until the backends part,
-/// and the answer is still lockstep's. The contract counts 4,096 down (7 steps a round,
-/// 28,673 steps) before CODECOPY and MSIZE part revm and evm.
+/// A difference after the first round's limit (the limit grows until the backends part) and
+/// one after the last round's (lockstep takes over): the answer is lockstep's. The contract
+/// counts `rounds` down, 7 steps a round, before CODECOPY and MSIZE part revm and evm.
 #[test]
-fn one_thread_localization_finds_a_difference_past_its_first_limit() {
-    // PUSH2 4096; 3: JUMPDEST PUSH1 1 SWAP1 SUB DUP1 PUSH1 3 JUMPI; POP
-    // PUSH1 32 PUSH1 0 PUSH1 0 CODECOPY MSIZE POP STOP
-    let case = codecopy_msize_running(&[
-        0x61, 0x10, 0x00, 0x5b, 0x60, 1, 0x90, 0x03, 0x80, 0x60, 3, 0x57, 0x50, 0x60, 0x20, 0x60,
-        0, 0x60, 0, 0x39, 0x59, 0x50, 0x00,
-    ]);
+fn one_thread_localization_finds_a_difference_past_its_limits() {
     let profile = Profile::load("mainnet-cancun").unwrap();
     let mut revm = evmdiff_adapters::backend("revm").unwrap();
     let mut evm = evmdiff_adapters::backend("evm").unwrap();
-    let d = first_difference(revm.as_mut(), evm.as_mut(), &case, &profile)
-        .unwrap()
-        .unwrap();
-    assert!(d.index > 4 * FIRST_LIMIT, "{}", d.index);
-    assert_eq!(d.summary(), "after CODECOPY: memory_size");
-    assert_eq!(d.before.len(), CONTEXT);
-    assert_eq!(
-        Some(d),
-        lockstep(revm.as_mut(), evm.as_mut(), &case, &profile).unwrap()
-    );
+    for rounds in [4096u32, (LAST_LIMIT / 7 + 1000) as u32] {
+        // PUSH3 rounds; 4: JUMPDEST PUSH1 1 SWAP1 SUB DUP1 PUSH1 4 JUMPI; POP
+        // PUSH1 32 PUSH1 0 PUSH1 0 CODECOPY MSIZE POP STOP
+        let [_, a, b, c] = rounds.to_be_bytes();
+        let mut case = codecopy_msize_running(&[
+            0x62, a, b, c, 0x5b, 0x60, 1, 0x90, 0x03, 0x80, 0x60, 4, 0x57, 0x50, 0x60, 0x20, 0x60,
+            0, 0x60, 0, 0x39, 0x59, 0x50, 0x00,
+        ]);
+        // 26 gas a round.
+        case.tx_mut().unwrap().gas_limit = alloy_primitives::U256::from(29_000_000);
+        let d = first_difference(revm.as_mut(), evm.as_mut(), &case, &profile)
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.index, 7 * rounds as usize + 6, "{rounds} rounds");
+        assert_eq!(d.summary(), "after CODECOPY: memory_size");
+        assert_eq!(d.before.len(), CONTEXT);
+        assert_eq!(
+            Some(d),
+            lockstep(revm.as_mut(), evm.as_mut(), &case, &profile).unwrap()
+        );
+    }
 }
 
 /// Localization in one thread stops both backends soon after the first differing step: the

@@ -10,7 +10,8 @@
 //! stack hashed whole, no allocation): the left backend runs up to a step limit keeping its
 //! marks, then the right one runs against them and stops at the first mark that differs; the
 //! limit grows fourfold until the two part or both end, so a difference early in a long
-//! execution costs a few thousand steps, not the whole execution. Only then are the steps a
+//! execution costs a few thousand steps, not the whole execution (past [`LAST_LIMIT`]
+//! steps, lockstep takes over). Only then are the steps a
 //! report shows (the differing one and up to [`CONTEXT`] before it) recorded whole, by
 //! running both again up to that step.
 //!
@@ -32,6 +33,10 @@ use crate::trace::{TraceStep, bytes_hash, contents_may_change, op_name};
 /// Steps the left backend runs in the first round; each further round runs four times as
 /// many.
 pub const FIRST_LIMIT: usize = 4096;
+
+/// The last round's limit: 1,048,576 steps, whose marks take 80 MB. Executions that agree
+/// for longer are left to [`lockstep`], whose memory does not grow with the steps.
+pub const LAST_LIMIT: usize = FIRST_LIMIT << 8;
 
 /// The first step at which `left` and `right` execute `case` differently under `profile`, or
 /// `None` when every step is the same: what [`lockstep`] returns, computed in the calling
@@ -58,7 +63,8 @@ pub fn first_difference(
         let r_result = observe(right, case, profile, &mut r);
         match r.finish() {
             Some(index) => break index,
-            None if r.truncated => limit = limit.saturating_mul(4),
+            None if r.truncated && limit < LAST_LIMIT => limit *= 4,
+            None if r.truncated => return lockstep(left, right, case, profile),
             None => {
                 l_result?;
                 r_result?;
