@@ -3,6 +3,7 @@
 use evmdiff_core::compare::{Difference, Divergence, chain_halt_class_difference, compare_chains};
 use evmdiff_core::expect::{Check, check};
 use evmdiff_core::localize::first_difference;
+use evmdiff_core::lockstep::lockstep;
 use evmdiff_core::step_hash::StepHash;
 use evmdiff_core::{Backend, BackendError, Case, ChainOutcome, Field, Profile};
 use serde::Serialize;
@@ -285,8 +286,8 @@ fn steps_difference(a: StepHash, b: StepHash) -> Difference {
 
 /// The fast path of a fuzzing campaign: [`run_case`] with a rolling hash of every backend's
 /// steps, then, for the pairs whose outcomes or step hashes differ, [`localize_divergences`]
-/// ([`first_difference`], lockstep in one thread), since signatures need the first differing
-/// step.
+/// (lockstep's answer, in this thread where it can be), since signatures need the first
+/// differing step.
 pub fn run_case_localized(
     backends: &mut [Box<dyn Backend>],
     case: &Case,
@@ -310,9 +311,9 @@ pub fn run_case_localized_on(
     run
 }
 
-/// Finds, for every divergence of `run`, the first step at which its two backends part
-/// ([`first_difference`]: lockstep's answer, the two re-run one after the other in this
-/// thread). A backend that fails or panics while
+/// Finds, for every divergence of `run`, the first step at which its two backends part:
+/// [`first_difference`] (lockstep's answer, the two re-run one after the other in this thread)
+/// when both run in process, else [`lockstep`]. A backend that fails or panics while
 /// observed leaves that divergence unlocalized: the outcome comparison still stands.
 fn localize_divergences(
     backends: &mut [Box<dyn Backend>],
@@ -327,10 +328,17 @@ fn localize_divergences(
         if !(left.observes_steps_of(case) && right.observes_steps_of(case)) {
             continue;
         }
-        // `first_difference` turns a backend's panic into a failure of its own.
-        d.step = first_difference(left.as_mut(), right.as_mut(), case, profile)
-            .ok()
-            .flatten();
+        // Both turn a backend's panic into a failure of its own. A worker's steps all come
+        // after its whole run, so stopping it early saves nothing and each round would run it
+        // again: a pair with one runs in lockstep, each side once.
+        let in_process = left.capabilities().in_process && right.capabilities().in_process;
+        d.step = if in_process {
+            first_difference(left.as_mut(), right.as_mut(), case, profile)
+        } else {
+            lockstep(left.as_mut(), right.as_mut(), case, profile)
+        }
+        .ok()
+        .flatten();
         // Outcomes that agree with steps that do not: the transaction is the first
         // differing step's.
         if d.at.is_none() && case.single().is_none() {
