@@ -106,7 +106,7 @@ struct Shared {
 }
 
 /// The exclusive lock the shards of a campaign writing into `out` take to keep a finding
-/// (released when the file is dropped); `None`, said once per call, when it cannot be taken.
+/// (released when the file is dropped); `None`, with a line on stderr, when it cannot be taken.
 fn findings_lock(out: &std::path::Path) -> Option<std::fs::File> {
     let path = out.join("shards").join("findings.lock");
     let locked = std::fs::create_dir_all(out.join("shards"))
@@ -146,8 +146,9 @@ impl Shared {
         // from a lower case index since this process looked. The look and the write are
         // made holding the folder's lock, or two shards hitting one id at once could both
         // find no file and the higher index be written last.
-        let _lock = (!self.config.shard.is_whole()).then(|| findings_lock(&self.config.out));
-        if !self.config.shard.is_whole() {
+        let sharded = !self.config.shard.is_whole();
+        let _lock = sharded.then(|| findings_lock(&self.config.out));
+        if sharded {
             let path = self.config.out.join(f.identity.file_name());
             let (s, i) = checkpoint::recorded(&path);
             if path.exists() && s == seed && i <= index {

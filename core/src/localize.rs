@@ -23,12 +23,12 @@ use std::hash::{BuildHasher, Hash, Hasher};
 
 use foldhash::fast::FixedState;
 
-use crate::backend::{Backend, BackendError, panic_message};
+use crate::backend::{Backend, BackendError};
 use crate::case::{At, Case};
-use crate::lockstep::{CONTEXT, StepDifference, lockstep};
+use crate::lockstep::{CONTEXT, StepDifference, lockstep, observe};
 use crate::observe::{Flow, GasCost, Observer, Step};
 use crate::profile::Profile;
-use crate::trace::{TraceStep, bytes_hash, contents_may_change, op_name};
+use crate::trace::{Contents, TraceStep, contents_hashes};
 
 /// Steps the left backend runs in the first round; each further round runs four times as
 /// many.
@@ -88,38 +88,9 @@ pub fn first_difference(
         // The steps recorded again do not show what the marks saw.
         return lockstep(left, right, case, profile);
     }
-    let at = left_step
-        .as_ref()
-        .or(right_step.as_ref())
-        .and_then(|s| s.at);
-    Ok(Some(StepDifference {
-        index,
-        at,
-        after: before.last().map(|s| op_name(s.op).to_string()),
-        fields: fields.into_iter().map(String::from).collect(),
-        left: left_step,
-        right: right_step,
-        before,
-    }))
-}
-
-/// Runs `backend` on `case` observed by `observer`; a panic becomes a failure.
-fn observe(
-    backend: &mut dyn Backend,
-    case: &Case,
-    profile: &Profile,
-    observer: &mut dyn Observer,
-) -> Result<(), BackendError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        backend.execute_observed(case, profile, observer)
-    }))
-    .unwrap_or_else(|p| {
-        Err(BackendError::Failed(format!(
-            "panic while observed: {}",
-            panic_message(&p)
-        )))
-    })
-    .map(|_| ())
+    Ok(Some(StepDifference::new(
+        index, fields, left_step, right_step, before,
+    )))
 }
 
 /// Steps `from..=to` of `backend`'s execution of `case`, recorded whole (fewer when it ends
@@ -141,25 +112,6 @@ fn window(
     };
     let _ = observe(backend, case, profile, &mut w);
     w.steps
-}
-
-/// The previous step's opcode and depth, memory hash and return data hash: what lockstep keeps
-/// to hash the contents only where they may have changed.
-type Contents = Option<((u8, usize), u64, u64)>;
-
-/// The hashes of `step`'s memory and return data as lockstep computes them: those of the
-/// previous step (`prev`) while the contents cannot have changed ([`contents_may_change`]; a
-/// memory expansion alone keeps the hash), else hashed again. Updates `prev`.
-fn contents_hashes(prev: &mut Contents, step: &Step<'_>) -> (u64, u64) {
-    let hashes = match *prev {
-        Some((p, m, r)) if !contents_may_change(Some(p), step.depth) => (m, r),
-        _ => match &step.state {
-            Some(st) => (bytes_hash(st.memory), bytes_hash(st.return_data)),
-            None => (bytes_hash(&[]), bytes_hash(&[])),
-        },
-    };
-    *prev = Some(((step.opcode, step.depth), hashes.0, hashes.1));
-    hashes
 }
 
 /// Where an observer is in the execution: the transaction, the previous step's contents

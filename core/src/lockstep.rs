@@ -25,7 +25,7 @@ use crate::backend::{Backend, BackendError};
 use crate::case::{At, Case};
 use crate::observe::{Flow, GasCost, Observer, Step};
 use crate::profile::Profile;
-use crate::trace::{TraceStep, contents_may_change, op_name};
+use crate::trace::{Contents, TraceStep, contents_hashes, op_name};
 
 /// Steps kept before the first differing one, for the report.
 pub const CONTEXT: usize = 4;
@@ -56,6 +56,27 @@ pub struct StepDifference {
 }
 
 impl StepDifference {
+    /// The difference at step `index`, whose `fields` differ between `left` and `right` (either
+    /// `None` where its execution had ended), after the identical steps `before`; the
+    /// transaction is the left step's, else the right one's.
+    pub fn new(
+        index: usize,
+        fields: Vec<&'static str>,
+        left: Option<TraceStep>,
+        right: Option<TraceStep>,
+        before: Vec<TraceStep>,
+    ) -> StepDifference {
+        StepDifference {
+            index,
+            at: left.as_ref().or(right.as_ref()).and_then(|s| s.at),
+            after: before.last().map(|s| op_name(s.op).to_string()),
+            fields: fields.into_iter().map(String::from).collect(),
+            left,
+            right,
+            before,
+        }
+    }
+
     /// `after CODECOPY: memory_size` — the part of a signature that names the bug: the
     /// instruction whose effects differ. When only the gas cost differs, the instruction that
     /// is wrong is the differing step's own (`at SSTORE: gas_cost`): everything before it
@@ -89,7 +110,7 @@ struct Sender<'a> {
     batch: Vec<TraceStep>,
     /// The previous step's opcode and depth, and its memory and return-data hashes, reused
     /// while the contents cannot have changed.
-    prev: Option<((u8, usize), u64, u64)>,
+    prev: Contents,
     /// The transaction being executed, in a chain.
     at: Option<At>,
 }
@@ -119,13 +140,8 @@ impl Observer for Sender<'_> {
         if self.stop.load(Ordering::Relaxed) || (self.batch.len() >= BATCH && !self.flush()) {
             return Flow::Break(());
         }
-        let mut t = match self.prev {
-            Some((p, m, r)) if !contents_may_change(Some(p), step.depth) => {
-                TraceStep::with_contents(step, m, r)
-            }
-            _ => TraceStep::from(step),
-        };
-        self.prev = Some(((step.opcode, step.depth), t.memory_hash, t.return_data_hash));
+        let (memory, return_data) = contents_hashes(&mut self.prev, step);
+        let mut t = TraceStep::with_contents(step, memory, return_data);
         t.at = self.at;
         self.batch.push(t);
         Flow::Continue(())
@@ -153,17 +169,28 @@ fn produce(
         prev: None,
         at: None,
     };
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        backend.execute_observed(case, profile, &mut sender)
-    }));
+    let result = observe(backend, case, profile, &mut sender);
     sender.flush();
-    match result {
-        Ok(r) => r.map(|_| ()),
-        Err(p) => Err(BackendError::Failed(format!(
+    result
+}
+
+/// Runs `backend` on `case` observed by `observer`; a panic becomes a failure of its own.
+pub(crate) fn observe(
+    backend: &mut dyn Backend,
+    case: &Case,
+    profile: &Profile,
+    observer: &mut dyn Observer,
+) -> Result<(), BackendError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        backend.execute_observed(case, profile, observer)
+    }))
+    .unwrap_or_else(|p| {
+        Err(BackendError::Failed(format!(
             "panic while observed: {}",
             crate::backend::panic_message(&p)
-        ))),
-    }
+        )))
+    })
+    .map(|_| ())
 }
 
 /// The first step at which `left` and `right` execute `case` differently under `profile`, or
@@ -225,17 +252,7 @@ fn compare_streams(
             before.extend(l);
             continue;
         }
-        let before: Vec<TraceStep> = before.into();
-        let at = l.as_ref().or(r.as_ref()).and_then(|s| s.at);
-        return Some(StepDifference {
-            index,
-            at,
-            after: before.last().map(|s| op_name(s.op).to_string()),
-            fields: fields.into_iter().map(String::from).collect(),
-            left: l,
-            right: r,
-            before,
-        });
+        return Some(StepDifference::new(index, fields, l, r, before.into()));
     }
     unreachable!("the step index is unbounded")
 }

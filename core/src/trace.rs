@@ -110,6 +110,25 @@ pub fn contents_may_change(prev: Option<(u8, usize)>, depth: usize) -> bool {
     }
 }
 
+/// The previous step's opcode and depth, memory hash and return data hash: what lockstep keeps
+/// to hash the contents only where they may have changed.
+pub type Contents = Option<((u8, usize), u64, u64)>;
+
+/// The hashes of `step`'s memory and return data as lockstep computes them: those of the
+/// previous step (`prev`) while the contents cannot have changed ([`contents_may_change`]; a
+/// memory expansion alone keeps the hash), else hashed again. Updates `prev`.
+pub fn contents_hashes(prev: &mut Contents, step: &Step<'_>) -> (u64, u64) {
+    let hashes = match *prev {
+        Some((p, m, r)) if !contents_may_change(Some(p), step.depth) => (m, r),
+        _ => match &step.state {
+            Some(st) => (bytes_hash(st.memory), bytes_hash(st.return_data)),
+            None => (bytes_hash(&[]), bytes_hash(&[])),
+        },
+    };
+    *prev = Some(((step.opcode, step.depth), hashes.0, hashes.1));
+    hashes
+}
+
 /// A fixed-seed 64-bit hash of a byte string: what steps keep of memory and return data.
 /// Lockstep hashes the memory on every step, where keccak256 would cost more than the EVMs;
 /// a collision can only hide a difference, and the outcome comparison still sees its effects.
