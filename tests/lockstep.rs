@@ -9,10 +9,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use arbitrary::Unstructured;
 use evmdiff::execute::{Verdict, run_case};
 use evmdiff_core::Profile;
-use evmdiff_core::localize::{FIRST_LIMIT, LAST_LIMIT, first_difference};
+use evmdiff_core::localize::{FIRST_LIMIT, LAST_LIMIT, first_difference, first_difference_within};
 use evmdiff_core::lockstep::{BATCH, BOUND, CONTEXT, lockstep};
 use evmdiff_core::observe::{Flow, GasCost, Observer, Step};
 use evmdiff_core::statetest::read_file;
+use evmdiff_core::step_trail::StepTrail;
 use evmdiff_core::{Backend, BackendError, Case, ChainOutcome};
 use evmdiff_generator::input_bytes;
 
@@ -131,15 +132,21 @@ fn codecopy_msize_running(code: &[u8]) -> Case {
     case
 }
 
+/// Finding #1's case parting revm and evm at step 4 (CODECOPY then MSIZE), then looping until
+/// its 1,000,000 gas run out (about 250,000 steps).
+fn codecopy_msize_looping() -> Case {
+    // PUSH1 32 PUSH1 0 PUSH1 0 CODECOPY MSIZE POP; 9: JUMPDEST PUSH1 9 JUMP
+    codecopy_msize_running(&[
+        0x60, 0x20, 0x60, 0, 0x60, 0, 0x39, 0x59, 0x50, 0x5b, 0x60, 9, 0x56,
+    ])
+}
+
 /// Lockstep stops both backends at the first differing step: after CODECOPY and MSIZE
 /// (finding #1) the program loops until its 1,000,000 gas run out (about 250,000 steps), but
 /// neither backend gets further than the channel's bound past step 4.
 #[test]
 fn lockstep_stops_both_backends_at_the_first_difference() {
-    // PUSH1 32 PUSH1 0 PUSH1 0 CODECOPY MSIZE POP; 9: JUMPDEST PUSH1 9 JUMP
-    let case = codecopy_msize_running(&[
-        0x60, 0x20, 0x60, 0, 0x60, 0, 0x39, 0x59, 0x50, 0x5b, 0x60, 9, 0x56,
-    ]);
+    let case = codecopy_msize_looping();
     let profile = Profile::load("mainnet-cancun").unwrap();
     let ((mut left, nl), (mut right, nr)) = (counting("revm"), counting("evm"));
     let d = lockstep(&mut left, &mut right, &case, &profile)
@@ -164,9 +171,18 @@ fn lockstep_stops_both_backends_at_the_first_difference() {
     assert!(rec.steps.len() > 100_000, "{}", rec.steps.len());
 }
 
+/// `backend`'s trail of step hashes on `case`, as the fast path keeps it.
+fn trail(backend: &mut dyn Backend, case: &Case, profile: &Profile) -> StepTrail {
+    let mut t = StepTrail::default();
+    backend.execute_observed(case, profile, &mut t).unwrap();
+    t
+}
+
 /// Localization in one thread gives lockstep's answer, field for field (index, transaction,
 /// fields, both steps, the steps before): over generated campaign cases, chains among them,
-/// revm against every other stepping backend and against revm with each planted bug.
+/// revm against every other stepping backend and against revm with each planted bug; with
+/// the bound the two backends' trails of step hashes give, as the campaign localizes, and
+/// without.
 #[test]
 fn one_thread_localization_is_lockstep() {
     use evmdiff_adapters::revm_backend::{Planted, RevmBackend};
@@ -177,7 +193,7 @@ fn one_thread_localization_is_lockstep() {
             .iter()
             .map(|p| Box::new(RevmBackend::with_planted(*p)) as Box<dyn Backend>),
     );
-    let (mut localized, mut chains) = (0, 0);
+    let (mut localized, mut chains, mut bounded, mut near) = (0, 0, 0, 0);
     let mut indices = std::collections::BTreeSet::new();
     for i in 0..60 {
         let Some((_, case)) = evmdiff_oracle::seal::campaign_case(&profile, 3, i) else {
@@ -194,6 +210,26 @@ fn one_thread_localization_is_lockstep() {
                 two.map_err(|e| e.to_string()),
             );
             assert_eq!(one, two, "case {i}, revm against {name}");
+            let bound = trail(revm[0].as_mut(), &case, &profile).parting(&trail(
+                other.as_mut(),
+                &case,
+                &profile,
+            ));
+            let within =
+                first_difference_within(revm[0].as_mut(), other.as_mut(), &case, &profile, bound)
+                    .map_err(|e| e.to_string());
+            assert_eq!(
+                within, two,
+                "case {i}, revm against {name}, bound {bound:?}"
+            );
+            if let (Some(k), Ok(Some(d))) = (bound, &within) {
+                assert!(
+                    d.index <= k,
+                    "case {i}, revm against {name}: bound {k}, {d:?}"
+                );
+                bounded += 1;
+                near += (d.index + CONTEXT >= k) as usize;
+            }
             if let Ok(Some(d)) = one {
                 localized += 1;
                 indices.insert(d.index);
@@ -201,6 +237,13 @@ fn one_thread_localization_is_lockstep() {
         }
     }
     assert!(chains > 5, "{chains} chains");
+    // Nearly every difference is bounded, and close enough to its bound that the bounded
+    // round recorded the steps the report shows (a difference in a step's cost shows in the
+    // hash of the next step).
+    assert!(
+        bounded * 10 > localized * 9 && near == bounded,
+        "{bounded} of {localized} bounded, {near} within {CONTEXT} steps of the bound"
+    );
     assert!(
         localized > 150 && indices.len() > 60,
         "{localized} differences localized, at {} distinct steps",
@@ -244,10 +287,7 @@ fn one_thread_localization_finds_a_difference_past_its_limits() {
 /// the steps shown are recorded; not after the 250,000 steps the program loops for.
 #[test]
 fn one_thread_localization_stops_both_backends_early() {
-    // PUSH1 32 PUSH1 0 PUSH1 0 CODECOPY MSIZE POP; 9: JUMPDEST PUSH1 9 JUMP
-    let case = codecopy_msize_running(&[
-        0x60, 0x20, 0x60, 0, 0x60, 0, 0x39, 0x59, 0x50, 0x5b, 0x60, 9, 0x56,
-    ]);
+    let case = codecopy_msize_looping();
     let profile = Profile::load("mainnet-cancun").unwrap();
     let ((mut left, nl), (mut right, nr)) = (counting("revm"), counting("evm"));
     let d = first_difference(&mut left, &mut right, &case, &profile)
@@ -260,4 +300,38 @@ fn one_thread_localization_stops_both_backends_early() {
     let (nl, nr) = (nl.load(Ordering::Relaxed), nr.load(Ordering::Relaxed));
     assert!(nl <= FIRST_LIMIT + 8, "left: {nl} steps reported");
     assert!(nr <= 12, "right: {nr} steps reported");
+}
+
+/// Told where the step hashes part, localization runs each backend once, up to that step:
+/// the steps a report shows are recorded in the same run, not in a second one.
+#[test]
+fn bounded_localization_runs_each_backend_once() {
+    let case = codecopy_msize_looping();
+    let profile = Profile::load("mainnet-cancun").unwrap();
+    let ((mut left, nl), (mut right, nr)) = (counting("revm"), counting("evm"));
+    let bound = trail(&mut left, &case, &profile).parting(&trail(&mut right, &case, &profile));
+    assert_eq!(bound, Some(4));
+    nl.store(0, Ordering::Relaxed);
+    nr.store(0, Ordering::Relaxed);
+    let d = first_difference_within(&mut left, &mut right, &case, &profile, bound)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (d.index, d.summary().as_str(), d.before.len()),
+        (4, "after CODECOPY: memory_size", CONTEXT)
+    );
+    // Steps 0 to 4, and the step at which each was stopped.
+    assert_eq!(
+        (nl.load(Ordering::Relaxed), nr.load(Ordering::Relaxed)),
+        (6, 6)
+    );
+    assert_eq!(
+        Some(d),
+        lockstep(&mut left, &mut right, &case, &profile).unwrap()
+    );
+    // A bound the executions do not bear out (they agree up to step 2) changes nothing.
+    assert_eq!(
+        first_difference_within(&mut left, &mut right, &case, &profile, Some(2)).unwrap(),
+        first_difference(&mut left, &mut right, &case, &profile).unwrap()
+    );
 }

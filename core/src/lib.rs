@@ -36,6 +36,7 @@ pub mod state;
 pub mod state_proof;
 pub mod statetest;
 pub mod step_hash;
+pub mod step_trail;
 pub mod trace;
 pub mod witness;
 

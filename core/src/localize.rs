@@ -48,33 +48,40 @@ pub fn first_difference(
     case: &Case,
     profile: &Profile,
 ) -> Result<Option<StepDifference>, BackendError> {
-    let mut limit = FIRST_LIMIT;
-    let index = loop {
-        let mut l = Marker::new(limit, None);
-        let l_result = observe(left, case, profile, &mut l);
-        let left_ended = !l.truncated;
-        let mut r = Marker::new(
-            limit,
-            Some(Against {
-                marks: &l.marks,
-                ended: left_ended,
-            }),
-        );
-        let r_result = observe(right, case, profile, &mut r);
-        match r.finish() {
-            Some(index) => break index,
-            None if r.truncated && limit < LAST_LIMIT => limit *= 4,
-            None if r.truncated => return lockstep(left, right, case, profile),
-            None => {
-                l_result?;
-                r_result?;
-                return Ok(None);
-            }
-        }
+    first_difference_within(left, right, case, profile, None)
+}
+
+/// [`first_difference`], told that the two part at step `bound` or before
+/// ([`StepTrail::parting`](crate::step_trail::StepTrail::parting) of their fast-path runs).
+/// Each backend then runs once, up to that step, keeping its marks and recording the steps
+/// a report shows around it: two executions, where without a bound there are four. A bound
+/// the executions do not bear out is dropped, and the answer is the same.
+pub fn first_difference_within(
+    left: &mut dyn Backend,
+    right: &mut dyn Backend,
+    case: &Case,
+    profile: &Profile,
+    bound: Option<usize>,
+) -> Result<Option<StepDifference>, BackendError> {
+    let bounded = bound
+        .filter(|&k| k < LAST_LIMIT)
+        .and_then(|k| bounded_round(left, right, case, profile, k));
+    let (index, recorded) = match bounded {
+        Some((index, recorded)) => (index, Some(recorded)),
+        None => match rounds(left, right, case, profile)? {
+            Rounds::Parted(index) => (index, None),
+            Rounds::Same => return Ok(None),
+            Rounds::TooLong => return lockstep(left, right, case, profile),
+        },
     };
     let from = index.saturating_sub(CONTEXT);
-    let mut before = window(left, case, profile, from, index);
-    let mut right_steps = window(right, case, profile, index, index);
+    let (mut before, mut right_steps) = match recorded.and_then(|r| r.covering(from, index)) {
+        Some(steps) => steps,
+        None => (
+            window(left, case, profile, from, index),
+            window(right, case, profile, index, index),
+        ),
+    };
     let left_step = (before.len() == index - from + 1)
         .then(|| before.pop())
         .flatten();
@@ -91,6 +98,96 @@ pub fn first_difference(
     Ok(Some(StepDifference::new(
         index, fields, left_step, right_step, before,
     )))
+}
+
+/// What the rounds of marks found.
+enum Rounds {
+    /// The first step that differs.
+    Parted(usize),
+    /// Every step is the same.
+    Same,
+    /// The two agree past [`LAST_LIMIT`] steps.
+    TooLong,
+}
+
+/// The left backend runs up to a limit keeping its marks, the right one against them; the
+/// limit grows fourfold until they part or both end.
+fn rounds(
+    left: &mut dyn Backend,
+    right: &mut dyn Backend,
+    case: &Case,
+    profile: &Profile,
+) -> Result<Rounds, BackendError> {
+    let mut limit = FIRST_LIMIT;
+    loop {
+        let mut l = Marker::new(limit, None);
+        let l_result = observe(left, case, profile, &mut l);
+        let mut r = Marker::new(limit, Some(l.against()));
+        let r_result = observe(right, case, profile, &mut r);
+        match r.finish() {
+            Some(index) => return Ok(Rounds::Parted(index)),
+            None if r.truncated && limit < LAST_LIMIT => limit *= 4,
+            None if r.truncated => return Ok(Rounds::TooLong),
+            None => {
+                l_result?;
+                r_result?;
+                return Ok(Rounds::Same);
+            }
+        }
+    }
+}
+
+/// One round up to step `bound`, both backends also recording whole the steps a report of a
+/// difference at or up to [`CONTEXT`] steps before `bound` shows: the first differing step
+/// and those records, or `None` when the two agree up to `bound`.
+fn bounded_round(
+    left: &mut dyn Backend,
+    right: &mut dyn Backend,
+    case: &Case,
+    profile: &Profile,
+    bound: usize,
+) -> Option<(usize, Recorded)> {
+    let from = bound.saturating_sub(2 * CONTEXT);
+    let mut l = Marker::new(bound + 1, None).recording(from);
+    let _ = observe(left, case, profile, &mut l);
+    let mut r = Marker::new(bound + 1, Some(l.against())).recording(from);
+    let _ = observe(right, case, profile, &mut r);
+    let index = r.finish()?;
+    let right = r.recorded;
+    Some((
+        index,
+        Recorded {
+            from,
+            to: bound,
+            left: l.recorded,
+            right,
+        },
+    ))
+}
+
+/// Steps both backends recorded whole from step `from` on, in a bounded round.
+struct Recorded {
+    from: usize,
+    /// The last step recorded (the bound).
+    to: usize,
+    left: Vec<TraceStep>,
+    right: Vec<TraceStep>,
+}
+
+impl Recorded {
+    /// What [`window`] would record again: the left backend's steps `from..=to` and the right
+    /// one's step `to`, if the round recorded that far back.
+    fn covering(self, from: usize, to: usize) -> Option<(Vec<TraceStep>, Vec<TraceStep>)> {
+        let start = from.checked_sub(self.from)?;
+        if to > self.to {
+            return None;
+        }
+        let slice = |steps: Vec<TraceStep>, start: usize| {
+            let end = steps.len().min(to + 1 - self.from);
+            steps.into_iter().take(end).skip(start).collect::<Vec<_>>()
+        };
+        Some((slice(self.left, start), slice(self.right, to - self.from)))
+    }
 }
 
 /// Steps `from..=to` of `backend`'s execution of `case`, recorded whole (fewer when it ends
@@ -185,6 +282,12 @@ struct Marker<'a> {
     /// The first step that differs, once seen.
     found: Option<usize>,
     cursor: Cursor,
+    /// Record steps whole from this one on (a bounded round).
+    record_from: Option<usize>,
+    /// The steps recorded whole.
+    recorded: Vec<TraceStep>,
+    /// The last step recorded still waits for its cost.
+    record_open: bool,
 }
 
 impl<'a> Marker<'a> {
@@ -196,6 +299,26 @@ impl<'a> Marker<'a> {
             truncated: false,
             found: None,
             cursor: Cursor::default(),
+            record_from: None,
+            recorded: Vec::new(),
+            record_open: false,
+        }
+    }
+
+    /// The same marker, also recording steps whole from step `from` on.
+    fn recording(self, from: usize) -> Self {
+        Marker {
+            record_from: Some(from),
+            recorded: Vec::with_capacity(self.limit.saturating_sub(from).min(4 * CONTEXT)),
+            ..self
+        }
+    }
+
+    /// Its marks, to compare the right backend with.
+    fn against(&self) -> Against<'_> {
+        Against {
+            marks: &self.marks,
+            ended: !self.truncated,
         }
     }
 
@@ -221,7 +344,8 @@ impl<'a> Marker<'a> {
         (n < against.marks.len() || (n == against.marks.len() && !against.ended)).then_some(n)
     }
 
-    fn mark(&mut self, step: &Step<'_>) -> Mark {
+    /// The mark of `step`, whose memory and return data hash as given.
+    fn mark(&self, step: &Step<'_>, memory_hash: u64, return_data_hash: u64) -> Mark {
         let mut h = STATE.build_hasher();
         self.cursor.at.hash(&mut h);
         h.write_usize(step.depth);
@@ -245,7 +369,6 @@ impl<'a> Marker<'a> {
                 0
             }
         };
-        let (memory_hash, return_data_hash) = contents_hashes(&mut self.cursor.prev, step);
         Mark {
             core: h.finish(),
             gas_cost: None,
@@ -268,6 +391,7 @@ impl Observer for Marker<'_> {
 
     fn step(&mut self, step: &Step<'_>) -> Flow {
         self.cursor.open = false;
+        self.record_open = false;
         let i = self.marks.len();
         if self.found.is_some() || self.truncated {
             return Flow::Break(());
@@ -277,22 +401,38 @@ impl Observer for Marker<'_> {
             self.found = Some(i - 1);
             return Flow::Break(());
         }
-        if let Some(a) = &self.against
-            && i >= a.marks.len()
-        {
-            // The left backend has no step `i`: it ended, or it was stopped there.
-            if a.ended {
-                self.found = Some(i);
-            } else {
-                self.truncated = true;
-            }
+        // Whether the left backend has no step `i` because it ended (else it was stopped).
+        let left_lacks = self
+            .against
+            .as_ref()
+            .and_then(|a| (i >= a.marks.len()).then_some(a.ended));
+        if left_lacks == Some(false) {
+            self.truncated = true;
             return Flow::Break(());
         }
         if i >= self.limit {
             self.truncated = true;
             return Flow::Break(());
         }
-        let mark = self.mark(step);
+        let (memory_hash, return_data_hash) = contents_hashes(&mut self.cursor.prev, step);
+        let record = self.record_from.is_some_and(|from| i >= from);
+        if record {
+            let mut t = TraceStep::with_contents(step, memory_hash, return_data_hash);
+            t.at = self.cursor.at;
+            self.recorded.push(t);
+            self.record_open = true;
+        }
+        if left_lacks == Some(true) {
+            // The left backend ended before this step: here they part. A step recorded for
+            // the report runs on to its cost.
+            self.found = Some(i);
+            return if record {
+                Flow::Continue(())
+            } else {
+                Flow::Break(())
+            };
+        }
+        let mark = self.mark(step, memory_hash, return_data_hash);
         self.marks.push(mark);
         self.cursor.open = true;
         Flow::Continue(())
@@ -301,6 +441,11 @@ impl Observer for Marker<'_> {
     fn step_end(&mut self, gas_cost: GasCost) {
         if let Some(m) = self.cursor.costed(self.marks.last_mut()) {
             m.gas_cost = gas_cost;
+        }
+        if std::mem::take(&mut self.record_open)
+            && let Some(t) = self.recorded.last_mut()
+        {
+            t.gas_cost = gas_cost;
         }
     }
 }

@@ -2,9 +2,10 @@
 
 use evmdiff_core::compare::{Difference, Divergence, chain_halt_class_difference, compare_chains};
 use evmdiff_core::expect::{Check, check};
-use evmdiff_core::localize::first_difference;
+use evmdiff_core::localize::first_difference_within;
 use evmdiff_core::lockstep::lockstep;
 use evmdiff_core::step_hash::StepHash;
+use evmdiff_core::step_trail::StepTrail;
 use evmdiff_core::{Backend, BackendError, Case, ChainOutcome, Field, Profile};
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -144,30 +145,34 @@ pub fn expectation_applies(case: &Case, profile: &Profile) -> bool {
 /// Runs `case` on every backend under `profile`, checks expectations and compares outcomes.
 /// A backend that panics becomes a `Failed` result, not a dead run.
 pub fn run_case(backends: &mut [Box<dyn Backend>], case: &Case, profile: &Profile) -> CaseRun {
-    run_case_with(backends, case, profile, false, None)
+    run_case_with(backends, case, profile, false, None).0
 }
 
 /// [`run_case`], hashing every backend's steps when `hash_steps` (the fast path): two backends
-/// whose outcomes agree but whose step hashes do not diverge on the field `steps`.
+/// whose outcomes agree but whose step hashes do not diverge on the field `steps`. With the
+/// run, each backend's trail of step hashes (empty where not hashed), which bounds where
+/// localization looks.
 fn run_case_with(
     backends: &mut [Box<dyn Backend>],
     case: &Case,
     profile: &Profile,
     hash_steps: bool,
     active: Option<&[bool]>,
-) -> CaseRun {
+) -> (CaseRun, Vec<StepTrail>) {
     let applies = expectation_applies(case, profile);
+    let mut trails = Vec::with_capacity(backends.len());
     let executions: Vec<Execution> = backends
         .iter_mut()
         .enumerate()
         .map(|(i, b)| {
-            let mut hash = StepHash::default();
+            let mut hash = StepTrail::default();
             // Asked once per backend and case: a backend builds its capabilities on each ask.
             let caps = b.capabilities();
             let observes_steps = caps.steps;
             let hashed = hash_steps && caps.live_steps();
             let sits_out = caps.sits_out_case(case);
             if active.is_some_and(|a| !a[i]) || sits_out.is_some() {
+                trails.push(StepTrail::default());
                 return Execution {
                     backend: b.name(),
                     version: b.version(),
@@ -197,10 +202,12 @@ fn run_case_with(
                 (Ok(o), true) => check(case, o),
                 _ => Check::NoExpectation,
             };
+            let steps = (hashed && result.is_ok()).then_some(hash.hash);
+            trails.push(hash);
             Execution {
                 backend: b.name(),
                 version: b.version(),
-                steps: (hashed && result.is_ok()).then_some(hash),
+                steps,
                 result,
                 check,
                 observes_steps,
@@ -263,7 +270,7 @@ fn run_case_with(
     } else {
         reference_side(&executions)
     };
-    CaseRun {
+    let run = CaseRun {
         executions,
         divergences,
         pairs,
@@ -271,7 +278,8 @@ fn run_case_with(
         verdict,
         reference,
         took: Duration::ZERO,
-    }
+    };
+    (run, trails)
 }
 
 /// The difference of two backends whose outcomes agree but whose steps do not.
@@ -304,22 +312,24 @@ pub fn run_case_localized_on(
     profile: &Profile,
     active: Option<&[bool]>,
 ) -> CaseRun {
-    let mut run = run_case_with(backends, case, profile, true, active);
+    let (mut run, trails) = run_case_with(backends, case, profile, true, active);
     if !run.divergences.is_empty() {
-        localize_divergences(backends, case, profile, &mut run);
+        localize_divergences(backends, case, profile, &mut run, &trails);
     }
     run
 }
 
 /// Finds, for every divergence of `run`, the first step at which its two backends part:
-/// [`first_difference`] (lockstep's answer, the two re-run one after the other in this thread)
-/// when both run in process, else [`lockstep`]. A backend that fails or panics while
-/// observed leaves that divergence unlocalized: the outcome comparison still stands.
+/// [`first_difference_within`] (lockstep's answer, the two re-run one after the other in this
+/// thread, up to where their `trails` part) when both run in process, else [`lockstep`]. A
+/// backend that fails or panics while observed leaves that divergence unlocalized: the
+/// outcome comparison still stands.
 fn localize_divergences(
     backends: &mut [Box<dyn Backend>],
     case: &Case,
     profile: &Profile,
     run: &mut CaseRun,
+    trails: &[StepTrail],
 ) {
     for (d, &(l, r)) in run.divergences.iter_mut().zip(&run.pairs) {
         // The left backend is the reference, which comes before every other (`run_case`).
@@ -333,7 +343,12 @@ fn localize_divergences(
         // again: a pair with one runs in lockstep, each side once.
         let in_process = left.capabilities().in_process && right.capabilities().in_process;
         d.step = if in_process {
-            first_difference(left.as_mut(), right.as_mut(), case, profile)
+            // Only from two hashed runs with outcomes.
+            let hashed = |i: usize| run.executions[i].steps.is_some();
+            let bound = (hashed(l) && hashed(r))
+                .then(|| trails[l].parting(&trails[r]))
+                .flatten();
+            first_difference_within(left.as_mut(), right.as_mut(), case, profile, bound)
         } else {
             lockstep(left.as_mut(), right.as_mut(), case, profile)
         }
