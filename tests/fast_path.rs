@@ -103,3 +103,72 @@ fn instructions_change_only_the_stack_entries_the_step_hash_hashes() {
         "{pairs} pairs, {swaps} swaps"
     );
 }
+
+/// A campaign runs a generated chain on revm once, while sealing it: that execution is revm's
+/// execution of the sealed chain (the same outcome and step hashes as running it again), so
+/// the oracle's whole run, divergences and their localized steps included, is the same with
+/// it as without it. Chains under Cancun and Prague, revm against evm and levm, and against
+/// revm with each planted bug (none of them the sealer: each runs the chain itself).
+#[test]
+fn the_sealing_run_is_revms_run_of_the_chain() {
+    use evmdiff_adapters::revm_backend::{Planted, RevmBackend};
+    use evmdiff_core::Backend;
+    use evmdiff_core::step_trail::StepTrail;
+    let (mut chains, mut divergent) = (0, 0);
+    for name in ["mainnet-cancun", "mainnet-prague"] {
+        let profile = Profile::load(name).unwrap();
+        let oracle = evmdiff::Oracle::new(profile.clone());
+        let mut backends = evmdiff_adapters::stepping_backends();
+        backends.extend(
+            Planted::ALL
+                .iter()
+                .map(|p| Box::new(RevmBackend::with_planted(*p)) as Box<dyn Backend>),
+        );
+        assert!(backends[0].is_sealer() && !backends.last().unwrap().is_sealer());
+        for index in 0..40 {
+            let Some((_, case, Some(sealed))) =
+                evmdiff_oracle::seal::campaign_case_run(&profile, 5, index, None)
+            else {
+                continue;
+            };
+            chains += 1;
+            assert_eq!(
+                Some(case.clone()),
+                evmdiff_oracle::seal::campaign_case(&profile, 5, index).map(|(_, c)| c),
+                "case {index}: sealed as campaign_case seals it"
+            );
+            let mut trail = StepTrail::default();
+            let outcome = backends[0].execute_observed(&case, &profile, &mut trail);
+            assert_eq!(
+                outcome.as_ref(),
+                Ok(&sealed.outcome),
+                "case {index} under {name}"
+            );
+            assert_eq!(trail.hash, sealed.trail.hash, "case {index} under {name}");
+            assert_eq!(trail.parting(&sealed.trail), None);
+            let with = oracle.run_sealed(&mut backends, &case, None, Some(sealed));
+            let without = oracle.run(&mut backends, &case, None);
+            let results = |r: &evmdiff::execute::CaseRun| {
+                r.executions
+                    .iter()
+                    .map(|e| (e.result.clone().map_err(|e| e.to_string()), e.steps))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(
+                results(&with),
+                results(&without),
+                "case {index} under {name}"
+            );
+            assert_eq!(
+                format!("{:?}", with.divergences),
+                format!("{:?}", without.divergences),
+                "case {index} under {name}"
+            );
+            divergent += !with.divergences.is_empty() as usize;
+        }
+    }
+    assert!(
+        chains > 15 && divergent > 10,
+        "{chains} chains, {divergent} divergent"
+    );
+}

@@ -222,6 +222,10 @@ impl Backend for RevmBackend {
     ) -> Result<ChainOutcome, BackendError> {
         self.run(case, profile, Some(observer))
     }
+
+    fn is_sealer(&self) -> bool {
+        self.planted.is_none()
+    }
 }
 
 impl RevmBackend {
@@ -245,17 +249,29 @@ impl RevmBackend {
     /// running each prefix again, as any other reference must, costs B(B+1)/2 block
     /// executions for B blocks. A state test is left alone; on an error the case is too.
     pub fn seal(&mut self, case: &mut Case, profile: &Profile) -> Result<(), SealError> {
+        self.seal_observed(case, profile, None).map(|_| ())
+    }
+
+    /// [`Self::seal`], reporting the execution's steps to `observer`, and its outcome: what
+    /// [`Backend::execute_observed`] of the sealed chain gives (a test checks it), so that a
+    /// campaign runs a generated chain on revm once. `None` for a state test.
+    pub fn seal_observed(
+        &mut self,
+        case: &mut Case,
+        profile: &Profile,
+        observer: Option<&mut dyn Observer>,
+    ) -> Result<Option<ChainOutcome>, SealError> {
         if !case.is_chain() {
-            return Ok(());
+            return Ok(None);
         }
         let mut sealed = case.clone();
         seal_genesis(&mut sealed);
-        let mut run = self.start_run(&sealed, profile, None)?;
+        let mut run = self.start_run(&sealed, profile, observer)?;
         let result = process_sealing(&mut sealed, profile.base_fork, &mut run);
         self.finish_run(run);
-        result?;
+        let outcome = result?;
         *case = sealed;
-        Ok(())
+        Ok(Some(outcome))
     }
 
     /// A [`chain::Run`] of `case` on the thread's EVM: its pre-state, and the block hashes

@@ -178,6 +178,13 @@ pub trait Backend: Send {
     fn prepare(&mut self, profile: &Profile) {
         let _ = profile;
     }
+    /// Whether it is the reference that seals generated chains (revm, without a planted bug):
+    /// sealing a chain executes it observed, block by block, and that execution is then this
+    /// backend's execution of the sealed chain, which the oracle takes rather than run the
+    /// chain again. `false` for every other backend, whatever its name.
+    fn is_sealer(&self) -> bool {
+        false
+    }
     /// For a backend in another process: the time its implementation said it spent on the
     /// last case (the worker protocol's `elapsedUs`), so that the round trip's own cost can be
     /// told apart. `None` for in-process backends.

@@ -29,6 +29,15 @@ pub struct StepTrail {
 }
 
 impl StepTrail {
+    /// An empty trail with room for `steps` steps (a generated case's execution takes a few
+    /// hundred to a few thousand).
+    pub fn with_capacity(steps: usize) -> Self {
+        StepTrail {
+            hash: StepHash::default(),
+            trail: Vec::with_capacity(steps.min(TRAIL_LIMIT)),
+        }
+    }
+
     /// The first step at which lockstep would find `self`'s and `other`'s executions
     /// different, at the latest, when their hashes show they differ; `None` when the hashes
     /// agree, or part only past what the trails keep.

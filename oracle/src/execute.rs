@@ -6,6 +6,8 @@ use evmdiff_core::localize::first_difference_within;
 use evmdiff_core::lockstep::lockstep;
 use evmdiff_core::step_hash::StepHash;
 use evmdiff_core::step_trail::StepTrail;
+
+use crate::seal::SealingRun;
 use evmdiff_core::{Backend, BackendError, Case, ChainOutcome, Field, Profile};
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -145,19 +147,24 @@ pub fn expectation_applies(case: &Case, profile: &Profile) -> bool {
 /// Runs `case` on every backend under `profile`, checks expectations and compares outcomes.
 /// A backend that panics becomes a `Failed` result, not a dead run.
 pub fn run_case(backends: &mut [Box<dyn Backend>], case: &Case, profile: &Profile) -> CaseRun {
-    run_case_with(backends, case, profile, false, None).0
+    run_case_with(backends, case, profile, false, None, None).0
 }
+
+/// Steps a hashed run's trail has room for before it grows: most generated cases' executions.
+pub(crate) const TRAIL_CAPACITY: usize = 2048;
 
 /// [`run_case`], hashing every backend's steps when `hash_steps` (the fast path): two backends
 /// whose outcomes agree but whose step hashes do not diverge on the field `steps`. With the
 /// run, each backend's trail of step hashes (empty where not hashed), which bounds where
-/// localization looks.
+/// localization looks. The sealer's execution is `sealed`'s, when given (a campaign's chain,
+/// which revm executed while sealing it).
 fn run_case_with(
     backends: &mut [Box<dyn Backend>],
     case: &Case,
     profile: &Profile,
     hash_steps: bool,
     active: Option<&[bool]>,
+    mut sealed: Option<SealingRun>,
 ) -> (CaseRun, Vec<StepTrail>) {
     let applies = expectation_applies(case, profile);
     let mut trails = Vec::with_capacity(backends.len());
@@ -165,11 +172,15 @@ fn run_case_with(
         .iter_mut()
         .enumerate()
         .map(|(i, b)| {
-            let mut hash = StepTrail::default();
             // Asked once per backend and case: a backend builds its capabilities on each ask.
             let caps = b.capabilities();
             let observes_steps = caps.steps;
             let hashed = hash_steps && caps.live_steps();
+            let mut hash = if hashed {
+                StepTrail::with_capacity(TRAIL_CAPACITY)
+            } else {
+                StepTrail::default()
+            };
             let sits_out = caps.sits_out_case(case);
             if active.is_some_and(|a| !a[i]) || sits_out.is_some() {
                 trails.push(StepTrail::default());
@@ -184,20 +195,29 @@ fn run_case_with(
                 };
             }
             let start = Instant::now();
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                if hashed {
-                    b.execute_observed(case, profile, &mut hash)
-                } else {
-                    b.execute(case, profile)
+            let taken = sealed.take_if(|_| hashed && b.is_sealer());
+            let (result, took) = match taken {
+                Some(run) => {
+                    hash = run.trail;
+                    (Ok(run.outcome), run.took)
                 }
-            }))
-            .unwrap_or_else(|p| {
-                Err(BackendError::Failed(format!(
-                    "panic: {}",
-                    panic_message(&p)
-                )))
-            });
-            let took = start.elapsed();
+                None => {
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        if hashed {
+                            b.execute_observed(case, profile, &mut hash)
+                        } else {
+                            b.execute(case, profile)
+                        }
+                    }))
+                    .unwrap_or_else(|p| {
+                        Err(BackendError::Failed(format!(
+                            "panic: {}",
+                            panic_message(&p)
+                        )))
+                    });
+                    (result, start.elapsed())
+                }
+            };
             let check = match (&result, applies) {
                 (Ok(o), true) => check(case, o),
                 _ => Check::NoExpectation,
@@ -301,18 +321,20 @@ pub fn run_case_localized(
     case: &Case,
     profile: &Profile,
 ) -> CaseRun {
-    run_case_localized_on(backends, case, profile, None)
+    run_case_localized_on(backends, case, profile, None, None)
 }
 
 /// [`run_case_localized`] on the backends whose `active` entry is true only (a campaign's
-/// sampling); the others get [`BackendError::NotSampled`].
+/// sampling); the others get [`BackendError::NotSampled`]. The sealer's execution is
+/// `sealed`'s, when given.
 pub fn run_case_localized_on(
     backends: &mut [Box<dyn Backend>],
     case: &Case,
     profile: &Profile,
     active: Option<&[bool]>,
+    sealed: Option<SealingRun>,
 ) -> CaseRun {
-    let (mut run, trails) = run_case_with(backends, case, profile, true, active);
+    let (mut run, trails) = run_case_with(backends, case, profile, true, active, sealed);
     if !run.divergences.is_empty() {
         localize_divergences(backends, case, profile, &mut run, &trails);
     }

@@ -10,6 +10,7 @@ use evmdiff_triage::signature::signature;
 use crate::allowlist::Allowlist;
 use crate::backends::Sampling;
 use crate::execute::{CaseRun, run_case, run_case_localized_on};
+use crate::seal::SealingRun;
 use crate::views::{Views, compare_views};
 
 /// Where a case came from, when a campaign generated it: what a finding records so that it
@@ -69,6 +70,19 @@ impl Oracle {
         case: &Case,
         origin: Option<Origin<'_>>,
     ) -> CaseRun {
+        self.run_sealed(backends, case, origin, None)
+    }
+
+    /// [`Self::run`] of a case made by [`campaign_case_run`](crate::seal::campaign_case_run),
+    /// with revm's execution while sealing it: the sealer ([`Backend::is_sealer`]) does not
+    /// run the chain again. `sealed` must come from this oracle's profile and `case`.
+    pub fn run_sealed(
+        &self,
+        backends: &mut [Box<dyn Backend>],
+        case: &Case,
+        origin: Option<Origin<'_>>,
+        sealed: Option<SealingRun>,
+    ) -> CaseRun {
         let start = Instant::now();
         let active: Option<Vec<bool>> = origin.filter(|_| !self.sample.is_empty()).map(|o| {
             backends
@@ -77,7 +91,7 @@ impl Oracle {
                 .collect()
         });
         let mut run = if self.steps {
-            run_case_localized_on(backends, case, &self.profile, active.as_deref())
+            run_case_localized_on(backends, case, &self.profile, active.as_deref(), sealed)
         } else {
             run_case(backends, case, &self.profile)
         };

@@ -7,7 +7,10 @@
 
 use evmdiff_adapters::revm_backend::RevmBackend;
 use evmdiff_core::seal::{fill, prepare, seal_genesis};
-use evmdiff_core::{Backend, Case, Profile};
+use std::time::{Duration, Instant};
+
+use evmdiff_core::step_trail::StepTrail;
+use evmdiff_core::{Backend, Case, ChainOutcome, Profile};
 
 /// Seals `case` (a chain; a state test is left alone) under `profile` with revm, block by
 /// block: block `i` is executed after blocks `0..i` are sealed, since it may read their hashes.
@@ -74,6 +77,45 @@ pub fn campaign_case_within(
     // block hashes from them; only its export would not be a valid blockchain.
     let _ = seal(&mut case, profile);
     Some((input, case))
+}
+
+/// revm's execution of a chain while sealing it, observed as the fast path observes every
+/// backend: its execution of the sealed chain, which [`Oracle::run_sealed`](crate::Oracle::run_sealed)
+/// takes as the sealer's ([`Backend::is_sealer`]) instead of running the chain again.
+#[derive(Debug, Clone)]
+pub struct SealingRun {
+    /// The outcome of the sealed chain.
+    pub outcome: ChainOutcome,
+    /// Its steps' hashes.
+    pub trail: StepTrail,
+    /// How long the execution took.
+    pub took: Duration,
+}
+
+/// [`campaign_case_within`], with revm's execution of the chain while sealing it (`None` for a
+/// state test, or a chain revm could not seal): the campaign's way to make a case, which runs
+/// a chain on revm once.
+pub fn campaign_case_run(
+    profile: &Profile,
+    seed: u64,
+    index: u64,
+    gas_budget: Option<u64>,
+) -> Option<(Vec<u8>, Case, Option<SealingRun>)> {
+    let (input, mut case) =
+        evmdiff_generator::campaign_case_within(profile, seed, index, gas_budget)?;
+    if !case.is_chain() {
+        return Some((input, case, None));
+    }
+    let mut trail = StepTrail::with_capacity(crate::execute::TRAIL_CAPACITY);
+    let start = Instant::now();
+    // As in `campaign_case_within`, a chain revm cannot seal is run unsealed.
+    let sealed = RevmBackend::default().seal_observed(&mut case, profile, Some(&mut trail));
+    let run = sealed.ok().flatten().map(|outcome| SealingRun {
+        outcome,
+        trail,
+        took: start.elapsed(),
+    });
+    Some((input, case, run))
 }
 
 #[cfg(test)]

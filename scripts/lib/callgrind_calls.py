@@ -50,9 +50,21 @@ def main():
         observed = per_call(edges, name + "_observed$", bench)
         if plain and observed:
             print(f"{backend.lower():<8} {plain:>12,.0f} {observed:>12,.0f} {observed / plain:>15.2f}")
-    run = per_call(edges, r"evmdiff_oracle::oracle::Oracle::run$")
+    plains = []
+    for backend in ["Revm", "Evm", "Levm"]:
+        name = rf"<evmdiff_adapters::\w+::{backend}Backend as [\w:]+>::execute$"
+        plains.append(per_call(edges, name, bench))
+    run = per_call(edges, r"evmdiff_oracle::oracle::Oracle::run_sealed$", r"fuzz_case")
     if run:
         print(f"the oracle's run of a case (every backend observed, localized): {run:,.0f}")
+    made = per_call(edges, r"evmdiff_oracle::seal::campaign_case_run$", r"fuzz_case")
+    if made:
+        print(f"making a case (generated; a chain sealed, revm's run kept): {made:,.0f}")
+    case = per_call(edges, r"evmdiff::commands::bench::fuzz_case$")
+    if case and all(plains):
+        bare = sum(plains)
+        print(f"the pipeline's whole case (bench's fuzz_case): {case:,.0f}")
+        print(f"the bare backends, combined: {bare:,.0f}; pipeline at {bare / case:.2f} of bare")
 
 
 if __name__ == "__main__":

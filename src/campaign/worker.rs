@@ -42,7 +42,8 @@ pub(super) fn work(shared: &Shared, w: usize) {
         let i = cfg.shard.case(position);
         slot.index.store(i, Ordering::SeqCst);
         shared.mark_inflight(w, i);
-        let Some((input, case)) = evmdiff_oracle::seal::campaign_case_within(
+        // A chain comes with revm's execution while sealing it, which the oracle takes.
+        let Some((input, case, sealed)) = evmdiff_oracle::seal::campaign_case_run(
             &cfg.oracle.profile,
             cfg.seed,
             i,
@@ -58,7 +59,9 @@ pub(super) fn work(shared: &Shared, w: usize) {
             gas_budget: cfg.gas_budget,
         };
         slot.started.store(shared.now_ms(), Ordering::SeqCst);
-        let run = cfg.oracle.run(&mut backends, &case, Some(origin));
+        let run = cfg
+            .oracle
+            .run_sealed(&mut backends, &case, Some(origin), sealed);
         if slot.abandoned.load(Ordering::SeqCst) {
             // The watchdog gave up on this case (and kept it as a hang finding), or the
             // campaign ended without waiting for it.

@@ -102,27 +102,42 @@ fn pipeline(
     oracle.case_budget = Duration::from_secs(3600);
     let start = clock.now();
     for i in 0..n {
-        let Some((input, case)) = evmdiff_oracle::seal::campaign_case(&profile, args.seed, i)
-        else {
-            continue;
-        };
-        let origin = Origin {
-            seed: args.seed,
-            index: i,
-            input: &input,
-            gas_budget: None,
-        };
-        let run = oracle.run(backends, &case, Some(origin));
-        if i.is_multiple_of(campaign::COVERAGE_SAMPLE) {
-            std::hint::black_box(crate::coverage::opcodes_run(
-                backends[0].as_mut(),
-                &case,
-                &profile,
-            ));
-        }
-        std::hint::black_box(oracle.judge(&case, &run, Some(origin)).signatures.len());
+        fuzz_case(&oracle, backends, args.seed, i);
     }
     Ok((unsealed_rate, gen_rate, clock.rate(n as usize, start)))
+}
+
+/// Case `index` of the campaign seeded `seed`, as a campaign's worker takes it: generated and
+/// sealed (a chain with revm's execution), run, the coverage sample observed, judged. Never
+/// inlined, so that `scripts/instructions.sh` counts a case's whole work per call.
+#[inline(never)]
+fn fuzz_case(
+    oracle: &Oracle,
+    backends: &mut [Box<dyn evmdiff_core::Backend>],
+    seed: u64,
+    index: u64,
+) {
+    let profile = &oracle.profile;
+    let Some((input, case, sealed)) =
+        evmdiff_oracle::seal::campaign_case_run(profile, seed, index, None)
+    else {
+        return;
+    };
+    let origin = Origin {
+        seed,
+        index,
+        input: &input,
+        gas_budget: None,
+    };
+    let run = oracle.run_sealed(backends, &case, Some(origin), sealed);
+    if index.is_multiple_of(campaign::COVERAGE_SAMPLE) {
+        std::hint::black_box(crate::coverage::opcodes_run(
+            backends[0].as_mut(),
+            &case,
+            profile,
+        ));
+    }
+    std::hint::black_box(oracle.judge(&case, &run, Some(origin)).signatures.len());
 }
 
 /// Cases per second of three ways to compare the backends on `cases`: outcomes only
