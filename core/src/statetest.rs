@@ -106,6 +106,14 @@ pub fn parse(text: &str, file: &str) -> Result<TestFile, CaseError> {
             file,
             path: name.clone(),
         };
+        if !test.is_object() {
+            // Not a test file at all (a campaign's `campaign.json`, a stats file) more often
+            // than a broken one: say what a test file is.
+            return Err(r.err(
+                "not a test: a state-test or blockchain-test file maps each test's name to an \
+                 object (is this a test file?)",
+            ));
+        }
         if test.get("blocks").is_some() {
             crate::blockchaintest::test(&r, name, test, &mut out)?;
         } else {
@@ -617,6 +625,19 @@ pub fn write_case(case: &Case, test_name: &str, comment: &str, network: &str) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A JSON object that is not a test file (a campaign's record) says so, naming the entry.
+    #[test]
+    fn a_file_of_other_records_is_not_a_test() {
+        let e = parse(
+            r#"{"seed": 0, "profile": "mainnet-cancun"}"#,
+            "out/campaign.json",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("out/campaign.json: "), "{e}");
+        assert!(e.contains("not a test"), "{e}");
+    }
 
     #[test]
     fn sender_is_derived_from_the_well_known_test_key() {
