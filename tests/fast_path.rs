@@ -146,7 +146,10 @@ fn the_sealing_run_is_revms_run_of_the_chain() {
             );
             assert_eq!(trail.hash, sealed.trail.hash, "case {index} under {name}");
             assert_eq!(trail.parting(&sealed.trail), None);
+            let sealing_took = sealed.took;
             let with = oracle.run_sealed(&mut backends, &case, None, Some(sealed));
+            // The case's time, which a `slow` finding is judged by, includes revm's.
+            assert!(with.took > sealing_took, "case {index}");
             let without = oracle.run(&mut backends, &case, None);
             let results = |r: &evmdiff::execute::CaseRun| {
                 r.executions

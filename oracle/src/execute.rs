@@ -64,7 +64,8 @@ pub struct CaseRun {
     /// When backends diverge and the executable specification is one of them: which of the
     /// others it agrees with.
     pub reference: Option<ReferenceSide>,
-    /// How long the whole run took (executions, localization and views).
+    /// How long the whole run took (executions, localization and views; the sealer's
+    /// execution while sealing, when the run took it, included).
     pub took: Duration,
 }
 
@@ -167,6 +168,8 @@ fn run_case_with(
     mut sealed: Option<SealingRun>,
 ) -> (CaseRun, Vec<StepTrail>) {
     let applies = expectation_applies(case, profile);
+    // The sealer's execution while sealing, if taken: part of the case's time.
+    let mut sealing_took = Duration::ZERO;
     let mut trails = Vec::with_capacity(backends.len());
     let executions: Vec<Execution> = backends
         .iter_mut()
@@ -199,6 +202,7 @@ fn run_case_with(
             let (result, took) = match taken {
                 Some(run) => {
                     hash = run.trail;
+                    sealing_took = run.took;
                     (Ok(run.outcome), run.took)
                 }
                 None => {
@@ -297,7 +301,7 @@ fn run_case_with(
         notes,
         verdict,
         reference,
-        took: Duration::ZERO,
+        took: sealing_took,
     };
     (run, trails)
 }
