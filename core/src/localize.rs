@@ -227,6 +227,14 @@ impl Cursor {
         self.prev = None;
     }
 
+    /// `step` recorded whole, its memory and return data hashing as given, in this
+    /// transaction.
+    fn whole(&self, step: &Step<'_>, memory_hash: u64, return_data_hash: u64) -> TraceStep {
+        let mut t = TraceStep::with_contents(step, memory_hash, return_data_hash);
+        t.at = self.at;
+        t
+    }
+
     /// `last`, the last step kept, if the cost now reported is its own.
     fn costed<'a, T>(&mut self, last: Option<&'a mut T>) -> Option<&'a mut T> {
         std::mem::take(&mut self.open).then_some(last).flatten()
@@ -417,9 +425,8 @@ impl Observer for Marker<'_> {
         let (memory_hash, return_data_hash) = contents_hashes(&mut self.cursor.prev, step);
         let record = self.record_from.is_some_and(|from| i >= from);
         if record {
-            let mut t = TraceStep::with_contents(step, memory_hash, return_data_hash);
-            t.at = self.cursor.at;
-            self.recorded.push(t);
+            let whole = self.cursor.whole(step, memory_hash, return_data_hash);
+            self.recorded.push(whole);
             self.record_open = true;
         }
         if left_lacks == Some(true) {
@@ -479,9 +486,7 @@ impl Observer for Window {
         // Every step's, as lockstep's hashes of a step depend on the steps before it.
         let (m, r) = contents_hashes(&mut self.cursor.prev, step);
         if i >= self.from {
-            let mut t = TraceStep::with_contents(step, m, r);
-            t.at = self.cursor.at;
-            self.steps.push(t);
+            self.steps.push(self.cursor.whole(step, m, r));
             self.cursor.open = true;
         }
         Flow::Continue(())

@@ -6,11 +6,11 @@ use evmdiff_core::localize::first_difference_within;
 use evmdiff_core::lockstep::lockstep;
 use evmdiff_core::step_hash::StepHash;
 use evmdiff_core::step_trail::StepTrail;
-
-use crate::seal::SealingRun;
 use evmdiff_core::{Backend, BackendError, Case, ChainOutcome, Field, Profile};
 use serde::Serialize;
 use std::time::{Duration, Instant};
+
+use crate::seal::SealingRun;
 
 /// One backend's result on one case.
 #[derive(Debug, Clone)]
@@ -179,11 +179,6 @@ fn run_case_with(
             let caps = b.capabilities();
             let observes_steps = caps.steps;
             let hashed = hash_steps && caps.live_steps();
-            let mut hash = if hashed {
-                StepTrail::with_capacity(TRAIL_CAPACITY)
-            } else {
-                StepTrail::default()
-            };
             let sits_out = caps.sits_out_case(case);
             if active.is_some_and(|a| !a[i]) || sits_out.is_some() {
                 trails.push(StepTrail::default());
@@ -197,15 +192,19 @@ fn run_case_with(
                     took: Duration::ZERO,
                 };
             }
-            let start = Instant::now();
             let taken = sealed.take_if(|_| hashed && b.is_sealer());
-            let (result, took) = match taken {
+            let (result, took, hash) = match taken {
                 Some(run) => {
-                    hash = run.trail;
                     sealing_took = run.took;
-                    (Ok(run.outcome), run.took)
+                    (Ok(run.outcome), run.took, run.trail)
                 }
                 None => {
+                    let start = Instant::now();
+                    let mut hash = if hashed {
+                        StepTrail::with_capacity(TRAIL_CAPACITY)
+                    } else {
+                        StepTrail::default()
+                    };
                     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         if hashed {
                             b.execute_observed(case, profile, &mut hash)
@@ -219,7 +218,7 @@ fn run_case_with(
                             panic_message(&p)
                         )))
                     });
-                    (result, start.elapsed())
+                    (result, start.elapsed(), hash)
                 }
             };
             let check = match (&result, applies) {

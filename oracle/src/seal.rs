@@ -5,10 +5,10 @@
 //! Every caller that makes a campaign's case `i` from `(seed, i)` seals it here
 //! ([`campaign_case`]), so the case is the same wherever it is regenerated.
 
-use evmdiff_adapters::revm_backend::RevmBackend;
-use evmdiff_core::seal::{fill, prepare, seal_genesis};
 use std::time::{Duration, Instant};
 
+use evmdiff_adapters::revm_backend::RevmBackend;
+use evmdiff_core::seal::{fill, prepare, seal_genesis};
 use evmdiff_core::step_trail::StepTrail;
 use evmdiff_core::{Backend, Case, ChainOutcome, Profile};
 
