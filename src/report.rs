@@ -32,10 +32,10 @@ fn rows(o: &Outcome) -> Vec<String> {
         seen(format!(
             "{} {}",
             o.logs.len(),
-            short(o.logs_hash.to_string())
+            short(o.logs_hash().to_string())
         )),
         seen(o.post.len().to_string()),
-        short(o.state_root.to_string()),
+        short(o.state_root().to_string()),
         o.detail.clone(),
     ]
 }

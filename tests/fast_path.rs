@@ -175,3 +175,42 @@ fn the_sealing_run_is_revms_run_of_the_chain() {
         "{chains} chains, {divergent} divergent"
     );
 }
+
+/// The fast path computes no state root and no logs hash: two complete outcomes are compared
+/// on the states and logs the roots are functions of. Over generated state tests and chains
+/// under Cancun on every stepping backend (divergent cases localized too), no outcome and no
+/// block end has a root once the oracle is done; asked for, each is the trie's root of its
+/// post-state.
+#[test]
+fn the_fast_path_computes_no_root() {
+    use evmdiff_core::state::state_root;
+    let profile = Profile::load("mainnet-cancun").unwrap();
+    let oracle = evmdiff::Oracle::new(profile.clone());
+    let mut backends = evmdiff_adapters::stepping_backends();
+    let (mut outcomes, mut ends) = (0, 0);
+    for index in 0..30 {
+        let Some((_, case)) = evmdiff_oracle::seal::campaign_case(&profile, 11, index) else {
+            continue;
+        };
+        let run = oracle.run(&mut backends, &case, None);
+        for e in &run.executions {
+            let Ok(chain) = &e.result else { continue };
+            for block in &chain.blocks {
+                for o in &block.txs {
+                    assert!(!o.roots_known(), "case {index} on {}", e.backend);
+                    assert_eq!(o.state_root(), state_root(&o.post));
+                    outcomes += 1;
+                }
+                if let Some(end) = &block.end {
+                    assert!(!end.root_known(), "case {index} on {}", e.backend);
+                    assert_eq!(end.state_root(), state_root(&end.post));
+                    ends += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        outcomes > 60 && ends > 10,
+        "{outcomes} outcomes, {ends} block ends"
+    );
+}

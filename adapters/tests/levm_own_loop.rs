@@ -89,12 +89,12 @@ fn own_loop_matches_levm_execute() {
                         plain.as_ref().map(|o| o.last_tx().map(|o| (
                             o.status,
                             o.gas_used,
-                            o.state_root
+                            o.state_root()
                         ))),
                         other.as_ref().map(|o| o.last_tx().map(|o| (
                             o.status,
                             o.gas_used,
-                            o.state_root
+                            o.state_root()
                         ))),
                     ));
                 }

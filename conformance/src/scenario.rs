@@ -298,10 +298,10 @@ impl Expect {
             let rejected = Outcome::rejected(&case.pre, o.detail.clone());
             differ(
                 "rejection (no fee, no state change)",
-                format!("{:?}", (o.gas_used, &o.post, o.state_root)),
+                format!("{:?}", (o.gas_used, &o.post, o.state_root())),
                 format!(
                     "{:?}",
-                    (rejected.gas_used, &rejected.post, rejected.state_root)
+                    (rejected.gas_used, &rejected.post, rejected.state_root())
                 ),
             );
         }

@@ -513,8 +513,8 @@ impl Expectation {
     /// transaction was refused.
     pub fn of(outcome: &crate::outcome::Outcome, refused: impl FnOnce() -> String) -> Expectation {
         Expectation {
-            hash: outcome.state_root,
-            logs: outcome.logs_hash,
+            hash: outcome.state_root(),
+            logs: outcome.logs_hash(),
             exception: (outcome.status == crate::outcome::Status::Rejected).then(refused),
             out: None,
         }

@@ -46,16 +46,18 @@ pub fn check(case: &Case, outcome: &ChainOutcome) -> Check {
     {
         return Check::Fail(format!("output {} != expected {}", outcome.output, out));
     }
-    if outcome.scope.is_full() && outcome.logs_hash != x.logs {
+    if outcome.scope.is_full() && outcome.logs_hash() != x.logs {
         return Check::Fail(format!(
             "logs hash {} != expected {}",
-            outcome.logs_hash, x.logs
+            outcome.logs_hash(),
+            x.logs
         ));
     }
-    if outcome.state_root != x.hash {
+    if outcome.state_root() != x.hash {
         return Check::Fail(format!(
             "state root {} != expected {}",
-            outcome.state_root, x.hash
+            outcome.state_root(),
+            x.hash
         ));
     }
     Check::Pass
@@ -148,10 +150,10 @@ pub fn accepted(case: &Case, block: &Block, outcome: Option<&BlockOutcome>) -> R
             header.receipts_root.to_string(),
         );
     }
-    if end.state_root != header.state_root {
+    if end.state_root() != header.state_root {
         return mismatch(
             "state root",
-            end.state_root.to_string(),
+            end.state_root().to_string(),
             header.state_root.to_string(),
         );
     }

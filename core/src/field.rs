@@ -30,9 +30,11 @@ pub enum Field {
     Output,
     /// `logs`.
     Logs,
-    /// `state_root`: only reported when nothing more precise differs.
+    /// `state_root`: compared only where one side holds no post-state (a runner that prints
+    /// a root); two complete outcomes are compared on their states.
     StateRoot,
-    /// `logs_hash`: only reported when nothing more precise differs.
+    /// `logs_hash`: never reported by [`compare`](crate::compare::compare), which compares the
+    /// logs themselves; a field name that signatures and allowlists may still carry.
     LogsHash,
     /// `state[0x..]`: the account exists after the transaction on one side only.
     Account(Address),

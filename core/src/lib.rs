@@ -19,6 +19,7 @@ pub mod field;
 pub mod fork;
 pub mod hashed;
 pub mod keys;
+pub mod lazy_root;
 pub mod localize;
 pub mod lockstep;
 pub mod network;

@@ -9,6 +9,7 @@ use std::fmt;
 use alloy_primitives::{B256, Bytes, Log};
 use serde::{Deserialize, Serialize};
 
+use crate::lazy_root::LazyRoot;
 use crate::state::{State, logs_hash, state_root};
 
 /// How the transaction ended.
@@ -101,7 +102,13 @@ impl fmt::Display for Status {
 }
 
 /// A backend's normalized result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Its roots are derived from `post` and `logs` when first read ([`LazyRoot`]): two complete
+/// outcomes are compared on what the roots are functions of, so the fast path computes none.
+/// Only an outcome that holds less than everything (a runner that prints a root) is compared,
+/// and equal, on its roots.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "OutcomeFields", into = "OutcomeFields")]
 pub struct Outcome {
     /// How the transaction ended.
     pub status: Status,
@@ -115,20 +122,89 @@ pub struct Outcome {
     pub logs: Vec<Log>,
     /// The post-state: every account that exists after the transaction, EIP-161 cleaned.
     pub post: State,
-    /// Root of `post`.
-    pub state_root: B256,
-    /// keccak256(rlp(logs)).
-    pub logs_hash: B256,
+    /// Root of `post` ([`Outcome::state_root`]).
+    state_root: LazyRoot,
+    /// keccak256(rlp(logs)) ([`Outcome::logs_hash`]).
+    logs_hash: LazyRoot,
     /// The backend's own description of the result (halt reason, rejection error). Shown in
     /// reports, never compared.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub detail: String,
     /// What the backend could observe. A state-test runner only reports a state root, the
     /// output and whether it failed: its `post`, `logs`, gas and refund are unknown (empty,
     /// zero) and are compared with nobody's.
-    #[serde(default, skip_serializing_if = "Scope::is_full")]
     pub scope: Scope,
 }
+
+/// An [`Outcome`] as it is written and read: its roots computed.
+#[derive(Serialize, Deserialize)]
+struct OutcomeFields {
+    status: Status,
+    gas_used: u64,
+    refund: u64,
+    output: Bytes,
+    logs: Vec<Log>,
+    post: State,
+    state_root: B256,
+    logs_hash: B256,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    detail: String,
+    #[serde(default, skip_serializing_if = "Scope::is_full")]
+    scope: Scope,
+}
+
+impl From<Outcome> for OutcomeFields {
+    fn from(o: Outcome) -> OutcomeFields {
+        OutcomeFields {
+            state_root: o.state_root(),
+            logs_hash: o.logs_hash(),
+            status: o.status,
+            gas_used: o.gas_used,
+            refund: o.refund,
+            output: o.output,
+            logs: o.logs,
+            post: o.post,
+            detail: o.detail,
+            scope: o.scope,
+        }
+    }
+}
+
+impl From<OutcomeFields> for Outcome {
+    fn from(f: OutcomeFields) -> Outcome {
+        Outcome {
+            status: f.status,
+            gas_used: f.gas_used,
+            refund: f.refund,
+            output: f.output,
+            logs: f.logs,
+            post: f.post,
+            state_root: LazyRoot::known(f.state_root),
+            logs_hash: LazyRoot::known(f.logs_hash),
+            detail: f.detail,
+            scope: f.scope,
+        }
+    }
+}
+
+impl PartialEq for Outcome {
+    /// Field by field; the roots only where one side holds less than everything, since two
+    /// complete outcomes with equal states and logs have equal roots.
+    fn eq(&self, other: &Outcome) -> bool {
+        self.status == other.status
+            && self.gas_used == other.gas_used
+            && self.refund == other.refund
+            && self.output == other.output
+            && self.logs == other.logs
+            && self.post == other.post
+            && self.detail == other.detail
+            && self.scope == other.scope
+            && (self.scope.is_full()
+                || (self.state_root() == other.state_root()
+                    && self.logs_hash() == other.logs_hash()))
+    }
+}
+
+impl Eq for Outcome {}
 
 /// How much of an [`Outcome`] a backend observed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -167,7 +243,7 @@ impl Scope {
 }
 
 impl Outcome {
-    /// Builds an outcome and computes its roots.
+    /// Builds an outcome; its roots are computed when first read.
     pub fn new(
         status: Status,
         gas_used: u64,
@@ -177,8 +253,6 @@ impl Outcome {
         post: State,
         detail: String,
     ) -> Outcome {
-        let state_root = state_root(&post);
-        let logs_hash = logs_hash(&logs);
         Outcome {
             status,
             gas_used,
@@ -186,11 +260,27 @@ impl Outcome {
             output,
             logs,
             post,
-            state_root,
-            logs_hash,
+            state_root: LazyRoot::default(),
+            logs_hash: LazyRoot::default(),
             detail,
             scope: Scope::Full,
         }
+    }
+
+    /// The state-trie root of `post` (the root a runner printed, for one that prints only
+    /// that), computed on first read.
+    pub fn state_root(&self) -> B256 {
+        self.state_root.get_or(|| state_root(&self.post))
+    }
+
+    /// keccak256 of the RLP list of `logs`, computed on first read.
+    pub fn logs_hash(&self) -> B256 {
+        self.logs_hash.get_or(|| logs_hash(&self.logs))
+    }
+
+    /// True once either root has been computed or was given (tests check the fast path's).
+    pub fn roots_known(&self) -> bool {
+        self.state_root.is_known() || self.logs_hash.is_known()
     }
 
     /// The outcome of a state-test runner: the kind of ending, the output and the state root
@@ -203,8 +293,8 @@ impl Outcome {
             output,
             logs: Vec::new(),
             post: State::new(),
-            state_root,
-            logs_hash: B256::ZERO,
+            state_root: LazyRoot::known(state_root),
+            logs_hash: LazyRoot::known(B256::ZERO),
             detail,
             scope: Scope::RootOutputStatus,
         }
@@ -254,26 +344,74 @@ pub struct BlockOutcome {
 }
 
 /// What a block's processing leaves after its transactions: system calls and withdrawals
-/// applied.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// applied. Its root is computed when first read, as an [`Outcome`]'s.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "BlockEndFields", into = "BlockEndFields")]
 pub struct BlockEnd {
     /// The state after the block.
     pub post: State,
-    /// Root of `post`: the header's `stateRoot`.
-    pub state_root: B256,
+    /// Root of `post` ([`BlockEnd::state_root`]).
+    state_root: LazyRoot,
     /// Gas the block used (the sum of its transactions' gas, what the header's `gasUsed`
     /// carries; from Prague it counts the EIP-7623 floor where that is higher).
     pub gas_used: u64,
 }
 
+/// A [`BlockEnd`] as it is written and read: its root computed.
+#[derive(Serialize, Deserialize)]
+struct BlockEndFields {
+    post: State,
+    state_root: B256,
+    gas_used: u64,
+}
+
+impl From<BlockEnd> for BlockEndFields {
+    fn from(e: BlockEnd) -> BlockEndFields {
+        BlockEndFields {
+            state_root: e.state_root(),
+            post: e.post,
+            gas_used: e.gas_used,
+        }
+    }
+}
+
+impl From<BlockEndFields> for BlockEnd {
+    fn from(f: BlockEndFields) -> BlockEnd {
+        BlockEnd {
+            post: f.post,
+            state_root: LazyRoot::known(f.state_root),
+            gas_used: f.gas_used,
+        }
+    }
+}
+
+impl PartialEq for BlockEnd {
+    /// The root is a function of `post`.
+    fn eq(&self, other: &BlockEnd) -> bool {
+        self.post == other.post && self.gas_used == other.gas_used
+    }
+}
+
+impl Eq for BlockEnd {}
+
 impl BlockEnd {
     /// The end of a block whose processing left `post`.
     pub fn new(post: State, gas_used: u64) -> BlockEnd {
         BlockEnd {
-            state_root: state_root(&post),
             post,
+            state_root: LazyRoot::default(),
             gas_used,
         }
+    }
+
+    /// The state-trie root of `post`: the header's `stateRoot`. Computed on first read.
+    pub fn state_root(&self) -> B256 {
+        self.state_root.get_or(|| state_root(&self.post))
+    }
+
+    /// True once the root has been computed or was given (tests check the fast path's).
+    pub fn root_known(&self) -> bool {
+        self.state_root.is_known()
     }
 }
 
@@ -322,8 +460,8 @@ impl ChainOutcome {
     pub fn state_root(&self) -> Option<B256> {
         let last = self.blocks.last()?;
         match &last.end {
-            Some(end) => Some(end.state_root),
-            None => last.txs.last().map(|o| o.state_root),
+            Some(end) => Some(end.state_root()),
+            None => last.txs.last().map(Outcome::state_root),
         }
     }
 }
@@ -331,6 +469,69 @@ impl ChainOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::Account;
+    use alloy_primitives::{Address, LogData, U256};
+
+    fn outcome() -> Outcome {
+        let mut post = State::new();
+        post.insert(
+            Address::repeat_byte(1),
+            Account {
+                balance: U256::from(7),
+                ..Account::default()
+            },
+        );
+        let log = Log {
+            address: Address::repeat_byte(2),
+            data: LogData::new_unchecked(vec![B256::repeat_byte(3)], Bytes::from_static(b"x")),
+        };
+        Outcome::new(
+            Status::Success,
+            21_000,
+            0,
+            Bytes::new(),
+            vec![log],
+            post,
+            String::new(),
+        )
+    }
+
+    /// Written, an outcome carries its roots as before; read back, it is the same outcome
+    /// with the same roots, known without computing.
+    #[test]
+    fn roots_are_computed_when_written_and_read_back_known() {
+        let o = outcome();
+        assert!(!o.roots_known());
+        let json = serde_json::to_value(&o).unwrap();
+        assert_eq!(json["state_root"], serde_json::json!(state_root(&o.post)));
+        assert_eq!(json["logs_hash"], serde_json::json!(logs_hash(&o.logs)));
+        assert!(json.get("detail").is_none() && json.get("scope").is_none());
+        let back: Outcome = serde_json::from_value(json).unwrap();
+        assert!(back.roots_known());
+        assert_eq!(back, o);
+        assert_eq!(back.state_root(), o.state_root());
+        let end = BlockEnd::new(o.post.clone(), 5);
+        assert!(!end.root_known());
+        let back: BlockEnd = serde_json::from_value(serde_json::to_value(&end).unwrap()).unwrap();
+        assert!(back.root_known());
+        assert_eq!((back.state_root(), &back), (state_root(&o.post), &end));
+    }
+
+    /// Two runners' printed roots are all they are compared on: different roots, unequal.
+    #[test]
+    fn outcomes_that_hold_only_a_root_are_equal_by_it() {
+        let root = |b| {
+            Outcome::root_only(
+                Status::Success,
+                Bytes::new(),
+                B256::repeat_byte(b),
+                String::new(),
+            )
+        };
+        assert_eq!(root(1), root(1));
+        assert_ne!(root(1), root(2));
+        assert_eq!(root(1).state_root(), B256::repeat_byte(1));
+    }
 
     #[test]
     fn halt_class_names_are_their_serialized_form() {

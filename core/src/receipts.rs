@@ -23,7 +23,7 @@ pub fn receipts(block: &Block, outcome: &BlockOutcome, fork: Fork) -> Vec<Receip
             let status = if fork >= Fork::Byzantium {
                 Eip658Value::Eip658(o.status == Status::Success)
             } else {
-                Eip658Value::PostState(o.state_root)
+                Eip658Value::PostState(o.state_root())
             };
             let receipt = ReceiptWithBloom::from(Receipt {
                 status,

@@ -124,7 +124,7 @@ pub fn fill(case: &mut Case, index: usize, outcome: &BlockOutcome) -> Result<(),
     header.receipts_root = receipts_root(&receipts);
     header.logs_bloom = logs_bloom(&receipts);
     if let Some(end) = &outcome.end {
-        header.state_root = end.state_root;
+        header.state_root = end.state_root();
         header.gas_used = end.gas_used;
     }
     if fork >= Fork::Shanghai {

@@ -290,7 +290,7 @@ fn block_outcome(b: &Value) -> Result<BlockOutcome, String> {
         Some(e) => {
             let post = post_state(e.get("post").ok_or("`end` without `post`")?)?;
             let end = BlockEnd::new(post, u64_field(e, "gasUsed")?);
-            check_root(e, end.state_root)?;
+            check_root(e, end.state_root())?;
             Some(end)
         }
     };
@@ -363,7 +363,7 @@ fn outcome(v: &Value) -> Result<Outcome, String> {
     let post = post_state(v.get("post").ok_or("missing `post`")?)?;
     let detail = v.get("detail").map(text).unwrap_or_default();
     let outcome = Outcome::new(status, gas_used, refund, output, logs, post, detail);
-    check_root(v, outcome.state_root)?;
+    check_root(v, outcome.state_root())?;
     Ok(outcome)
 }
 

@@ -108,7 +108,7 @@ fn as_base_fork(o: &Outcome, base: &Outcome) -> Vec<String> {
             o.output, base.output
         ));
     }
-    if o.state_root != base.state_root {
+    if o.state_root() != base.state_root() {
         m.push("post-state differs from the run without the profile".into());
     }
     m
