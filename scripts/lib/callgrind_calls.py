@@ -65,6 +65,10 @@ def main():
         bare = sum(plains)
         print(f"the pipeline's whole case (bench's fuzz_case): {case:,.0f}")
         print(f"the bare backends, combined: {bare:,.0f}; pipeline at {bare / case:.2f} of bare")
+        floor = per_call(edges, r"evmdiff::commands::bench::outcomes_case$")
+        if floor:
+            print(f"outcomes only (no step observed, nothing localized: the floor): {floor:,.0f};"
+                  f" at {bare / floor:.2f} of bare")
 
 
 if __name__ == "__main__":

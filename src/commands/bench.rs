@@ -86,7 +86,7 @@ fn pipeline(
     clock: Clock,
     backends: &mut [Box<dyn evmdiff_core::Backend>],
     n: u64,
-) -> Result<(f64, f64, f64)> {
+) -> Result<[f64; 4]> {
     let profile = Profile::load(&args.profile)?;
     let start = clock.now();
     for i in 0..n {
@@ -104,7 +104,42 @@ fn pipeline(
     for i in 0..n {
         fuzz_case(&oracle, backends, args.seed, i);
     }
-    Ok((unsealed_rate, gen_rate, clock.rate(n as usize, start)))
+    let fuzz_rate = clock.rate(n as usize, start);
+    let start = clock.now();
+    for i in 0..n {
+        outcomes_case(&oracle, backends, args.seed, i);
+    }
+    Ok([
+        unsealed_rate,
+        gen_rate,
+        fuzz_rate,
+        clock.rate(n as usize, start),
+    ])
+}
+
+/// Case `index` as [`fuzz_case`] takes it, but with outcomes compared only: no step
+/// observed, no sealing run reused, nothing localized. Not a mode of `evmdiff fuzz` (it
+/// would miss the divergences only steps show): the pipeline's cost with none of the
+/// observation's, what making and judging the cases alone leaves of the bare backends' rate.
+#[inline(never)]
+fn outcomes_case(
+    oracle: &Oracle,
+    backends: &mut [Box<dyn evmdiff_core::Backend>],
+    seed: u64,
+    index: u64,
+) {
+    let profile = &oracle.profile;
+    let Some((input, case)) = evmdiff_oracle::seal::campaign_case(profile, seed, index) else {
+        return;
+    };
+    let origin = Origin {
+        seed,
+        index,
+        input: &input,
+        gas_budget: None,
+    };
+    let run = run_case(backends, &case, profile);
+    std::hint::black_box(oracle.judge(&case, &run, Some(origin)).signatures.len());
 }
 
 /// Case `index` of the campaign seeded `seed`, as a campaign's worker takes it: generated and
@@ -277,8 +312,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     // (for an external backend, the steps it streams and evmdiff reads and hashes).
     let stepping: Vec<bool> = backends.iter().map(|b| b.observes_steps()).collect();
     let mut observed_rates: Vec<Vec<f64>> = vec![Vec::new(); backends.len()];
-    let (mut unsealed_rates, mut gen_rates, mut pipeline_rates) =
-        (Vec::new(), Vec::new(), Vec::new());
+    let (mut unsealed_rates, mut gen_rates, mut pipeline_rates, mut outcomes_rates) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     // State tests and chains timed apart (cases per second of each kind), in the same rounds.
     let kinds: [Vec<&(Case, Profile)>; 2] = [
         cases.iter().filter(|(c, _)| !c.is_chain()).collect(),
@@ -321,10 +356,11 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 }
             }
             interleaved_rates.push(clock.rate(cases.len(), start));
-            let (u, g, p) = pipeline(args, clock, &mut backends, n)?;
+            let [u, g, p, o] = pipeline(args, clock, &mut backends, n)?;
             unsealed_rates.push(u);
             gen_rates.push(g);
             pipeline_rates.push(p);
+            outcomes_rates.push(o);
         }
         for (i, b) in backends.iter_mut().enumerate() {
             let start = clock.now();
@@ -489,6 +525,15 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             fuzzing,
             1e6 / fuzzing,
             100.0 * fuzzing / combined
+        );
+        // Not a campaign's mode: what the pipeline would cost if observing steps were free.
+        let outcomes = median(outcomes_rates);
+        println!(
+            "{:<17} {:>12.0} {:>12.1} {:>9.0}% of bare combined (no step observed, nothing localized: the floor)",
+            "  outcomes only",
+            outcomes,
+            1e6 / outcomes,
+            100.0 * outcomes / combined
         );
     }
     Ok(ExitCode::SUCCESS)
