@@ -108,7 +108,8 @@ fn instructions_change_only_the_stack_entries_the_step_hash_hashes() {
 /// execution of the sealed chain (the same outcome and step hashes as running it again), so
 /// the oracle's whole run, divergences and their localized steps included, is the same with
 /// it as without it. Chains under Cancun and Prague, revm against evm and levm, and against
-/// revm with each planted bug (none of them the sealer: each runs the chain itself).
+/// revm with each planted bug (none of them the sealer: each runs the chain itself). Sealed
+/// unobserved, the run stands for revm's in a run that compares outcomes only.
 #[test]
 fn the_sealing_run_is_revms_run_of_the_chain() {
     use evmdiff_adapters::revm_backend::{Planted, RevmBackend};
@@ -144,8 +145,9 @@ fn the_sealing_run_is_revms_run_of_the_chain() {
                 Ok(&sealed.outcome),
                 "case {index} under {name}"
             );
-            assert_eq!(trail.hash, sealed.trail.hash, "case {index} under {name}");
-            assert_eq!(trail.parting(&sealed.trail), None);
+            let sealing_trail = sealed.trail.as_ref().expect("observed");
+            assert_eq!(trail.hash, sealing_trail.hash, "case {index} under {name}");
+            assert_eq!(trail.parting(sealing_trail), None);
             let sealing_took = sealed.took;
             let with = oracle.run_sealed(&mut backends, &case, None, Some(sealed));
             // The case's time, which a `slow` finding is judged by, includes revm's.
@@ -168,6 +170,25 @@ fn the_sealing_run_is_revms_run_of_the_chain() {
                 "case {index} under {name}"
             );
             divergent += !with.divergences.is_empty() as usize;
+            // Unobserved, the sealing run stands for revm's in a run of outcomes only.
+            let (_, same, plain_sealing) =
+                evmdiff_oracle::seal::campaign_case_run_unobserved(&profile, 5, index).unwrap();
+            assert_eq!(same, case);
+            let plain_sealing = plain_sealing.expect("sealed");
+            assert!(plain_sealing.trail.is_none());
+            let reused = evmdiff::execute::run_case_sealed(
+                &mut backends,
+                &case,
+                &profile,
+                Some(plain_sealing),
+            );
+            let plain = evmdiff::execute::run_case(&mut backends, &case, &profile);
+            assert_eq!(results(&reused), results(&plain), "case {index}");
+            assert_eq!(
+                format!("{:?}", reused.divergences),
+                format!("{:?}", plain.divergences),
+                "case {index} under {name}"
+            );
         }
     }
     assert!(

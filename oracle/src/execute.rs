@@ -151,6 +151,17 @@ pub fn run_case(backends: &mut [Box<dyn Backend>], case: &Case, profile: &Profil
     run_case_with(backends, case, profile, false, None, None).0
 }
 
+/// [`run_case`] of a chain the sealer executed while sealing it (`sealed`): the sealer does
+/// not run it again.
+pub fn run_case_sealed(
+    backends: &mut [Box<dyn Backend>],
+    case: &Case,
+    profile: &Profile,
+    sealed: Option<SealingRun>,
+) -> CaseRun {
+    run_case_with(backends, case, profile, false, None, sealed).0
+}
+
 /// Steps a hashed run's trail has room for before it grows: most generated cases' executions.
 pub(crate) const TRAIL_CAPACITY: usize = 2048;
 
@@ -192,11 +203,12 @@ fn run_case_with(
                     took: Duration::ZERO,
                 };
             }
-            let taken = sealed.take_if(|_| hashed && b.is_sealer());
+            // An unobserved sealing run stands for the sealer's only where steps are not hashed.
+            let taken = sealed.take_if(|s| b.is_sealer() && (s.trail.is_some() || !hashed));
             let (result, took, hash) = match taken {
                 Some(run) => {
                     sealing_took = run.took;
-                    (Ok(run.outcome), run.took, run.trail)
+                    (Ok(run.outcome), run.took, run.trail.unwrap_or_default())
                 }
                 None => {
                     let start = Instant::now();

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use evmdiff_adapters::revm_backend::RevmBackend;
 use evmdiff_core::seal::{fill, prepare, seal_genesis};
 use evmdiff_core::step_trail::StepTrail;
-use evmdiff_core::{Backend, Case, ChainOutcome, Profile};
+use evmdiff_core::{Backend, Case, ChainOutcome, Observer, Profile};
 
 /// Seals `case` (a chain; a state test is left alone) under `profile` with revm, block by
 /// block: block `i` is executed after blocks `0..i` are sealed, since it may read their hashes.
@@ -86,8 +86,9 @@ pub fn campaign_case_within(
 pub struct SealingRun {
     /// The outcome of the sealed chain.
     pub outcome: ChainOutcome,
-    /// Its steps' hashes.
-    pub trail: StepTrail,
+    /// Its steps' hashes (`None` when it was not observed: it then stands only for a run
+    /// that compares outcomes, not steps).
+    pub trail: Option<StepTrail>,
     /// How long the execution took.
     pub took: Duration,
 }
@@ -101,15 +102,36 @@ pub fn campaign_case_run(
     index: u64,
     gas_budget: Option<u64>,
 ) -> Option<(Vec<u8>, Case, Option<SealingRun>)> {
+    case_and_sealing_run(profile, seed, index, gas_budget, true)
+}
+
+/// [`campaign_case_run`] with revm's execution while sealing not observed: what a run that
+/// compares outcomes only takes (bench's floor of the pipeline's cost).
+pub fn campaign_case_run_unobserved(
+    profile: &Profile,
+    seed: u64,
+    index: u64,
+) -> Option<(Vec<u8>, Case, Option<SealingRun>)> {
+    case_and_sealing_run(profile, seed, index, None, false)
+}
+
+fn case_and_sealing_run(
+    profile: &Profile,
+    seed: u64,
+    index: u64,
+    gas_budget: Option<u64>,
+    observe: bool,
+) -> Option<(Vec<u8>, Case, Option<SealingRun>)> {
     let (input, mut case) =
         evmdiff_generator::campaign_case_within(profile, seed, index, gas_budget)?;
     if !case.is_chain() {
         return Some((input, case, None));
     }
-    let mut trail = StepTrail::with_capacity(crate::execute::TRAIL_CAPACITY);
+    let mut trail = observe.then(|| StepTrail::with_capacity(crate::execute::TRAIL_CAPACITY));
     let start = Instant::now();
     // As in `campaign_case_within`, a chain revm cannot seal is run unsealed.
-    let sealed = RevmBackend::default().seal_observed(&mut case, profile, Some(&mut trail));
+    let observer = trail.as_mut().map(|t| t as &mut dyn Observer);
+    let sealed = RevmBackend::default().seal_observed(&mut case, profile, observer);
     let run = sealed.ok().flatten().map(|outcome| SealingRun {
         outcome,
         trail,

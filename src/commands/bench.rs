@@ -118,7 +118,7 @@ fn pipeline(
 }
 
 /// Case `index` as [`fuzz_case`] takes it, but with outcomes compared only: no step
-/// observed, no sealing run reused, nothing localized. Not a mode of `evmdiff fuzz` (it
+/// observed (revm's run while sealing a chain included), nothing localized. Not a mode of `evmdiff fuzz` (it
 /// would miss the divergences only steps show): the pipeline's cost with none of the
 /// observation's, what making and judging the cases alone leaves of the bare backends' rate.
 #[inline(never)]
@@ -129,7 +129,9 @@ fn outcomes_case(
     index: u64,
 ) {
     let profile = &oracle.profile;
-    let Some((input, case)) = evmdiff_oracle::seal::campaign_case(profile, seed, index) else {
+    let Some((input, case, sealed)) =
+        evmdiff_oracle::seal::campaign_case_run_unobserved(profile, seed, index)
+    else {
         return;
     };
     let origin = Origin {
@@ -138,7 +140,7 @@ fn outcomes_case(
         input: &input,
         gas_budget: None,
     };
-    let run = run_case(backends, &case, profile);
+    let run = evmdiff_oracle::execute::run_case_sealed(backends, &case, profile, sealed);
     std::hint::black_box(oracle.judge(&case, &run, Some(origin)).signatures.len());
 }
 
