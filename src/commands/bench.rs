@@ -31,8 +31,8 @@ pub struct Args {
     #[arg(long, default_value_t = 5)]
     pub rounds: usize,
     /// Benchmark N generated cases (as `evmdiff fuzz` makes them) instead of files, and
-    /// also time generation alone (and before sealing) and the whole fuzzing pipeline on the
-    /// same cases.
+    /// also time generation alone (and before sealing), the whole fuzzing pipeline on the
+    /// same cases, and its floor: the pipeline comparing outcomes only.
     #[arg(long)]
     pub generated: Option<u64>,
     /// Profile for --generated.
