@@ -56,10 +56,27 @@ pub struct Config {
     /// Makes each worker's backends from `backends` (the real registry; tests swap in
     /// wrappers around real backends to provoke hangs).
     pub instantiate: Instantiate,
+    /// Makes each case: generated and, a chain, sealed by revm
+    /// ([`campaign_case_run`](evmdiff_oracle::seal::campaign_case_run); tests provoke a hang
+    /// while sealing).
+    pub make_case: MakeCase,
 }
 
 /// Makes a worker's backend instances from a `--backends` list.
 pub type Instantiate = fn(&str) -> evmdiff_oracle::Result<Vec<Box<dyn evmdiff_core::Backend>>>;
+
+/// Makes case `index` of the campaign seeded `seed` under `profile`, each transaction's gas
+/// within the budget: the generator's input, the case, revm's run while sealing a chain.
+pub type MakeCase = fn(
+    &evmdiff_core::Profile,
+    u64,
+    u64,
+    Option<u64>,
+) -> Option<(
+    Vec<u8>,
+    evmdiff_core::Case,
+    Option<evmdiff_oracle::seal::SealingRun>,
+)>;
 
 /// One case in this many is also run observed on the first backend, to report which of the
 /// profile's opcodes the campaign executes while it runs (about 3% of the first backend's
@@ -410,44 +427,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut oracle = Oracle::new(Profile::load("mainnet-cancun").unwrap());
         oracle.case_budget = Duration::from_secs(60);
-        let config = Config {
-            oracle,
-            backends: "revm,revm".into(),
-            jobs: 1,
-            seed: 3,
-            gas_budget: None,
-            shard: Shard::WHOLE,
-            runs: Some(30),
-            time: None,
-            out: dir.path().to_path_buf(),
-            // Above the one-off cost of a backend's first KZG point evaluation (loading the
-            // trusted setup, seconds under load), which a case of these may call.
-            hang_budget: Duration::from_secs(8),
-            instantiate: with_a_stalling_backend,
-        };
         let started = Instant::now();
-        let stats = run(
-            config,
-            Default::default(),
-            Arc::new(AtomicBool::new(false)),
-            |_| {},
-        )
-        .unwrap();
+        // Above the one-off cost of a backend's first KZG point evaluation (loading the
+        // trusted setup, seconds under load), which a case of these may call.
+        let stats = hanging_campaign(
+            oracle,
+            dir.path(),
+            Duration::from_secs(8),
+            with_a_stalling_backend,
+            evmdiff_oracle::seal::campaign_case_run,
+        );
         assert!(started.elapsed() < Duration::from_secs(30));
         assert_eq!(stats.hangs, 1);
         assert_eq!(stats.cases + stats.generator_errors, 30, "{stats:?}");
         assert_eq!(stats.divergent_cases, 0);
-        let hangs: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| {
-                p.file_name()
-                    .unwrap()
-                    .to_str()
-                    .unwrap()
-                    .starts_with("hang-")
-            })
-            .collect();
+        let hangs = hang_findings(dir.path());
         assert_eq!(hangs.len(), 1, "{hangs:?}");
         // The finding is a readable state test that records the case that hung.
         let file = evmdiff_core::statetest::read_file(&hangs[0]).unwrap();
@@ -469,6 +463,101 @@ mod tests {
         assert_eq!(cp.next_index, 30);
     }
 
+    /// 30 cases of seed 3 on revm,revm, one worker, into `out`: with `make_case` or a backend
+    /// of `instantiate`'s hanging once. Ended after a minute whatever happens, so that a
+    /// hang nobody watches fails a test instead of stalling it.
+    fn hanging_campaign(
+        oracle: Oracle,
+        out: &std::path::Path,
+        hang_budget: Duration,
+        instantiate: Instantiate,
+        make_case: MakeCase,
+    ) -> Stats {
+        let config = Config {
+            oracle,
+            backends: "revm,revm".into(),
+            jobs: 1,
+            seed: 3,
+            gas_budget: None,
+            shard: Shard::WHOLE,
+            runs: Some(30),
+            time: Some(Duration::from_secs(60)),
+            out: out.to_path_buf(),
+            hang_budget,
+            instantiate,
+            make_case,
+        };
+        run(
+            config,
+            Default::default(),
+            Arc::new(AtomicBool::new(false)),
+            |_| {},
+        )
+        .unwrap()
+    }
+
+    /// The `hang-*` finding files in `dir`.
+    fn hang_findings(dir: &std::path::Path) -> Vec<PathBuf> {
+        let hang = |p: &PathBuf| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("hang-"))
+        };
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(hang)
+            .collect()
+    }
+
+    /// Chains sealed so far by [`sealing_stalls_once`].
+    static SEALED: AtomicUsize = AtomicUsize::new(0);
+
+    /// Makes cases as a campaign does, but never returns from sealing the third chain: revm
+    /// hanging while it seals.
+    fn sealing_stalls_once(
+        profile: &Profile,
+        seed: u64,
+        index: u64,
+        gas: Option<u64>,
+    ) -> Option<(Vec<u8>, Case, Option<evmdiff_oracle::seal::SealingRun>)> {
+        let made = evmdiff_oracle::seal::campaign_case_run(profile, seed, index, gas);
+        if made.as_ref().is_some_and(|(_, c, _)| c.is_chain())
+            && SEALED.fetch_add(1, Ordering::SeqCst) == 2
+        {
+            loop {
+                std::thread::park();
+            }
+        }
+        made
+    }
+
+    /// A hang while sealing a chain (revm's execution of it, before the oracle runs the case)
+    /// is watched as a backend's is: a `hang` finding that keeps the case as generated, and
+    /// the campaign goes on.
+    #[test]
+    fn a_hang_while_sealing_becomes_a_finding_and_the_campaign_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let oracle = Oracle::new(Profile::load("mainnet-shanghai").unwrap());
+        let stats = hanging_campaign(
+            oracle,
+            dir.path(),
+            Duration::from_secs(3),
+            crate::backends::instantiate,
+            sealing_stalls_once,
+        );
+        assert_eq!(stats.hangs, 1, "{stats:?}");
+        assert_eq!(stats.cases + stats.generator_errors, 30, "{stats:?}");
+        let hangs = hang_findings(dir.path());
+        assert_eq!(hangs.len(), 1, "{hangs:?}");
+        let text = std::fs::read_to_string(&hangs[0]).unwrap();
+        assert!(
+            text.contains("revm had not finished sealing the chain"),
+            "{text:.400}"
+        );
+        let cp = checkpoint::read(dir.path(), Shard::WHOLE).unwrap().unwrap();
+        assert_eq!(cp.next_index, 30);
+    }
+
     #[test]
     fn the_time_limit_is_wall_clock_whatever_the_backends_do() {
         let dir = tempfile::tempdir().unwrap();
@@ -484,6 +573,7 @@ mod tests {
             out: dir.path().to_path_buf(),
             hang_budget: Duration::from_secs(60),
             instantiate: with_a_slow_backend,
+            make_case: evmdiff_oracle::seal::campaign_case_run,
         };
         let started = Instant::now();
         let stats = run(

@@ -24,6 +24,9 @@ pub(super) struct Slot {
     /// Its worker was given up on (hung, or still running when the campaign ended): it
     /// records nothing more if it ever returns.
     pub abandoned: AtomicBool,
+    /// It is making its case, sealing a chain on revm: a hang there is revm's, and the case
+    /// is kept as generated, since sealing it again would hang the watchdog.
+    pub sealing: AtomicBool,
 }
 
 impl Slot {
@@ -32,6 +35,7 @@ impl Slot {
             index: AtomicU64::new(IDLE),
             started: AtomicU64::new(IDLE),
             abandoned: AtomicBool::new(false),
+            sealing: AtomicBool::new(false),
         }
     }
 }
@@ -52,12 +56,14 @@ pub(super) fn watch(shared: &Shared) -> Vec<usize> {
             continue;
         }
         let index = slot.index.load(Ordering::SeqCst);
-        if let Some((input, case)) = evmdiff_oracle::seal::campaign_case_within(
-            &cfg.oracle.profile,
-            cfg.seed,
-            index,
-            cfg.gas_budget,
-        ) {
+        let sealing = slot.sealing.load(Ordering::SeqCst);
+        let (profile, seed, gas) = (&cfg.oracle.profile, cfg.seed, cfg.gas_budget);
+        let made = if sealing {
+            evmdiff_generator::campaign_case_within(profile, seed, index, gas)
+        } else {
+            evmdiff_oracle::seal::campaign_case_within(profile, seed, index, gas)
+        };
+        if let Some((input, case)) = made {
             let origin = Origin {
                 seed: cfg.seed,
                 index,
@@ -73,10 +79,18 @@ pub(super) fn watch(shared: &Shared) -> Vec<usize> {
                 reference_side: None,
                 provenance,
                 divergences: Vec::new(),
-                detail: format!(
-                    "backends {} had not finished after {:?}; the worker was abandoned",
-                    cfg.backends, cfg.hang_budget
-                ),
+                detail: if sealing {
+                    format!(
+                        "revm had not finished sealing the chain after {:?} (the case is kept \
+                         as generated, unsealed); the worker was abandoned",
+                        cfg.hang_budget
+                    )
+                } else {
+                    format!(
+                        "backends {} had not finished after {:?}; the worker was abandoned",
+                        cfg.backends, cfg.hang_budget
+                    )
+                },
             };
             shared.keep(&finding, index);
         }

@@ -42,13 +42,17 @@ pub(super) fn work(shared: &Shared, w: usize) {
         let i = cfg.shard.case(position);
         slot.index.store(i, Ordering::SeqCst);
         shared.mark_inflight(w, i);
+        // Sealing a chain executes it on revm: watched as the case's run is.
+        slot.sealing.store(true, Ordering::SeqCst);
+        slot.started.store(shared.now_ms(), Ordering::SeqCst);
         // A chain comes with revm's execution while sealing it, which the oracle takes.
-        let Some((input, case, sealed)) = evmdiff_oracle::seal::campaign_case_run(
-            &cfg.oracle.profile,
-            cfg.seed,
-            i,
-            cfg.gas_budget,
-        ) else {
+        let made = (cfg.make_case)(&cfg.oracle.profile, cfg.seed, i, cfg.gas_budget);
+        if slot.abandoned.load(Ordering::SeqCst) {
+            return;
+        }
+        slot.sealing.store(false, Ordering::SeqCst);
+        let Some((input, case, sealed)) = made else {
+            slot.started.store(IDLE, Ordering::SeqCst);
             shared.stats.lock().expect("stats lock").generator_errors += 1;
             continue;
         };
@@ -58,7 +62,6 @@ pub(super) fn work(shared: &Shared, w: usize) {
             input: &input,
             gas_budget: cfg.gas_budget,
         };
-        slot.started.store(shared.now_ms(), Ordering::SeqCst);
         let run = cfg
             .oracle
             .run_sealed(&mut backends, &case, Some(origin), sealed);

@@ -414,6 +414,7 @@ pub fn fuzz(args: &Args) -> Result<(Stats, Vec<String>)> {
         out: args.out.clone(),
         hang_budget: args.hang_budget,
         instantiate: crate::backends::instantiate,
+        make_case: evmdiff_oracle::seal::campaign_case_run,
     };
     let stop = Arc::new(AtomicBool::new(false));
     {
