@@ -267,6 +267,13 @@ pub fn writes_memory(op: u8) -> bool {
     )
 }
 
+/// True for an instruction after which the return data buffer may have changed: a call or a
+/// create (a precompile's output included) sets it; nothing else in the frame does.
+#[inline]
+pub fn sets_return_data(op: u8) -> bool {
+    matches!(op, 0xf0 | 0xf1 | 0xf2 | 0xf4 | 0xf5 | 0xfa)
+}
+
 #[cfg(test)]
 mod memory_tests {
     use super::*;

@@ -22,7 +22,7 @@ use alloy_primitives::U256;
 use foldhash::fast::FixedState;
 
 use crate::observe::{Flow, GasCost, Observer, Step};
-use crate::opcode::{StackWritten, memory_written, stack_written};
+use crate::opcode::{StackWritten, memory_written, sets_return_data, stack_written};
 use crate::trace::contents_may_change;
 
 /// A rolling hash of every step and its cost, in execution order.
@@ -54,13 +54,6 @@ pub struct StepHash {
 /// The depths whose call's return region a [`StepHash`] keeps; generated programs rarely
 /// call deeper.
 const RETURN_DEPTHS: usize = 16;
-
-/// True for an instruction after which the return data buffer may have changed: a call or a
-/// create (a precompile's output included) sets it; nothing else in the frame does.
-#[inline]
-fn sets_return_data(op: u8) -> bool {
-    matches!(op, 0xf0 | 0xf1 | 0xf2 | 0xf4 | 0xf5 | 0xfa)
-}
 
 /// One round of the rolling hash: foldhash's folded multiply (the 128-bit product's halves
 /// xored) of the hash so far and the next word. A step takes one round per word, about ten,
@@ -137,12 +130,13 @@ impl StepHash {
     #[inline]
     fn entered(&mut self, caller: usize, op: u8) {
         if let Some(slot) = caller.checked_sub(1).and_then(|i| self.returns.get_mut(i)) {
-            let region = match self.written {
-                _ if matches!(op, 0xf0 | 0xf5) => Some((0, 0)),
-                Some((offset, len)) => u32::try_from(offset).ok().zip(u32::try_from(len).ok()),
-                None => None,
+            *slot = if matches!(op, 0xf0 | 0xf5) {
+                Some((0, 0))
+            } else {
+                self.written.and_then(|(offset, len)| {
+                    u32::try_from(offset).ok().zip(u32::try_from(len).ok())
+                })
             };
-            *slot = region;
         }
     }
 
@@ -225,19 +219,11 @@ mod tests {
 
     /// The hash of steps `(opcode, stack)` at depth 1, each costing 3 gas.
     fn hash(steps: &[(u8, &[u64])]) -> u64 {
-        let mut h = StepHash::default();
-        for (pc, (op, stack)) in steps.iter().enumerate() {
-            let stack: Vec<U256> = stack.iter().map(|v| U256::from(*v)).collect();
-            let step = Step::new(1, pc, *op, 100 - 3 * pc as u64).with_state(StepState {
-                stack: &stack,
-                memory: &[],
-                return_data: &[],
-                address: Address::ZERO,
-            });
-            let _ = h.step(&step);
-            h.step_end(Some(3));
-        }
-        h.hash
+        let steps: Vec<(usize, u8, &[u64], &[u8])> = steps
+            .iter()
+            .map(|(op, stack)| (1, *op, *stack, &[][..]))
+            .collect();
+        hash_frames(&steps)
     }
 
     /// The hash of steps `(depth, opcode, stack, memory)`, each costing 3 gas.

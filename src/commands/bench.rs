@@ -118,9 +118,10 @@ fn pipeline(
 }
 
 /// Case `index` as [`fuzz_case`] takes it, but with outcomes compared only: no step
-/// observed (revm's run while sealing a chain included), nothing localized. Not a mode of `evmdiff fuzz` (it
-/// would miss the divergences only steps show): the pipeline's cost with none of the
-/// observation's, what making and judging the cases alone leaves of the bare backends' rate.
+/// observed (revm's run while sealing a chain included), nothing localized. Not a mode of
+/// `evmdiff fuzz` (it would miss the divergences only steps show): the pipeline's cost with
+/// none of the observation's, what making and judging the cases alone leaves of the bare
+/// backends' rate.
 #[inline(never)]
 fn outcomes_case(
     oracle: &Oracle,
@@ -128,20 +129,7 @@ fn outcomes_case(
     seed: u64,
     index: u64,
 ) {
-    let profile = &oracle.profile;
-    let Some((input, case, sealed)) =
-        evmdiff_oracle::seal::campaign_case_run_unobserved(profile, seed, index)
-    else {
-        return;
-    };
-    let origin = Origin {
-        seed,
-        index,
-        input: &input,
-        gas_budget: None,
-    };
-    let run = evmdiff_oracle::execute::run_case_sealed(backends, &case, profile, sealed);
-    std::hint::black_box(oracle.judge(&case, &run, Some(origin)).signatures.len());
+    bench_case(oracle, backends, seed, index, false);
 }
 
 /// Case `index` of the campaign seeded `seed`, as a campaign's worker takes it: generated and
@@ -154,10 +142,27 @@ fn fuzz_case(
     seed: u64,
     index: u64,
 ) {
+    bench_case(oracle, backends, seed, index, true);
+}
+
+/// The body of [`fuzz_case`] (`steps`: every backend observed, divergences localized, the
+/// coverage sample taken) and of [`outcomes_case`] (outcomes only); inlined into each, so
+/// that callgrind counts the two apart.
+#[inline(always)]
+fn bench_case(
+    oracle: &Oracle,
+    backends: &mut [Box<dyn evmdiff_core::Backend>],
+    seed: u64,
+    index: u64,
+    steps: bool,
+) {
     let profile = &oracle.profile;
-    let Some((input, case, sealed)) =
+    let made = if steps {
         evmdiff_oracle::seal::campaign_case_run(profile, seed, index, None)
-    else {
+    } else {
+        evmdiff_oracle::seal::campaign_case_run_unobserved(profile, seed, index)
+    };
+    let Some((input, case, sealed)) = made else {
         return;
     };
     let origin = Origin {
@@ -166,8 +171,12 @@ fn fuzz_case(
         input: &input,
         gas_budget: None,
     };
-    let run = oracle.run_sealed(backends, &case, Some(origin), sealed);
-    if index.is_multiple_of(campaign::COVERAGE_SAMPLE) {
+    let run = if steps {
+        oracle.run_sealed(backends, &case, Some(origin), sealed)
+    } else {
+        evmdiff_oracle::execute::run_case_sealed(backends, &case, profile, sealed)
+    };
+    if steps && index.is_multiple_of(campaign::COVERAGE_SAMPLE) {
         std::hint::black_box(crate::coverage::opcodes_run(
             backends[0].as_mut(),
             &case,
